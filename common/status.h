@@ -1,0 +1,110 @@
+// Status and Result: the one error style at lastcall's module boundaries.
+//
+// A Status is a cheap value: a code plus a message meant for an operator ("what is wrong and
+// where"). Result<T> holds either a T or a non-ok Status. Code that talks to a throwing
+// library (toml++, nlohmann::json, Boost) catches inside its adapter and returns these.
+//
+// Thread-safety: plain values; no shared state.
+#pragma once
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace lastcall {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,    // bad input from a user: config, scenario, API request
+  kNotFound,           // the thing asked for does not exist (also HTTP 404 where it means "none")
+  kAlreadyExists,
+  kFailedPrecondition, // the request is valid but the current state forbids it
+  kPermissionDenied,   // e.g. a world-writable hook, an HTTP 401/403
+  kUnavailable,        // transient: connection refused or reset, 5xx, 429
+  kTimeout,
+  kDataLoss,           // a payload or file that cannot be parsed
+  kResourceExhausted,  // out of stock / capacity, limits
+  kInternal,
+};
+
+std::string_view StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // "invalid-argument: poll_interval must be at least 100ms"
+  std::string ToString() const;
+
+  // Prefixes the message with context, e.g. a file and line: "lastcalld.toml:12:3: ...".
+  Status WithContext(std::string_view context) const;
+
+  friend bool operator==(const Status& a, const Status& b) {
+    return a.code_ == b.code_ && a.message_ == b.message_;
+  }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
+inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+// Either a value or an error. Accessing value() of an error is a programming error.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+    assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return ok(); }
+
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace lastcall
+
+// Returns early from a function returning Status or Result<U> when `expr` is not ok.
+#define LASTCALL_RETURN_IF_ERROR(expr)            \
+  do {                                            \
+    ::lastcall::Status lastcall_status_ = (expr); \
+    if (!lastcall_status_.ok()) return lastcall_status_; \
+  } while (0)

@@ -1,0 +1,42 @@
+#include "common/status.h"
+
+#include <gtest/gtest.h>
+
+namespace lastcall {
+namespace {
+
+Result<int> Half(int n) {
+  if (n % 2 != 0) return InvalidArgument(std::to_string(n) + " is odd");
+  return n / 2;
+}
+
+Status HalfTwice(int n, int* out) {
+  auto a = Half(n);
+  LASTCALL_RETURN_IF_ERROR(a.status());
+  auto b = Half(*a);
+  LASTCALL_RETURN_IF_ERROR(b.status());
+  *out = *b;
+  return Status::Ok();
+}
+
+TEST(Status, CarriesCodeAndMessage) {
+  Status s = InvalidArgument("poll_interval must be at least 100ms");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(), "invalid-argument: poll_interval must be at least 100ms");
+  EXPECT_EQ(s.WithContext("lastcalld.toml:3:1").message(),
+            "lastcalld.toml:3:1: poll_interval must be at least 100ms");
+  EXPECT_TRUE(Status::Ok().ok());
+}
+
+TEST(Result, HoldsValueOrError) {
+  int out = 0;
+  EXPECT_TRUE(HalfTwice(8, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status s = HalfTwice(6, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "3 is odd");
+  EXPECT_EQ(Half(3).value_or(-1), -1);
+}
+
+}  // namespace
+}  // namespace lastcall
