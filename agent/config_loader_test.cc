@@ -145,8 +145,7 @@ TEST(ConfigLoader, UnknownKeySuggestsTheClosest) {
 }
 
 TEST(ConfigLoader, FarOffUnknownKeyListsTheKnownOnes) {
-  ExpectError("[metrics]\nzzzzzzzzzz = 1\n", 2, 1,
-              "known keys: textfile listen write_interval");
+  ExpectError("[metrics]\nzzzzzzzzzz = 1\n", 2, 1, "known keys: textfile listen write_interval");
 }
 
 TEST(ConfigLoader, WrongTypesNameTheExpectedType) {
@@ -193,8 +192,7 @@ TEST(ConfigLoader, EnumsAndPathsAreChecked) {
 }
 
 TEST(ConfigLoader, HookPolicyNamesAreChecked) {
-  ExpectError("[hooks.policy.interupt]\nphases = []\n", 1, 15,
-              "unknown notice kind \"interupt\"");
+  ExpectError("[hooks.policy.interupt]\nphases = []\n", 1, 15, "unknown notice kind \"interupt\"");
   ExpectError("[hooks.policy.release]\nphases = [\"checkpoint\", \"dran\"]\n", 2, 25,
               "hooks.policy.release.phases: unknown phase \"dran\"");
   ExpectError("[hooks.policy.release]\nphases = [\"drain\", \"drain\"]\n", 2, 20, "twice");
@@ -205,8 +203,7 @@ TEST(ConfigLoader, HookPolicyNamesAreChecked) {
 TEST(ConfigLoader, HookTablesAreChecked) {
   ExpectError("[[hook]]\nname = \"a\"\nphase = \"drain\"\ncommand = [\"bin/x\"]\n", 4, 11,
               "hook.command must start with an absolute path");
-  ExpectError("[[hook]]\nname = \"a\"\nphase = \"drain\"\ncommand = []\n", 4, 11,
-              "absolute path");
+  ExpectError("[[hook]]\nname = \"a\"\nphase = \"drain\"\ncommand = []\n", 4, 11, "absolute path");
   ExpectError("[[hook]]\nname = \"a\"\nphase = \"later\"\ncommand = \"/x\"\n", 3, 9,
               "hook.phase: unknown phase \"later\"");
   ExpectError("[[hook]]\nphase = \"drain\"\ncommand = \"/x\"\n", 1, 1, "[[hook]] needs a name");
