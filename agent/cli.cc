@@ -311,7 +311,8 @@ bool StatusReportsFailure(const std::string& status_json) {
 }
 
 int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFactory& make_handler,
-                       const Clock& clock, std::ostream& out, std::ostream& err) {
+                       const Clock& clock, std::ostream& out, std::ostream& err,
+                       const WaitIdleFn& wait_idle) {
   if (!make_handler) {
     err << "simulate: this build has no hook runner\n";
     return kExitFailure;
@@ -338,16 +339,23 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
   const auto kQuiet = std::chrono::milliseconds(600);
   MonoTime limit =
       clock.Monotonic() + options.in + config.hooks.kill_grace + std::chrono::seconds(5);
-  MonoTime idle_since = clock.Monotonic();
-  std::string last_status;
-  while (clock.Monotonic() < limit) {
+  if (wait_idle) {
     handler->Update(poll, clock.Now());
-    std::string status = handler->StatusJson();
-    MonoTime now = clock.Monotonic();
-    if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
-    last_status = status;
-    if (now - idle_since >= kQuiet) break;
-    std::this_thread::sleep_for(kStep);  // pacing the feed, like the poll interval
+    if (!wait_idle(*handler, std::chrono::duration_cast<Duration>(limit - clock.Monotonic()))) {
+      err << "simulate: hooks still running at the deadline; stopping them\n";
+    }
+  } else {
+    MonoTime idle_since = clock.Monotonic();
+    std::string last_status;
+    while (clock.Monotonic() < limit) {
+      handler->Update(poll, clock.Now());
+      std::string status = handler->StatusJson();
+      MonoTime now = clock.Monotonic();
+      if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
+      last_status = status;
+      if (now - idle_since >= kQuiet) break;
+      std::this_thread::sleep_for(kStep);  // pacing the feed, like the poll interval
+    }
   }
   handler->Shutdown(config.hooks.kill_grace);
   std::string status = handler->StatusJson();

@@ -61,8 +61,13 @@ Result<std::string> RenderStatus(const std::string& status_json);
 // its hooks have run, prints what ran, and returns non-zero if a hook failed.
 using HandlerFactory = std::function<std::unique_ptr<NoticeHandler>(
     const Config& config, const Clock& clock, Metrics& metrics)>;
+// `wait_idle`, when given, blocks until the handler has no work left or the limit passes
+// (NoticeHandlerImpl::WaitIdle); without it simulate feeds the notice until the handler has
+// been quiet (no running hooks, unchanged StatusJson) for a while.
+using WaitIdleFn = std::function<bool(NoticeHandler& handler, Duration limit)>;
 int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFactory& make_handler,
-                       const Clock& clock, std::ostream& out, std::ostream& err);
+                       const Clock& clock, std::ostream& out, std::ostream& err,
+                       const WaitIdleFn& wait_idle = nullptr);
 
 // The notice `simulate` feeds: provider "simulate", instance "i-simulated".
 Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime now, Duration in);

@@ -276,3 +276,33 @@ TEST(SimulateCommand, RunsTheHandlerInATemporaryStateDirAndReportsResults) {
 
 }  // namespace
 }  // namespace lastcall
+
+namespace lastcall {
+namespace {
+
+TEST(SimulateCommand, UsesWaitIdleWhenGiven) {
+  Seen seen;
+  HandlerFactory factory = [&](const Config&, const Clock&, Metrics& m) {
+    return std::make_unique<ScriptedHandler>(m, "ok", &seen);
+  };
+  int waits = 0;
+  WaitIdleFn wait = [&](NoticeHandler& h, Duration limit) {
+    ++waits;
+    EXPECT_GT(limit, seconds(120));
+    EXPECT_EQ(h.RunningHooks(), 0u);
+    return true;
+  };
+  CliOptions o;
+  o.command = CliCommand::kSimulate;
+  o.kind = NoticeKind::kRelease;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunSimulateCommand(o, Config{}, factory, SystemClock::Instance(), out, err, wait),
+            kExitOk)
+      << err.str();
+  EXPECT_EQ(waits, 1);
+  EXPECT_EQ(seen.notice.kind, NoticeKind::kRelease);
+  EXPECT_EQ(seen.notice.action, "release");
+}
+
+}  // namespace
+}  // namespace lastcall

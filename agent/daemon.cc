@@ -106,8 +106,6 @@ Duration Daemon::NextPollDelay() {
 }
 
 void Daemon::PollOnce() {
-  Duration timeout = config().poll.request_timeout;
-  (void)timeout;  // the provider applies it per request (PollOptions::request_timeout)
   if (need_identity_) {
     Result<Identity> id = deps_.provider->FetchIdentity();
     if (id.ok()) {
