@@ -11,14 +11,14 @@ namespace lastcall::mock {
 
 // --- ScenarioContext -----------------------------------------------------------------------
 
-std::string ScenarioContext::Where(const toml::node& node) const {
-  const auto& b = node.source().begin;
+std::string ScenarioContext::Where(const toml::source_region& where) const {
+  const auto& b = where.begin;
   return source_ + ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
 }
 
-Status ScenarioContext::Error(const toml::node& node, std::string_view path, std::string_view key,
-                              std::string_view message) const {
-  std::string m = Where(node) + ": " + std::string(path);
+Status ScenarioContext::Error(const toml::source_region& where, std::string_view path,
+                              std::string_view key, std::string_view message) const {
+  std::string m = Where(where) + ": " + std::string(path);
   if (!key.empty()) {
     if (!path.empty()) m += '.';
     m += key;
@@ -37,7 +37,7 @@ Status ScenarioContext::CheckKeys(const toml::table& table, std::string_view pat
       std::string expected;
       for (std::string_view a : allowed)
         expected += (expected.empty() ? "" : ", ") + std::string(a);
-      return Error(v, path, k.str(),
+      return Error(k.source(), path, k.str(),
                    expected.empty() ? "unknown key (nothing is accepted here yet)"
                                     : "unknown key (expected one of: " + expected + ")");
     }

@@ -31,12 +31,17 @@ class ScenarioContext {
   const std::string& source() const { return source_; }
 
   // "file:line:column"
-  std::string Where(const toml::node& node) const;
+  std::string Where(const toml::node& node) const { return Where(node.source()); }
+  std::string Where(const toml::source_region& where) const;
   // InvalidArgument("file:line:column: path.key: message"); key may be empty.
   Status Error(const toml::node& node, std::string_view path, std::string_view key,
+               std::string_view message) const {
+    return Error(node.source(), path, key, message);
+  }
+  Status Error(const toml::source_region& where, std::string_view path, std::string_view key,
                std::string_view message) const;
 
-  // Refuses any key of `table` not in `allowed`.
+  // Refuses any key of `table` not in `allowed`; the error points at the key.
   Status CheckKeys(const toml::table& table, std::string_view path,
                    std::initializer_list<std::string_view> allowed) const;
 
