@@ -32,9 +32,24 @@ Result<PriceModelKind> ParsePriceModelKind(std::string_view s) {
 double RoundPrice(double price) { return std::round(price * 10000.0) / 10000.0; }
 
 std::string FormatPrice(double price) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", price);
-  return buf;
+  // Integer formatting: this runs for every logged price change, and printf("%.4f") is slow.
+  if (!std::isfinite(price) || std::fabs(price) > 1e12) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4f", price);
+    return buf;
+  }
+  long long units = std::llround(price * 10000.0);
+  std::string out;
+  if (units < 0) {
+    out += '-';
+    units = -units;
+  }
+  out += std::to_string(units / 10000);
+  out += '.';
+  const std::string frac = std::to_string(units % 10000);
+  out.append(4 - frac.size(), '0');
+  out += frac;
+  return out;
 }
 
 namespace {

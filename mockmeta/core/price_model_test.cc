@@ -165,6 +165,15 @@ TEST(PriceModelTest, DemandRisesWithUtilisationAndStaysBelowOnDemand) {
   EXPECT_NEAR(full.front(), 0.55, 1e-9);
 }
 
+TEST(PriceModelTest, FormatsPricesWithFourDecimals) {
+  EXPECT_EQ(FormatPrice(0.152), "0.1520");
+  EXPECT_EQ(FormatPrice(1.52), "1.5200");
+  EXPECT_EQ(FormatPrice(0.00012), "0.0001");
+  EXPECT_EQ(FormatPrice(0), "0.0000");
+  EXPECT_EQ(FormatPrice(12.3456), "12.3456");
+  EXPECT_EQ(FormatPrice(-0.5), "-0.5000");
+}
+
 TEST(PriceModelTest, FixedNeverSteps) {
   PriceModel m;
   PriceModelState s;
