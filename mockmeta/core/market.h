@@ -107,6 +107,8 @@ class Market {
                       std::string_view detail = {});
   Status SetCapacity(std::string_view pool_id, int capacity, std::string_view cause,
                      std::string_view detail = {});
+  // Installs a model starting at now(); the current price stays until the model's first step
+  // (a trace step at offset 0 applies within the next AdvanceTo, at the same virtual instant).
   Status SetPriceModel(std::string_view pool_id, PriceModel model, std::string_view cause);
 
   // --- Capacity accounting (shared by both flavors) --------------------------------------

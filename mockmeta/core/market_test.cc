@@ -170,6 +170,31 @@ TEST(MarketTest, SpotPriceAboveOnDemandIsRefusedAndNothingChanges) {
   EXPECT_EQ(m->catalog().pools().size(), 1u);
 }
 
+TEST(MarketTest, NewTraceModelAppliesAtTheSameInstant) {
+  auto m = MakeMarket();
+  ASSERT_TRUE(m->AddPool("m5.large", "us-east-1a", 10, Walk(), std::nullopt).ok());
+  ASSERT_TRUE(m->AdvanceTo(m->now() + minutes(12)).ok());
+  const WallTime t = m->now();
+  PriceModel trace;
+  trace.kind = PriceModelKind::kTrace;
+  trace.steps = {{Duration(0), 0.09}, {minutes(1), 0.01}};
+  ASSERT_TRUE(m->SetPriceModel(kPoolA, trace, cause::kUser).ok());
+  EXPECT_EQ(m->log().all().back().new_state, "model=trace");
+  ASSERT_TRUE(m->AdvanceTo(t).ok());
+  EXPECT_DOUBLE_EQ(m->catalog().FindPool(kPoolA)->price, 0.09);
+  EXPECT_EQ(m->log().all().back().time, t);
+  // The walk's 15-minute step is gone: the next change is the trace's, at t + 1m.
+  ASSERT_TRUE(m->AdvanceTo(t + minutes(30)).ok());
+  EXPECT_EQ(m->log().all().back().time, t + minutes(1));
+  // A bad model is refused with the field named, and the trace stays.
+  PriceModel bad = trace;
+  bad.steps[0].price = 5;
+  Status s = m->SetPriceModel(kPoolA, bad, cause::kUser);
+  EXPECT_EQ(CloudErrorCode(s), "InvalidParameterValue");
+  EXPECT_NE(s.message().find("steps[0].price"), std::string::npos);
+  EXPECT_EQ(m->catalog().FindPool(kPoolA)->model.steps[0].price, 0.09);
+}
+
 TEST(MarketTest, TimeCannotGoBackwards) {
   auto m = MakeMarket();
   ASSERT_TRUE(m->AdvanceTo(m->now() + hours(1)).ok());
