@@ -19,6 +19,26 @@ double Pool::PriceAt(WallTime t) const {
   return std::prev(it)->price;
 }
 
+double Pool::SpotCost(WallTime from, WallTime to) const {
+  if (to <= from) return 0;
+  auto seconds = [](WallTime a, WallTime b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  // The first history entry at or before `from` sets the starting price.
+  auto it = std::upper_bound(history.begin(), history.end(), from,
+                             [](WallTime x, const PricePoint& p) { return x < p.time; });
+  double rate = it == history.begin() ? (history.empty() ? price : history.front().price)
+                                      : std::prev(it)->price;
+  double cost = 0;
+  WallTime t = from;
+  for (; it != history.end() && it->time < to; ++it) {
+    cost += rate * seconds(t, it->time) / 3600.0;
+    t = it->time;
+    rate = it->price;
+  }
+  return cost + rate * seconds(t, to) / 3600.0;
+}
+
 Status Catalog::AddType(InstanceType t) {
   if (t.name.empty()) return InvalidArgument("instance type: name must not be empty");
   if (t.vcpu <= 0) return InvalidArgument("instance type " + t.name + ": vcpu must be positive");

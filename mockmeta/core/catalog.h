@@ -59,6 +59,9 @@ struct Pool {
   }
   // The price in effect at t (history lookup; binary search).
   double PriceAt(WallTime t) const;
+  // USD for holding one instance over [from, to) at the spot price in effect, billed per second
+  // (hourly price / 3600), unrounded. Both flavors' billing builds on this.
+  double SpotCost(WallTime from, WallTime to) const;
 };
 
 std::string PoolId(std::string_view type, std::string_view zone);

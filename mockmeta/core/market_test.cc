@@ -195,6 +195,20 @@ TEST(MarketTest, NewTraceModelAppliesAtTheSameInstant) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->model.steps[0].price, 0.09);
 }
 
+TEST(MarketTest, SpotCostIntegratesThePriceHistoryPerSecond) {
+  auto m = MakeMarket();
+  ASSERT_TRUE(m->AddPool("ecs.c5.8xlarge", "cn-hangzhou-b", 1, PriceModel{}, 0.36).ok());
+  const WallTime t0 = m->now();
+  ASSERT_TRUE(m->AdvanceTo(t0 + minutes(30)).ok());
+  ASSERT_TRUE(m->SetSpotPrice(kPoolB, 0.72, cause::kUser).ok());
+  const Pool& p = *m->catalog().FindPool(kPoolB);
+  // 30 min at 0.36 + 30 min at 0.72 = 0.18 + 0.36.
+  EXPECT_NEAR(p.SpotCost(t0, t0 + hours(1)), 0.54, 1e-12);
+  EXPECT_NEAR(p.SpotCost(t0 + minutes(40), t0 + minutes(50)), 0.12, 1e-12);
+  EXPECT_NEAR(p.SpotCost(t0, t0 + seconds(10)), 0.001, 1e-12);  // per second
+  EXPECT_EQ(p.SpotCost(t0 + hours(1), t0), 0);
+}
+
 TEST(MarketTest, TimeCannotGoBackwards) {
   auto m = MakeMarket();
   ASSERT_TRUE(m->AdvanceTo(m->now() + hours(1)).ok());
