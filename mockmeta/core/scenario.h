@@ -1,0 +1,31 @@
+// Scenario files: a TOML description of a simulated cloud, loaded into a fresh Market.
+//
+// The format (all keys documented in README.md and etc/scenarios/):
+//   seed, start, account_id                       top level, optional
+//   [[zone]], [[instance_type]], [[pool]]         the catalog; a pool has [pool.model]
+//   [[action]]                                    timed actions (set_price, set_capacity,
+//   set_model) [alibaba] ... / [aws] ...                     flavor sections, handed to the
+//   flavors'
+//                                                 loaders (scenario_alibaba.cc, scenario_aws.cc)
+// Unknown keys are errors. Every error names file:line:column and the key path, e.g.
+// "demo.toml:14:12: pool[1].capacity: must be a non-negative integer". A scenario either
+// loads completely into a new Market or not at all, so a running server keeps its old one.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "mockmeta/core/market.h"
+
+namespace lastcall::mock {
+
+Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path);
+// `source_name` is used in error locations (a file name, or "<control-api>").
+Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
+                                                 std::string_view source_name);
+
+}  // namespace lastcall::mock

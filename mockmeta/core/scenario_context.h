@@ -1,0 +1,80 @@
+// ScenarioContext: the scenario loader's toolkit, shared by the base loader (scenario.cc) and the
+// flavor loaders (scenario_alibaba.cc, scenario_aws.cc). Internal to lastcall_mock_core: it
+// exposes toml++ types, so only this library's .cc files include it.
+//
+// Every getter is strict and returns an error that names "file:line:column: path.key: what is
+// wrong", where `path` is the table's path the caller passes ("pool[2]", "aws.spot_request[0]").
+// A missing required key points at the table; a bad value points at the value.
+//
+// Thread-safety: single-threaded, lives for one load.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mockmeta/core/market.h"
+
+namespace lastcall::mock {
+
+class ScenarioContext {
+ public:
+  ScenarioContext(std::string source, Market& market)
+      : source_(std::move(source)), market_(market) {}
+
+  Market& market() { return market_; }
+  const std::string& source() const { return source_; }
+
+  // "file:line:column"
+  std::string Where(const toml::node& node) const { return Where(node.source()); }
+  std::string Where(const toml::source_region& where) const;
+  // InvalidArgument("file:line:column: path.key: message"); key may be empty.
+  Status Error(const toml::node& node, std::string_view path, std::string_view key,
+               std::string_view message) const {
+    return Error(node.source(), path, key, message);
+  }
+  Status Error(const toml::source_region& where, std::string_view path, std::string_view key,
+               std::string_view message) const;
+
+  // Refuses any key of `table` not in `allowed`; the error points at the key.
+  Status CheckKeys(const toml::table& table, std::string_view path,
+                   std::initializer_list<std::string_view> allowed) const;
+
+  // Required getters: error if missing or of the wrong type.
+  Result<std::string> String(const toml::table& t, std::string_view path,
+                             std::string_view key) const;
+  Result<double> Number(const toml::table& t, std::string_view path,
+                        std::string_view key) const;  // integer or float
+  Result<int64_t> Integer(const toml::table& t, std::string_view path, std::string_view key) const;
+  Result<bool> Bool(const toml::table& t, std::string_view path, std::string_view key) const;
+  // "90s", "5m", "1h30m" (common/time_format.h ParseDuration).
+  Result<Duration> DurationValue(const toml::table& t, std::string_view path,
+                                 std::string_view key) const;
+  // A virtual time: an offset from the scenario start ("90m") or RFC 3339 ("2026-04-07T01:00:00Z");
+  // must not be before the start.
+  Result<WallTime> Time(const toml::table& t, std::string_view path, std::string_view key) const;
+  // An array of tables (e.g. [[aws.instance]]); error if `key` is present but is not one.
+  Result<const toml::array*> TableArray(const toml::table& t, std::string_view path,
+                                        std::string_view key) const;
+
+  bool Has(const toml::table& t, std::string_view key) const { return t.contains(key); }
+
+ private:
+  const toml::node& NodeOr(const toml::table& t, std::string_view key) const;
+
+  std::string source_;
+  Market& market_;
+};
+
+// Flavor section loaders, called after the catalog, pools and actions are loaded, with the
+// whole [alibaba] / [aws] table. Each is defined in its flavor's file and owned by its engineer.
+Status LoadAlibabaScenario(const toml::table& section,
+                           ScenarioContext& ctx);                          // scenario_alibaba.cc
+Status LoadAwsScenario(const toml::table& section, ScenarioContext& ctx);  // scenario_aws.cc
+
+}  // namespace lastcall::mock

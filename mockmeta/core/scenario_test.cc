@@ -1,0 +1,179 @@
+#include "mockmeta/core/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include "common/time_format.h"
+
+namespace lastcall::mock {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr const char* kGood = R"(
+seed = 42
+start = "2026-04-07T00:00:00Z"
+
+[[zone]]
+name = "cn-hangzhou-b"
+region = "cn-hangzhou"
+
+[[instance_type]]
+name = "ecs.c5.8xlarge"
+vcpu = 32
+memory_gib = 64
+on_demand_price = 1.52
+
+[[pool]]
+type = "ecs.c5.8xlarge"
+zone = "cn-hangzhou-b"
+capacity = 10
+[pool.model]
+kind = "walk"
+step = "5m"
+mean = 0.152
+floor = 0.1
+volatility = 0.05
+
+[[action]]
+at = "1h"
+kind = "set_capacity"
+pool = "ecs.c5.8xlarge@cn-hangzhou-b"
+capacity = 2
+
+[[action]]
+at = "2026-04-07T02:00:00Z"
+kind = "set_model"
+pool = "ecs.c5.8xlarge@cn-hangzhou-b"
+model = { kind = "trace", steps = [ { at = "0s", price = 0.5 }, { at = "30m", price = 0.6 } ], loop = true, period = "1h" }
+)";
+
+TEST(ScenarioTest, LoadsCatalogPoolsAndActions) {
+  auto m = LoadScenarioText(kGood, "good.toml");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  Market& market = **m;
+  EXPECT_EQ(market.seed(), 42u);
+  EXPECT_EQ(FormatRfc3339(market.now()), "2026-04-07T00:00:00Z");
+  const Pool* p = market.catalog().FindPool("ecs.c5.8xlarge@cn-hangzhou-b");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->capacity, 10);
+  EXPECT_DOUBLE_EQ(p->price, 0.152);  // a walk starts at its mean
+  EXPECT_EQ(market.pending_actions(), 2u);
+  ASSERT_TRUE(market.AdvanceTo(market.start() + hours(3)).ok());
+  EXPECT_EQ(p->capacity, 2);
+  EXPECT_EQ(p->model.kind, PriceModelKind::kTrace);
+  EXPECT_DOUBLE_EQ(p->PriceAt(market.start() + hours(2) + minutes(10)), 0.5);
+  EXPECT_DOUBLE_EQ(p->PriceAt(market.start() + hours(2) + minutes(40)), 0.6);
+  EXPECT_DOUBLE_EQ(p->price, 0.5);  // looped back at 3h
+}
+
+TEST(ScenarioTest, SameScenarioReplaysTheSameLog) {
+  auto a = LoadScenarioText(kGood, "good.toml");
+  auto b = LoadScenarioText(kGood, "good.toml");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->AdvanceTo((*a)->start() + hours(5)).ok());
+  for (int i = 1; i <= 60; ++i) ASSERT_TRUE((*b)->AdvanceTo((*b)->start() + minutes(5 * i)).ok());
+  ASSERT_EQ((*a)->log().size(), (*b)->log().size());
+  for (size_t i = 0; i < (*a)->log().size(); ++i) {
+    const Event& x = (*a)->log().all()[i];
+    const Event& y = (*b)->log().all()[i];
+    EXPECT_EQ(x.time, y.time);
+    EXPECT_EQ(x.new_state, y.new_state);
+  }
+}
+
+// Loads `text` and expects an error message containing each of `parts`.
+void ExpectError(const std::string& text, std::initializer_list<const char*> parts) {
+  auto m = LoadScenarioText(text, "bad.toml");
+  ASSERT_FALSE(m.ok()) << text;
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+  for (const char* part : parts) {
+    EXPECT_NE(m.status().message().find(part), std::string::npos)
+        << "missing \"" << part << "\" in: " << m.status().message();
+  }
+}
+
+constexpr const char* kCatalog = R"([[zone]]
+name = "z1"
+region = "r1"
+[[instance_type]]
+name = "t1"
+vcpu = 2
+memory_gib = 4
+on_demand_price = 1.0
+)";  // 8 lines
+
+TEST(ScenarioTest, ErrorsNameFileLineColumnAndKey) {
+  ExpectError("seed = 1\nbogus = 2\n", {"bad.toml:2:1", "bogus", "unknown key"});
+  ExpectError("seed = \"x\"\n", {"bad.toml:1:8", "seed", "integer"});
+  ExpectError("start = \"yesterday\"\n", {"bad.toml:1:9", "start"});
+  ExpectError("[[zone]]\nname = \"z\"\n", {"bad.toml:1:1", "zone[0].region", "missing"});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = -3\n"
+                  "price = 0.1\n",
+              {"bad.toml:12:12", "pool[0].capacity"});
+  ExpectError(std::string(kCatalog) + "[[pool]]\ntype = \"t9\"\nzone = \"z1\"\ncapacity = 1\n",
+              {"bad.toml:10:8", "pool[0].type", "unknown instance type \"t9\""});
+  ExpectError(
+      std::string(kCatalog) + "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\nprice = 1.5\n",
+      {"bad.toml:13:9", "pool[0].price", "on-demand"});
+  ExpectError(std::string(kCatalog) + "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n",
+              {"bad.toml:9:1", "pool[0].price", "fixed"});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "model = { kind = \"lunar\" }\n",
+              {"bad.toml:13:18", "pool[0].model.kind", "lunar"});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "model = { kind = \"trace\", steps = [{ at = \"0s\", price = 3.0 }] }\n",
+              {"bad.toml:13:9", "pool[0].model", "steps[0].price"});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "price = 0.5\n[[action]]\nat = \"1h\"\nkind = \"set_price\"\n"
+                  "pool = \"t1@z2\"\nprice = 0.1\n",
+              {"bad.toml:17:8", "action[0].pool", "no pool \"t1@z2\""});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "price = 0.5\n[[action]]\nat = \"soon\"\nkind = \"set_price\"\n"
+                  "pool = \"t1@z1\"\nprice = 0.1\n",
+              {"bad.toml:15:6", "action[0].at", "soon"});
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "price = 0.5\n[[action]]\nat = \"1h\"\nkind = \"set_price\"\n"
+                  "pool = \"t1@z1\"\nprice = 7.0\n",
+              {"bad.toml:14:1", "action[0]", "on-demand"});
+  ExpectError("[[zone]]\nname = \"z\"\nregion = \"r\"\n[[zone]]\nname = \"z\"\nregion = \"r\"\n",
+              {"bad.toml:4:1", "zone[1]", "twice"});
+}
+
+TEST(ScenarioTest, SyntaxErrorsCarryTheLocation) {
+  ExpectError("seed = 1\n[[zone]\n", {"bad.toml:2:"});
+}
+
+TEST(ScenarioTest, FlavorSectionsAreDispatchedToTheFlavorLoaders) {
+  // The stubs accept an empty section and refuse (do not ignore) anything in it.
+  EXPECT_TRUE(LoadScenarioText("[alibaba]\n[aws]\n", "x.toml").ok());
+  ExpectError("[alibaba]\nfoo = 1\n", {"bad.toml:2:1", "alibaba.foo", "unknown key"});
+  ExpectError("[[aws.spot_request]]\ncount = 1\n", {"bad.toml:1:", "aws.spot_request"});
+  ExpectError("aws = 3\n", {"bad.toml:1:7", "aws", "must be a table"});
+}
+
+TEST(ScenarioTest, MissingFileIsNotFound) {
+  auto m = LoadScenarioFile("/nonexistent/scenario.toml");
+  EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(m.status().message().find("/nonexistent/scenario.toml"), std::string::npos);
+}
+
+TEST(ScenarioTest, ShippedExampleScenariosLoadAndRun) {
+  auto m = LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) +
+                            "/etc/scenarios/market-basics.toml");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE((*m)->AdvanceTo((*m)->start() + hours(24)).ok());
+  EXPECT_GT((*m)->log().size(), 10u);
+  for (const Pool& p : (*m)->catalog().pools()) {
+    for (const PricePoint& h : p.history) EXPECT_LE(h.price, p.on_demand_price) << p.id;
+  }
+}
+
+}  // namespace
+}  // namespace lastcall::mock
