@@ -41,10 +41,24 @@ Status MakeDirs(const std::string& dir) {
   return Status::Ok();
 }
 
+bool ProviderSettingsChanged(const Config& a, const Config& b) {
+  const AwsOptions &x = a.aws, &y = b.aws;
+  return a.provider != b.provider || x.endpoint != y.endpoint || x.allow_imdsv1 != y.allow_imdsv1 ||
+         x.token_ttl != y.token_ttl || x.watch_instance_action != y.watch_instance_action ||
+         x.watch_termination_time != y.watch_termination_time ||
+         x.watch_rebalance != y.watch_rebalance ||
+         x.watch_scheduled_events != y.watch_scheduled_events ||
+         x.watch_lifecycle_state != y.watch_lifecycle_state ||
+         a.alibaba.endpoint != b.alibaba.endpoint || a.alibaba.token != b.alibaba.token ||
+         a.alibaba.token_ttl != b.alibaba.token_ttl || a.detect.dmi_dir != b.detect.dmi_dir ||
+         a.detect.probe_timeout != b.detect.probe_timeout ||
+         a.poll.request_timeout != b.poll.request_timeout;
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, DaemonDeps deps)
-    : deps_(std::move(deps)), config_(std::move(config)) {
+    : deps_(std::move(deps)), config_(std::move(config)), provider_(deps_.provider) {
   if (!deps_.random) {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     deps_.random = [rng] { return std::uniform_real_distribution<double>(0.0, 1.0)(*rng); };
@@ -107,7 +121,7 @@ Duration Daemon::NextPollDelay() {
 
 void Daemon::PollOnce() {
   if (need_identity_) {
-    Result<Identity> id = deps_.provider->FetchIdentity();
+    Result<Identity> id = provider_->FetchIdentity();
     if (id.ok()) {
       if (!identity_ || !(*identity_ == *id)) {
         Log(LogPriority::kInfo, "instance identity",
@@ -128,7 +142,7 @@ void Daemon::PollOnce() {
     }
   }
 
-  PollResult result = deps_.provider->Poll();
+  PollResult result = provider_->Poll();
   ++polls_;
   deps_.metrics->Increment("lastcall_polls_total", {}, 1, "Metadata polls tried.");
   deps_.effective->Observe(result.server_date);
@@ -144,7 +158,7 @@ void Daemon::PollOnce() {
                        "Unix time of the last poll without errors.");
     if (auto rec = poll_episode_.Succeed(mono)) {
       Log(LogPriority::kNotice, "metadata polls succeed again " + *rec,
-          {{"provider", std::string(deps_.provider->name())}});
+          {{"provider", std::string(provider_->name())}});
     }
   } else {
     ++poll_errors_;
@@ -153,7 +167,7 @@ void Daemon::PollOnce() {
     std::string reason = JoinErrors(result.errors);
     if (poll_episode_.Fail(mono, reason)) {
       Log(LogPriority::kWarning, "metadata poll failed (backing off, logged once): " + reason,
-          {{"provider", std::string(deps_.provider->name())}});
+          {{"provider", std::string(provider_->name())}});
     } else {
       Log(LogPriority::kDebug, "metadata poll failed again: " + reason);
     }
@@ -166,7 +180,7 @@ void Daemon::PollOnce() {
 }
 
 std::string Daemon::StatusLine() const {
-  std::string s = "watching " + deps_.provider->Describe();
+  std::string s = "watching " + provider_->Describe();
   if (identity_) s += " on " + identity_->instance_id;
   if (!last_poll_) return s + "; no poll yet";
   s += "; last poll ";
@@ -191,8 +205,8 @@ void Daemon::WriteStatus(std::string_view state) {
   nlohmann::json j;
   j["pid"] = static_cast<long>(::getpid());
   j["state"] = std::string(state);
-  j["provider"] = std::string(deps_.provider->name());
-  j["watching"] = deps_.provider->Describe();
+  j["provider"] = std::string(provider_->name());
+  j["watching"] = provider_->Describe();
   j["config"] = config.path;
   if (identity_) {
     j["identity"] = {{"instance_id", identity_->instance_id},
@@ -239,26 +253,41 @@ void Daemon::Reload() {
   deps_.notifier->Notify(ReloadingMessage(deps_.clock->Monotonic()));
   Config old = config();
   Result<Config> next = deps_.reload ? deps_.reload() : Result<Config>(old);
+  std::unique_ptr<Provider> new_provider;
+  if (next.ok() && ProviderSettingsChanged(old, *next)) {
+    if (deps_.make_provider) {
+      // Built before anything is applied: if it fails, the reload is refused as a whole.
+      Result<std::unique_ptr<Provider>> p = deps_.make_provider(*next);
+      if (p.ok()) {
+        new_provider = std::move(p).value();
+      } else {
+        next = Status(p.status().code(), "cannot set up the provider: " + p.status().message());
+      }
+    } else {
+      Log(LogPriority::kWarning,
+          "provider and endpoint changes take effect after a restart; the rest is applied now");
+    }
+  }
   if (!next.ok()) {
     Log(LogPriority::kErr,
         "config reload failed, keeping the running config: " + next.status().message());
   } else {
-    const Config& c = *next;
-    if (c.provider != old.provider || c.aws.endpoint != old.aws.endpoint ||
-        c.alibaba.endpoint != old.alibaba.endpoint || c.detect.dmi_dir != old.detect.dmi_dir) {
-      Log(LogPriority::kWarning,
-          "provider and endpoint changes take effect after a restart; the rest is applied now");
+    if (new_provider) {
+      owned_provider_ = std::move(new_provider);
+      provider_ = owned_provider_.get();
+      need_identity_ = true;
+      Log(LogPriority::kInfo, "now watching " + provider_->Describe());
     }
-    ApplyConfig(c, false);
-    Log(LogPriority::kInfo, "config reloaded from " + c.path);
+    ApplyConfig(*next, false);
+    Log(LogPriority::kInfo, "config reloaded from " + next->path);
   }
   deps_.notifier->Notify("READY=1\n" + StatusMessage(StatusLine()));
 }
 
 int Daemon::Run() {
   ApplyConfig(config(), true);
-  deps_.notifier->Notify(StatusMessage("starting: watching " + deps_.provider->Describe()));
-  Log(LogPriority::kInfo, "lastcalld watching " + deps_.provider->Describe());
+  deps_.notifier->Notify(StatusMessage("starting: watching " + provider_->Describe()));
+  Log(LogPriority::kInfo, "lastcalld watching " + provider_->Describe());
 
   // READY=1 after the first poll was tried (not necessarily succeeded): systemd should not hold
   // up boot because the metadata service is slow, but "ready" must mean "watching".

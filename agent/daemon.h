@@ -48,6 +48,9 @@ struct DaemonDeps {
   Notifier* notifier = nullptr;
   // Loads the config again on SIGHUP. Empty: reload only re-applies the current config.
   std::function<Result<Config>()> reload;
+  // Builds a provider for a reloaded config whose provider settings changed (provider, [aws],
+  // [alibaba], [detect], poll.request_timeout). Empty: such changes wait for a restart.
+  std::function<Result<std::unique_ptr<Provider>>(const Config&)> make_provider;
   // Uniform in [0, 1), for jitter. Empty: a seeded std::mt19937.
   std::function<double()> random;
 };
@@ -89,6 +92,8 @@ class Daemon {
   bool reload_requested_ = false;
 
   // Loop state: only the Run() thread touches these.
+  Provider* provider_;  // deps_.provider, or owned_provider_ after a reload
+  std::unique_ptr<Provider> owned_provider_;
   std::unique_ptr<MetricsExporter> exporter_;
   std::optional<Identity> identity_;
   bool need_identity_ = true;

@@ -196,6 +196,7 @@ class DaemonTest : public testing::Test {
       return *next_config_;
     };
     deps.random = [] { return 0.5; };
+    if (make_provider_) deps.make_provider = make_provider_;
     daemon_ = std::make_unique<Daemon>(config_, deps);
     thread_ = std::thread([this] { exit_code_ = daemon_->Run(); });
   }
@@ -223,6 +224,7 @@ class DaemonTest : public testing::Test {
   std::mutex reload_mu_;
   Result<Config> next_config_{Config{}};
   int reloads_ = 0;
+  std::function<Result<std::unique_ptr<Provider>>(const Config&)> make_provider_;
   std::unique_ptr<Daemon> daemon_;
   std::thread thread_;
   int exit_code_ = -1;
@@ -350,6 +352,61 @@ TEST_F(DaemonTest, ReloadKeepsTheOldConfigOnErrorAndAppliesAGoodOne) {
   EXPECT_EQ(handler_.reconfigured[0].poll.interval, seconds(7));
   // The same handler, so its state survives; it was never shut down.
   EXPECT_FALSE(handler_.shutdown_grace.has_value());
+}
+
+TEST_F(DaemonTest, ReloadWithNewProviderSettingsSwapsTheProvider) {
+  // Counted through the second provider's own counters; it is owned by the daemon.
+  FakeProvider* second = nullptr;
+  int builds = 0;
+  make_provider_ = [&](const Config& c) -> Result<std::unique_ptr<Provider>> {
+    ++builds;
+    if (c.aws.endpoint == "http://127.0.0.1:2") return Unavailable("no such endpoint");
+    auto p = std::make_unique<FakeProvider>();
+    second = p.get();
+    return std::unique_ptr<Provider>(std::move(p));
+  };
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 2; }));
+
+  // Same provider settings: no new provider.
+  next_config_ = config_;
+  daemon_->RequestReload();
+  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 2; }));
+  EXPECT_EQ(builds, 0);
+
+  // The provider cannot be built: the whole reload is refused, the old provider keeps polling.
+  Config bad = config_;
+  bad.aws.endpoint = "http://127.0.0.1:2";
+  bad.poll.interval = milliseconds(30);
+  {
+    std::lock_guard lock(reload_mu_);
+    next_config_ = bad;
+  }
+  daemon_->RequestReload();
+  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 3; }));
+  EXPECT_EQ(builds, 1);
+  EXPECT_EQ(log_->Count("config reload failed, keeping the running config: cannot set up the "
+                        "provider: no such endpoint"),
+            1);
+  EXPECT_EQ(daemon_->config().poll.interval, milliseconds(20));
+  int polls = provider_.Polls();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= polls + 2; }));
+
+  Config good = config_;
+  good.aws.endpoint = "http://127.0.0.1:3";
+  {
+    std::lock_guard lock(reload_mu_);
+    next_config_ = good;
+  }
+  daemon_->RequestReload();
+  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 4; }));
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return second->Polls() >= 2 && second->IdentityCalls() >= 1; }));
+  polls = provider_.Polls();
+  int second_polls = second->Polls();
+  ASSERT_TRUE(WaitFor([&] { return second->Polls() >= second_polls + 2; }));
+  EXPECT_EQ(provider_.Polls(), polls);  // the old one is no longer used
+  Stop();
 }
 
 TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
