@@ -325,6 +325,12 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
   config.state_dir = tmpl;
   Metrics metrics;
   std::unique_ptr<NoticeHandler> handler = make_handler(config, clock, metrics);
+  if (!handler) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    err << "simulate: the hook runner could not be set up\n";
+    return kExitFailure;
+  }
   Identity id{"i-simulated", "simulated", "local-1a", "local-1"};
   handler->SetIdentity(id);
   Notice notice = MakeSimulatedNotice(options.kind, options.action, clock.Now(), options.in);

@@ -306,3 +306,23 @@ TEST(SimulateCommand, UsesWaitIdleWhenGiven) {
 
 }  // namespace
 }  // namespace lastcall
+
+namespace lastcall {
+namespace {
+
+TEST(SimulateCommand, AHandlerThatCannotBeBuiltIsAFailure) {
+  HandlerFactory factory = [](const Config&, const Clock&, Metrics&) {
+    return std::unique_ptr<NoticeHandler>();
+  };
+  CliOptions o;
+  o.command = CliCommand::kSimulate;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunSimulateCommand(o, Config{}, factory, SystemClock::Instance(), out, err),
+            kExitFailure);
+  EXPECT_NE(err.str().find("could not be set up"), std::string::npos);
+  EXPECT_EQ(RunSimulateCommand(o, Config{}, nullptr, SystemClock::Instance(), out, err),
+            kExitFailure);
+}
+
+}  // namespace
+}  // namespace lastcall
