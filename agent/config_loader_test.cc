@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/test_env.h"
+
 namespace lastcall {
 namespace {
 
@@ -23,11 +25,6 @@ void ExpectError(const std::string& text, int line, int col, const std::string& 
   EXPECT_NE(c.status().message().find(what), std::string::npos)
       << "want \"" << what << "\" in " << c.status().message();
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
-}
-
-std::string SourceDir() {
-  const char* s = std::getenv("LASTCALL_SOURCE_DIR");
-  return s ? s : LASTCALL_TEST_SOURCE_DIR;
 }
 
 TEST(ConfigLoader, EmptyFileGivesTheDefaults) {
@@ -245,7 +242,7 @@ TEST(ConfigLoader, TomlSyntaxErrorsCarryTheirPosition) {
 }
 
 TEST(ConfigLoader, MissingFileIsAnErrorOnlyWhenExplicit) {
-  std::string path = testing::TempDir() + "/no-such-lastcalld.toml";
+  std::string path = ::testing::TempDir() + "/no-such-lastcalld.toml";
   Result<Config> c = LoadConfig(path);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
@@ -259,7 +256,7 @@ TEST(ConfigLoader, MissingFileIsAnErrorOnlyWhenExplicit) {
 }
 
 TEST(ConfigLoader, LoadsAFileAndReportsItsPath) {
-  std::string path = testing::TempDir() + "/lastcalld-bad.toml";
+  std::string path = ::testing::TempDir() + "/lastcalld-bad.toml";
   {
     std::ofstream f(path);
     f << "# comment\n[poll]\n\ninterval = \"10ms\"\n";
@@ -272,7 +269,7 @@ TEST(ConfigLoader, LoadsAFileAndReportsItsPath) {
 }
 
 TEST(ConfigLoader, ShippedExampleIsValidAndItsValuesAreTheDefaults) {
-  std::string path = SourceDir() + "/etc/lastcalld.toml";
+  std::string path = testing::SourceDir() + "/etc/lastcalld.toml";
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   std::stringstream text;
