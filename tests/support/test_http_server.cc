@@ -148,6 +148,10 @@ class TestHttpServer::Impl {
     std::call_once(stopped_, [this] {
       io_.stop();
       if (thread_.joinable()) thread_.join();
+      // Closing the listener makes later connects fail at once (refused) instead of hanging
+      // in the backlog, which tests of "connection refused" rely on.
+      error_code ignored;
+      acceptor_.close(ignored);
     });
   }
 

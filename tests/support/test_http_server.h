@@ -120,7 +120,8 @@ class TestHttpServer {
   // Waits until at least `n` requests have been received; false on timeout.
   bool WaitForRequests(size_t n, std::chrono::milliseconds timeout) const;
 
-  // Stops serving (idempotent); the destructor calls it.
+  // Stops serving and closes the listening socket, so later connects are refused
+  // (idempotent); the destructor calls it.
   void Stop();
 
  private:
