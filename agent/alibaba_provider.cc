@@ -101,11 +101,15 @@ Result<HttpResponse> AlibabaProvider::Get(std::string_view path) {
           {{"PROVIDER", "alibaba"}});
     }
   }
+  if (batch_token_error_) return *batch_token_error_;
   std::string token;
   if (use_token_) {
     auto t = Token(false);
     if (!t.ok()) {
-      if (mode == TokenMode::kRequired) return t.status();
+      if (mode == TokenMode::kRequired) {
+        batch_token_error_ = t.status();
+        return t.status();
+      }
       // kAuto: the server stopped offering tokens; go plain now and probe again later.
       use_token_ = false;
       probe_pending_ = true;
@@ -152,6 +156,7 @@ Result<std::optional<std::string>> AlibabaProvider::GetOptional(std::string_view
 }
 
 Result<Identity> AlibabaProvider::FetchIdentity() {
+  batch_token_error_.reset();
   Identity id;
   auto required = [&](std::string_view path, std::string* out) -> Status {
     auto v = GetOptional(path);
@@ -172,6 +177,7 @@ Result<Identity> AlibabaProvider::FetchIdentity() {
 PollResult AlibabaProvider::Poll() {
   PollResult result;
   last_date_.reset();
+  batch_token_error_.reset();
   if (instance_id_.empty()) {
     auto v = GetOptional("instance-id");
     if (v.ok() && v->has_value() && !TrimWhitespace(**v).empty()) {

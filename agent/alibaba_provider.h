@@ -61,6 +61,9 @@ class AlibabaProvider final : public Provider {
   MonoTime token_expires_at_{};
   std::string instance_id_;
   std::optional<WallTime> last_date_;
+  // Why the token could not be had in this Poll / FetchIdentity (kRequired): later requests
+  // of the same batch fail at once instead of each waiting for another PUT.
+  std::optional<Status> batch_token_error_;
 };
 
 }  // namespace lastcall

@@ -87,7 +87,8 @@ TEST_F(AlibabaProviderTest, RequiredModeWithoutTokenSendsNoGet) {
   });
   PollResult r = p.Poll();
   EXPECT_FALSE(r.ok());
-  for (const auto& req : log_) EXPECT_EQ(req.method, "PUT");
+  ASSERT_EQ(log_.size(), 1u);  // one PUT for the whole poll, and no GET
+  EXPECT_EQ(log_[0].method, "PUT");
 }
 
 TEST_F(AlibabaProviderTest, AutoModeReprobesAfterAnError) {

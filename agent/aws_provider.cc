@@ -104,6 +104,7 @@ Result<std::string> AwsProvider::FetchToken() {
 }
 
 Result<std::string> AwsProvider::Token(bool force_refresh) {
+  if (batch_token_error_) return *batch_token_error_;
   const MonoTime now = clock_.Monotonic();
   if (!force_refresh) {
     if (!token_.empty() && now < token_refresh_at_) return token_;
@@ -114,7 +115,10 @@ Result<std::string> AwsProvider::Token(bool force_refresh) {
   // A failed refresh is not fatal while the old token is still valid.
   if (!force_refresh && !token_.empty() && now < token_expires_at_) return token_;
   token_.clear();
-  if (!options_.allow_imdsv1) return fresh.status();
+  if (!options_.allow_imdsv1) {
+    batch_token_error_ = fresh.status();
+    return fresh.status();
+  }
   if (!imdsv1_) {
     Log(LogPriority::kWarning, "no IMDSv2 token; falling back to IMDSv1 (allow_imdsv1 = true)",
         {{"PROVIDER", "aws"}, {"ERROR", fresh.status().ToString()}});
@@ -155,6 +159,7 @@ Result<std::optional<std::string>> AwsProvider::GetOptional(std::string_view pat
 }
 
 Result<Identity> AwsProvider::FetchIdentity() {
+  batch_token_error_.reset();
   Identity id;
   auto required = [&](std::string_view path, std::string* out) -> Status {
     auto v = GetOptional(path);
@@ -195,6 +200,7 @@ std::string AwsProvider::InstanceIdForNotices(PollResult& result) {
 PollResult AwsProvider::Poll() {
   PollResult result;
   last_date_.reset();
+  batch_token_error_.reset();
   const std::string iid = InstanceIdForNotices(result);
 
   auto monitor = [&](bool enabled, std::string_view path, auto&& on_body) {

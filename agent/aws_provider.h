@@ -71,6 +71,9 @@ class AwsProvider final : public Provider {
   MonoTime token_retry_at_{};
   std::string instance_id_;
   std::optional<WallTime> last_date_;
+  // Why the token could not be had in this Poll / FetchIdentity: the other paths of the same
+  // batch fail at once instead of each waiting for another PUT to time out.
+  std::optional<Status> batch_token_error_;
 };
 
 }  // namespace lastcall

@@ -186,6 +186,10 @@ TEST_F(AwsProviderTest, NoTokenNoImdsv1MeansErrorsOnEveryMonitor) {
   EXPECT_EQ(r.errors.size(), 6u);  // instance-id and the five monitors
   EXPECT_EQ(Count("GET", "/latest/meta-data/spot/instance-action"), 0u);
   EXPECT_FALSE(p.using_imdsv1());
+  // One PUT per poll, not one per path: a hanging token endpoint costs one timeout.
+  EXPECT_EQ(Count("PUT", "/latest/api/token"), 1u);
+  (void)p.Poll();
+  EXPECT_EQ(Count("PUT", "/latest/api/token"), 2u);
 }
 
 TEST_F(AwsProviderTest, RegionDerivedFromZoneWhenPathIsMissing) {
