@@ -18,8 +18,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr size_t kMaxHead = 16 * 1024;
-constexpr size_t kMaxBody = 64 * 1024;
+constexpr size_t kMaxHead = size_t{16} * 1024;
+constexpr size_t kMaxBody = size_t{64} * 1024;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -253,7 +253,8 @@ class TestHttpServer::Impl::Session : public std::enable_shared_from_this<Sessio
       return Reply(TestResponse::Status(431).WithClose(), true);
     }
     if (ec) return;  // closed by the client, or the server stops
-    std::string head(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
+    std::string head(asio::buffers_begin(buf_.data()),
+                     asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
     buf_.consume(n);
     req_ = RecordedRequest{};
     req_.connection = connection_;
@@ -308,7 +309,8 @@ class TestHttpServer::Impl::Session : public std::enable_shared_from_this<Sessio
   }
 
   void OnBody(size_t length) {
-    req_.body.assign(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + length);
+    req_.body.assign(asio::buffers_begin(buf_.data()),
+                     asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(length));
     buf_.consume(length);
     bool close = http10_;
     if (auto c = req_.Header("Connection")) {
@@ -401,7 +403,7 @@ void TestHttpServer::SetHandler(const std::string& method, const std::string& pa
 }
 
 void TestHttpServer::SetNext(const std::string& method, const std::string& path,
-                             TestResponse response, int count) {
+                             const TestResponse& response, int count) {
   std::lock_guard lock(impl_->mu_);
   auto& route = impl_->routes_[{method, path}];
   for (int i = 0; i < count; ++i) route.next.push_back(response);
@@ -454,6 +456,17 @@ int TestHttpServer::ConnectionsAccepted() const {
 bool TestHttpServer::WaitForRequests(size_t n, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mu_);
   return impl_->cv_.wait_for(lock, timeout, [&] { return impl_->requests_.size() >= n; });
+}
+
+bool TestHttpServer::WaitForRequests(const std::string& method, const std::string& path, size_t n,
+                                     std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu_);
+  return impl_->cv_.wait_for(lock, timeout, [&] {
+    return static_cast<size_t>(std::count_if(impl_->requests_.begin(), impl_->requests_.end(),
+                                             [&](const RecordedRequest& r) {
+                                               return r.method == method && r.path == path;
+                                             })) >= n;
+  });
 }
 
 void TestHttpServer::Stop() { impl_->Stop(); }

@@ -102,7 +102,7 @@ class TestHttpServer {
   void SetHandler(const std::string& method, const std::string& path, TestHandler handler);
   // Answers the next `count` requests to `method` `path` with `response`, then falls back to
   // the route set with Set / SetHandler (or the default). For "fail twice, then work".
-  void SetNext(const std::string& method, const std::string& path, TestResponse response,
+  void SetNext(const std::string& method, const std::string& path, const TestResponse& response,
                int count = 1);
   void Remove(const std::string& method, const std::string& path);
   // The answer to unrouted requests; default 404 with a small XHTML body.
@@ -119,6 +119,10 @@ class TestHttpServer {
   int ConnectionsAccepted() const;
   // Waits until at least `n` requests have been received; false on timeout.
   bool WaitForRequests(size_t n, std::chrono::milliseconds timeout) const;
+  // Waits until at least `n` requests to `method` `path` have been received; false on timeout.
+  // For tests that drive another process (lastcalld) and wait for it to poll.
+  bool WaitForRequests(const std::string& method, const std::string& path, size_t n,
+                       std::chrono::milliseconds timeout) const;
 
   // Stops serving and closes the listening socket, so later connects are refused
   // (idempotent); the destructor calls it.

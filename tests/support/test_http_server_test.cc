@@ -186,6 +186,17 @@ TEST(TestHttpServerTest, OversizedAndMalformedRequestsAreRefused) {
 TEST(TestHttpServerTest, WaitForRequestsTimesOut) {
   TestHttpServer server;
   EXPECT_FALSE(server.WaitForRequests(1, std::chrono::milliseconds(20)));
+  EXPECT_FALSE(server.WaitForRequests("GET", "/a", 1, std::chrono::milliseconds(20)));
+}
+
+TEST(TestHttpServerTest, WaitForRequestsToAPath) {
+  TestHttpServer server;
+  RawClient c(server.port());
+  c.Write(Get("/b"));
+  c.Write(Get("/a"));
+  EXPECT_TRUE(server.WaitForRequests("GET", "/a", 1, std::chrono::seconds(5)));
+  EXPECT_FALSE(server.WaitForRequests("GET", "/a", 2, std::chrono::milliseconds(20)));
+  EXPECT_EQ(server.RequestCount("GET", "/b"), 1u);
 }
 
 }  // namespace
