@@ -171,6 +171,15 @@ TEST(HttpClientIntegrationTest, BodyOverTheBoundIsAnError) {
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
 }
 
+TEST(HttpClientIntegrationTest, HeadersOverTheBoundAreAnError) {
+  TestHttpServer server;
+  server.Set("GET", "/fat", TestResponse::Text("x").WithHeader("X-Fat", std::string(20000, 'h')));
+  auto http = MakeCurlHttpClient();
+  auto r = http->Send(Get(server.url() + "/fat"));
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("headers"), std::string::npos);
+}
+
 TEST(HttpClientIntegrationTest, RedirectsAreNotFollowed) {
   TestHttpServer server;
   server.Set("GET", "/from", TestResponse::Status(302).WithHeader("Location", "/to"));

@@ -480,6 +480,17 @@ TEST_F(AlibabaIntegrationTest, AutoModeSwitchesToTokensOn403) {
   EXPECT_EQ(LastToken(), "t1");
 }
 
+TEST_F(AlibabaIntegrationTest, ServerDateAndDescribe) {
+  const WallTime date = T("2026-04-07T22:26:58Z");
+  server_.SetDate(date);
+  auto p = Make(TokenMode::kAuto);
+  EXPECT_EQ(p->Poll().server_date, date);
+  const std::string d = p->Describe();
+  EXPECT_NE(d.find(ecs_.endpoint()), std::string::npos) << d;
+  EXPECT_NE(d.find("instance/spot/termination-time"), std::string::npos) << d;
+  EXPECT_NE(d.find("token auto, in use"), std::string::npos) << d;
+}
+
 TEST_F(AlibabaIntegrationTest, IdentityAndNotFoundMeansNoNotice) {
   ecs_.Meta("instance/instance-type", "ecs.g6.large");
   ecs_.Meta("zone-id", "cn-hangzhou-i");
