@@ -103,6 +103,10 @@ class CurlHttpClient final : public HttpClient {
     if (request.method != "GET" && request.method != "PUT") {
       return InvalidArgument(what + ": unsupported method");
     }
+    // libcurl reads a zero timeout as "wait forever"; every request here must have a limit.
+    if (request.timeout <= Duration::zero() || request.connect_timeout <= Duration::zero()) {
+      return InvalidArgument(what + ": timeouts must be positive");
+    }
     // Reset clears the options of the previous request but keeps the live connection, so
     // keep-alive still works.
     curl_easy_reset(curl_);

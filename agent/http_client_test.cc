@@ -45,6 +45,12 @@ TEST(CurlHttpClientTest, RejectsWhatItMustNotSend) {
   bad_method.method = "DELETE";
   bad_method.url = "http://127.0.0.1:1/";
   EXPECT_EQ(http->Send(bad_method).status().code(), StatusCode::kInvalidArgument);
+  HttpRequest no_timeout;
+  no_timeout.url = "http://127.0.0.1:1/";
+  no_timeout.timeout = Duration::zero();
+  auto t = http->Send(no_timeout);
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(t.status().message().find("timeouts must be positive"), std::string::npos);
   HttpRequest bad_scheme;
   bad_scheme.url = "file:///etc/passwd";
   auto r = http->Send(bad_scheme);
