@@ -1,0 +1,220 @@
+#include "agent/alibaba_provider.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "agent/log.h"
+#include "agent/metadata_parse.h"
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+constexpr std::string_view kTokenPath = "/latest/api/token";
+constexpr std::string_view kMetaData = "/latest/meta-data/";
+constexpr std::string_view kTtlHeader = "X-aliyun-ecs-metadata-token-ttl-seconds";
+constexpr std::string_view kTokenHeader = "X-aliyun-ecs-metadata-token";
+constexpr std::string_view kProvider = "alibaba";
+constexpr std::string_view kTerminationPath = "instance/spot/termination-time";
+
+std::string_view ModeName(TokenMode mode) {
+  switch (mode) {
+    case TokenMode::kAuto:
+      return "auto";
+    case TokenMode::kRequired:
+      return "required";
+    case TokenMode::kOff:
+      return "off";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+AlibabaProvider::AlibabaProvider(AlibabaOptions options, PollOptions poll,
+                                 std::unique_ptr<HttpClient> http, const Clock& clock)
+    : options_(std::move(options)), poll_(poll), http_(std::move(http)), clock_(clock) {
+  use_token_ = options_.token == TokenMode::kRequired;
+}
+
+Result<HttpResponse> AlibabaProvider::Send(HttpRequest request) {
+  request.timeout = poll_.request_timeout;
+  request.connect_timeout = poll_.request_timeout;
+  auto r = http_->Send(request);
+  if (r.ok()) {
+    if (auto date = r->Header("Date")) {
+      if (auto t = ParseHttpDate(*date); t.ok()) last_date_ = *t;
+    }
+  }
+  return r;
+}
+
+Result<HttpResponse> AlibabaProvider::SendGet(const std::string& url, const std::string& token) {
+  HttpRequest req;
+  req.url = url;
+  if (!token.empty()) req.headers.emplace_back(std::string(kTokenHeader), token);
+  return Send(std::move(req));
+}
+
+Result<std::string> AlibabaProvider::FetchToken() {
+  long long ttl = std::clamp<long long>(
+      std::chrono::duration_cast<std::chrono::seconds>(options_.token_ttl).count(), 1, 21600);
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = JoinUrl(options_.endpoint, kTokenPath);
+  req.headers.emplace_back(std::string(kTtlHeader), std::to_string(ttl));
+  auto r = Send(req);
+  if (!r.ok()) return r.status().WithContext("metadata token");
+  if (r->status != 200) return HttpStatusError(r->status, "metadata token: PUT " + req.url);
+  std::string token(TrimWhitespace(r->body));
+  if (token.empty()) return DataLoss("metadata token: PUT " + req.url + ": empty token");
+  const Duration lifetime = std::chrono::seconds(ttl);
+  const Duration margin = std::min<Duration>(lifetime / 10, std::chrono::minutes(5));
+  const MonoTime now = clock_.Monotonic();
+  token_ = token;
+  token_expires_at_ = now + lifetime;
+  token_refresh_at_ = token_expires_at_ - margin;
+  return token;
+}
+
+Result<std::string> AlibabaProvider::Token(bool force_refresh) {
+  const MonoTime now = clock_.Monotonic();
+  if (!force_refresh && !token_.empty() && now < token_refresh_at_) return token_;
+  auto fresh = FetchToken();
+  if (fresh.ok()) return fresh;
+  if (!force_refresh && !token_.empty() && now < token_expires_at_) return token_;
+  token_.clear();
+  return fresh.status();
+}
+
+Result<HttpResponse> AlibabaProvider::Get(std::string_view path) {
+  const std::string url = JoinUrl(options_.endpoint, std::string(kMetaData) + std::string(path));
+  const TokenMode mode = options_.token;
+  if (mode == TokenMode::kAuto && probe_pending_) {
+    probe_pending_ = false;
+    bool had = use_token_;
+    use_token_ = Token(true).ok();
+    if (use_token_ != had) {
+      Log(LogPriority::kInfo,
+          use_token_ ? "metadata hardened mode available: using tokens"
+                     : "metadata hardened mode not available: plain requests",
+          {{"PROVIDER", "alibaba"}});
+    }
+  }
+  if (batch_token_error_) return *batch_token_error_;
+  std::string token;
+  if (use_token_) {
+    auto t = Token(false);
+    if (!t.ok()) {
+      if (mode == TokenMode::kRequired) {
+        batch_token_error_ = t.status();
+        return t.status();
+      }
+      // kAuto: the server stopped offering tokens; go plain now and probe again later.
+      use_token_ = false;
+      probe_pending_ = true;
+    } else {
+      token = *t;
+    }
+  }
+  auto r = SendGet(url, token);
+  if (r.ok() && r->status == 401 && use_token_) {
+    // Unknown or expired token: one new token, one retry.
+    token_.clear();
+    auto t = Token(true);
+    if (!t.ok()) {
+      if (mode == TokenMode::kAuto) probe_pending_ = true;
+      return t.status();
+    }
+    r = SendGet(url, *t);
+  } else if (r.ok() && r->status == 403 && !use_token_ && mode == TokenMode::kAuto) {
+    // The instance requires hardened mode now.
+    auto t = Token(true);
+    if (t.ok()) {
+      Log(LogPriority::kInfo, "metadata answered 403 without a token: switching to hardened mode",
+          {{"PROVIDER", "alibaba"}});
+      use_token_ = true;
+      r = SendGet(url, *t);
+    }
+  }
+  if (mode == TokenMode::kAuto && (!r.ok() || (r->status != 200 && r->status != 404))) {
+    probe_pending_ = true;
+  }
+  return r;
+}
+
+Result<std::optional<std::string>> AlibabaProvider::GetOptional(std::string_view path) {
+  auto r = Get(path);
+  if (!r.ok()) return r.status().WithContext(path);
+  if (r->status == 404) return std::optional<std::string>();
+  if (r->status != 200) {
+    return HttpStatusError(r->status, "GET " + JoinUrl(options_.endpoint,
+                                                       std::string(kMetaData) + std::string(path)))
+        .WithContext(path);
+  }
+  return std::optional<std::string>(std::move(r->body));
+}
+
+Result<Identity> AlibabaProvider::FetchIdentity() {
+  batch_token_error_.reset();
+  Identity id;
+  auto required = [&](std::string_view path, std::string* out) -> Status {
+    auto v = GetOptional(path);
+    if (!v.ok()) return v.status();
+    if (!v->has_value()) return NotFound(std::string(path) + ": HTTP 404");
+    *out = std::string(TrimWhitespace(**v));
+    if (out->empty()) return DataLoss(std::string(path) + ": empty answer");
+    return Status::Ok();
+  };
+  LASTCALL_RETURN_IF_ERROR(required("instance-id", &id.instance_id));
+  LASTCALL_RETURN_IF_ERROR(required("instance/instance-type", &id.instance_type));
+  LASTCALL_RETURN_IF_ERROR(required("zone-id", &id.zone));
+  LASTCALL_RETURN_IF_ERROR(required("region-id", &id.region));
+  instance_id_ = id.instance_id;
+  return id;
+}
+
+PollResult AlibabaProvider::Poll() {
+  PollResult result;
+  last_date_.reset();
+  batch_token_error_.reset();
+  if (instance_id_.empty()) {
+    auto v = GetOptional("instance-id");
+    if (v.ok() && v->has_value() && !TrimWhitespace(**v).empty()) {
+      instance_id_ = std::string(TrimWhitespace(**v));
+    } else {
+      // Report notices anyway; the poll is not clean, so nothing is concluded from it.
+      result.errors.push_back(
+          (v.ok() ? NotFound("no instance id") : v.status()).WithContext("instance-id"));
+    }
+  }
+  auto body = GetOptional(kTerminationPath);
+  if (!body.ok()) {
+    result.errors.push_back(body.status());
+  } else if (body->has_value()) {
+    auto t = ParseTerminationTime(**body);
+    if (!t.ok()) {
+      result.errors.push_back(t.status().WithContext(kTerminationPath));
+    } else {
+      Notice n;
+      n.provider = std::string(kProvider);
+      n.kind = NoticeKind::kRelease;
+      n.id = MakeNoticeId(kProvider, NoticeKind::kRelease, instance_id_, FormatRfc3339(*t));
+      n.action = "release";
+      n.deadline = *t;
+      n.source = std::string(kTerminationPath);
+      n.raw = **body;
+      result.notices.push_back(std::move(n));
+    }
+  }
+  result.server_date = last_date_;
+  return result;
+}
+
+std::string AlibabaProvider::Describe() const {
+  return "alibaba ECS metadata at " + options_.endpoint + " (token " +
+         std::string(ModeName(options_.token)) + (use_token_ ? ", in use" : ", not in use") +
+         "): " + std::string(kTerminationPath);
+}
+
+}  // namespace lastcall

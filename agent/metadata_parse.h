@@ -1,0 +1,59 @@
+// Parsers for the metadata payloads of wire-formats.md §1 and §2, as pure functions.
+//
+// Each takes the body as received and returns a small value or a Status (kDataLoss) that says
+// what is wrong with the payload and how it should look. They never throw, whatever the input
+// (nlohmann::json exceptions are caught here), and never read the clock: time comes from the
+// payload only, so the same payload always gives the same value (and hence the same notice id).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/notice.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace lastcall {
+
+// spot/instance-action: {"action":"terminate"|"stop"|"hibernate","time":"<RFC 3339>"}.
+struct InstanceAction {
+  std::string action;
+  WallTime time;
+};
+Result<InstanceAction> ParseInstanceAction(std::string_view body);
+
+// spot/termination-time (AWS legacy) and instance/spot/termination-time (Alibaba): a plain
+// RFC 3339 time, surrounding whitespace tolerated.
+Result<WallTime> ParseTerminationTime(std::string_view body);
+
+// events/recommendations/rebalance: {"noticeTime":"<RFC 3339>"}.
+Result<WallTime> ParseRebalance(std::string_view body);
+
+// One entry of events/maintenance/scheduled.
+struct ScheduledEvent {
+  std::string code;         // instance-reboot, system-reboot, ...
+  std::string description;  // may be empty
+  std::string event_id;     // instance-event-0d59937288b749b32
+  WallTime not_before;
+  std::optional<WallTime> not_after;
+  NoticeState state = NoticeState::kActive;
+  std::string raw;  // this entry as compact JSON
+};
+struct ScheduledEvents {
+  std::vector<ScheduledEvent> events;
+  // One per entry that could not be used; the good entries are still returned, so one odd
+  // event does not hide the others.
+  std::vector<Status> errors;
+};
+// A JSON array (possibly empty). A body that is not a JSON array is an error as a whole.
+Result<ScheduledEvents> ParseScheduledEvents(std::string_view body);
+
+// autoscaling/target-lifecycle-state: one of the documented states (InService, Terminated,
+// Detached, Standby, Warmed:*). Returns the state as sent, trimmed.
+Result<std::string> ParseLifecycleState(std::string_view body);
+
+}  // namespace lastcall
