@@ -44,6 +44,15 @@ bool IsHttpProtocolError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
 
+// steady_timer::cancel() reports failure by throwing; Close() runs inside handlers, where nothing
+// may escape, and a timer that cannot be cancelled will simply fire into a closed session.
+void CancelTimer(net::steady_timer& timer) noexcept {
+  try {
+    timer.cancel();
+  } catch (...) {
+  }
+}
+
 struct ListenerInfo {
   BoundListener bound;
   HttpHandler handler;
@@ -97,7 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Ends the connection now; pending operations complete with operation_aborted.
   void Close() {
     beast::error_code ec;
-    timer_.cancel();
+    CancelTimer(timer_);
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
   }
@@ -257,7 +266,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   void Close() {
     beast::error_code ec;
-    retry_.cancel();
+    CancelTimer(retry_);
     acceptor_.close(ec);
   }
 

@@ -1,6 +1,7 @@
 // Integration tests of HttpServer + ImdsRouter over real loopback sockets.
 #include "mockmeta/server/http_server.h"
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -210,6 +211,63 @@ TEST_F(HttpServerTest, TokenFlowOverTheWire) {
   EXPECT_EQ(
       Get(*c, "/latest/meta-data/instance-id", {{"X-aws-ec2-metadata-token", token->body}})->status,
       401);
+}
+
+// A real client library (the one lastcalld uses) speaks to the server: IMDSv2 flow, keep-alive
+// reuse of one connection, the TTL header on the token response.
+TEST_F(HttpServerTest, LibcurlClientWorksAndReusesTheConnection) {
+  Start();
+  CURL* curl = curl_easy_init();
+  ASSERT_NE(curl, nullptr);
+  struct Cleanup {
+    CURL* c;
+    ~Cleanup() { curl_easy_cleanup(c); }
+  } cleanup{curl};
+  std::string body, headers;
+  auto collect = +[](char* data, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+  };
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  std::string base = "http://127.0.0.1:" + std::to_string(ports_["imds"]) + "/i-0aws";
+
+  curl_slist* put_headers = curl_slist_append(nullptr, "X-aws-ec2-metadata-token-ttl-seconds: 60");
+  curl_easy_setopt(curl, CURLOPT_URL, (base + "/latest/api/token").c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, put_headers);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(put_headers);
+  ASSERT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(headers.find("X-aws-ec2-metadata-token-ttl-seconds: 60\r\n"), std::string::npos)
+      << headers;
+  std::string token = body;
+
+  std::string token_header = "X-aws-ec2-metadata-token: " + token;
+  curl_slist* get_headers = curl_slist_append(nullptr, token_header.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, nullptr);
+  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, get_headers);
+  for (const char* path : {"/latest/meta-data/instance-id", "/latest/meta-data/ami-id"}) {
+    body.clear();
+    curl_easy_setopt(curl, CURLOPT_URL, (base + path).c_str());
+    rc = curl_easy_perform(curl);
+    ASSERT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    EXPECT_EQ(status, 200) << path;
+    long new_connections = -1;
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connections);
+    EXPECT_EQ(new_connections, 0) << "connection not reused for " << path;
+  }
+  curl_slist_free_all(get_headers);
+  EXPECT_EQ(body, "ami-0123");
 }
 
 TEST_F(HttpServerTest, ReadTimeoutClosesAnIdleConnection) {
