@@ -32,7 +32,7 @@ using tcp = net::ip::tcp;
 // this long (and this much) before closing, so the kernel does not answer them with a RST that
 // can destroy the response in flight (a 413 to a client still sending its body).
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
-constexpr size_t kLingerMaxBytes = 4 * 1024 * 1024;
+constexpr size_t kLingerMaxBytes = size_t{4} * 1024 * 1024;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 
 std::string FormatEndpoint(const std::string& address, unsigned short port) {
@@ -78,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, std::shared_ptr<ServerState> state,
           std::shared_ptr<const ListenerInfo> listener)
       : stream_(std::move(socket)),
-        buffer_(state->options.header_limit + state->options.body_limit + 16 * 1024),
+        buffer_(state->options.header_limit + state->options.body_limit + size_t{16} * 1024),
         timer_(stream_.get_executor()),
         state_(std::move(state)),
         listener_(std::move(listener)) {
