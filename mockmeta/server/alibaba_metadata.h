@@ -1,0 +1,16 @@
+// The Alibaba Cloud ECS instance metadata tree (wire-formats.md §2) of one instance, built from
+// its view. instance/spot/termination-time exists only while the instance is To Be Released;
+// empty identity fields are 404s.
+//
+// Thread-safety: pure function.
+#pragma once
+
+#include "mockmeta/server/instance_directory.h"
+#include "mockmeta/server/metadata_tree.h"
+
+namespace lastcall::mock {
+
+// Paths are relative to the instance root: "latest/meta-data/instance-id".
+MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view);
+
+}  // namespace lastcall::mock

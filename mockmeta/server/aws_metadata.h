@@ -1,0 +1,27 @@
+// The AWS EC2 instance metadata tree (wire-formats.md §1) of one instance, built from its view.
+//
+// Pure functions: AwsMetadataView in, MetadataTree or JSON text out. Leaves exist only while
+// their data does (a notice path appears with its notice; an empty identity field such as
+// public-ipv4 is a 404), except events/maintenance/scheduled, which answers "[]" when there are
+// no events. Times: RFC 3339 for notices, "21 Jan 2019 09:00:43 GMT" for scheduled events.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mockmeta/server/instance_directory.h"
+#include "mockmeta/server/metadata_tree.h"
+
+namespace lastcall::mock {
+
+// Paths are relative to the instance root: "latest/meta-data/instance-id".
+MetadataTree BuildAwsTree(const AwsMetadataView& view);
+
+std::string AwsInstanceActionJson(const AwsInstanceAction& action);
+std::string AwsRebalanceJson(WallTime notice_time);
+std::string AwsScheduledEventsJson(const std::vector<AwsScheduledEvent>& events);
+std::string AwsIdentityDocumentJson(const AwsMetadataView& view);
+
+}  // namespace lastcall::mock

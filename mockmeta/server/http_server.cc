@@ -1,0 +1,415 @@
+// The one translation unit of lastcall that includes Boost.Beast. Structure after the Beast
+// example servers: a listener accepts, a session per connection reads, calls the handler,
+// writes, and reads again; every completion handler checks its error_code first.
+#include "mockmeta/server/http_server.h"
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <csignal>
+#include <exception>
+#include <optional>
+#include <unordered_map>
+
+#include "common/time_format.h"
+
+namespace lastcall::mock {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// After a response that closes the connection, unread request bytes are drained for at most
+// this long (and this much) before closing, so the kernel does not answer them with a RST that
+// can destroy the response in flight (a 413 to a client still sending its body).
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr size_t kLingerMaxBytes = size_t{4} * 1024 * 1024;
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+
+std::string FormatEndpoint(const std::string& address, unsigned short port) {
+  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
+  return address + ":" + std::to_string(port);
+}
+
+bool IsHttpProtocolError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+// steady_timer::cancel() reports failure by throwing; Close() runs inside handlers, where nothing
+// may escape, and a timer that cannot be cancelled will simply fire into a closed session.
+void CancelTimer(net::steady_timer& timer) noexcept {
+  try {
+    timer.cancel();
+  } catch (...) {
+  }
+}
+
+struct ListenerInfo {
+  BoundListener bound;
+  HttpHandler handler;
+};
+
+class Session;
+
+// What sessions share with the server. Sessions keep it alive, so a session destroyed late
+// (when the io_context is torn down) still finds it.
+struct ServerState {
+  ServerState(const Clock& c, HttpServerOptions o) : clock(c), options(o) {}
+  const Clock& clock;
+  const HttpServerOptions options;
+  std::atomic<size_t> connections{0};
+  bool stopping = false;  // io thread only
+  // Open sessions, to close them on Stop(). io thread only (and the destroying thread once the
+  // io_context has stopped).
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<ServerState> state,
+          std::shared_ptr<const ListenerInfo> listener)
+      : stream_(std::move(socket)),
+        buffer_(state->options.header_limit + state->options.body_limit + size_t{16} * 1024),
+        timer_(stream_.get_executor()),
+        state_(std::move(state)),
+        listener_(std::move(listener)) {
+    ++state_->connections;
+  }
+
+  ~Session() {
+    --state_->connections;
+    state_->sessions.erase(this);
+  }
+
+  void Start() {
+    state_->sessions.emplace(this, weak_from_this());
+    context_.listener = listener_->bound.name;
+    beast::error_code ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      context_.peer_address = peer.address().to_string();
+      context_.peer_port = peer.port();
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  // Ends the connection now; pending operations complete with operation_aborted.
+  void Close() {
+    beast::error_code ec;
+    CancelTimer(timer_);
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+    parser_->body_limit(state_->options.body_limit);
+    stream_.expires_after(state_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream) return DoShutdown();
+    if (ec == http::error::header_limit) return SendError(431, "request header too large");
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+      return SendError(413, "request body too large");
+    }
+    if (ec) {
+      if (IsHttpProtocolError(ec)) return SendError(400, "bad request: " + ec.message());
+      return;  // timeout (the stream is closed), reset, or aborted by Stop()
+    }
+    HttpRequest request = ToRequest(parser_->release());
+    HttpResponse response = CallHandler(request);
+    if (response.drop_connection && response.delay <= Duration::zero()) return Close();
+    drop_ = response.drop_connection;
+    Prepare(response, request.version, request.keep_alive);
+    if (response.delay > Duration::zero()) {
+      timer_.expires_after(response.delay);
+      timer_.async_wait(beast::bind_front_handler(&Session::OnDelay, shared_from_this()));
+      return;
+    }
+    DoWrite();
+  }
+
+  void OnDelay(beast::error_code ec) {
+    if (ec) return;  // Stop() cancelled the wait
+    if (drop_) return Close();
+    DoWrite();
+  }
+
+  HttpRequest ToRequest(http::request<http::string_body> req) {
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    size_t q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    for (const auto& field : req) {
+      r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    r.version = static_cast<int>(req.version());
+    r.keep_alive = req.keep_alive();
+    r.body = std::move(req.body());
+    return r;
+  }
+
+  HttpResponse CallHandler(const HttpRequest& request) {
+    // A handler must not throw; if one does, the client gets a 500 and the server goes on.
+    try {
+      if (listener_->handler) return listener_->handler(request, context_);
+      return HttpResponse::Text(404, "no handler\n");
+    } catch (const std::exception& e) {
+      return HttpResponse::Text(500, std::string("internal error: ") + e.what() + "\n");
+    } catch (...) {
+      return HttpResponse::Text(500, "internal error\n");
+    }
+  }
+
+  void Prepare(const HttpResponse& response, int version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(static_cast<unsigned>(version));
+    res->result(static_cast<unsigned>(response.status));
+    std::string_view reason = HttpReason(response.status);
+    res->reason(beast::string_view(reason.data(), reason.size()));
+    for (const auto& [name, value] : response.headers) res->insert(name, value);
+    res->set(http::field::server, "mockmeta");
+    res->set(http::field::date, FormatHttpDate(state_->clock.Now()));
+    res->set(http::field::content_type, response.content_type);
+    res->body() = response.body;
+    res->keep_alive(keep_alive && !response.close && !state_->stopping);
+    res->prepare_payload();
+    res_ = std::move(res);
+  }
+
+  void SendError(int status, std::string message) {
+    HttpResponse r = HttpResponse::Text(status, std::move(message) + "\n");
+    r.close = true;
+    drop_ = false;
+    Prepare(r, 11, false);
+    DoWrite();
+  }
+
+  void DoWrite() {
+    stream_.expires_after(state_->options.write_timeout);
+    http::async_write(
+        stream_, *res_,
+        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res_->need_eof()));
+  }
+
+  void OnWrite(bool close, beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return;
+    res_.reset();
+    if (close) return DoLinger();
+    DoRead();
+  }
+
+  // Half-close, then discard what the client still sends, until it closes or time is up.
+  void DoLinger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    buffer_.consume(buffer_.size());
+    stream_.expires_after(kLingerTimeout);
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+  }
+
+  void OnLinger(beast::error_code ec, std::size_t bytes) {
+    lingered_ += bytes;
+    if (ec || lingered_ > kLingerMaxBytes) return Close();
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+  }
+
+  void DoShutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  net::steady_timer timer_;
+  std::shared_ptr<ServerState> state_;
+  std::shared_ptr<const ListenerInfo> listener_;
+  RequestContext context_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> res_;
+  bool drop_ = false;
+  std::array<char, 4096> discard_{};
+  size_t lingered_ = 0;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<ServerState> state,
+           std::shared_ptr<const ListenerInfo> info)
+      : ioc_(ioc),
+        acceptor_(std::move(acceptor)),
+        retry_(ioc),
+        state_(std::move(state)),
+        info_(std::move(info)) {}
+
+  void Start() { DoAccept(); }
+
+  void Close() {
+    beast::error_code ec;
+    CancelTimer(retry_);
+    acceptor_.close(ec);
+  }
+
+ private:
+  void DoAccept() {
+    if (state_->stopping) return;
+    acceptor_.async_accept(ioc_,
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || state_->stopping) return;
+    if (ec) {
+      // EMFILE and friends: try again a little later instead of spinning.
+      retry_.expires_after(kAcceptRetryDelay);
+      retry_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->DoAccept();
+      });
+      return;
+    }
+    if (state_->connections.load() >= state_->options.max_connections) {
+      beast::error_code close_ec;
+      socket.close(close_ec);
+    } else {
+      std::make_shared<Session>(std::move(socket), state_, info_)->Start();
+    }
+    DoAccept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_;
+  std::shared_ptr<ServerState> state_;
+  std::shared_ptr<const ListenerInfo> info_;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const Clock& clock, HttpServerOptions options)
+      : state_(std::make_shared<ServerState>(clock, options)) {}
+
+  ~Impl() {
+    // Listeners and signals go before the io_context (declared first, destroyed last), whose
+    // destruction then releases any session still queued.
+    for (auto& l : listeners_) l->Close();
+  }
+
+  Result<BoundListener> AddListener(ListenerSpec spec) {
+    beast::error_code ec;
+    net::ip::address address = net::ip::make_address(spec.address, ec);
+    if (ec) {
+      return InvalidArgument("listener \"" + spec.name + "\": \"" + spec.address +
+                             "\" is not an IP address");
+    }
+    std::string where = FormatEndpoint(spec.address, spec.port);
+    tcp::endpoint endpoint(address, spec.port);
+    tcp::acceptor acceptor(ioc_);
+    auto fail = [&](const char* step) {
+      return Unavailable("listener \"" + spec.name + "\": cannot " + step + " " + where + ": " +
+                         ec.message());
+    };
+    if (acceptor.open(endpoint.protocol(), ec); ec) return fail("open a socket for");
+    if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) return fail("set up");
+    if (acceptor.bind(endpoint, ec); ec) return fail("bind");
+    if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) return fail("listen on");
+    tcp::endpoint local = acceptor.local_endpoint(ec);
+    if (ec) return fail("read the port of");
+
+    auto info = std::make_shared<ListenerInfo>();
+    info->bound = BoundListener{spec.name, spec.address, local.port()};
+    info->handler = std::move(spec.handler);
+    bound_.push_back(info->bound);
+    listeners_.push_back(std::make_shared<Listener>(ioc_, std::move(acceptor), state_, info));
+    return info->bound;
+  }
+
+  void EnableSignalHandling() {
+    if (signals_) return;
+    signals_.emplace(ioc_, SIGINT, SIGTERM);
+    signals_->async_wait([this](beast::error_code ec, int /*signal*/) {
+      if (!ec) Shutdown();
+    });
+  }
+
+  Status Run() {
+    for (auto& l : listeners_) l->Start();
+    try {
+      ioc_.run();
+    } catch (const std::exception& e) {
+      return Internal(std::string("mockmeta server stopped by an exception: ") + e.what());
+    }
+    return Status::Ok();
+  }
+
+  void Stop() {
+    net::post(ioc_, [this] { Shutdown(); });
+  }
+
+  std::vector<BoundListener> bound() const { return bound_; }
+  size_t connections() const { return state_->connections.load(); }
+
+ private:
+  // io thread: stop accepting, close every connection; run() returns once nothing is pending.
+  void Shutdown() {
+    state_->stopping = true;
+    for (auto& l : listeners_) l->Close();
+    if (signals_) {
+      beast::error_code ec;
+      signals_->cancel(ec);
+    }
+    std::vector<std::shared_ptr<Session>> open;
+    for (auto& [ptr, weak] : state_->sessions) {
+      if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+    for (auto& s : open) s->Close();
+  }
+
+  net::io_context ioc_{1};
+  std::shared_ptr<ServerState> state_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+  std::vector<BoundListener> bound_;
+  std::optional<net::signal_set> signals_;
+};
+
+HttpServer::HttpServer(const Clock& clock, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(clock, options)) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<BoundListener> HttpServer::AddListener(ListenerSpec spec) {
+  return impl_->AddListener(std::move(spec));
+}
+
+std::vector<BoundListener> HttpServer::listeners() const { return impl_->bound(); }
+
+void HttpServer::EnableSignalHandling() { impl_->EnableSignalHandling(); }
+
+Status HttpServer::Run() { return impl_->Run(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+size_t HttpServer::open_connections() const { return impl_->connections(); }
+
+}  // namespace lastcall::mock

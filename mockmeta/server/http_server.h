@@ -1,0 +1,82 @@
+// HttpServer: mockmeta's HTTP/1.1 server on Boost.Asio + Beast, with sockets kept out of sight.
+//
+// One io_context runs on the thread that calls Run(). Each listener binds an address and port
+// (port 0 picks a free one; the bound port is reported) and has its own HttpHandler and name,
+// so the IMDS router, a per-instance IMDS port and, later, the control API are just listeners
+// with different handlers. Each connection is a session (shared_from_this) that reads one
+// request at a time with a read timeout and header/body limits, calls the handler, applies the
+// response's directions (delay on an asio timer, drop the connection), writes, and reads the
+// next request: keep-alive and pipelined requests are answered in order. A slow or hostile
+// client only ever holds its own session. Every response carries `Date` from the injected clock
+// (mockmeta's virtual clock) and `Server: mockmeta`.
+//
+// Errors: limits answer 431 (header) and 413 (body) and close that connection; a malformed
+// request answers 400 and closes; a handler that throws answers 500. Nothing escapes a handler.
+//
+// Thread-safety: AddListener() and EnableSignalHandling() before Run(); Stop() from any thread
+// (or a signal handler set up by EnableSignalHandling). The clock and the handlers must outlive
+// the server.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mockmeta/server/http_message.h"
+
+namespace lastcall::mock {
+
+struct HttpServerOptions {
+  size_t header_limit = 8 * 1024;                     // bytes of request line + headers; more: 431
+  size_t body_limit = 64 * 1024;                      // bytes of body; more: 413
+  Duration read_timeout = std::chrono::seconds(30);   // idle keep-alive and slow requests
+  Duration write_timeout = std::chrono::seconds(30);  // a client that does not read
+  size_t max_connections = 1024;  // beyond this, new connections are closed at once
+};
+
+struct ListenerSpec {
+  std::string name;  // passed to the handler in RequestContext::listener
+  std::string address = "127.0.0.1";
+  unsigned short port = 0;  // 0: pick a free port
+  HttpHandler handler;
+};
+
+struct BoundListener {
+  std::string name;
+  std::string address;
+  unsigned short port = 0;  // the actual port
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(const Clock& clock, HttpServerOptions options = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens now, so the port is known (and a clash reported) before Run().
+  // Errors name the address: "cannot listen on 127.0.0.1:80: Permission denied".
+  Result<BoundListener> AddListener(ListenerSpec spec);
+  std::vector<BoundListener> listeners() const;
+
+  // SIGINT and SIGTERM stop the server (Run() returns). Registered at once.
+  void EnableSignalHandling();
+
+  // Serves until Stop() or a signal. Returns ok, or why it could not run.
+  Status Run();
+  // Stops accepting and ends Run(); open connections are closed. Safe from any thread, and
+  // before Run() (Run() then returns at once).
+  void Stop();
+
+  // Connections open right now (for tests and metrics).
+  size_t open_connections() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace lastcall::mock

@@ -1,0 +1,48 @@
+#include "mockmeta/server/metadata_tree.h"
+
+#include <set>
+
+namespace lastcall::mock {
+
+void MetadataTree::Add(std::string path, std::string value, std::string content_type) {
+  leaves_.insert_or_assign(std::move(path), Leaf{std::move(value), std::move(content_type)});
+}
+
+MetadataTree::Entry MetadataTree::Lookup(std::string_view path, bool mark_dirs) const {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  // An empty segment ("a//b") names nothing on IMDS.
+  if (path.find("//") != std::string_view::npos) return {};
+
+  if (!path.empty()) {
+    auto it = leaves_.find(path);
+    if (it != leaves_.end()) {
+      return {Entry::Kind::kLeaf, it->second.value, it->second.content_type};
+    }
+  }
+  std::string prefix(path);
+  if (!prefix.empty()) prefix += '/';
+  std::set<std::string> children;
+  for (auto it = leaves_.lower_bound(prefix); it != leaves_.end(); ++it) {
+    std::string_view key = it->first;
+    if (key.substr(0, prefix.size()) != prefix) break;
+    std::string_view rest = key.substr(prefix.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      children.emplace(rest);
+    } else {
+      std::string child(rest.substr(0, slash));
+      if (mark_dirs) child += '/';
+      children.insert(std::move(child));
+    }
+  }
+  if (children.empty()) return {};
+  Entry listing{Entry::Kind::kDirectory, "", "text/plain"};
+  for (const std::string& child : children) {
+    if (!listing.body.empty()) listing.body += '\n';
+    listing.body += child;
+  }
+  return listing;
+}
+
+}  // namespace lastcall::mock
