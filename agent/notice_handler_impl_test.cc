@@ -214,6 +214,23 @@ TEST_F(NoticeHandlerTest, WithdrawnMidDrainFinishesTheHookThenResumes) {
   EXPECT_EQ(Ran().size(), ran.size());
 }
 
+TEST_F(NoticeHandlerTest, NoticeBackBeforeResumeStartedCarriesOn) {
+  AddBlockingHook("drain", "10-drain");
+  AddHook("drain", "20-drain-more");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-drain"); }));
+  h->Update(Poll({}), clock_.Now() + seconds(2));   // flaps away ...
+  h->Update(Poll({n}), clock_.Now() + seconds(4));  // ... and back while drain still runs
+  Release("10-drain");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "20-drain-more", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+  EXPECT_EQ(logs_.sink().Find("notice is back after being withdrawn").size(), 1u);
+}
+
 TEST_F(NoticeHandlerTest, FailedPollDoesNotWithdraw) {
   AddBlockingHook("checkpoint", "10-save");
   auto h = NewHandler();

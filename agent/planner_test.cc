@@ -60,6 +60,14 @@ TEST_F(PlannerTest, FinishedPhasesAreNotRunAgainButStartedOnesAre) {
   EXPECT_FALSE(p.run_notify);  // notify runs once per notice
 }
 
+TEST_F(PlannerTest, PhaseInterruptedByAWithdrawalThatWasTakenBackRunsAgain) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  MarkDone(r, HookPhase::kDrain, clock_.Now());
+  r.phases[HookPhase::kDrain].result = "interrupted";
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, ElementsAre(HookPhase::kDrain));
+}
+
 TEST_F(PlannerTest, AllDoneIsFinished) {
   NoticeRecord r = Interruption(seconds(120));
   MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
