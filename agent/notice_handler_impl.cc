@@ -178,7 +178,7 @@ void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
   w.thread = std::thread([this, id, snap] { RunNotice(id, snap); });
 }
 
-void NoticeHandlerImpl::RunNotice(const std::string& id, Snapshot snap) {
+void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
   const HookOptions& opts = snap.config->hooks;
   std::thread notify;
   for (;;) {
@@ -253,7 +253,7 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, Snapshot snap) {
   idle_cv_.notify_all();
 }
 
-void NoticeHandlerImpl::RunNotify(const std::string& id, Snapshot snap, Plan plan) {
+void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan) {
   std::optional<NoticeRecord> record = store_.Get(id);
   if (!record) return;
   std::vector<Hook> hooks = snap.catalog->HooksFor(HookPhase::kNotify, record->notice.kind);

@@ -96,8 +96,8 @@ class NoticeHandlerImpl final : public NoticeHandler {
   void JoinFinishedLocked();
   void Persist(const NoticeRecord& record);  // logs failures; mu_ held
 
-  void RunNotice(const std::string& id, Snapshot snap);
-  void RunNotify(const std::string& id, Snapshot snap, Plan plan);
+  void RunNotice(const std::string& id, const Snapshot& snap);
+  void RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan);
   // Runs the hooks of one phase; returns the result to record, or "" if aborted by Shutdown.
   std::string RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
                        const Snapshot& snap);
