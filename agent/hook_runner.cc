@@ -12,8 +12,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "agent/log.h"
 #include "common/time_format.h"
@@ -47,22 +45,41 @@ class Fd {
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+// Reads /proc/<pid>/stat with plain read(2). No iostreams here: reading the file of a process
+// that exits during the read fails with ESRCH, which libstdc++ turns into an exception.
+bool ReadProcStat(const char* pid, char* buf, size_t size, size_t* len) {
+  char path[300];  // d_name is at most 255 bytes
+  std::snprintf(path, sizeof path, "/proc/%s/stat", pid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, size - 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) return false;
+  *len = static_cast<size_t>(n);
+  buf[*len] = '\0';
+  return true;
+}
+
 // Whether any process of group `pgid` is still alive. Zombies do not count: an orphaned
 // grandchild is reaped by init (or whatever PID 1 is), not by us.
 bool GroupHasLiveMembers(pid_t pgid) {
   DIR* d = ::opendir("/proc");
   if (d == nullptr) return ::kill(-pgid, 0) == 0;
   bool alive = false;
+  char stat[1024];
   while (struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    auto paren = stat.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(stat.substr(paren + 1));
+    size_t len = 0;
+    if (!ReadProcStat(e->d_name, stat, sizeof stat, &len)) continue;
+    // "pid (comm) state ppid pgrp ..."; comm may contain anything, so parse after the last ')'.
+    const char* paren = std::strrchr(stat, ')');
+    if (paren == nullptr) continue;
     char state = 0;
     long ppid = 0, pgrp = 0;
-    if (!(rest >> state >> ppid >> pgrp)) continue;
+    if (std::sscanf(paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
     if (pgrp == pgid && state != 'Z' && state != 'X') {
       alive = true;
       break;

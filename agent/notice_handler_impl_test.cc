@@ -153,6 +153,10 @@ TEST_F(NoticeHandlerTest, UnfinishedPhaseRunsAgainAfterRestartFinishedOneDoesNot
     auto h = NewHandler();
     h->Update(Poll({n}), clock_.Now());
     ASSERT_TRUE(WaitFor([&] { return Started("10-drain"); }));
+    ASSERT_TRUE(WaitFor([&] {
+      auto status = nlohmann::json::parse(h->StatusJson());
+      return status["notices"][0]["phases"]["notify"]["result"] == "ok";
+    }));
     // The daemon dies mid-drain: its state says drain started, not ended (as after kill -9).
     h->Shutdown(std::chrono::milliseconds(0));
   }

@@ -48,7 +48,8 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
 
   plan.hard_end = deadline;
   plan.end_by = deadline - options.safety_margin;
-  plan.run_notify = !record.Started(HookPhase::kNotify);
+  // Like any phase, notify that started but never ended (crash) runs again.
+  plan.run_notify = !record.Done(HookPhase::kNotify);
 
   std::vector<HookPhase> remaining;
   Duration lead = Duration::zero();

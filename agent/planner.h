@@ -6,7 +6,8 @@
 //    skipping phases already done. A phase started but not ended (crash) is run again.
 //  - A policy `lead` delays the phases until `lead` before the deadline (maintenance events are
 //    announced days ahead); notify hooks still run at once.
-//  - notify hooks run once per notice, in parallel with the phases, best effort.
+//  - notify hooks run once per notice, in parallel with the phases, best effort (again only
+//    if a crash cut them short, like any phase).
 //  - Hooks must end by the deadline minus the safety margin. Advisories without a deadline
 //    (rebalance, lifecycle) get `advisory_budget` from when they were first seen.
 //  - Deadline already past when a phase would start: the phases are recorded as "skipped"

@@ -53,11 +53,13 @@ TEST_F(PlannerTest, FreshInterruptionRunsCheckpointThenDrainAndNotify) {
 TEST_F(PlannerTest, FinishedPhasesAreNotRunAgainButStartedOnesAre) {
   NoticeRecord r = Interruption(seconds(120));
   MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
-  r.phases[HookPhase::kNotify].started = clock_.Now();
+  MarkDone(r, HookPhase::kNotify, clock_.Now());
   r.phases[HookPhase::kDrain].started = clock_.Now();  // crashed mid-drain
   Plan p = Planner::Decide(r, clock_.Now() + seconds(10), options_);
   EXPECT_THAT(p.phases, ElementsAre(HookPhase::kDrain));
-  EXPECT_FALSE(p.run_notify);  // notify runs once per notice
+  EXPECT_FALSE(p.run_notify);                  // notify runs once per notice
+  r.phases[HookPhase::kNotify].ended.reset();  // crashed while notifying
+  EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).run_notify);
 }
 
 TEST_F(PlannerTest, PhaseInterruptedByAWithdrawalThatWasTakenBackRunsAgain) {
@@ -115,7 +117,7 @@ TEST_F(PlannerTest, DeadlineAlreadyPassedSkipsPhasesAndOnlyNotifies) {
   EXPECT_THAT(p.skip, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
   EXPECT_TRUE(p.run_notify);
   EXPECT_FALSE(p.finished);
-  r.phases[HookPhase::kNotify].started = clock_.Now();
+  MarkDone(r, HookPhase::kNotify, clock_.Now());
   EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).finished);
 }
 
