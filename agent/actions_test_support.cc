@@ -1,6 +1,7 @@
 #include "agent/actions_test_support.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,20 @@ bool ProcessAlive(pid_t pid) {
   if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
   char state = stat[paren + 2];
   return state != 'Z' && state != 'X';
+}
+
+PidFileGuard::~PidFileGuard() {
+  for (const std::string& file : files_) {
+    std::string text = ReadFile(file);
+    if (text.empty()) continue;
+    pid_t pid = static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+    if (pid > 1 && ProcessAlive(pid)) ::kill(pid, SIGKILL);
+  }
+}
+
+std::string PidFileGuard::Watch(const std::string& pid_file) {
+  files_.push_back(pid_file);
+  return pid_file;
 }
 
 std::string LogEntry::Field(const std::string& key) const {

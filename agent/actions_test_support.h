@@ -45,6 +45,20 @@ bool WaitFor(const std::function<bool()>& condition, Duration timeout = std::chr
 // Alive = exists and is not a zombie (an orphan's zombie waits for PID 1, not for us).
 bool ProcessAlive(pid_t pid);
 
+// Kills, at scope end, every still-alive process whose pid a hook wrote to one of the
+// registered files: a failing test must not leave its hooks' processes behind.
+class PidFileGuard {
+ public:
+  PidFileGuard() = default;
+  PidFileGuard(const PidFileGuard&) = delete;
+  PidFileGuard& operator=(const PidFileGuard&) = delete;
+  ~PidFileGuard();
+  std::string Watch(const std::string& pid_file);  // returns pid_file
+
+ private:
+  std::vector<std::string> files_;
+};
+
 struct LogEntry {
   LogPriority priority;
   std::string message;

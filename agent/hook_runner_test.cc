@@ -52,6 +52,7 @@ class HookRunnerTest : public ::testing::Test {
 
   TempDir tmp_;
   testing::ScopedLogCapture logs_;
+  testing::PidFileGuard pids_;  // declared after tmp_: kills before the pid files go away
   HookRunner runner_{SystemClock::Instance()};
 };
 
@@ -174,14 +175,15 @@ TEST_F(HookRunnerTest, TimeoutKillsTheWholeGroup) {
 TEST_F(HookRunnerTest, HookTrappingSigtermWithGrandchildLeavesNothingBehind) {
   // Both the hook and its grandchild ignore SIGTERM; only SIGKILL to the group ends them.
   HookRunRequest r = Request(
+      // Loops are bounded (about 15 s) so nothing lingers even if the runner is broken.
       "trap '' TERM\n"
       "sh -c 'echo $$ > " +
-      tmp_ / "grandchild.pid" +
-      "; while :; do sleep 0.05; done' &\n"
+      pids_.Watch(tmp_ / "grandchild.pid") +
+      "; n=0; while [ $n -lt 300 ]; do n=$((n+1)); sleep 0.05; done' &\n"
       "echo $$ > " +
-      tmp_ / "hook.pid" +
+      pids_.Watch(tmp_ / "hook.pid") +
       "\n"
-      "while :; do sleep 0.05; done");
+      "n=0; while [ $n -lt 300 ]; do n=$((n+1)); sleep 0.05; done");
   r.timeout = milliseconds(300);
   r.kill_grace = milliseconds(300);
   HookResult result = runner_.Run(r);
@@ -198,7 +200,8 @@ TEST_F(HookRunnerTest, HookTrappingSigtermWithGrandchildLeavesNothingBehind) {
 }
 
 TEST_F(HookRunnerTest, ProcessesLeftInTheGroupAfterExitAreStopped) {
-  HookRunRequest r = Request("sleep 30 & echo $! > " + tmp_ / "child.pid" + "; exit 0");
+  HookRunRequest r =
+      Request("sleep 30 & echo $! > " + pids_.Watch(tmp_ / "child.pid") + "; exit 0");
   HookResult result = runner_.Run(r);
   EXPECT_TRUE(result.ok()) << result.Name();
   EXPECT_LT(result.duration, seconds(5));
@@ -249,7 +252,7 @@ TEST_F(HookRunnerTest, SeveralRunsAtOnce) {
 }
 
 TEST_F(HookRunnerTest, AbortStopsRunningHooks) {
-  HookRunRequest r = Request("echo $$ > " + tmp_ / "hook.pid" + "; sleep 30");
+  HookRunRequest r = Request("echo $$ > " + pids_.Watch(tmp_ / "hook.pid") + "; sleep 30");
   HookResult result;
   std::thread t([&] { result = runner_.Run(r); });
   pid_t hook = ReadPid(tmp_ / "hook.pid");

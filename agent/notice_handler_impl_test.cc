@@ -46,11 +46,13 @@ class NoticeHandlerTest : public ::testing::Test {
                 "echo \"$LASTCALL_PHASE " + name +
                     " $LASTCALL_NOTICE_ID $LASTCALL_INSTANCE_ID\" >> " + Journal() + "\n" + extra);
   }
-  // A hook that writes <name>.started, then waits until <name>.release exists.
+  // A hook that writes <name>.started, then waits until <name>.release exists. It gives up
+  // after about 15 s, so even a test that crashes leaves no hook behind for long.
   void AddBlockingHook(const std::string& phase, const std::string& name) {
     AddHook(phase, name,
-            "touch " + tmp_ / (name + ".started") + "\nwhile [ ! -e " + tmp_ / (name + ".release") +
-                " ]; do sleep 0.02; done");
+            "touch " + tmp_ / (name + ".started") + "\nn=0; while [ ! -e " +
+                tmp_ / (name + ".release") +
+                " ] && [ $n -lt 750 ]; do n=$((n+1)); sleep 0.02; done");
   }
   void Release(const std::string& name) { testing::WriteFile(tmp_ / (name + ".release"), ""); }
   bool Started(const std::string& name) { return FileExists(tmp_ / (name + ".started")); }
