@@ -1,14 +1,16 @@
 // HookRunner: runs one hook as a child process and reports how it ended.
 //
 // The hook runs in a new process group with exactly the environment of the hooks contract
-// (LASTCALL_* variables, PATH, and the hook's own env), the notice as JSON on stdin, and
+// (LASTCALL_* variables, a fixed PATH unless the hook sets its own, and the hook's env; nothing
+// inherited from the daemon), working directory /, the notice as JSON on stdin, and
 // stdout/stderr logged line by line with HOOK, PHASE and NOTICE_ID fields (at most
 // max_output_bytes per hook, then one "output truncated" line). Every descriptor we create
 // is O_CLOEXEC and the child closes every fd above 2 before exec, so no daemon fd leaks in.
 //
 // Limits: on timeout the whole process group gets SIGTERM, then SIGKILL after kill_grace.
 // When the hook's own process exits, anything it left in its group gets the same treatment,
-// so a hook that traps SIGTERM and forks a grandchild leaves nothing behind.
+// so a hook that traps SIGTERM and forks a grandchild leaves nothing behind. Timeouts run on
+// the injected clock's monotonic time (with a FakeClock they fire only when it is advanced).
 //
 // Thread-safety: Run() may be called from several threads at once (notify hooks run in
 // parallel). Abort() may be called from any thread; it stops every current and later run.
