@@ -1,0 +1,76 @@
+// HookRunner: runs one hook as a child process and reports how it ended.
+//
+// The hook runs in a new process group with exactly the environment of the hooks contract
+// (LASTCALL_* variables, a fixed PATH unless the hook sets its own, and the hook's env; nothing
+// inherited from the daemon), working directory /, the notice as JSON on stdin, and
+// stdout/stderr logged line by line with HOOK, PHASE and NOTICE_ID fields (at most
+// max_output_bytes per hook, then one "output truncated" line). Every descriptor we create
+// is O_CLOEXEC and the child closes every fd above 2 before exec, so no daemon fd leaks in.
+//
+// Limits: on timeout the whole process group gets SIGTERM, then SIGKILL after kill_grace.
+// When the hook's own process exits, anything it left in its group gets the same treatment,
+// so a hook that traps SIGTERM and forks a grandchild leaves nothing behind. Timeouts run on
+// the injected clock's monotonic time (with a FakeClock they fire only when it is advanced).
+//
+// Thread-safety: Run() may be called from several threads at once (notify hooks run in
+// parallel). Abort() may be called from any thread; it stops every current and later run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+#include "agent/hook_catalog.h"
+#include "agent/notice.h"
+#include "agent/provider.h"
+#include "common/clock.h"
+
+namespace lastcall {
+
+struct HookRunRequest {
+  Hook hook;
+  Notice notice;
+  Identity identity;
+  WallTime now{};  // effective now at start: LASTCALL_SECONDS_LEFT = deadline - now
+  // Used for LASTCALL_SECONDS_LEFT when the notice has no deadline (advisories).
+  std::optional<WallTime> effective_deadline;
+  Duration timeout = std::chrono::seconds(60);
+  Duration kill_grace = std::chrono::seconds(5);
+  size_t max_output_bytes = 64 * 1024;
+};
+
+struct HookResult {
+  enum class Outcome { kExited, kSignaled, kTimedOut, kStartFailed, kAborted };
+  Outcome outcome = Outcome::kStartFailed;
+  int exit_code = -1;  // kExited
+  int signal = 0;      // kSignaled (also the signal that ended a timed-out hook)
+  Duration duration{};
+  std::string error;  // kStartFailed: why
+  pid_t pid = -1;
+
+  bool ok() const { return outcome == Outcome::kExited && exit_code == 0; }
+  // "ok", "exit-3", "signal-9", "timeout", "start-failed", "aborted": metrics label and state.
+  std::string Name() const;
+};
+
+class HookRunner {
+ public:
+  explicit HookRunner(const Clock& clock) : clock_(clock) {}
+
+  HookResult Run(const HookRunRequest& request);
+
+  // Stops all runs: their groups get SIGTERM, then SIGKILL after their kill_grace.
+  void Abort() { aborted_ = true; }
+  bool aborted() const { return aborted_; }
+
+  // The environment a hook gets, as NAME=value strings (exposed for tests and `simulate`).
+  static std::vector<std::string> BuildEnvironment(const HookRunRequest& request);
+
+ private:
+  const Clock& clock_;
+  std::atomic<bool> aborted_{false};
+};
+
+}  // namespace lastcall

@@ -1,0 +1,455 @@
+#include "agent/notice_handler_impl.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "agent/log.h"
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+double Seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+// Coarse result for the metrics label (bounded cardinality).
+std::string MetricResult(const HookResult& r) {
+  switch (r.outcome) {
+    case HookResult::Outcome::kExited:
+      return r.exit_code == 0 ? "ok" : "failed";
+    case HookResult::Outcome::kSignaled:
+      return "failed";
+    case HookResult::Outcome::kTimedOut:
+      return "timeout";
+    case HookResult::Outcome::kStartFailed:
+      return "start_failed";
+    case HookResult::Outcome::kAborted:
+      return "aborted";
+  }
+  return "failed";
+}
+
+LogFields NoticeFields(const std::string& id) { return {{"NOTICE_ID", id}}; }
+
+}  // namespace
+
+Result<std::unique_ptr<NoticeHandlerImpl>> NoticeHandlerImpl::Create(const Config& config,
+                                                                     const Clock& clock,
+                                                                     Metrics* metrics,
+                                                                     Options options) {
+  std::unique_ptr<NoticeHandlerImpl> h(
+      new NoticeHandlerImpl(config, clock, metrics, std::move(options)));
+  LASTCALL_RETURN_IF_ERROR(h->store_.Load());
+  size_t pruned = h->store_.Prune(clock.Now(), h->options_.keep_records);
+  if (pruned > 0)
+    Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
+  h->last_prune_ = clock.Monotonic();
+  return h;
+}
+
+NoticeHandlerImpl::NoticeHandlerImpl(const Config& config, const Clock& clock, Metrics* metrics,
+                                     Options options)
+    : clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)),
+      store_(config.state_dir, clock),
+      runner_(clock),
+      config_(std::make_shared<const Config>(config)),
+      catalog_(std::make_shared<const HookCatalog>(config.hooks, config.hook_specs,
+                                                   options_.allowed_owners)) {}
+
+NoticeHandlerImpl::~NoticeHandlerImpl() {
+  Duration grace;
+  {
+    std::lock_guard lock(mu_);
+    grace = config_->hooks.kill_grace;
+  }
+  Shutdown(grace);
+}
+
+WallTime NoticeHandlerImpl::EffectiveNow() const {
+  std::lock_guard lock(mu_);
+  return EffectiveNowLocked();
+}
+
+void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
+  std::lock_guard lock(mu_);
+  identity_ = identity;
+}
+
+void NoticeHandlerImpl::Persist(const NoticeRecord& record) {
+  if (Status s = store_.Put(record); !s.ok()) {
+    Log(LogPriority::kErr, "cannot save notice state: " + s.message(),
+        NoticeFields(record.notice.id));
+  }
+}
+
+void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
+  JoinFinishedLocked();
+
+  std::set<std::string> seen;
+  for (const Notice& n : poll.notices) {
+    if (n.id.empty()) continue;
+    seen.insert(n.id);
+    std::optional<NoticeRecord> existing = store_.Get(n.id);
+    if (!existing) {
+      NoticeRecord r;
+      r.notice = n;
+      r.first_seen = now;
+      Persist(r);
+      const std::string kind(NoticeKindName(n.kind));
+      std::string msg = "new " + kind + " notice: " + n.action;
+      if (n.deadline) {
+        double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
+        msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
+               std::to_string(static_cast<long long>(left)) + "s left)";
+        if (metrics_) {
+          metrics_->Set("lastcall_seconds_left_at_detection", {{"kind", kind}}, left,
+                        "Seconds between detection and deadline of the last notice");
+        }
+      }
+      if (metrics_) {
+        metrics_->Increment("lastcall_notices_total", {{"kind", kind}}, 1,
+                            "Notices detected, by kind");
+      }
+      Log(LogPriority::kNotice, msg, NoticeFields(n.id));
+      continue;
+    }
+    NoticeRecord r = *existing;
+    bool changed = false;
+    if (r.notice != n) {
+      Log(LogPriority::kNotice,
+          "notice changed: state " + std::string(NoticeStateName(n.state)) +
+              (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()),
+          NoticeFields(n.id));
+      r.notice = n;
+      changed = true;
+    }
+    if (r.withdrawn && !r.Started(HookPhase::kResume)) {
+      Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
+      r.withdrawn.reset();
+      changed = true;
+    }
+    if (changed) Persist(r);
+  }
+
+  // Only a clean poll proves that a notice is gone; a failed monitor may just hide it.
+  if (poll.ok()) {
+    for (NoticeRecord& r : store_.All()) {
+      if (seen.count(r.notice.id) || r.withdrawn) continue;
+      if (r.notice.state != NoticeState::kActive) continue;  // already over
+      r.withdrawn = now;
+      Persist(r);
+      Log(LogPriority::kNotice, "notice withdrawn", NoticeFields(r.notice.id));
+    }
+  }
+
+  for (const NoticeRecord& r : store_.All()) KickLocked(r.notice.id, now);
+
+  if (clock_.Monotonic() - last_prune_ > std::chrono::hours(1)) {
+    last_prune_ = clock_.Monotonic();
+    store_.Prune(now, options_.keep_records);
+  }
+}
+
+void NoticeHandlerImpl::JoinFinishedLocked() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->second.done) {
+      // The thread has left RunNotice's critical section for good; joining is immediate.
+      it->second.thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
+  if (stopping_ || workers_.count(id)) return;
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return;
+  Plan plan = Planner::Decide(*r, now, config_->hooks);
+  if (plan.idle()) return;
+  Snapshot snap{config_, catalog_, identity_};
+  Worker& w = workers_[id];
+  w.thread = std::thread([this, id, snap] { RunNotice(id, snap); });
+}
+
+void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
+  const HookOptions& opts = snap.config->hooks;
+  std::thread notify;
+  for (;;) {
+    Plan plan;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) break;
+      const WallTime now = EffectiveNowLocked();
+      plan = Planner::Decide(*r, now, opts);
+      if (plan.run_notify && !notify.joinable()) {
+        PhaseRecord& p = r->phases[HookPhase::kNotify];
+        p.started = now;
+        p.ended.reset();
+        ++p.attempts;
+      }
+      for (HookPhase phase : plan.skip) {
+        PhaseRecord& p = r->phases[phase];
+        p.started = p.started.value_or(now);
+        p.ended = now;
+        p.result = "skipped";
+        Log(LogPriority::kWarning,
+            "deadline passed before phase " + std::string(HookPhaseName(phase)) +
+                " could run: skipped",
+            {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+        if (metrics_) {
+          metrics_->Increment("lastcall_hook_runs_total",
+                              {{"phase", std::string(HookPhaseName(phase))}, {"result", "skipped"}},
+                              1, "Hook runs by phase and result");
+        }
+      }
+      if (!plan.skip.empty() || plan.run_notify) Persist(*r);
+    }
+    if (plan.run_notify && !notify.joinable()) {
+      notify = std::thread([this, id, snap, plan] { RunNotify(id, snap, plan); });
+    }
+    if (plan.phases.empty()) break;
+
+    const HookPhase phase = plan.phases.front();
+    const std::string phase_name(HookPhaseName(phase));
+    {
+      std::lock_guard lock(mu_);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) break;
+      PhaseRecord& p = r->phases[phase];
+      p.started = EffectiveNowLocked();
+      p.ended.reset();
+      p.result.clear();
+      ++p.attempts;
+      Persist(*r);  // before the first hook: a crash from here on reruns the phase
+    }
+    Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
+        {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+    std::string result = RunPhase(id, phase, plan, snap);
+    if (result.empty()) break;  // shutting down: leave the phase unfinished on disk
+    {
+      std::lock_guard lock(mu_);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) break;
+      PhaseRecord& p = r->phases[phase];
+      p.ended = EffectiveNowLocked();
+      p.result = result;
+      Persist(*r);
+    }
+    Log(result == "ok" ? LogPriority::kInfo : LogPriority::kWarning,
+        "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+  }
+  if (notify.joinable()) notify.join();
+  std::lock_guard lock(mu_);
+  workers_[id].done = true;
+  idle_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan) {
+  std::optional<NoticeRecord> record = store_.Get(id);
+  if (!record) return;
+  std::vector<Hook> hooks = snap.catalog->HooksFor(HookPhase::kNotify, record->notice.kind);
+  std::vector<std::thread> threads;
+  std::vector<HookResult> results(hooks.size());
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    Duration own = hooks[i].timeout.value_or(snap.config->hooks.notify_timeout);
+    // Best effort: within the deadline if there is time, else still with its own timeout.
+    Duration timeout = Planner::HookTimeout(plan, EffectiveNow(), own).value_or(own);
+    threads.emplace_back(
+        [&, i, timeout] { results[i] = RunHook(id, hooks[i], timeout, snap, *record); });
+  }
+  for (std::thread& t : threads) t.join();
+  bool aborted = std::any_of(results.begin(), results.end(), [](const HookResult& r) {
+    return r.outcome == HookResult::Outcome::kAborted;
+  });
+  if (aborted) return;
+  bool all_ok =
+      std::all_of(results.begin(), results.end(), [](const HookResult& r) { return r.ok(); });
+  std::lock_guard lock(mu_);
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return;
+  PhaseRecord& p = r->phases[HookPhase::kNotify];
+  p.ended = EffectiveNowLocked();
+  p.result = all_ok ? "ok" : "failed";
+  Persist(*r);
+}
+
+std::string NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
+                                        const Snapshot& snap) {
+  std::optional<NoticeRecord> record = store_.Get(id);
+  if (!record) return "failed";
+  std::vector<Hook> hooks = snap.catalog->HooksFor(phase, record->notice.kind);
+  if (hooks.empty()) {
+    Log(LogPriority::kInfo, "no hooks for phase " + std::string(HookPhaseName(phase)),
+        {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+  }
+  bool failed = false, timed_out = false, skipped = false;
+  for (const Hook& hook : hooks) {
+    NoticeRecord current;
+    WallTime now;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return "";
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) return "failed";
+      current = *r;
+      now = EffectiveNowLocked();
+    }
+    if (phase != HookPhase::kResume &&
+        (current.withdrawn || current.notice.state != NoticeState::kActive)) {
+      Log(LogPriority::kNotice, "notice withdrawn or canceled: not starting further hooks",
+          {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
+      return "interrupted";
+    }
+    Duration own = hook.timeout.value_or(snap.config->hooks.default_timeout);
+    std::optional<Duration> timeout = Planner::HookTimeout(plan, now, own);
+    if (!timeout) {
+      Log(LogPriority::kWarning, "deadline passed: hook not started",
+          {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
+      skipped = true;
+      continue;
+    }
+    HookResult result = RunHook(id, hook, *timeout, snap, current);
+    if (result.outcome == HookResult::Outcome::kAborted) return "";
+    if (result.outcome == HookResult::Outcome::kTimedOut)
+      timed_out = true;
+    else if (!result.ok())
+      failed = true;
+  }
+  if (timed_out) return "timeout";
+  if (failed) return "failed";
+  if (skipped) return "skipped";
+  return "ok";
+}
+
+HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Duration timeout,
+                                      const Snapshot& snap, const NoticeRecord& record) {
+  const HookOptions& opts = snap.config->hooks;
+  HookRunRequest req;
+  req.hook = hook;
+  req.notice = record.notice;
+  req.identity = snap.identity;
+  req.timeout = timeout;
+  req.kill_grace = opts.kill_grace;
+  req.max_output_bytes = opts.max_output_bytes;
+  {
+    std::lock_guard lock(mu_);
+    req.now = EffectiveNowLocked();
+    req.identity = identity_;  // may have been learned after the worker started
+    workers_[id].running.push_back(hook.name);
+  }
+  req.effective_deadline = Planner::EffectiveDeadline(record, opts);
+  ++running_hooks_;
+  HookResult result = runner_.Run(req);
+  --running_hooks_;
+  {
+    std::lock_guard lock(mu_);
+    auto& running = workers_[id].running;
+    if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
+      running.erase(it);
+    }
+  }
+  if (metrics_) {
+    const std::string phase(HookPhaseName(hook.phase));
+    metrics_->Increment("lastcall_hook_runs_total",
+                        {{"phase", phase}, {"result", MetricResult(result)}}, 1,
+                        "Hook runs by phase and result");
+    metrics_->Observe("lastcall_hook_duration_seconds", {{"phase", phase}},
+                      Seconds(result.duration), "How long hooks ran");
+  }
+  return result;
+}
+
+void NoticeHandlerImpl::Reconfigure(const Config& config) {
+  std::lock_guard lock(mu_);
+  if (config.state_dir != config_->state_dir) {
+    Log(LogPriority::kWarning, "state_dir changed from " + config_->state_dir + " to " +
+                                   config.state_dir + ": takes effect after a restart");
+  }
+  auto next = std::make_shared<Config>(config);
+  next->state_dir = config_->state_dir;
+  config_ = std::move(next);
+  catalog_ = std::make_shared<const HookCatalog>(config_->hooks, config_->hook_specs,
+                                                 options_.allowed_owners);
+}
+
+std::string NoticeHandlerImpl::StatusJson() const {
+  using nlohmann::json;
+  std::lock_guard lock(mu_);
+  const WallTime now = EffectiveNowLocked();
+  json notices = json::array();
+  for (const NoticeRecord& r : store_.All()) {
+    const Notice& n = r.notice;
+    Plan plan = Planner::Decide(r, now, config_->hooks);
+    json phases = json::object();
+    for (const auto& [phase, p] : r.phases) {
+      phases[std::string(HookPhaseName(phase))] = {
+          {"started", p.started ? json(FormatRfc3339(*p.started)) : json(nullptr)},
+          {"ended", p.ended ? json(FormatRfc3339(*p.ended)) : json(nullptr)},
+          {"result", p.result},
+          {"attempts", p.attempts},
+      };
+    }
+    json running = json::array();
+    if (auto w = workers_.find(n.id); w != workers_.end()) {
+      for (const std::string& h : w->second.running) running.push_back(h);
+    }
+    json entry = {
+        {"id", n.id},
+        {"provider", n.provider},
+        {"kind", NoticeKindName(n.kind)},
+        {"state", NoticeStateName(n.state)},
+        {"action", n.action},
+        {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
+        {"first_seen", FormatRfc3339(r.first_seen)},
+        {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
+        {"phases", phases},
+        {"running_hooks", running},
+        {"finished", plan.finished},
+        {"plan", plan.why},
+    };
+    if (n.deadline) {
+      entry["seconds_left"] = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
+    }
+    notices.push_back(std::move(entry));
+  }
+  json j = {{"notices", notices}, {"running_hooks", running_hooks_.load()}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool NoticeHandlerImpl::WaitIdle(Duration timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] {
+    return std::all_of(workers_.begin(), workers_.end(),
+                       [](const auto& w) { return w.second.done; });
+  });
+}
+
+void NoticeHandlerImpl::Shutdown(Duration grace) {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  if (!WaitIdle(grace)) {
+    Log(LogPriority::kWarning, "hooks still running at shutdown: stopping them");
+    runner_.Abort();
+  }
+  // Update no longer adds or removes workers (stopping_), so the table is stable here.
+  for (auto& [id, w] : workers_) {
+    if (w.thread.joinable()) w.thread.join();
+  }
+  std::lock_guard lock(mu_);
+  workers_.clear();
+}
+
+}  // namespace lastcall

@@ -1,0 +1,126 @@
+// NoticeHandlerImpl: the NoticeHandler the daemon uses (see notice_handler.h for the contract).
+//
+// Per poll it diffs the notices against its records (new, changed, withdrawn - the last only
+// from a clean poll), asks the Planner what each notice needs, and starts one worker thread per
+// notice that has work. A worker runs the phases in order (checkpoint, then drain), each hook
+// of a phase after the other in catalog order, while notify hooks run in parallel on their own
+// threads, best effort, once per notice.
+//
+// Exactly once across restarts: a phase is recorded as started in the StateStore before its
+// first hook runs and as ended (with its result) after its last, so after kill -9 a restarted
+// agent skips ended phases and runs a started-but-unfinished phase again, if time is left.
+// Hooks must therefore be idempotent: a crash can make one run twice, never zero times when
+// time allows.
+//
+// Withdrawn or canceled mid-phase: the hook that is running is allowed to finish (it already
+// has a timeout within the deadline, and stopping a drain half-way leaves a state no resume
+// hook can rely on), the phase's remaining hooks and phases are not started (the phase is
+// recorded as "interrupted"), then the `resume` phase runs.
+//
+// Lead time (maintenance): nothing waits on a timer; each Update re-plans, so phases start at
+// the first poll after `deadline - lead`.
+//
+// For `lastcalld simulate`: Create() with a Config whose state_dir is a throwaway directory,
+// Update() with a made-up notice, then WaitIdle().
+//
+// Thread-safety: every method may be called from any thread; one mutex guards the records
+// and the worker table, and is never held while a hook runs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/hook_catalog.h"
+#include "agent/hook_runner.h"
+#include "agent/metrics.h"
+#include "agent/notice_handler.h"
+#include "agent/planner.h"
+#include "agent/state_store.h"
+
+namespace lastcall {
+
+class NoticeHandlerImpl final : public NoticeHandler {
+ public:
+  struct Options {
+    // Who may own hooks; empty = root plus config.hooks.allowed_owner. Tests add their uid.
+    std::vector<uid_t> allowed_owners;
+    // Records are removed this long after their deadline.
+    Duration keep_records = std::chrono::hours(24 * 7);
+  };
+
+  // Loads the state under config.state_dir. Fails only if that directory is unusable.
+  static Result<std::unique_ptr<NoticeHandlerImpl>> Create(const Config& config, const Clock& clock,
+                                                           Metrics* metrics, Options options);
+  static Result<std::unique_ptr<NoticeHandlerImpl>> Create(const Config& config, const Clock& clock,
+                                                           Metrics* metrics) {
+    return Create(config, clock, metrics, Options{});
+  }
+  ~NoticeHandlerImpl() override;
+
+  void SetIdentity(const Identity& identity) override;
+  void Update(const PollResult& poll, WallTime now) override;
+  void Reconfigure(const Config& config) override;
+  std::string StatusJson() const override;
+  size_t RunningHooks() const override { return running_hooks_.load(); }
+  void Shutdown(Duration grace) override;
+
+  // Blocks until no notice has a worker running, or `timeout` passes (then false).
+  bool WaitIdle(Duration timeout);
+
+ private:
+  struct Worker {
+    std::thread thread;
+    bool done = false;
+    std::vector<std::string> running;  // hook names, for StatusJson
+  };
+  struct Snapshot {
+    std::shared_ptr<const Config> config;
+    std::shared_ptr<const HookCatalog> catalog;
+    Identity identity;
+  };
+
+  NoticeHandlerImpl(const Config& config, const Clock& clock, Metrics* metrics, Options options);
+
+  WallTime EffectiveNowLocked() const { return clock_.Now() + skew_; }
+  WallTime EffectiveNow() const;
+  // Starts a worker for `id` if it has work now and none is running. mu_ held.
+  void KickLocked(const std::string& id, WallTime now);
+  void JoinFinishedLocked();
+  void Persist(const NoticeRecord& record);  // logs failures; mu_ held
+
+  void RunNotice(const std::string& id, const Snapshot& snap);
+  void RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan);
+  // Runs the hooks of one phase; returns the result to record, or "" if aborted by Shutdown.
+  std::string RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
+                       const Snapshot& snap);
+  HookResult RunHook(const std::string& id, const Hook& hook, Duration timeout,
+                     const Snapshot& snap, const NoticeRecord& record);
+
+  const Clock& clock_;
+  Metrics* metrics_;
+  Options options_;
+  StateStore store_;
+  HookRunner runner_;
+  std::atomic<size_t> running_hooks_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::shared_ptr<const Config> config_;
+  std::shared_ptr<const HookCatalog> catalog_;
+  Identity identity_;
+  Duration skew_{0};  // effective now - clock_.Now(), from the last Update
+  std::map<std::string, Worker> workers_;
+  bool stopping_ = false;
+  bool shut_down_ = false;
+  MonoTime last_prune_{};
+};
+
+}  // namespace lastcall

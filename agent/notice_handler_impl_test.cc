@@ -1,0 +1,388 @@
+#include "agent/notice_handler_impl.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/actions_test_support.h"
+
+namespace lastcall {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using testing::FileExists;
+using testing::Lines;
+using testing::MakeDir;
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WaitFor;
+using testing::WriteScript;
+
+constexpr Duration kWait = seconds(20);
+
+// Hooks append "<phase> <hook> <notice id>" to one journal file, so tests can check what ran,
+// in which order and how often.
+class NoticeHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.state_dir = tmp_ / "state";
+    config_.hooks.hooks_dir = tmp_ / "hooks.d";
+    config_.hooks.kill_grace = std::chrono::milliseconds(200);
+    for (const char* phase : {"checkpoint", "drain", "notify", "resume"}) {
+      MakeDir(tmp_ / (std::string("hooks.d/") + phase));
+    }
+    AddHook("checkpoint", "10-save");
+    AddHook("drain", "10-drain");
+    AddHook("notify", "10-page");
+    AddHook("resume", "10-undo");
+  }
+
+  void AddHook(const std::string& phase, const std::string& name, const std::string& extra = "") {
+    WriteScript(tmp_ / ("hooks.d/" + phase + "/" + name),
+                "echo \"$LASTCALL_PHASE " + name +
+                    " $LASTCALL_NOTICE_ID $LASTCALL_INSTANCE_ID\" >> " + Journal() + "\n" + extra);
+  }
+  // A hook that writes <name>.started, then waits until <name>.release exists. It gives up
+  // after about 15 s, so even a test that crashes leaves no hook behind for long.
+  void AddBlockingHook(const std::string& phase, const std::string& name) {
+    AddHook(phase, name,
+            "touch " + tmp_ / (name + ".started") + "\nn=0; while [ ! -e " +
+                tmp_ / (name + ".release") +
+                " ] && [ $n -lt 750 ]; do n=$((n+1)); sleep 0.02; done");
+  }
+  void Release(const std::string& name) { testing::WriteFile(tmp_ / (name + ".release"), ""); }
+  bool Started(const std::string& name) { return FileExists(tmp_ / (name + ".started")); }
+
+  std::string Journal() { return tmp_ / "journal.txt"; }
+  std::vector<std::string> Ran() { return Lines(ReadFile(Journal())); }
+
+  std::unique_ptr<NoticeHandlerImpl> NewHandler() {
+    NoticeHandlerImpl::Options options;
+    options.allowed_owners = {0, ::getuid()};
+    auto h = NoticeHandlerImpl::Create(config_, clock_, &metrics_, options);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    (*h)->SetIdentity({"i-0abc", "m5.large", "us-east-1a", "us-east-1"});
+    return std::move(h).value();
+  }
+
+  Notice Interruption(Duration in) {
+    Notice n;
+    n.id = "aws-interruption-i-0abc-1";
+    n.provider = "aws";
+    n.kind = NoticeKind::kInterruption;
+    n.action = "terminate";
+    n.deadline = clock_.Now() + in;
+    n.source = "spot/instance-action";
+    return n;
+  }
+  Notice Maintenance(Duration in) {
+    Notice n = Interruption(in);
+    n.id = "aws-maintenance-i-0abc-instance-event-1";
+    n.kind = NoticeKind::kMaintenance;
+    n.action = "system-reboot";
+    n.source = "events/maintenance/scheduled";
+    return n;
+  }
+  static PollResult Poll(std::vector<Notice> notices) {
+    return PollResult{std::move(notices), {}, {}};
+  }
+
+  std::string Line(const std::string& phase, const std::string& hook, const Notice& n) {
+    return phase + " " + hook + " " + n.id + " i-0abc";
+  }
+
+  TempDir tmp_;
+  testing::ScopedLogCapture logs_;
+  FakeClock clock_;
+  Metrics metrics_;
+  Config config_;
+};
+
+TEST_F(NoticeHandlerTest, RunsCheckpointThenDrainAndNotifyOnce) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({n}), clock_.Now() + seconds(2));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+
+  std::vector<std::string> ran = Ran();
+  ASSERT_EQ(ran.size(), 3u);
+  EXPECT_THAT(ran, ::testing::Contains(Line("notify", "10-page", n)));
+  ran.erase(std::find(ran.begin(), ran.end(), Line("notify", "10-page", n)));
+  EXPECT_THAT(ran, ElementsAre(Line("checkpoint", "10-save", n), Line("drain", "10-drain", n)));
+
+  EXPECT_EQ(metrics_.Value("lastcall_notices_total", {{"kind", "interruption"}}), 1);
+  EXPECT_EQ(metrics_.Value("lastcall_seconds_left_at_detection", {{"kind", "interruption"}}), 120);
+  EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "checkpoint"}, {"result", "ok"}}),
+            1);
+  EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "drain"}, {"result", "ok"}}), 1);
+  EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "notify"}, {"result", "ok"}}), 1);
+  EXPECT_NE(
+      metrics_.RenderPrometheus().find("lastcall_hook_duration_seconds_count{phase=\"drain\"} 1"),
+      std::string::npos);
+
+  auto status = nlohmann::json::parse(h->StatusJson());
+  ASSERT_EQ(status["notices"].size(), 1u);
+  EXPECT_EQ(status["notices"][0]["phases"]["drain"]["result"], "ok");
+  EXPECT_EQ(status["notices"][0]["finished"], true);
+  EXPECT_EQ(status["running_hooks"], 0);
+}
+
+TEST_F(NoticeHandlerTest, ExactlyOnceAcrossARestart) {
+  Notice n = Interruption(seconds(120));
+  {
+    auto h = NewHandler();
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(h->WaitIdle(kWait));
+  }
+  ASSERT_EQ(Ran().size(), 3u);
+  auto again = NewHandler();  // same state dir: a restarted daemon
+  again->Update(Poll({n}), clock_.Now() + seconds(3));
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_EQ(Ran().size(), 3u);
+  EXPECT_EQ(again->RunningHooks(), 0u);
+}
+
+TEST_F(NoticeHandlerTest, UnfinishedPhaseRunsAgainAfterRestartFinishedOneDoesNot) {
+  AddBlockingHook("drain", "10-drain");
+  Notice n = Interruption(seconds(120));
+  {
+    auto h = NewHandler();
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(WaitFor([&] { return Started("10-drain"); }));
+    ASSERT_TRUE(WaitFor([&] {
+      auto status = nlohmann::json::parse(h->StatusJson());
+      return status["notices"][0]["phases"]["notify"]["result"] == "ok";
+    }));
+    // The daemon dies mid-drain: its state says drain started, not ended (as after kill -9).
+    h->Shutdown(std::chrono::milliseconds(0));
+  }
+  auto state = nlohmann::json::parse(ReadFile(tmp_ / ("state/notices/" + n.id + ".json")));
+  EXPECT_TRUE(state["phases"]["drain"]["ended_ms"].is_null());
+  EXPECT_FALSE(state["phases"]["checkpoint"]["ended_ms"].is_null());
+
+  Release("10-drain");
+  auto again = NewHandler();
+  clock_.Advance(seconds(5));
+  again->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 1);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 2);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("notify", "10-page", n)), 1);
+  auto status = nlohmann::json::parse(again->StatusJson());
+  EXPECT_EQ(status["notices"][0]["phases"]["drain"]["attempts"], 2);
+  EXPECT_EQ(status["notices"][0]["phases"]["drain"]["result"], "ok");
+}
+
+TEST_F(NoticeHandlerTest, UpdateReturnsWhileHooksRun) {
+  AddBlockingHook("checkpoint", "10-save");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());  // returns at once although the hook blocks
+  ASSERT_TRUE(WaitFor([&] { return Started("10-save"); }));
+  EXPECT_TRUE(WaitFor([&] { return h->RunningHooks() >= 1; }));
+  for (int i = 1; i <= 3; ++i) h->Update(Poll({n}), clock_.Now() + seconds(i));  // polling goes on
+  auto status = nlohmann::json::parse(h->StatusJson());
+  EXPECT_THAT(status["notices"][0]["running_hooks"], ::testing::Contains("10-save"));
+  Release("10-save");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_EQ(h->RunningHooks(), 0u);
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("drain", "10-drain", n)));
+}
+
+TEST_F(NoticeHandlerTest, WithdrawnMidDrainFinishesTheHookThenResumes) {
+  AddBlockingHook("drain", "10-drain");
+  AddHook("drain", "20-drain-more");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-drain"); }));
+  clock_.Advance(seconds(10));
+  h->Update(Poll({}), clock_.Now());  // clean poll without the notice: withdrawn
+  Release("10-drain");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("drain", "20-drain-more", n))));
+  EXPECT_EQ(ran.back(), Line("resume", "10-undo", n));
+  auto status = nlohmann::json::parse(h->StatusJson());
+  EXPECT_EQ(status["notices"][0]["phases"]["drain"]["result"], "interrupted");
+  EXPECT_EQ(status["notices"][0]["phases"]["resume"]["result"], "ok");
+  // Resume runs once, also when later polls keep not showing the notice.
+  h->Update(Poll({}), clock_.Now() + seconds(2));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_EQ(Ran().size(), ran.size());
+}
+
+TEST_F(NoticeHandlerTest, NoticeBackBeforeResumeStartedCarriesOn) {
+  AddBlockingHook("drain", "10-drain");
+  AddHook("drain", "20-drain-more");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-drain"); }));
+  h->Update(Poll({}), clock_.Now() + seconds(2));   // flaps away ...
+  h->Update(Poll({n}), clock_.Now() + seconds(4));  // ... and back while drain still runs
+  Release("10-drain");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "20-drain-more", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+  EXPECT_EQ(logs_.sink().Find("notice is back after being withdrawn").size(), 1u);
+}
+
+TEST_F(NoticeHandlerTest, FailedPollDoesNotWithdraw) {
+  AddBlockingHook("checkpoint", "10-save");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-save"); }));
+  PollResult failed;
+  failed.errors.push_back(Unavailable("spot/instance-action: HTTP 500"));
+  h->Update(failed, clock_.Now() + seconds(2));
+  Release("10-save");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+}
+
+TEST_F(NoticeHandlerTest, WithdrawnBeforeAnythingStartedIsNotResumed) {
+  config_.hooks.policies[NoticeKind::kMaintenance].lead = minutes(10);
+  auto h = NewHandler();
+  Notice n = Maintenance(std::chrono::hours(3));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({}), clock_.Now() + seconds(2));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ElementsAre(Line("notify", "10-page", n)));
+}
+
+TEST_F(NoticeHandlerTest, CanceledMaintenanceRunsResume) {
+  auto h = NewHandler();
+  Notice n = Maintenance(minutes(5));  // inside the 10 minute lead: runs at once
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(minutes(1));
+  n.state = NoticeState::kCanceled;
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(ran.size(), 4u);
+  EXPECT_EQ(ran.back(), Line("resume", "10-undo", n));
+}
+
+TEST_F(NoticeHandlerTest, CompletedMaintenanceDoesNotResume) {
+  auto h = NewHandler();
+  Notice n = Maintenance(minutes(5));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(minutes(10));
+  n.state = NoticeState::kCompleted;
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+}
+
+TEST_F(NoticeHandlerTest, MaintenancePhasesStartAtLeadTime) {
+  auto h = NewHandler();
+  Notice n = Maintenance(std::chrono::hours(1));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ElementsAre(Line("notify", "10-page", n)));
+  clock_.Advance(minutes(49));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_EQ(Ran().size(), 1u);
+  clock_.Advance(minutes(1));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ElementsAre(Line("notify", "10-page", n), Line("checkpoint", "10-save", n),
+                                 Line("drain", "10-drain", n)));
+}
+
+TEST_F(NoticeHandlerTest, DeadlineAlreadyPassedOnlyNotifies) {
+  auto h = NewHandler();
+  Notice n = Interruption(-seconds(1));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ElementsAre(Line("notify", "10-page", n)));
+  auto status = nlohmann::json::parse(h->StatusJson());
+  EXPECT_EQ(status["notices"][0]["phases"]["checkpoint"]["result"], "skipped");
+  EXPECT_EQ(status["notices"][0]["phases"]["drain"]["result"], "skipped");
+  EXPECT_EQ(
+      metrics_.Value("lastcall_hook_runs_total", {{"phase", "checkpoint"}, {"result", "skipped"}}),
+      1);
+}
+
+TEST_F(NoticeHandlerTest, EffectiveNowFromTheServerDecides) {
+  // The local clock says plenty of time; the metadata server's clock says the deadline passed.
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now() + seconds(300));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ElementsAre(Line("notify", "10-page", n)));
+}
+
+TEST_F(NoticeHandlerTest, FailingHookIsRecordedAndTheNextPhaseStillRuns) {
+  AddHook("checkpoint", "10-save", "exit 4");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_EQ(
+      metrics_.Value("lastcall_hook_runs_total", {{"phase", "checkpoint"}, {"result", "failed"}}),
+      1);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  EXPECT_EQ(status["notices"][0]["phases"]["checkpoint"]["result"], "failed");
+}
+
+TEST_F(NoticeHandlerTest, SimulateWithAThrowawayStateDir) {
+  // What `lastcalld simulate` does: a handler on a fresh state dir, a made-up notice.
+  TempDir throwaway;
+  config_.state_dir = throwaway.path();
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  n.id = "simulated-interruption";
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_EQ(Ran().size(), 3u);
+  EXPECT_TRUE(FileExists(throwaway / "notices/simulated-interruption.json"));
+}
+
+TEST_F(NoticeHandlerTest, ReconfigurePicksUpNewHooksForNewNotices) {
+  auto h = NewHandler();
+  HookSpec spec;
+  spec.name = "05-from-config";
+  spec.phase = HookPhase::kCheckpoint;
+  spec.command = {"/bin/sh", "-c", "echo \"config $LASTCALL_NOTICE_ID\" >> " + Journal()};
+  Config next = config_;
+  next.hook_specs = {spec};
+  h->Reconfigure(next);
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains("config " + n.id));
+}
+
+TEST_F(NoticeHandlerTest, ShutdownStopsHooksAfterGrace) {
+  AddBlockingHook("checkpoint", "10-save");
+  auto h = NewHandler();
+  h->Update(Poll({Interruption(seconds(120))}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-save"); }));
+  h->Shutdown(std::chrono::milliseconds(50));
+  EXPECT_EQ(h->RunningHooks(), 0u);
+  EXPECT_EQ(logs_.sink().Find("hooks still running at shutdown").size(), 1u);
+  h->Update(Poll({Interruption(seconds(120))}), clock_.Now());  // ignored after shutdown
+  EXPECT_EQ(h->RunningHooks(), 0u);
+}
+
+}  // namespace
+}  // namespace lastcall

@@ -1,0 +1,153 @@
+#include "agent/notice_record.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+using nlohmann::json;
+
+json TimeOrNull(const std::optional<WallTime>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
+
+// Millisecond precision on disk: restart decisions compare these against deadlines.
+json Millis(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+json MillisOrNull(const std::optional<WallTime>& t) { return t ? Millis(*t) : json(nullptr); }
+
+// Readers: throw std::runtime_error naming the field; the caller turns it into a Status.
+const json& Field(const json& obj, const char* name, const std::string& where) {
+  auto it = obj.find(name);
+  if (it == obj.end()) throw std::runtime_error(where + ": missing field \"" + name + "\"");
+  return *it;
+}
+
+std::string Str(const json& obj, const char* name, const std::string& where) {
+  const json& v = Field(obj, name, where);
+  if (!v.is_string()) throw std::runtime_error(where + ": \"" + name + "\" must be a string");
+  return v.get<std::string>();
+}
+
+std::optional<WallTime> OptMillis(const json& obj, const char* name, const std::string& where) {
+  auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) {
+    throw std::runtime_error(where + ": \"" + name + "\" must be integer milliseconds or null");
+  }
+  return WallTime(std::chrono::milliseconds(it->get<long long>()));
+}
+
+}  // namespace
+
+bool NoticeRecord::Started(HookPhase phase) const {
+  auto it = phases.find(phase);
+  return it != phases.end() && it->second.started.has_value();
+}
+
+bool NoticeRecord::Done(HookPhase phase) const {
+  auto it = phases.find(phase);
+  return it != phases.end() && it->second.done();
+}
+
+bool NoticeRecord::AnyWorkStarted() const {
+  return Started(HookPhase::kCheckpoint) || Started(HookPhase::kDrain);
+}
+
+std::string NoticeRecordToJson(const NoticeRecord& r) {
+  const Notice& n = r.notice;
+  json notice = {
+      {"id", n.id},
+      {"provider", n.provider},
+      {"kind", NoticeKindName(n.kind)},
+      {"state", NoticeStateName(n.state)},
+      {"action", n.action},
+      {"deadline_ms", MillisOrNull(n.deadline)},
+      {"deadline", TimeOrNull(n.deadline)},  // for people reading the file
+      {"notice_time_ms", MillisOrNull(n.notice_time)},
+      {"source", n.source},
+      {"raw", n.raw},
+  };
+  json phases = json::object();
+  for (const auto& [phase, p] : r.phases) {
+    phases[std::string(HookPhaseName(phase))] = {
+        {"started_ms", MillisOrNull(p.started)},
+        {"ended_ms", MillisOrNull(p.ended)},
+        {"result", p.result},
+        {"attempts", p.attempts},
+    };
+  }
+  json j = {
+      {"version", 1},
+      {"notice", notice},
+      {"first_seen_ms", Millis(r.first_seen)},
+      {"first_seen", FormatRfc3339(r.first_seen)},
+      {"withdrawn_ms", MillisOrNull(r.withdrawn)},
+      {"phases", phases},
+  };
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) return DataLoss("record is not a JSON object");
+    const json& version = Field(j, "version", "record");
+    if (!version.is_number_integer() || version.get<int>() != 1) {
+      return DataLoss("record: unsupported \"version\" " + version.dump());
+    }
+    NoticeRecord r;
+    const json& n = Field(j, "notice", "record");
+    if (!n.is_object()) return DataLoss("record: \"notice\" must be an object");
+    r.notice.id = Str(n, "id", "notice");
+    if (r.notice.id.empty()) return DataLoss("notice: \"id\" is empty");
+    r.notice.provider = Str(n, "provider", "notice");
+    std::string kind = Str(n, "kind", "notice");
+    auto k = ParseNoticeKind(kind);
+    if (!k) return DataLoss("notice: unknown \"kind\" \"" + kind + "\"");
+    r.notice.kind = *k;
+    std::string state = Str(n, "state", "notice");
+    if (state == "active")
+      r.notice.state = NoticeState::kActive;
+    else if (state == "canceled")
+      r.notice.state = NoticeState::kCanceled;
+    else if (state == "completed")
+      r.notice.state = NoticeState::kCompleted;
+    else
+      return DataLoss("notice: unknown \"state\" \"" + state + "\"");
+    r.notice.action = Str(n, "action", "notice");
+    r.notice.deadline = OptMillis(n, "deadline_ms", "notice");
+    r.notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
+    r.notice.source = Str(n, "source", "notice");
+    r.notice.raw = Str(n, "raw", "notice");
+    auto first = OptMillis(j, "first_seen_ms", "record");
+    if (!first) return DataLoss("record: missing field \"first_seen_ms\"");
+    r.first_seen = *first;
+    r.withdrawn = OptMillis(j, "withdrawn_ms", "record");
+    const json& phases = Field(j, "phases", "record");
+    if (!phases.is_object()) return DataLoss("record: \"phases\" must be an object");
+    for (const auto& [name, p] : phases.items()) {
+      auto phase = ParseHookPhase(name);
+      if (!phase) return DataLoss("phases: unknown phase \"" + name + "\"");
+      if (!p.is_object()) return DataLoss("phases." + name + " must be an object");
+      std::string where = "phases." + name;
+      PhaseRecord pr;
+      pr.started = OptMillis(p, "started_ms", where);
+      pr.ended = OptMillis(p, "ended_ms", where);
+      pr.result = Str(p, "result", where);
+      const json& attempts = Field(p, "attempts", where);
+      if (!attempts.is_number_integer()) return DataLoss(where + ": \"attempts\" must be integer");
+      pr.attempts = attempts.get<int>();
+      r.phases[*phase] = pr;
+    }
+    return r;
+  } catch (const std::exception& e) {
+    return DataLoss(e.what());
+  }
+}
+
+}  // namespace lastcall

@@ -1,0 +1,52 @@
+#include "agent/notice_record.h"
+
+#include <gtest/gtest.h>
+
+namespace lastcall {
+namespace {
+
+NoticeRecord Sample() {
+  NoticeRecord r;
+  r.notice.id = "aws-maintenance-i-1-instance-event-1";
+  r.notice.provider = "aws";
+  r.notice.kind = NoticeKind::kMaintenance;
+  r.notice.state = NoticeState::kCanceled;
+  r.notice.action = "system-reboot";
+  r.notice.deadline = WallTime(std::chrono::milliseconds(1'700'000'123'456));
+  r.notice.notice_time = WallTime(std::chrono::seconds(1'699'999'000));
+  r.notice.source = "events/maintenance/scheduled";
+  r.notice.raw = "[{\"Code\":\"system-reboot\"}]";
+  r.first_seen = WallTime(std::chrono::seconds(1'699'999'999));
+  r.withdrawn = WallTime(std::chrono::seconds(1'700'000'001));
+  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, "ok", 1};
+  r.phases[HookPhase::kDrain] = {r.first_seen, std::nullopt, "", 2};
+  return r;
+}
+
+TEST(NoticeRecord, RoundTripsThroughJson) {
+  NoticeRecord r = Sample();
+  auto back = NoticeRecordFromJson(NoticeRecordToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  EXPECT_TRUE(back->Done(HookPhase::kCheckpoint));
+  EXPECT_TRUE(back->Started(HookPhase::kDrain));
+  EXPECT_FALSE(back->Done(HookPhase::kDrain));
+  EXPECT_TRUE(back->AnyWorkStarted());
+}
+
+TEST(NoticeRecord, ErrorsNameTheField) {
+  EXPECT_EQ(NoticeRecordFromJson("{\"version\":1}").status().message(),
+            "record: missing field \"notice\"");
+  std::string text = NoticeRecordToJson(Sample());
+  std::string bad_kind = text;
+  bad_kind.replace(bad_kind.find("\"maintenance\""), 13, "\"meteor\"");
+  EXPECT_EQ(NoticeRecordFromJson(bad_kind).status().message(),
+            "notice: unknown \"kind\" \"meteor\"");
+  EXPECT_EQ(NoticeRecordFromJson("{\"version\":2}").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(NoticeRecordFromJson("{not json").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(NoticeRecordFromJson(text.substr(0, text.size() / 2)).status().code(),
+            StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace lastcall

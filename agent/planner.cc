@@ -1,0 +1,101 @@
+#include "agent/planner.h"
+
+#include <algorithm>
+
+namespace lastcall {
+
+WallTime Planner::EffectiveDeadline(const NoticeRecord& record, const HookOptions& options) {
+  if (record.notice.deadline) return *record.notice.deadline;
+  return record.first_seen + options.advisory_budget;
+}
+
+Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions& options) {
+  Plan plan;
+  const Notice& n = record.notice;
+  const WallTime deadline = EffectiveDeadline(record, options);
+
+  // Withdrawn or canceled: resume what was started, if that happened before the deadline.
+  const bool canceled = n.state == NoticeState::kCanceled;
+  if (record.withdrawn || canceled) {
+    if (!record.AnyWorkStarted()) {
+      plan.finished = true;
+      plan.why = canceled ? "canceled before any phase started: nothing to resume"
+                          : "withdrawn before any phase started: nothing to resume";
+      return plan;
+    }
+    // Withdrawn after the deadline means the instance survived but the action time passed:
+    // the notice expired rather than being taken back, so there is nothing to undo.
+    const WallTime when = record.withdrawn ? std::min(*record.withdrawn, now) : now;
+    if (n.deadline && when >= *n.deadline) {
+      plan.finished = true;
+      plan.why = "notice ended after its deadline: no resume";
+      return plan;
+    }
+    if (record.Done(HookPhase::kResume)) {
+      plan.finished = true;
+      plan.why = "resume done";
+      return plan;
+    }
+    plan.phases = {HookPhase::kResume};
+    plan.why = canceled ? "canceled after phases started: resume" : "withdrawn: resume";
+    return plan;
+  }
+  if (n.state == NoticeState::kCompleted) {
+    plan.finished = true;
+    plan.why = "completed";
+    return plan;
+  }
+
+  plan.hard_end = deadline;
+  plan.end_by = deadline - options.safety_margin;
+  // Like any phase, notify that started but never ended (crash) runs again.
+  plan.run_notify = !record.Done(HookPhase::kNotify);
+
+  std::vector<HookPhase> remaining;
+  Duration lead = Duration::zero();
+  if (auto it = options.policies.find(n.kind); it != options.policies.end()) {
+    lead = it->second.lead;
+    for (HookPhase phase : it->second.phases) {
+      // notify and resume are not ordered phases; a policy listing them is ignored for them.
+      if (phase == HookPhase::kNotify || phase == HookPhase::kResume) continue;
+      // "interrupted" means the notice was withdrawn mid-phase; if it is back (metadata can
+      // flap) before resume started, the phase has not really been done.
+      auto done = record.phases.find(phase);
+      if (done == record.phases.end() || !done->second.done() ||
+          done->second.result == "interrupted") {
+        remaining.push_back(phase);
+      }
+    }
+  }
+
+  if (remaining.empty()) {
+    plan.finished = !plan.run_notify;
+    plan.why = "all phases done";
+    return plan;
+  }
+  if (now >= deadline) {
+    plan.skip = remaining;
+    plan.finished = !plan.run_notify;
+    plan.why = "deadline passed before the phases could run: skipped, notify only";
+    return plan;
+  }
+  if (lead > Duration::zero() && n.deadline && now < *n.deadline - lead) {
+    plan.start_at = *n.deadline - lead;
+    plan.why = "waiting until lead time before the deadline";
+    return plan;
+  }
+  plan.phases = remaining;
+  plan.why = "running phases";
+  return plan;
+}
+
+std::optional<Duration> Planner::HookTimeout(const Plan& plan, WallTime now, Duration own) {
+  if (!plan.hard_end) return own;
+  auto left = std::chrono::duration_cast<Duration>(*plan.hard_end - now);
+  if (left <= Duration::zero()) return std::nullopt;
+  auto soft = std::chrono::duration_cast<Duration>(*plan.end_by - now);
+  Duration floor = std::min(kMinimalBudget, left);
+  return std::min(own, std::max(soft, floor));
+}
+
+}  // namespace lastcall

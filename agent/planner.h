@@ -1,0 +1,70 @@
+// Planner: the pure "decide" step. Given a notice's record, the effective now and the hook
+// options, it says which phases to run next, when, and within which time.
+//
+// Rules (docs: design.md "Hooks"):
+//  - Active notices run the phases of their kind's PhasePolicy in order (checkpoint, drain),
+//    skipping phases already done. A phase started but not ended (crash) is run again.
+//  - A policy `lead` delays the phases until `lead` before the deadline (maintenance events are
+//    announced days ahead); notify hooks still run at once.
+//  - notify hooks run once per notice, in parallel with the phases, best effort (again only
+//    if a crash cut them short, like any phase).
+//  - Hooks must end by the deadline minus the safety margin. Advisories without a deadline
+//    (rebalance, lifecycle) get `advisory_budget` from when they were first seen.
+//  - Deadline already past when a phase would start: the phases are recorded as "skipped"
+//    and only notify runs. Running a checkpoint after the cloud's deadline would most likely be
+//    cut off half-way, and a half-written checkpoint is worse than the previous good one.
+//    Inside the safety margin (deadline not yet reached) hooks still run, with a small minimal
+//    budget (kMinimalBudget, capped by the time that is really left): trying is better there.
+//  - A notice withdrawn (vanished from a clean poll) or canceled before its deadline, after
+//    checkpoint or drain started, gets the `resume` phase (once, no deadline: default_timeout).
+//    Nothing is resumed that never started. `completed` maintenance is simply finished.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.h"
+#include "agent/notice_record.h"
+#include "common/clock.h"
+
+namespace lastcall {
+
+struct Plan {
+  // Phases to run now, in order (checkpoint, drain), or {resume}.
+  std::vector<HookPhase> phases;
+  // Phases given up on now (deadline passed): record them as "skipped".
+  std::vector<HookPhase> skip;
+  bool run_notify = false;  // start notify hooks now (they were not started before)
+  // Nothing to run yet; plan again at or after this time (the lead time).
+  std::optional<WallTime> start_at;
+  // Hooks must end by this time (deadline or advisory end, minus safety margin); nullopt = no
+  // deadline (resume). `hard_end` is the deadline itself.
+  std::optional<WallTime> end_by;
+  std::optional<WallTime> hard_end;
+  // Nothing will ever run again for this notice (all done, or nothing to do).
+  bool finished = false;
+  std::string why;  // for logs and `lastcalld status`
+
+  bool idle() const { return phases.empty() && skip.empty() && !run_notify; }
+};
+
+class Planner {
+ public:
+  // A hook that is allowed to run at all gets at least this (or what is left before the hard
+  // deadline, if less), even inside the safety margin.
+  static constexpr Duration kMinimalBudget = std::chrono::seconds(1);
+
+  static Plan Decide(const NoticeRecord& record, WallTime now, const HookOptions& options);
+
+  // The timeout of one hook started at `now` under `plan`: min(own, time left - margin), at
+  // least min(kMinimalBudget, time left). nullopt: the deadline has passed, do not start it.
+  static std::optional<Duration> HookTimeout(const Plan& plan, WallTime now, Duration own);
+
+  // The deadline hooks work toward: the notice's deadline, or first_seen + advisory_budget.
+  static WallTime EffectiveDeadline(const NoticeRecord& record, const HookOptions& options);
+};
+
+}  // namespace lastcall

@@ -1,0 +1,212 @@
+#include "agent/planner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace lastcall {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class PlannerTest : public ::testing::Test {
+ protected:
+  NoticeRecord Interruption(Duration in) {
+    NoticeRecord r;
+    r.notice.id = "aws-interruption-i-1-x";
+    r.notice.provider = "aws";
+    r.notice.kind = NoticeKind::kInterruption;
+    r.notice.action = "terminate";
+    r.notice.deadline = clock_.Now() + in;
+    r.first_seen = clock_.Now();
+    return r;
+  }
+  NoticeRecord Maintenance(Duration in) {
+    NoticeRecord r = Interruption(in);
+    r.notice.kind = NoticeKind::kMaintenance;
+    r.notice.action = "system-reboot";
+    return r;
+  }
+  static void MarkDone(NoticeRecord& r, HookPhase phase, WallTime at) {
+    r.phases[phase].started = at;
+    r.phases[phase].ended = at;
+    r.phases[phase].result = "ok";
+  }
+
+  FakeClock clock_;
+  HookOptions options_;
+};
+
+TEST_F(PlannerTest, FreshInterruptionRunsCheckpointThenDrainAndNotify) {
+  NoticeRecord r = Interruption(seconds(120));
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(p.phases, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+  EXPECT_TRUE(p.run_notify);
+  EXPECT_FALSE(p.start_at);
+  EXPECT_FALSE(p.finished);
+  EXPECT_EQ(*p.hard_end, *r.notice.deadline);
+  EXPECT_EQ(*p.end_by, *r.notice.deadline - options_.safety_margin);
+}
+
+TEST_F(PlannerTest, FinishedPhasesAreNotRunAgainButStartedOnesAre) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  MarkDone(r, HookPhase::kNotify, clock_.Now());
+  r.phases[HookPhase::kDrain].started = clock_.Now();  // crashed mid-drain
+  Plan p = Planner::Decide(r, clock_.Now() + seconds(10), options_);
+  EXPECT_THAT(p.phases, ElementsAre(HookPhase::kDrain));
+  EXPECT_FALSE(p.run_notify);                  // notify runs once per notice
+  r.phases[HookPhase::kNotify].ended.reset();  // crashed while notifying
+  EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).run_notify);
+}
+
+TEST_F(PlannerTest, PhaseInterruptedByAWithdrawalThatWasTakenBackRunsAgain) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  MarkDone(r, HookPhase::kDrain, clock_.Now());
+  r.phases[HookPhase::kDrain].result = "interrupted";
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, ElementsAre(HookPhase::kDrain));
+}
+
+TEST_F(PlannerTest, AllDoneIsFinished) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  MarkDone(r, HookPhase::kDrain, clock_.Now());
+  MarkDone(r, HookPhase::kNotify, clock_.Now());
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_TRUE(p.idle());
+  EXPECT_TRUE(p.finished);
+}
+
+TEST_F(PlannerTest, PolicyPerKindDecidesThePhases) {
+  NoticeRecord r = Interruption(seconds(120));
+  r.notice.kind = NoticeKind::kRebalance;
+  r.notice.deadline.reset();
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases,
+              ElementsAre(HookPhase::kCheckpoint));
+  options_.policies[NoticeKind::kRebalance] = {{HookPhase::kDrain}, {}};
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, ElementsAre(HookPhase::kDrain));
+  options_.policies.erase(NoticeKind::kRebalance);
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(p.phases, IsEmpty());
+  EXPECT_TRUE(p.run_notify);
+}
+
+TEST_F(PlannerTest, MaintenanceWaitsForLeadTimeButNotifiesAtOnce) {
+  NoticeRecord r = Maintenance(std::chrono::hours(2));
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(p.phases, IsEmpty());
+  EXPECT_TRUE(p.run_notify);
+  ASSERT_TRUE(p.start_at);
+  EXPECT_EQ(*p.start_at, *r.notice.deadline - minutes(10));
+  EXPECT_FALSE(p.finished);
+
+  clock_.Advance(minutes(109));
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, IsEmpty());
+  clock_.Advance(minutes(1));
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases,
+              ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+}
+
+TEST_F(PlannerTest, DeadlineAlreadyPassedSkipsPhasesAndOnlyNotifies) {
+  NoticeRecord r = Interruption(seconds(-1));
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(p.phases, IsEmpty());
+  EXPECT_THAT(p.skip, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+  EXPECT_TRUE(p.run_notify);
+  EXPECT_FALSE(p.finished);
+  MarkDone(r, HookPhase::kNotify, clock_.Now());
+  EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).finished);
+}
+
+TEST_F(PlannerTest, HookTimeoutIsOwnCappedByTimeLeftMinusMargin) {
+  NoticeRecord r = Interruption(seconds(120));
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  // Plenty of time: the hook's own timeout.
+  EXPECT_EQ(*Planner::HookTimeout(p, clock_.Now(), seconds(60)), seconds(60));
+  // 100s left, margin 5s: 95s.
+  EXPECT_EQ(*Planner::HookTimeout(p, clock_.Now() + seconds(20), seconds(300)), seconds(95));
+}
+
+TEST_F(PlannerTest, InsideSafetyMarginHooksGetMinimalBudgetThenNothing) {
+  NoticeRecord r = Interruption(seconds(120));
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  const WallTime deadline = *r.notice.deadline;
+  EXPECT_EQ(*Planner::HookTimeout(p, deadline - seconds(3), seconds(60)), Planner::kMinimalBudget);
+  EXPECT_EQ(*Planner::HookTimeout(p, deadline - std::chrono::milliseconds(300), seconds(60)),
+            std::chrono::milliseconds(300));
+  EXPECT_FALSE(Planner::HookTimeout(p, deadline, seconds(60)));
+  EXPECT_FALSE(Planner::HookTimeout(p, deadline + seconds(1), seconds(60)));
+}
+
+TEST_F(PlannerTest, AdvisoryWithoutDeadlineUsesAdvisoryBudgetFromFirstSeen) {
+  NoticeRecord r = Interruption(seconds(0));
+  r.notice.kind = NoticeKind::kRebalance;
+  r.notice.deadline.reset();
+  clock_.Advance(seconds(30));  // budget counts from first sighting, also after a restart
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_EQ(*p.hard_end, r.first_seen + options_.advisory_budget);
+  EXPECT_EQ(*Planner::HookTimeout(p, clock_.Now(), seconds(600)),
+            options_.advisory_budget - seconds(30) - options_.safety_margin);
+  clock_.Advance(options_.advisory_budget);
+  Plan late = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(late.skip, ElementsAre(HookPhase::kCheckpoint));
+}
+
+TEST_F(PlannerTest, WithdrawnAfterWorkStartedGetsResume) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  r.phases[HookPhase::kDrain].started = clock_.Now();
+  r.withdrawn = clock_.Now() + seconds(5);
+  Plan p = Planner::Decide(r, clock_.Now() + seconds(6), options_);
+  EXPECT_THAT(p.phases, ElementsAre(HookPhase::kResume));
+  EXPECT_FALSE(p.run_notify);
+  EXPECT_FALSE(p.hard_end);  // resume has no deadline: hooks get their own timeout
+  EXPECT_EQ(*Planner::HookTimeout(p, clock_.Now(), seconds(60)), seconds(60));
+
+  MarkDone(r, HookPhase::kResume, clock_.Now());
+  EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).finished);
+}
+
+TEST_F(PlannerTest, NeverResumeWhatNeverStarted) {
+  NoticeRecord r = Maintenance(std::chrono::hours(2));
+  r.phases[HookPhase::kNotify].started = clock_.Now();  // notify alone is not work to undo
+  r.withdrawn = clock_.Now();
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_TRUE(p.idle());
+  EXPECT_TRUE(p.finished);
+  r.withdrawn.reset();
+  r.notice.state = NoticeState::kCanceled;
+  EXPECT_TRUE(Planner::Decide(r, clock_.Now(), options_).finished);
+}
+
+TEST_F(PlannerTest, CanceledMaintenanceAfterStartGetsResume) {
+  NoticeRecord r = Maintenance(minutes(5));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  r.notice.state = NoticeState::kCanceled;
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, ElementsAre(HookPhase::kResume));
+}
+
+TEST_F(PlannerTest, CompletedMaintenanceIsJustFinished) {
+  NoticeRecord r = Maintenance(minutes(5));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  MarkDone(r, HookPhase::kDrain, clock_.Now());
+  r.notice.state = NoticeState::kCompleted;
+  Plan p = Planner::Decide(r, clock_.Now() + minutes(30), options_);
+  EXPECT_TRUE(p.idle());
+  EXPECT_TRUE(p.finished);
+}
+
+TEST_F(PlannerTest, WithdrawnAfterTheDeadlineIsNotResumed) {
+  NoticeRecord r = Interruption(seconds(120));
+  MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
+  r.withdrawn = clock_.Now() + seconds(121);
+  Plan p = Planner::Decide(r, clock_.Now() + seconds(122), options_);
+  EXPECT_TRUE(p.idle());
+  EXPECT_TRUE(p.finished);
+}
+
+}  // namespace
+}  // namespace lastcall

@@ -1,0 +1,190 @@
+#include "agent/state_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/log.h"
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+constexpr std::string_view kSuffix = ".json";
+// Records are a few KB; anything much larger is not ours.
+constexpr size_t kMaxRecordBytes = 1 << 20;
+
+std::string Errno() { return std::strerror(errno); }
+
+Status MakeDirs(const std::string& path) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Unavailable("cannot create state directory " + partial + ": " + Errno());
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open " + path + ": " + Errno());
+  std::string data;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = Errno();
+      ::close(fd);
+      return Unavailable("cannot read " + path + ": " + err);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+    if (data.size() > kMaxRecordBytes) {
+      ::close(fd);
+      return DataLoss(path + " is larger than " + std::to_string(kMaxRecordBytes) + " bytes");
+    }
+  }
+  ::close(fd);
+  return data;
+}
+
+}  // namespace
+
+StateStore::StateStore(std::string state_dir, const Clock& clock)
+    : dir_(std::move(state_dir) + "/notices"), clock_(clock) {}
+
+std::string StateStore::PathFor(const std::string& id) const {
+  return dir_ + "/" + id + std::string(kSuffix);
+}
+
+Status StateStore::Load() {
+  LASTCALL_RETURN_IF_ERROR(MakeDirs(dir_));
+  DIR* d = ::opendir(dir_.c_str());
+  if (d == nullptr) return Unavailable("cannot read state directory " + dir_ + ": " + Errno());
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() > kSuffix.size() && name.ends_with(kSuffix) && name[0] != '.') {
+      names.push_back(name);
+    }
+  }
+  ::closedir(d);
+  std::map<std::string, NoticeRecord> loaded;
+  for (const std::string& name : names) {
+    const std::string path = dir_ + "/" + name;
+    const std::string id = name.substr(0, name.size() - kSuffix.size());
+    auto text = ReadSmallFile(path);
+    Result<NoticeRecord> record =
+        text.ok() ? NoticeRecordFromJson(*text) : Result<NoticeRecord>(text.status());
+    if (record.ok() && record->notice.id != id) {
+      record = DataLoss("holds notice \"" + record->notice.id + "\", not \"" + id + "\"");
+    }
+    if (!record.ok()) {
+      const std::string aside = path + ".corrupt-" + std::to_string(ToUnixSeconds(clock_.Now()));
+      std::string moved = ::rename(path.c_str(), aside.c_str()) == 0
+                              ? "moved aside to " + aside
+                              : "could not move it aside: " + Errno();
+      Log(LogPriority::kErr,
+          "state file " + path + " is unreadable (" + record.status().message() + "); " + moved,
+          {{"NOTICE_ID", id}});
+      continue;
+    }
+    loaded[id] = std::move(record).value();
+  }
+  std::lock_guard lock(mu_);
+  records_ = std::move(loaded);
+  return Status::Ok();
+}
+
+std::optional<NoticeRecord> StateStore::Get(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<NoticeRecord> StateStore::All() const {
+  std::lock_guard lock(mu_);
+  std::vector<NoticeRecord> out;
+  for (const auto& [id, r] : records_) out.push_back(r);
+  return out;
+}
+
+Status StateStore::Put(const NoticeRecord& record) {
+  std::lock_guard lock(mu_);
+  records_[record.notice.id] = record;
+  return WriteAtomically(PathFor(record.notice.id), NoticeRecordToJson(record));
+}
+
+Status StateStore::WriteAtomically(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot write " + tmp + ": " + Errno());
+  size_t off = 0;
+  while (off < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = Errno();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Unavailable("cannot write " + tmp + ": " + err);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    std::string err = Errno();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Unavailable("cannot fsync " + tmp + ": " + err);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = Errno();
+    ::unlink(tmp.c_str());
+    return Unavailable("cannot rename " + tmp + " to " + path + ": " + err);
+  }
+  // The rename itself is only durable once the directory is synced.
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Unavailable("cannot open " + dir_ + " to fsync it: " + Errno());
+  int rc = ::fsync(dfd);
+  std::string err = rc != 0 ? Errno() : "";
+  ::close(dfd);
+  if (rc != 0) return Unavailable("cannot fsync " + dir_ + ": " + err);
+  return Status::Ok();
+}
+
+size_t StateStore::Prune(WallTime now, Duration keep) {
+  std::lock_guard lock(mu_);
+  size_t removed = 0;
+  for (auto it = records_.begin(); it != records_.end();) {
+    const NoticeRecord& r = it->second;
+    WallTime reference = r.notice.deadline.value_or(r.first_seen);
+    if (now - reference > keep) {
+      const std::string path = PathFor(it->first);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        Log(LogPriority::kWarning, "cannot remove old state file " + path + ": " + Errno(),
+            {{"NOTICE_ID", it->first}});
+        ++it;
+        continue;
+      }
+      it = records_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+}  // namespace lastcall

@@ -1,0 +1,55 @@
+// StateStore: the notice records on disk, one JSON file per notice id.
+//
+// Layout: <state_dir>/notices/<id>.json. Every Put writes a temporary file, fsyncs it, renames
+// it over the old one and fsyncs the directory, so after a crash or kill -9 a record is either
+// the old or the new version, never a torn one. Load() reads all records at start; a file that
+// cannot be parsed is logged and renamed to <id>.json.corrupt-<unix time> (kept for
+// inspection, never fatal). Prune() removes records some time after their deadline.
+//
+// Thread-safety: all methods are safe from any thread (one mutex; writes are small).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/notice_record.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace lastcall {
+
+class StateStore {
+ public:
+  StateStore(std::string state_dir, const Clock& clock);
+
+  // Creates the directory if needed and reads every record. Fails only when the directory
+  // cannot be created or read; bad files are moved aside.
+  Status Load();
+
+  std::optional<NoticeRecord> Get(const std::string& id) const;
+  std::vector<NoticeRecord> All() const;
+
+  // Persists atomically (see above). On error the in-memory copy is updated anyway, so the
+  // daemon keeps its exactly-once promise for this run; the error is returned for logging.
+  Status Put(const NoticeRecord& record);
+
+  // Removes records whose deadline (or, for advisories, first sighting) is more than `keep`
+  // before `now`. Returns how many were removed.
+  size_t Prune(WallTime now, Duration keep = std::chrono::hours(24 * 7));
+
+  std::string PathFor(const std::string& id) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Status WriteAtomically(const std::string& path, const std::string& contents);
+
+  const std::string dir_;  // <state_dir>/notices
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, NoticeRecord> records_;
+};
+
+}  // namespace lastcall

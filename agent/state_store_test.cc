@@ -1,0 +1,131 @@
+#include "agent/state_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "agent/actions_test_support.h"
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+NoticeRecord Record(const std::string& id, WallTime deadline) {
+  NoticeRecord r;
+  r.notice.id = id;
+  r.notice.provider = "aws";
+  r.notice.action = "terminate";
+  r.notice.deadline = deadline;
+  r.first_seen = deadline - std::chrono::minutes(2);
+  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, "ok", 1};
+  return r;
+}
+
+std::vector<std::string> DirEntries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(StateStore, PutIsReadBackByANewStore) {
+  TempDir tmp;
+  FakeClock clock;
+  NoticeRecord r = Record("aws-interruption-i-1-a", clock.Now());
+  {
+    StateStore store(tmp.path(), clock);
+    ASSERT_TRUE(store.Load().ok());
+    ASSERT_TRUE(store.Put(r).ok());
+    r.phases[HookPhase::kDrain] = {clock.Now(), std::nullopt, "", 1};
+    ASSERT_TRUE(store.Put(r).ok());  // replaces the file
+  }
+  // Nothing but the record itself: the temporary file was renamed into place.
+  EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre("aws-interruption-i-1-a.json"));
+  StateStore again(tmp.path(), clock);
+  ASSERT_TRUE(again.Load().ok());
+  ASSERT_TRUE(again.Get(r.notice.id));
+  EXPECT_EQ(*again.Get(r.notice.id), r);
+  EXPECT_EQ(again.All().size(), 1u);
+}
+
+TEST(StateStore, LeftoverTempFileFromACrashIsIgnored) {
+  TempDir tmp;
+  FakeClock clock;
+  NoticeRecord r = Record("aws-interruption-i-1-a", clock.Now());
+  {
+    StateStore store(tmp.path(), clock);
+    ASSERT_TRUE(store.Load().ok());
+    ASSERT_TRUE(store.Put(r).ok());
+  }
+  // A crash between write and rename leaves a torn temp file next to the good record.
+  WriteFile(tmp / "notices/aws-interruption-i-1-a.json.tmp", "{\"version\":1,\"noti");
+  StateStore again(tmp.path(), clock);
+  ASSERT_TRUE(again.Load().ok());
+  EXPECT_EQ(*again.Get(r.notice.id), r);
+}
+
+TEST(StateStore, CorruptFileIsLoggedAndMovedAsideNotFatal) {
+  TempDir tmp;
+  FakeClock clock;
+  testing::ScopedLogCapture logs;
+  {
+    StateStore store(tmp.path(), clock);
+    ASSERT_TRUE(store.Load().ok());
+    ASSERT_TRUE(store.Put(Record("good", clock.Now())).ok());
+  }
+  WriteFile(tmp / "notices/bad.json", "{\"version\":1, truncated");
+  StateStore store(tmp.path(), clock);
+  ASSERT_TRUE(store.Load().ok());
+  EXPECT_TRUE(store.Get("good"));
+  EXPECT_FALSE(store.Get("bad"));
+  const std::string aside = "bad.json.corrupt-" + std::to_string(ToUnixSeconds(clock.Now()));
+  EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre(aside, "good.json"));
+  auto found = logs.sink().Find("state file " + tmp.path() + "/notices/bad.json is unreadable");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].message.find("moved aside"), std::string::npos);
+}
+
+TEST(StateStore, FileHoldingAnotherIdIsMovedAside) {
+  TempDir tmp;
+  FakeClock clock;
+  testing::ScopedLogCapture logs;
+  testing::MakeDir(tmp / "notices");
+  WriteFile(tmp / "notices/x.json", NoticeRecordToJson(Record("y", clock.Now())));
+  StateStore store(tmp.path(), clock);
+  ASSERT_TRUE(store.Load().ok());
+  EXPECT_TRUE(store.All().empty());
+  EXPECT_EQ(logs.sink().Find("holds notice \"y\", not \"x\"").size(), 1u);
+}
+
+TEST(StateStore, UnusableDirectoryIsAnError) {
+  TempDir tmp;
+  FakeClock clock;
+  WriteFile(tmp / "file", "not a directory");
+  StateStore store(tmp / "file", clock);
+  Status s = store.Load();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(tmp / "file"), std::string::npos) << s.message();
+}
+
+TEST(StateStore, PruneRemovesRecordsLongAfterTheirDeadline) {
+  TempDir tmp;
+  FakeClock clock;
+  StateStore store(tmp.path(), clock);
+  ASSERT_TRUE(store.Load().ok());
+  ASSERT_TRUE(store.Put(Record("old", clock.Now() - std::chrono::hours(24 * 8))).ok());
+  ASSERT_TRUE(store.Put(Record("recent", clock.Now() - std::chrono::hours(24))).ok());
+  EXPECT_EQ(store.Prune(clock.Now()), 1u);
+  EXPECT_FALSE(store.Get("old"));
+  EXPECT_TRUE(store.Get("recent"));
+  EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre("recent.json"));
+}
+
+}  // namespace
+}  // namespace lastcall
