@@ -38,7 +38,8 @@ Commands:
                        run the hook phases for a made-up notice (in a temporary state dir),
                        print each hook's result; exit 1 if a hook failed. KIND is one of
                        interruption, release, rebalance, maintenance, preempt, lifecycle;
-                       DURATION like 120s or 2m (time until the deadline).
+                       DURATION like 90s or 2m (time until the deadline, default 120s);
+                       ACTION defaults to the kind's usual one (terminate, release, ...).
 
 Options:
   -c, --config FILE    config file (default /etc/lastcall/lastcalld.toml; when the default
@@ -47,6 +48,12 @@ Options:
                        and 78; with --verbose also print the effective config
   -h, --help           show this help
   --version            show the version
+
+Examples:
+  lastcalld --check-config --config ./lastcalld.toml
+  lastcalld simulate --kind interruption --in 2m
+  lastcalld status
+  systemctl reload lastcalld        # SIGHUP: reload the config, keep the notice state
 
 Exit codes: 0 ok, 1 failure (a simulated hook failed), 3 daemon not running (status),
 64 bad usage, 78 bad config.
@@ -336,7 +343,7 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
   Notice notice = MakeSimulatedNotice(options.kind, options.action, clock.Now(), options.in);
   out << "simulating " << NoticeKindName(notice.kind) << " (" << notice.action << ")"
       << (notice.deadline ? ", deadline " + FormatRfc3339(*notice.deadline) : std::string())
-      << ", state in " << tmpl << "\n";
+      << ", state in " << tmpl << std::endl;  // before the hooks' log lines on stderr
   PollResult poll;
   poll.notices.push_back(notice);
   // Keep feeding the same snapshot, as the daemon would, until the handler has been idle for
