@@ -48,13 +48,13 @@ std::string_view StoppedModeName(StoppedMode m) {
 }
 
 Result<SpotStrategy> ParseSpotStrategy(std::string_view s) {
-  for (SpotStrategy v : {SpotStrategy::kNoSpot, SpotStrategy::kSpotAsPriceGo,
-                         SpotStrategy::kSpotWithPriceLimit}) {
+  for (SpotStrategy v :
+       {SpotStrategy::kNoSpot, SpotStrategy::kSpotAsPriceGo, SpotStrategy::kSpotWithPriceLimit}) {
     if (s == SpotStrategyName(v)) return v;
   }
-  return CloudError(StatusCode::kInvalidArgument, kAliInvalidSpotStrategy,
-                    "SpotStrategy " + Quote(s) +
-                        " is not one of NoSpot, SpotAsPriceGo, SpotWithPriceLimit");
+  return CloudError(
+      StatusCode::kInvalidArgument, kAliInvalidSpotStrategy,
+      "SpotStrategy " + Quote(s) + " is not one of NoSpot, SpotAsPriceGo, SpotWithPriceLimit");
 }
 
 Result<InterruptionBehavior> ParseInterruptionBehavior(std::string_view s) {
@@ -195,7 +195,7 @@ void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
     Notice(r, *inst, cause::kCapacity,
            "stock shortage: " + std::to_string(pool.spot_running) + " running > capacity " +
                std::to_string(pool.capacity) + "; bid " + FormatPrice(BidUnits(r) / 10000.0) +
-               " is #" + std::to_string(i + 1) + " lowest");
+               " is #" + std::to_string(i + 1) + " in the recycling order (lowest bid first)");
     return;
   }
 }
@@ -222,8 +222,7 @@ void AlibabaFlavor::RunRelease(Record& r, WallTime /*now*/) {
     CloseCharge(r);
     r.stopped_mode = StoppedMode::kStopCharging;
     market_.ReleaseSpotSlot(*inst);
-    const std::string detail =
-        "recycled; SpotInterruptionBehavior=Stop StoppedMode=StopCharging";
+    const std::string detail = "recycled; SpotInterruptionBehavior=Stop StoppedMode=StopCharging";
     if (inst->state == InstanceState::kStopped) {
       market_.Log(kind::kInstance, r.id, "stopped", "stopped", cause_name, detail);
     } else {
@@ -246,9 +245,9 @@ Status AlibabaFlavor::ForceRecycle(std::string_view id, std::string_view cause_n
                       "instance " + r.id + " is pay-as-you-go (NoSpot): it is never recycled");
   }
   if (r.termination_time) {
-    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
-                      "instance " + r.id + " is already To Be Released at " +
-                          FormatRfc3339(*r.termination_time));
+    return CloudError(
+        StatusCode::kFailedPrecondition, kAliIncorrectStatus,
+        "instance " + r.id + " is already To Be Released at " + FormatRfc3339(*r.termination_time));
   }
   if (!inst->holds_slot) {
     return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
@@ -375,8 +374,8 @@ Result<std::vector<std::string>> AlibabaFlavor::RunInstances(const AlibabaRunReq
     inst.zone = req.zone;
     inst.spot = spot;
     inst.state = InstanceState::kRunning;
-    inst.name = req.amount > 1 && !req.name.empty() ? req.name + "-" + std::to_string(i + 1)
-                                                     : req.name;
+    inst.name =
+        req.amount > 1 && !req.name.empty() ? req.name + "-" + std::to_string(i + 1) : req.name;
     Result<Instance*> added = market_.AddInstance(std::move(inst), spot, cause_name, detail);
     if (!added.ok()) return added.status();  // cannot happen: checked above
     Instance& stored = **added;
@@ -495,8 +494,9 @@ Status AlibabaFlavor::DeleteInstance(std::string_view id, bool force, std::strin
   if (r.termination_time) due_.erase({*r.termination_time, kRelease, r.id});
   r.termination_time.reset();
   CloseCharge(r);
-  market_.SetInstanceState(*inst, InstanceState::kTerminated, cause_name,
-                           force ? "Released: DeleteInstance Force=true" : "Released: DeleteInstance");
+  market_.SetInstanceState(
+      *inst, InstanceState::kTerminated, cause_name,
+      force ? "Released: DeleteInstance Force=true" : "Released: DeleteInstance");
   return Status::Ok();
 }
 
@@ -523,8 +523,9 @@ AlibabaInstanceInfo AlibabaFlavor::Info(const Record& r, const Instance& inst) c
   i.spot_price_limit = r.limit;
   i.spot_duration = r.spot_duration;
   i.interruption_behavior = r.behavior;
-  i.stopped_mode = inst.state == InstanceState::kStopped ? std::string(StoppedModeName(r.stopped_mode))
-                                                         : "Not-applicable";
+  i.stopped_mode = inst.state == InstanceState::kStopped
+                       ? std::string(StoppedModeName(r.stopped_mode))
+                       : "Not-applicable";
   if (r.termination_time) i.operation_locks.push_back("Recycling");
   i.creation_time = r.created;
   i.protection_end = r.protection_end();

@@ -52,9 +52,9 @@ enum class SpotStrategy { kNoSpot, kSpotAsPriceGo, kSpotWithPriceLimit };
 enum class InterruptionBehavior { kTerminate, kStop };
 enum class StoppedMode { kKeepCharging, kStopCharging };
 
-std::string_view SpotStrategyName(SpotStrategy s);           // "SpotAsPriceGo"
+std::string_view SpotStrategyName(SpotStrategy s);                  // "SpotAsPriceGo"
 std::string_view InterruptionBehaviorName(InterruptionBehavior b);  // "Terminate" | "Stop"
-std::string_view StoppedModeName(StoppedMode m);             // "KeepCharging" | "StopCharging"
+std::string_view StoppedModeName(StoppedMode m);  // "KeepCharging" | "StopCharging"
 // Parsers for API / scenario strings; errors carry Alibaba codes (InvalidSpotStrategy, ...).
 Result<SpotStrategy> ParseSpotStrategy(std::string_view s);
 Result<InterruptionBehavior> ParseInterruptionBehavior(std::string_view s);
@@ -104,11 +104,11 @@ struct AlibabaInstanceInfo {
   double spot_price_limit = 0;  // SpotWithPriceLimit only; 0 otherwise
   int spot_duration = 0;
   InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
-  std::string stopped_mode;                // "Not-applicable" | "KeepCharging" | "StopCharging"
+  std::string stopped_mode;                  // "Not-applicable" | "KeepCharging" | "StopCharging"
   std::vector<std::string> operation_locks;  // {"Recycling"} while To Be Released
   WallTime creation_time{};
-  WallTime protection_end{};                // == creation_time without protection
-  double creation_price = 0;                // the instance's market price at creation
+  WallTime protection_end{};                 // == creation_time without protection
+  double creation_price = 0;                 // the instance's market price at creation
   std::optional<WallTime> termination_time;  // while To Be Released
   std::optional<WallTime> released_time;
   bool recycled = false;  // ever put To Be Released by the system (price, stock, forced)
@@ -127,8 +127,8 @@ struct AlibabaSpotAdvice {
   std::string zone_id;
   std::string region_id;
   std::string instance_type;
-  int instances = 0;  // preemptible instances created in the window
-  int recycled = 0;   // of those, put To Be Released by the system
+  int instances = 0;                // preemptible instances created in the window
+  int recycled = 0;                 // of those, put To Be Released by the system
   double interruption_rate = 0;     // recycled / instances, a fraction in [0, 1]
   std::string interrupt_rate_desc;  // "0-3%" | "3-5%" | "5-10%" | "10-100%"
   int average_spot_discount = 0;    // time-weighted average spot price, % of pay-as-you-go
@@ -219,15 +219,15 @@ class AlibabaFlavor final : public Flavor {
   void OpenCharge(Record& r);
   void CloseCharge(Record& r);
   double RawCost(const Record& r) const;
-  std::string NetworkId(std::map<std::string, std::string, std::less<>>& ids,
-                        std::string_view key, std::string_view prefix);
+  std::string NetworkId(std::map<std::string, std::string, std::less<>>& ids, std::string_view key,
+                        std::string_view prefix);
   AlibabaInstanceInfo Info(const Record& r, const Instance& inst) const;
 
   Market& market_;
   Rng rng_;  // tie keys; a stream of its own so Alibaba draws never shift anything else
   std::map<std::string, Record, std::less<>> records_;
   std::set<Due> due_;
-  std::map<std::string, std::string, std::less<>> vpcs_;      // region -> vpc id
+  std::map<std::string, std::string, std::less<>> vpcs_;       // region -> vpc id
   std::map<std::string, std::string, std::less<>> vswitches_;  // zone -> vswitch id
 };
 

@@ -114,10 +114,10 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
   for (size_t i = 0; *instances && i < (*instances)->size(); ++i) {
     const toml::table& t = *(*instances)->get(i)->as_table();
     const std::string path = Indexed("alibaba.instance", i);
-    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(
-        t, path,
-        {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
-         "interruption_behavior", "name", "count", "at"}));
+    LASTCALL_RETURN_IF_ERROR(
+        ctx.CheckKeys(t, path,
+                      {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
+                       "interruption_behavior", "name", "count", "at"}));
     Result<AlibabaRunRequest> req = LoadRunRequest(t, path, ctx);
     if (!req.ok()) return req.status();
     WallTime at = market.start();
@@ -131,7 +131,8 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       if (req->amount == 1) {
         declared.push_back(req->name);
       } else {
-        for (int k = 1; k <= req->amount; ++k) declared.push_back(req->name + "-" + std::to_string(k));
+        for (int k = 1; k <= req->amount; ++k)
+          declared.push_back(req->name + "-" + std::to_string(k));
       }
       for (const std::string& n : declared) {
         if (!names.emplace(n, at).second) {
@@ -165,8 +166,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
     if (!kind_name.ok()) return kind_name.status();
     const std::string& k = *kind_name;
     if (k == "stop") {
-      LASTCALL_RETURN_IF_ERROR(
-          ctx.CheckKeys(t, path, {"at", "kind", "instance", "stopped_mode"}));
+      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance", "stopped_mode"}));
     } else if (k == "release" || k == "start" || k == "interrupt") {
       LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance"}));
     } else {
@@ -183,8 +183,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
                        "no [[alibaba.instance]] is named \"" + *name + "\"");
     }
     if (*at < declared->second) {
-      return ctx.Error(*t.get("at"), path, "at",
-                       "is before instance \"" + *name + "\" is created");
+      return ctx.Error(*t.get("at"), path, "at", "is before instance \"" + *name + "\" is created");
     }
     StoppedMode mode = StoppedMode::kKeepCharging;
     if (ctx.Has(t, "stopped_mode")) {
