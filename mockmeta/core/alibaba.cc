@@ -159,7 +159,7 @@ void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
   Instance* inst = market_.FindInstance(r.id);
   if (!inst || inst->state == InstanceState::kTerminated || r.termination_time) return;
   // The grid goes on while the instance lives; a StopCharging stop cancels it (no slot).
-  ScheduleCheck(r, now + kCheckPeriod);
+  ScheduleCheck(r, NextGridPoint(r, now + Duration(1)));  // stays on the creation-based grid
   if (!inst->holds_slot) return;
   const Pool& pool = market_.catalog().pool(r.pool);
   const double price = InstanceMarketPrice(r);

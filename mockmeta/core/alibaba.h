@@ -25,6 +25,10 @@
 // Alibaba's words (StoppedMode, SpotStrategy, bid and price). Slot accounting goes through the
 // Market (AcquireSpotSlot / ReleaseSpotSlot).
 //
+// Pools are shared with AWS instances (Pool::spot_running counts both); in a shared pool each
+// flavor answers a shortage on its own, subtracting only its own pending releases, so a mixed
+// pool may lose more instances than the shortage. Scenarios keep the clouds' pools apart.
+//
 // Errors are CloudError statuses with Alibaba codes, e.g. "InvalidSpotPriceLimit.LowerThan
 // PublicPrice", "OperationDenied.NoStock", "IncorrectInstanceStatus".
 //
