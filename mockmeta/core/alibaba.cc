@@ -123,7 +123,7 @@ void AlibabaFlavor::FillMetadata(const Instance& instance, MetadataView& view) c
 
 // --- Recycling ------------------------------------------------------------------------------
 
-WallTime AlibabaFlavor::NextGridPoint(const Record& r, WallTime t) const {
+WallTime AlibabaFlavor::NextGridPoint(const Record& r, WallTime t) {
   // Checks start once protection is over, and never at the creation instant itself.
   const WallTime first = r.created + std::max<Duration>(hours(r.spot_duration), kCheckPeriod);
   if (t <= first) return first;
@@ -169,6 +169,7 @@ void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
     return;
   }
   // Stock: how many slot holders must still go, after those already To Be Released.
+  if (pool.Shortage() == 0) return;  // the common case: no need to look at the others
   int pending = 0;
   std::vector<const Record*> eligible;
   for (const auto& [id, other] : records_) {
@@ -194,14 +195,15 @@ void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
     if (eligible[i] != &r) continue;
     Notice(r, *inst, cause::kCapacity,
            "stock shortage: " + std::to_string(pool.spot_running) + " running > capacity " +
-               std::to_string(pool.capacity) + "; bid " + FormatPrice(BidUnits(r) / 10000.0) +
-               " is #" + std::to_string(i + 1) + " in the recycling order (lowest bid first)");
+               std::to_string(pool.capacity) + "; bid " +
+               FormatPrice(static_cast<double>(BidUnits(r)) / 10000.0) + " is #" +
+               std::to_string(i + 1) + " in the recycling order (lowest bid first)");
     return;
   }
 }
 
 void AlibabaFlavor::Notice(Record& r, Instance& inst, std::string_view cause_name,
-                           std::string detail) {
+                           std::string_view detail) {
   CancelCheck(r);
   const WallTime at = market_.now() + kNoticeLead;
   r.termination_time = at;
@@ -209,7 +211,8 @@ void AlibabaFlavor::Notice(Record& r, Instance& inst, std::string_view cause_nam
   r.recycled = true;
   due_.insert({at, kRelease, r.id});
   market_.Log(kind::kInstance, r.id, InstanceStateName(inst.state), "To Be Released", cause_name,
-              "termination-time=" + FormatRfc3339(at) + " OperationLocks=Recycling; " + detail);
+              "termination-time=" + FormatRfc3339(at) + " OperationLocks=Recycling; " +
+                  std::string(detail));
 }
 
 void AlibabaFlavor::RunRelease(Record& r, WallTime /*now*/) {
@@ -502,7 +505,7 @@ Status AlibabaFlavor::DeleteInstance(std::string_view id, bool force, std::strin
 
 // --- Describe, billing, advice --------------------------------------------------------------
 
-AlibabaInstanceInfo AlibabaFlavor::Info(const Record& r, const Instance& inst) const {
+AlibabaInstanceInfo AlibabaFlavor::Info(const Record& r, const Instance& inst) {
   AlibabaInstanceInfo i;
   i.instance_id = r.id;
   i.instance_name = inst.name;
@@ -598,7 +601,8 @@ Result<AlibabaBill> AlibabaFlavor::Bill(std::string_view id) const {
   b.instance_id = r->id;
   b.raw_cost = RawCost(*r);
   // Seed 001/002: accurate to two decimals; less than USD 0.01 is not charged.
-  b.charged = b.raw_cost < 0.01 ? 0.0 : std::llround(b.raw_cost * 100.0) / 100.0;
+  b.charged =
+      b.raw_cost < 0.01 ? 0.0 : static_cast<double>(std::llround(b.raw_cost * 100.0)) / 100.0;
   for (const ChargePeriod& p : r->charged) {
     const WallTime to = p.to.value_or(market_.now());
     if (to > p.from) b.billed_seconds += Seconds(p.from, to);
@@ -612,7 +616,7 @@ double AlibabaFlavor::AccountCharged() const {
     Result<AlibabaBill> b = Bill(id);
     if (b.ok()) cents += std::llround(b->charged * 100.0);
   }
-  return cents / 100.0;
+  return static_cast<double>(cents) / 100.0;
 }
 
 std::vector<AlibabaSpotAdvice> AlibabaFlavor::DescribeSpotAdvice(

@@ -216,16 +216,16 @@ class AlibabaFlavor final : public Flavor {
   void ScheduleCheck(Record& r, WallTime at);
   void CancelCheck(Record& r);
   // The first grid point >= t.
-  WallTime NextGridPoint(const Record& r, WallTime t) const;
+  static WallTime NextGridPoint(const Record& r, WallTime t);
   void RunCheck(Record& r, WallTime now);
-  void Notice(Record& r, Instance& inst, std::string_view cause, std::string detail);
+  void Notice(Record& r, Instance& inst, std::string_view cause, std::string_view detail);
   void RunRelease(Record& r, WallTime now);
   void OpenCharge(Record& r);
   void CloseCharge(Record& r);
   double RawCost(const Record& r) const;
   std::string NetworkId(std::map<std::string, std::string, std::less<>>& ids, std::string_view key,
                         std::string_view prefix);
-  AlibabaInstanceInfo Info(const Record& r, const Instance& inst) const;
+  static AlibabaInstanceInfo Info(const Record& r, const Instance& inst);
 
   Market& market_;
   Rng rng_;  // tie keys; a stream of its own so Alibaba draws never shift anything else

@@ -283,6 +283,20 @@ TEST(AlibabaTest, RecycleCheck_EveryFiveMinutesAfterProtection) {
   EXPECT_FALSE(Find(*m2, id2, "To Be Released"));
 }
 
+TEST(AlibabaTest, RecycleCheck_PriceEqualToBidIsKept) {
+  auto m = MakeMarket();
+  const std::string id = Launch(*m, Limit(0.2));
+  const std::string unprotected = Launch(*m, Limit(0.18, 0));
+  PriceAt(*m, minutes(30), 0.2);  // 0.18 for the unprotected one
+  Go(*m, hours(5));
+  EXPECT_FALSE(Find(*m, id, "To Be Released"));
+  EXPECT_FALSE(Find(*m, unprotected, "To Be Released"));
+  ASSERT_TRUE(m->SetSpotPrice(kPool, 0.2001, cause::kUser).ok());
+  Go(*m, hours(5) + minutes(5));
+  EXPECT_TRUE(Find(*m, id, "To Be Released"));
+  EXPECT_TRUE(Find(*m, unprotected, "To Be Released"));  // 0.9 x 0.2001 = 0.1801 > 0.18
+}
+
 TEST(AlibabaTest, RecycleCheck_ReleasesFiveMinutesAfterNotice) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2));
