@@ -1,0 +1,85 @@
+#include "agent/sd_notify.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace lastcall {
+namespace {
+
+// A real NOTIFY_SOCKET: a unix datagram socket in a temp dir, as systemd provides.
+class NotifySocket {
+ public:
+  NotifySocket() {
+    path_ = testing::TempDir() + "/notify-" + std::to_string(::getpid()) + ".sock";
+    ::unlink(path_.c_str());
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+  }
+  ~NotifySocket() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  bool bound() const { return bound_; }
+  // The next datagram, or "" after a bounded wait.
+  std::string Read(int timeout_ms = 2000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return "";
+    char buf[4096];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+TEST(SdNotifier, SendsDatagramsToNotifySocket) {
+  NotifySocket sock;
+  ASSERT_TRUE(sock.bound());
+  SdNotifier n;
+  n.Notify("READY=1\nSTATUS=watching aws");
+  EXPECT_EQ(sock.Read(), "READY=1\nSTATUS=watching aws");
+  n.Notify("STOPPING=1");
+  EXPECT_EQ(sock.Read(), "STOPPING=1");
+}
+
+TEST(SdNotifier, WithoutNotifySocketIsANoOp) {
+  ::unsetenv("NOTIFY_SOCKET");
+  SdNotifier n;
+  n.Notify("READY=1");  // must not crash or block
+  SUCCEED();
+}
+
+TEST(SdNotifier, WatchdogIntervalIsHalfOfWatchdogUsecForThisPid) {
+  SdNotifier n;
+  ::setenv("WATCHDOG_USEC", "2000000", 1);
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  EXPECT_EQ(n.WatchdogInterval(), std::optional<Duration>(std::chrono::seconds(1)));
+  // Meant for another process (e.g. inherited from a parent): not ours.
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
+  EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
+  ::unsetenv("WATCHDOG_PID");
+  ::unsetenv("WATCHDOG_USEC");
+  EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
+}
+
+TEST(SdNotifier, MessageBuilders) {
+  MonoTime t{std::chrono::seconds(12)};
+  EXPECT_EQ(ReloadingMessage(t), "RELOADING=1\nMONOTONIC_USEC=12000000");
+  EXPECT_EQ(StatusMessage("a\nb\rc"), "STATUS=a b c");
+}
+
+}  // namespace
+}  // namespace lastcall

@@ -1,0 +1,336 @@
+// The real lastcalld binary (LASTCALLD_BIN) against the loopback test server playing IMDS:
+// the sd_notify sequence over a test NOTIFY_SOCKET, SIGHUP reload (good and bad files),
+// --check-config exit codes with file:line:col, `status`, and a notice running a hook.
+// Every process a test starts is stopped by pid by a guard, also when the test fails.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/time_format.h"
+#include "tests/support/test_env.h"
+#include "tests/support/test_http_server.h"
+
+namespace lastcall {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::TestHttpServer;
+using testing::TestResponse;
+
+std::string Bin() { return testing::LastcalldBin(); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds limit = milliseconds(10000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return pred();
+}
+
+// A child process with its stdout/stderr in files; killed (SIGKILL) and reaped by pid when the
+// guard goes away unless it already exited.
+class Child {
+ public:
+  Child(std::vector<std::string> args, std::vector<std::string> env, const std::string& dir,
+        bool watchdog_for_child = false) {
+    out_ = dir + "/stdout-" + std::to_string(++counter_);
+    err_ = dir + "/stderr-" + std::to_string(counter_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+      std::string wd_pid = "WATCHDOG_PID=" + std::to_string(::getpid());
+      if (watchdog_for_child) ::putenv(wd_pid.data());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  // Waits for exit (bounded); returns the exit code, or -1 if it did not exit in time.
+  int Wait(std::chrono::milliseconds limit = milliseconds(10000)) {
+    if (exited_) return code_;
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int st = 0;
+      pid_t r = ::waitpid(pid_, &st, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return code_;
+      }
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return -1;
+  }
+  std::string Stdout() const { return ReadFile(out_); }
+  std::string Stderr() const { return ReadFile(err_); }
+
+ private:
+  static inline int counter_ = 0;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int code_ = -1;
+  std::string out_, err_;
+};
+
+// A unix datagram socket playing systemd's NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    ::unlink(path_.c_str());
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << path_;
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  // Reads datagrams until one starts with `prefix` (bounded); returns it, or "".
+  std::string Await(const std::string& prefix, milliseconds limit = milliseconds(10000)) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      auto left = std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) != 1) return "";
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      std::string m(buf, static_cast<size_t>(n));
+      all.push_back(m);
+      if (m.rfind(prefix, 0) == 0) return m;
+    }
+  }
+  std::vector<std::string> all;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+class LastcalldTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::access(Bin().c_str(), X_OK), 0) << Bin() << " is not an executable";
+    dir_ = ::testing::TempDir() + "/lastcalld-it-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ + "/hooks.d");
+    ::chmod(dir_.c_str(), 0755);
+    // IMDS: a token, the identity, and 404 (no notice) everywhere else.
+    server_.Set(
+        "PUT", "/latest/api/token",
+        TestResponse::Text("tok").WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
+    Meta("instance-id", "i-0integration");
+    Meta("instance-type", "m5.large");
+    Meta("placement/availability-zone", "us-east-1a");
+    Meta("placement/region", "us-east-1");
+    Meta("events/maintenance/scheduled", "[]");
+    WriteConfig("100ms");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Meta(const std::string& path, const std::string& body) {
+    server_.Set("GET", "/latest/meta-data/" + path, TestResponse::Text(body));
+  }
+  std::string config_path() const { return dir_ + "/lastcalld.toml"; }
+  void WriteConfig(const std::string& interval, const std::string& extra = "") {
+    std::ofstream(config_path()) << "provider = \"aws\"\n"
+                                 << "state_dir = \"" << dir_ << "/state\"\n"
+                                 << "runtime_dir = \"" << dir_ << "/run\"\n"
+                                 << "log_level = \"debug\"\n"
+                                 << "[poll]\ninterval = \"" << interval << "\"\n"
+                                 << "request_timeout = \"80ms\"\njitter = 0\n"
+                                 << "[aws]\nendpoint = \"" << server_.url() << "\"\n"
+                                 << "[hooks]\ndir = \"" << dir_ << "/hooks.d\"\n"
+                                 << extra;
+  }
+  std::unique_ptr<Child> Start(NotifySocket* notify = nullptr, bool watchdog = false) {
+    std::vector<std::string> env = {"JOURNAL_STREAM="};
+    if (notify) env.push_back("NOTIFY_SOCKET=" + notify->path());
+    if (watchdog) env.push_back("WATCHDOG_USEC=200000");
+    return std::make_unique<Child>(std::vector<std::string>{Bin(), "--config", config_path()}, env,
+                                   dir_, watchdog);
+  }
+  int RunCli(std::vector<std::string> args, std::string* out = nullptr,
+             std::string* err = nullptr) {
+    args.insert(args.begin(), Bin());
+    Child c(args, {}, dir_);
+    int code = c.Wait();
+    if (out) *out = c.Stdout();
+    if (err) *err = c.Stderr();
+    return code;
+  }
+
+  std::string dir_;
+  TestHttpServer server_;
+};
+
+TEST_F(LastcalldTest, SdNotifySequenceReadyStatusWatchdogReloadingStopping) {
+  NotifySocket notify(::testing::TempDir() + "/lastcalld-it-notify-" + std::to_string(::getpid()));
+  auto child = Start(&notify, /*watchdog=*/true);
+  std::string ready = notify.Await("READY=1");
+  ASSERT_FALSE(ready.empty()) << child->Stderr();
+  EXPECT_NE(ready.find("STATUS=watching"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("i-0integration"), std::string::npos) << ready;
+  EXPECT_GE(server_.RequestCount("GET", "/latest/meta-data/spot/instance-action"), 1u);
+  ASSERT_FALSE(notify.Await("WATCHDOG=1").empty());
+  ASSERT_FALSE(notify.Await("WATCHDOG=1").empty());  // repeatedly, at half of WATCHDOG_USEC
+
+  child->Signal(SIGHUP);
+  std::string reloading = notify.Await("RELOADING=1");
+  ASSERT_FALSE(reloading.empty());
+  EXPECT_NE(reloading.find("\nMONOTONIC_USEC="), std::string::npos);
+  ASSERT_FALSE(notify.Await("READY=1").empty());
+
+  child->Signal(SIGTERM);
+  ASSERT_FALSE(notify.Await("STOPPING=1").empty());
+  EXPECT_EQ(child->Wait(), 0) << child->Stderr();
+  // STATUS= came first, at start.
+  ASSERT_FALSE(notify.all.empty());
+  EXPECT_EQ(notify.all.front().rfind("STATUS=starting", 0), 0u) << notify.all.front();
+}
+
+TEST_F(LastcalldTest, SighupReloadsAGoodFileAndKeepsTheOldOneOnError) {
+  auto child = Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(dir_ + "/run/status.json").find("i-0integration") != std::string::npos;
+  })) << child->Stderr();
+
+  // A broken file: refused with file:line:col, the daemon keeps polling.
+  std::ofstream(config_path(), std::ios::app) << "[metrics]\nwrite_intervall = \"5s\"\n";
+  child->Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] {
+    return child->Stderr().find("config reload failed") != std::string::npos;
+  })) << child->Stderr();
+  std::string err = child->Stderr();
+  EXPECT_NE(err.find(config_path() + ":14:1: unknown key \"write_intervall\" in [metrics]; did "
+                                     "you mean \"write_interval\"?"),
+            std::string::npos)
+      << err;
+  size_t polls = server_.RequestCount("GET", "/latest/meta-data/spot/instance-action");
+  ASSERT_TRUE(WaitFor([&] {
+    return server_.RequestCount("GET", "/latest/meta-data/spot/instance-action") > polls + 2;
+  }));
+
+  // A good file with a metrics textfile: applied without a restart.
+  WriteConfig("100ms", "[metrics]\ntextfile = \"" + dir_ + "/lastcall.prom\"\n");
+  child->Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] {
+    return child->Stderr().find("config reloaded from " + config_path()) != std::string::npos;
+  })) << child->Stderr();
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(dir_ + "/lastcall.prom").find("lastcall_polls_total") != std::string::npos;
+  }));
+  EXPECT_EQ(child->Wait(milliseconds(1)), -1);  // still running
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(), 0);
+}
+
+TEST_F(LastcalldTest, CheckConfigExitCodes) {
+  std::string out, err;
+  EXPECT_EQ(RunCli({"--check-config", "--config", config_path()}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "ok\n");
+
+  std::ofstream(config_path(), std::ios::app) << "[detect]\nprobe_timeout = 300\n";
+  EXPECT_EQ(RunCli({"--check-config", "--config", config_path()}, &out, &err), 78);
+  EXPECT_NE(err.find(config_path() + ":14:17: detect.probe_timeout must be a duration string"),
+            std::string::npos)
+      << err;
+
+  EXPECT_EQ(RunCli({"--check-config", "--config", dir_ + "/missing.toml"}, &out, &err), 78);
+  EXPECT_NE(err.find(dir_ + "/missing.toml: cannot read the config file"), std::string::npos);
+
+  EXPECT_EQ(RunCli({"--frobnicate"}, &out, &err), 64);
+  EXPECT_NE(err.find("unknown option \"--frobnicate\""), std::string::npos) << err;
+  EXPECT_EQ(RunCli({"--help"}, &out, &err), 0);
+  EXPECT_NE(out.find("Usage: lastcalld"), std::string::npos);
+  EXPECT_EQ(RunCli({"--version"}, &out, &err), 0);
+  EXPECT_EQ(out.rfind("lastcalld ", 0), 0u);
+}
+
+TEST_F(LastcalldTest, StatusShowsTheRunningDaemonAndNotRunningAfterStop) {
+  std::string out, err;
+  EXPECT_EQ(RunCli({"status", "--config", config_path()}, &out, &err), 3);
+  EXPECT_NE(err.find("lastcalld is not running"), std::string::npos) << err;
+
+  auto child = Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return RunCli({"status", "--config", config_path()}, &out, &err) == 0 &&
+           out.find("i-0integration") != std::string::npos;
+  })) << out
+      << err << child->Stderr();
+  EXPECT_NE(out.find("lastcalld running"), std::string::npos) << out;
+  EXPECT_EQ(RunCli({"status", "--json", "--config", config_path()}, &out, &err), 0);
+  EXPECT_NE(out.find("\"instance_id\": \"i-0integration\""), std::string::npos) << out;
+
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(), 0);
+  EXPECT_EQ(RunCli({"status", "--config", config_path()}, &out, &err), 3);
+  EXPECT_NE(out.find("lastcalld stopped"), std::string::npos) << out;
+}
+
+TEST_F(LastcalldTest, AnInterruptionNoticeRunsTheCheckpointHook) {
+  std::string marker = dir_ + "/checkpoint-ran";
+  std::string hook = dir_ + "/hooks.d/checkpoint/10-mark";
+  std::filesystem::create_directories(dir_ + "/hooks.d/checkpoint");
+  std::ofstream(hook) << "#!/bin/sh\necho \"$LASTCALL_NOTICE_KIND $LASTCALL_INSTANCE_ID\" > "
+                      << marker << "\n";
+  ::chmod(hook.c_str(), 0755);
+  auto child = Start();
+  ASSERT_TRUE(WaitFor(
+      [&] { return server_.RequestCount("GET", "/latest/meta-data/spot/instance-action") >= 1; }));
+  // Two minutes from now, as AWS announces it.
+  std::string when = FormatRfc3339(SystemClock::Instance().Now() + std::chrono::minutes(2));
+  Meta("spot/instance-action", "{\"action\":\"terminate\",\"time\":\"" + when + "\"}");
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(marker).find("interruption i-0integration") == 0; }))
+      << child->Stderr();
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(), 0) << child->Stderr();
+}
+
+}  // namespace
+}  // namespace lastcall
