@@ -15,10 +15,10 @@ constexpr std::string_view kSpotMaxPriceTooLow = "SpotMaxPriceTooLow";
 constexpr std::string_view kUnsupportedOperation = "UnsupportedOperation";
 constexpr std::string_view kInvalidEventNotFound = "InvalidInstanceEventID.NotFound";
 
-constexpr std::string_view kEventCodes[] = {"instance-reboot", "system-reboot",
-                                            "system-maintenance", "instance-retirement",
-                                            "instance-stop"};
-constexpr std::string_view kLifecycleStates[] = {
+constexpr std::string_view kEventCodesList[] = {"instance-reboot", "system-reboot",
+                                                "system-maintenance", "instance-retirement",
+                                                "instance-stop"};
+constexpr std::string_view kLifecycleStatesList[] = {
     "InService",         "Terminated",     "Detached",       "Standby",
     "Warmed:Hibernated", "Warmed:Running", "Warmed:Stopped", "Warmed:Terminated"};
 
@@ -66,6 +66,16 @@ std::string_view InterruptionBehaviorName(InterruptionBehavior b) {
       return "hibernate";
   }
   return "terminate";
+}
+
+bool IsScheduledEventCode(std::string_view code) {
+  return std::find(std::begin(kEventCodesList), std::end(kEventCodesList), code) !=
+         std::end(kEventCodesList);
+}
+
+bool IsTargetLifecycleState(std::string_view state) {
+  return std::find(std::begin(kLifecycleStatesList), std::end(kLifecycleStatesList), state) !=
+         std::end(kLifecycleStatesList);
 }
 
 Result<SpotRequestType> ParseSpotRequestType(std::string_view s) {
@@ -249,21 +259,42 @@ void AwsFlavor::RestartDisabled() {
   }
 }
 
+std::string AwsFlavor::AzGroupZone(const SpotRequest& r) const {
+  if (r.spec.availability_zone_group.empty()) return "";
+  const SpotRequest* first = nullptr;
+  for (const auto& [id, o] : requests_) {
+    if (o.spec.availability_zone_group == r.spec.availability_zone_group &&
+        !o.launched_zone.empty() && (!first || o.seq < first->seq))
+      first = &o;
+  }
+  return first ? first->launched_zone : "";
+}
+
 int AwsFlavor::ChoosePool(const SpotRequest& r, const std::map<int, int>& promised,
                           std::string* why) const {
+  const std::string az = AzGroupZone(r);
   int best = -1;
   bool price_ok_somewhere = false;
+  bool outside_az_group = false;
   for (const Pool& p : market_.catalog().pools()) {
     if (p.type != r.spec.instance_type) continue;
     if (!r.spec.zone.empty() && p.zone != r.spec.zone) continue;
     if (p.price > r.max_price) continue;
-    price_ok_somewhere = true;
     auto it = promised.find(p.index);
     const int free = p.Free() - (it == promised.end() ? 0 : it->second);
+    if (!az.empty() && p.zone != az) {
+      outside_az_group |= free > 0;
+      continue;
+    }
+    price_ok_somewhere = true;
     if (free <= 0) continue;
     if (best < 0 || p.price < market_.catalog().pool(best).price) best = p.index;
   }
-  if (best < 0 && why) *why = price_ok_somewhere ? "capacity-not-available" : "price-too-low";
+  if (best < 0 && why) {
+    *why = outside_az_group     ? "az-group-constraint"
+           : price_ok_somewhere ? "capacity-not-available"
+                                : "price-too-low";
+  }
   return best;
 }
 
@@ -288,7 +319,11 @@ void AwsFlavor::EvaluateOpen() {
       const int pool = ChoosePool(*r, {}, &why);
       if (pool < 0) {
         SetRequest(*r, spot_state::kOpen, why,
-                   why == "price-too-low" ? cause::kPrice : cause::kCapacity);
+                   why == "price-too-low" ? cause::kPrice : cause::kCapacity,
+                   why == "az-group-constraint"
+                       ? "AvailabilityZoneGroup \"" + r->spec.availability_zone_group +
+                             "\" is bound to " + AzGroupZone(*r)
+                       : std::string());
       } else {
         (void)Launch(*r, pool, cause::kMarket);
       }
@@ -826,8 +861,7 @@ Result<std::string> AwsFlavor::CreateScheduledEvent(std::string_view instance_id
   Result<std::pair<Instance*, AwsInstance*>> f = Find(instance_id);
   if (!f.ok()) return f.status();
   auto [inst, ai] = *f;
-  if (std::find(std::begin(kEventCodes), std::end(kEventCodes), spec.code) ==
-      std::end(kEventCodes)) {
+  if (!IsScheduledEventCode(spec.code)) {
     return Invalid("Code \"" + spec.code +
                    "\" must be one of instance-reboot, system-reboot, system-maintenance, "
                    "instance-retirement, instance-stop");
@@ -903,8 +937,7 @@ Status AwsFlavor::SetTargetLifecycleState(std::string_view instance_id, std::str
                                           std::string_view cause) {
   Result<std::pair<Instance*, AwsInstance*>> f = Find(instance_id);
   if (!f.ok()) return f.status();
-  if (std::find(std::begin(kLifecycleStates), std::end(kLifecycleStates), state) ==
-      std::end(kLifecycleStates)) {
+  if (!IsTargetLifecycleState(state)) {
     return Invalid("target lifecycle state \"" + std::string(state) +
                    "\" must be one of InService, Terminated, Detached, Standby, "
                    "Warmed:Hibernated, Warmed:Running, Warmed:Stopped, Warmed:Terminated");

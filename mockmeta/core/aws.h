@@ -42,6 +42,10 @@ std::string_view SpotRequestTypeName(SpotRequestType t);            // "one-time
 std::string_view InterruptionBehaviorName(InterruptionBehavior b);  // "terminate" | ...
 Result<SpotRequestType> ParseSpotRequestType(std::string_view s);
 Result<InterruptionBehavior> ParseInterruptionBehavior(std::string_view s);
+// instance-reboot, system-reboot, system-maintenance, instance-retirement, instance-stop.
+bool IsScheduledEventCode(std::string_view code);
+// InService, Terminated, Detached, Standby, Warmed:Hibernated|Running|Stopped|Terminated.
+bool IsTargetLifecycleState(std::string_view state);
 
 // RequestSpotInstances parameters. Immutable once submitted.
 struct SpotRequestSpec {
@@ -52,7 +56,9 @@ struct SpotRequestSpec {
   SpotRequestType type = SpotRequestType::kOneTime;
   std::optional<WallTime> valid_from;
   std::optional<WallTime> valid_until;
-  std::string launch_group;        // all open requests of the group launch together or not at all
+  std::string launch_group;  // all open requests of the group launch together or not at all
+  // Requests of one AvailabilityZoneGroup all launch in the zone where the first one launched.
+  std::string availability_zone_group;
   int block_duration_minutes = 0;  // 0, or 60..360 in steps of 60 (spot block; one-time only)
   InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
   std::string name;  // Name tag given to the request's instances (scenarios refer to it)
@@ -204,6 +210,8 @@ class AwsFlavor final : public Flavor {
   void Due(WallTime at, std::string key) { due_.insert({at, std::move(key)}); }
   void Evaluate(WallTime now);
   void ScheduleNextEvaluation(WallTime now);
+  // The zone the request's AvailabilityZoneGroup is bound to (empty: none yet / no group).
+  std::string AzGroupZone(const SpotRequest& r) const;
   void CheckInterruptions();
   void CheckRebalance();
   void RestartDisabled();
@@ -211,7 +219,7 @@ class AwsFlavor final : public Flavor {
   void SetRequest(SpotRequest& r, std::string_view state, std::string_view status,
                   std::string_view cause, std::string_view detail = {});
   // Chooses a pool for `r` given extra slots already promised this pass; -1 and a status code
-  // saying why when none fits.
+  // saying why when none fits. Honours the request's zone and its AvailabilityZoneGroup.
   int ChoosePool(const SpotRequest& r, const std::map<int, int>& promised, std::string* why) const;
   Status Launch(SpotRequest& r, int pool, std::string_view cause);
   void Mark(Instance& inst, AwsInstance& ai, std::string_view status, std::string_view cause,

@@ -284,6 +284,22 @@ TEST(AwsTest, LaunchGroup_InterruptedTogether) {
   EXPECT_EQ(StateOf(*m, mate), "closed/instance-terminated-by-price");
 }
 
+TEST(AwsTest, AvailabilityZoneGroup_SameZoneElseAzGroupConstraint) {
+  auto m = MakeMarket(1);
+  SpotRequestSpec s = Spec("", 0.05);
+  s.availability_zone_group = "az";
+  const std::string first = SubmitOne(*m, s);
+  EXPECT_EQ(Req(*m, first).launched_zone, "us-east-1a");
+  const std::string second = SubmitOne(*m, s);
+  EXPECT_EQ(StateOf(*m, second), "open/az-group-constraint");  // 1b has room, but not 1a
+  const std::string free_agent = SubmitOne(*m, Spec("", 0.05));
+  EXPECT_EQ(Req(*m, free_agent).launched_zone, "us-east-1b");
+  ASSERT_TRUE(m->SetCapacity(kPoolA, 2, cause::kUser).ok());
+  Advance(*m, Duration(0));
+  EXPECT_EQ(StateOf(*m, second), "active/fulfilled");
+  EXPECT_EQ(Req(*m, second).launched_zone, "us-east-1a");
+}
+
 TEST(AwsTest, BlockDurationMinutes_60To360InStepsOf60) {
   auto m = MakeMarket();
   for (int bad : {30, 90, 420, -60}) {
@@ -1042,6 +1058,11 @@ TEST(AwsScenarioTest, BadInput_NamesFileLineAndKey) {
       "[[aws.scheduled_event]]\ninstance = \"a\"\ncode = \"nap\"\nnot_before = \"1h\"\n",
       "aws.scheduled_event[0].code");
   ExpectError("[aws]\nspot = 1\n", "aws.spot");
+  ExpectError(
+      "[[aws.instance]]\ntype = \"m5.large\"\nzone = \"us-east-1a\"\nname = \"a\"\n"
+      "[[aws.action]]\nat = \"1h\"\nkind = \"lifecycle\"\ninstance = \"a\"\n"
+      "state = \"Asleep\"\n",
+      "aws.action[0].state: \"Asleep\" is not one of");
 }
 
 TEST(AwsScenarioTest, ShippedAwsScenarios_TellTheirStories) {

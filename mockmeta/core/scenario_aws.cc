@@ -1,6 +1,7 @@
 // [aws] scenario section (README.md, "Scenario files"):
 //   [[aws.spot_request]]    RequestSpotInstances: type, zone, max_price, count, request_type,
-//                           valid_from, valid_until, launch_group, block_duration_minutes,
+//                           valid_from, valid_until, launch_group, availability_zone_group,
+//                           block_duration_minutes,
 //                           interruption_behavior, name, at
 //   [[aws.instance]]        RunInstances: type, zone, market = spot|on-demand, name, max_price,
 //                           request_type, interruption_behavior, at
@@ -78,10 +79,11 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
   for (size_t i = 0; i < (*arr)->size(); ++i) {
     const toml::table& t = *(*arr)->get(i)->as_table();
     const std::string path = Indexed("aws.spot_request", i);
-    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(
-        t, path,
-        {"type", "zone", "max_price", "count", "request_type", "valid_from", "valid_until",
-         "launch_group", "block_duration_minutes", "interruption_behavior", "name", "at"}));
+    LASTCALL_RETURN_IF_ERROR(
+        ctx.CheckKeys(t, path,
+                      {"type", "zone", "max_price", "count", "request_type", "valid_from",
+                       "valid_until", "launch_group", "availability_zone_group",
+                       "block_duration_minutes", "interruption_behavior", "name", "at"}));
     SpotRequestSpec spec;
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();
@@ -117,6 +119,9 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
     Result<std::string> group = OptString(t, path, "launch_group", ctx, "");
     if (!group.ok()) return group.status();
     spec.launch_group = *group;
+    Result<std::string> az_group = OptString(t, path, "availability_zone_group", ctx, "");
+    if (!az_group.ok()) return az_group.status();
+    spec.availability_zone_group = *az_group;
     if (ctx.Has(t, "block_duration_minutes")) {
       Result<int64_t> b = ctx.Integer(t, path, "block_duration_minutes");
       if (!b.ok()) return b.status();
@@ -263,10 +268,7 @@ Status LoadScheduledEvents(const toml::table& section, ScenarioContext& ctx,
     Result<std::string> desc = OptString(t, path, "description", ctx, "");
     if (!desc.ok()) return desc.status();
     spec.description = *desc;
-    static constexpr std::string_view kCodes[] = {"instance-reboot", "system-reboot",
-                                                  "system-maintenance", "instance-retirement",
-                                                  "instance-stop"};
-    if (std::find(std::begin(kCodes), std::end(kCodes), spec.code) == std::end(kCodes)) {
+    if (!IsScheduledEventCode(spec.code)) {
       return ctx.Error(*t.get("code"), path, "code",
                        "must be one of instance-reboot, system-reboot, system-maintenance, "
                        "instance-retirement, instance-stop");
@@ -357,6 +359,13 @@ Status LoadActions(const toml::table& section, ScenarioContext& ctx,
     } else if (k == "lifecycle") {
       Result<std::string> s = ctx.String(t, path, "state");
       if (!s.ok()) return s.status();
+      if (!IsTargetLifecycleState(*s)) {
+        return ctx.Error(
+            *t.get("state"), path, "state",
+            "\"" + *s +
+                "\" is not one of InService, Terminated, Detached, Standby, "
+                "Warmed:Hibernated, Warmed:Running, Warmed:Stopped, Warmed:Terminated");
+      }
       state = *s;
     }
     LASTCALL_RETURN_IF_ERROR(AtOrNow(
