@@ -1149,6 +1149,32 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
     };
     EXPECT_TRUE(m->Schedule(a).ok());
   }
+  // The user (terminate or stop) and the provider (a forced interruption) act on whichever
+  // instance is the n-th running one at that time.
+  for (int i = 0; i < 6; ++i) {
+    TimedAction a;
+    a.at = t0 + seconds(rng.UniformInt(600, 11 * 3600));
+    a.label = "user or provider";
+    const int64_t pick = rng.UniformInt(0, 5);
+    const int64_t what = rng.UniformInt(0, 2);
+    a.call = [pick, what](Market& mk, WallTime) -> Status {
+      std::vector<std::string> running;
+      for (const auto& [id, inst] : mk.instances()) {
+        if (inst.spot && inst.state == InstanceState::kRunning && !mk.Metadata(id)->instance_action)
+          running.push_back(id);
+      }
+      if (running.empty()) return Status::Ok();
+      const std::string& id = running[pick % running.size()];
+      if (what == 0) return mk.aws().TerminateInstance(id, cause::kUser);
+      if (what == 1) {
+        Status st = mk.aws().StopInstance(id, cause::kUser);
+        return st.ok() ? st : mk.aws().TerminateInstance(id, cause::kUser);
+      }
+      return mk.aws().ForceInterruption(id, InterruptionBehavior::kTerminate, minutes(1),
+                                        cause::kService);
+    };
+    EXPECT_TRUE(m->Schedule(a).ok());
+  }
   return m;
 }
 
@@ -1156,12 +1182,27 @@ constexpr uint64_t kSeeds = 12;
 constexpr auto kHorizon = hours(12);
 
 TEST(AwsPropertyTest, SameSeed_SameEventLog) {
+  std::set<std::string> seen;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto a = RandomMarket(seed), b = RandomMarket(seed);
     ASSERT_TRUE(a->AdvanceTo(a->start() + kHorizon).ok());
     ASSERT_TRUE(b->AdvanceTo(b->start() + kHorizon).ok());
     EXPECT_EQ(Dump(*a), Dump(*b)) << seed;
     EXPECT_GT(a->aws().requests().size(), 10u);
+    for (const Event& e : a->log().all()) {
+      if (e.kind == kind::kSpotRequest) seen.insert(e.new_state);
+      if (e.kind == kind::kInstance) seen.insert(e.new_state + " " + e.cause);
+    }
+  }
+  // The random scenarios reach every path the properties below are meant to cover.
+  for (const char* s :
+       {"closed/instance-terminated-by-price", "closed/instance-terminated-no-capacity",
+        "open/instance-terminated-by-price", "disabled/instance-stopped-by-price",
+        "active/marked-for-stop", "closed/instance-terminated-by-schedule",
+        "cancelled/schedule-expired", "open/capacity-not-available", "open/price-too-low",
+        "open/launch-group-constraint", "closed/instance-terminated-by-user",
+        "disabled/instance-stopped-by-user"}) {
+    EXPECT_TRUE(seen.count(s)) << s;
   }
 }
 
@@ -1216,10 +1257,13 @@ TEST(AwsPropertyTest, EveryInterruption_TwoMinutesAfterItsInstanceAction) {
           EXPECT_LE(rebalanced[e.id], e.time);
         }
       }
-      if (e.old_state == "running" && (e.new_state == "terminated" || e.new_state == "stopped")) {
-        // Nothing ends without its notice, exactly two minutes earlier (no user actions here).
+      if (e.old_state == "running" && (e.new_state == "terminated" || e.new_state == "stopped") &&
+          e.cause != cause::kUser) {
+        // Nothing ends without its notice, exactly two minutes earlier; a forced interruption
+        // (cause "service") after its chosen lead time.
         ASSERT_TRUE(noticed.count(e.id)) << seed << " " << e.id;
-        EXPECT_EQ(e.time - noticed[e.id], minutes(2)) << seed << " " << e.id;
+        EXPECT_EQ(e.time - noticed[e.id], e.cause == cause::kService ? minutes(1) : minutes(2))
+            << seed << " " << e.id;
         noticed.erase(e.id);
         rebalanced.erase(e.id);
         ++interruptions;
@@ -1258,8 +1302,9 @@ TEST(AwsPropertyTest, Billing_EqualsIntegralOfPrice_PerTheRules) {
       if (e.kind != kind::kInstance) continue;
       if (e.new_state == "running") since[e.id] = e.time;
       if (e.old_state == "running" && (e.new_state == "terminated" || e.new_state == "stopped")) {
-        integrate(e.id, since[e.id], e.time,
-                  e.cause == cause::kPrice || e.cause == cause::kCapacity);
+        integrate(
+            e.id, since[e.id], e.time,
+            e.cause == cause::kPrice || e.cause == cause::kCapacity || e.cause == cause::kService);
         since.erase(e.id);
       }
     }
