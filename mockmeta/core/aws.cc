@@ -246,8 +246,9 @@ void AwsFlavor::RestartDisabled() {
     Instance* inst = market_.FindInstance(r->instance_id);
     if (!inst || inst->state != InstanceState::kStopped) continue;
     const Pool& pool = market_.catalog().pool(inst->pool);
-    if (pool.price > r->max_price || pool.Free() <= 0) continue;
     AwsInstance& ai = instances_[inst->id];
+    if (market_.now() < ai.stopped_at + kEvaluationPeriod) continue;
+    if (pool.price > r->max_price || pool.Free() <= 0) continue;
     if (!market_.AcquireSpotSlot(*inst).ok()) continue;
     ClearNotice(*inst, ai);
     ai.rebalance.reset();
@@ -532,6 +533,8 @@ void AwsFlavor::StopByMarket(Instance& inst, AwsInstance& ai, std::string_view s
   market_.ReleaseSpotSlot(inst);
   market_.SetInstanceState(inst, InstanceState::kStopped, cause,
                            std::string(status) + (hibernate ? " (hibernated)" : ""));
+  ai.stopped_at = market_.now();
+  Due(ai.stopped_at + kEvaluationPeriod, "eval");
   if (auto it = requests_.find(ai.request_id); it != requests_.end()) {
     SpotRequest& r = it->second;
     if (r.state == spot_state::kCancelled) {

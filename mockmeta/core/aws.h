@@ -8,7 +8,8 @@
 // of capacity: the request goes to marked-for-termination / marked-for-stop, the instance gets
 // its spot/instance-action (and termination-time for terminate) two minutes ahead, a rebalance
 // recommendation at the latest together with it, and at that time the instance ends. Stopped
-// (disabled) requests restart their instance when price and capacity allow; persistent requests
+// (disabled) requests restart their instance when price and capacity allow, no sooner than one
+// evaluation period after the stop (so a forced stop is seen as one); persistent requests
 // reopen after their instance ends. Spot blocks run at a fixed price (the spot price at
 // fulfilment), are never interrupted by price, and end with a two-minute notice. Also: user
 // terminate / stop / start, cancel, expiry, scheduled maintenance events, the Auto Scaling target
@@ -204,6 +205,7 @@ class AwsFlavor final : public Flavor {
     std::optional<std::string> lifecycle;
     std::vector<Run> runs;
     bool provider_ended_block = false;
+    WallTime stopped_at{};  // last stop by the market (restart not before + kEvaluationPeriod)
     std::string free_note;
   };
 

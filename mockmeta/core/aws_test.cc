@@ -927,6 +927,27 @@ TEST(AwsTest, ForcedInterruption_ChosenActionAndLeadTime) {
             kInvalidInstanceIdNotFound);
 }
 
+TEST(AwsTest, ForcedStop_RestartedOneEvaluationPeriodLater) {
+  auto m = MakeMarket();
+  SpotRequestSpec s = Spec();
+  s.type = SpotRequestType::kPersistent;
+  const std::string id = SubmitOne(*m, s);
+  const std::string inst = Req(*m, id).instance_id;
+  Advance(*m, seconds(13));
+  ASSERT_TRUE(
+      m->aws().ForceInterruption(inst, InterruptionBehavior::kStop, minutes(2), cause::kUser).ok());
+  EXPECT_EQ(StateOf(*m, id), "active/marked-for-stop");
+  Advance(*m, minutes(2));
+  const WallTime stopped = m->now();
+  EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kStopped);
+  EXPECT_EQ(StateOf(*m, id), "disabled/instance-stopped-no-capacity");
+  ASSERT_TRUE(m->AdvanceTo(stopped + AwsFlavor::kEvaluationPeriod - seconds(1)).ok());
+  EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kStopped);
+  ASSERT_TRUE(m->AdvanceTo(stopped + AwsFlavor::kEvaluationPeriod).ok());
+  EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kRunning);
+  EXPECT_EQ(StateOf(*m, id), "active/fulfilled");
+}
+
 TEST(AwsTest, ForcedRebalance_ShownWithoutInterruption) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec())).instance_id;
