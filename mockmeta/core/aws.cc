@@ -22,7 +22,7 @@ constexpr std::string_view kLifecycleStatesList[] = {
     "InService",         "Terminated",     "Detached",       "Standby",
     "Warmed:Hibernated", "Warmed:Running", "Warmed:Stopped", "Warmed:Terminated"};
 
-Status Invalid(std::string message) {
+Status Invalid(const std::string& message) {
   return CloudError(StatusCode::kInvalidArgument, kInvalidParameterValue, message);
 }
 
@@ -431,7 +431,7 @@ void AwsFlavor::SetRebalance(Instance& inst, AwsInstance& ai, std::string_view c
 }
 
 void AwsFlavor::Mark(Instance& inst, AwsInstance& ai, std::string_view status,
-                     std::string_view cause, std::string action, Duration lead,
+                     std::string_view cause, const std::string& action, Duration lead,
                      bool with_rebalance) {
   if (with_rebalance && !ai.rebalance) {
     SetRebalance(inst, ai, cause, "together with the interruption notice");
@@ -999,7 +999,8 @@ Status AwsFlavor::ForceRebalance(std::string_view instance_id, std::string_view 
 
 double AwsFlavor::Cost(const Instance& inst, const AwsInstance& ai, const Run& run,
                        WallTime to) const {
-  const double seconds = std::chrono::duration_cast<std::chrono::seconds>(to - run.from).count();
+  const auto seconds =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(to - run.from).count());
   if (!inst.spot) {
     const InstanceType* t = market_.catalog().FindType(inst.type);
     return t ? t->on_demand_price * seconds / 3600.0 : 0.0;

@@ -225,7 +225,7 @@ class AwsFlavor final : public Flavor {
   int ChoosePool(const SpotRequest& r, const std::map<int, int>& promised, std::string* why) const;
   Status Launch(SpotRequest& r, int pool, std::string_view cause);
   void Mark(Instance& inst, AwsInstance& ai, std::string_view status, std::string_view cause,
-            std::string action, Duration lead, bool with_rebalance);
+            const std::string& action, Duration lead, bool with_rebalance);
   void SetRebalance(Instance& inst, AwsInstance& ai, std::string_view cause,
                     std::string_view detail);
   void RunAction(const std::string& instance_id);
