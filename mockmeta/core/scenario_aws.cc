@@ -1,14 +1,409 @@
-// [aws] scenario section: STUB owned by the AWS flavor engineer.
-// Reserved names (README.md): [[aws.spot_request]] (RequestSpotInstances parameters plus optional
-// `at`), [[aws.instance]] (RunInstances, spot or on-demand), [[aws.scheduled_event]],
-// [[aws.action]] (timed terminate/stop/start, forced interruption, rebalance).
+// [aws] scenario section (README.md, "Scenario files"):
+//   [[aws.spot_request]]    RequestSpotInstances: type, zone, max_price, count, request_type,
+//                           valid_from, valid_until, launch_group, availability_zone_group,
+//                           block_duration_minutes,
+//                           interruption_behavior, name, at
+//   [[aws.instance]]        RunInstances: type, zone, market = spot|on-demand, name, max_price,
+//                           request_type, interruption_behavior, at
+//   [[aws.scheduled_event]] instance (name), code, not_before, not_after, description, at,
+//                           complete_at, cancel_at
+//   [[aws.action]]          at, kind = terminate|stop|start|interrupt|rebalance|cancel|lifecycle,
+//                           instance (name) | spot_request (name); interrupt: action, lead;
+//                           lifecycle: state
+// Everything is checked at load time (names must be declared by an [[aws.instance]] or
+// [[aws.spot_request]]); things due at `start` happen at load, later ones are timed actions
+// whose failures go to the event log.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+
 #include "mockmeta/core/scenario_context.h"
 
 namespace lastcall::mock {
 
+namespace {
+
+using Names = std::map<std::string, std::vector<std::string>>;  // request name -> request ids
+
+std::string Indexed(std::string_view base, size_t i) {
+  return std::string(base) + "[" + std::to_string(i) + "]";
+}
+
+Result<std::string> OptString(const toml::table& t, const std::string& path, std::string_view key,
+                              ScenarioContext& ctx, std::string fallback) {
+  if (!ctx.Has(t, key)) return fallback;
+  return ctx.String(t, path, key);
+}
+
+Result<WallTime> OptTime(const toml::table& t, const std::string& path, std::string_view key,
+                         ScenarioContext& ctx) {
+  if (!ctx.Has(t, key)) return ctx.market().start();
+  return ctx.Time(t, path, key);
+}
+
+// Runs `call` now when `at` is the load instant, else schedules it.
+Status AtOrNow(ScenarioContext& ctx, const toml::table& t, const std::string& path, WallTime at,
+               std::string label, std::function<Status(Market&, WallTime)> call) {
+  Market& m = ctx.market();
+  if (at == m.now()) {
+    Status s = call(m, at);
+    if (!s.ok()) return ctx.Error(t, path, "", CloudErrorMessage(s));
+    return Status::Ok();
+  }
+  TimedAction a;
+  a.at = at;
+  a.kind = TimedAction::Kind::kCall;
+  a.call = std::move(call);
+  a.label = std::move(label);
+  Result<uint64_t> seq = m.Schedule(std::move(a));
+  if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorMessage(seq.status()));
+  return Status::Ok();
+}
+
+Result<std::string> InstanceIdByName(Market& m, const std::string& name) {
+  const Instance* inst = m.aws().FindInstanceByName(name);
+  if (!inst) {
+    return CloudError(StatusCode::kNotFound, kInvalidInstanceIdNotFound,
+                      "no AWS instance named \"" + name + "\" (not launched yet?)");
+  }
+  return inst->id;
+}
+
+Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
+                        const std::shared_ptr<Names>& names, std::set<std::string>& declared) {
+  Result<const toml::array*> arr = ctx.TableArray(section, "aws", "spot_request");
+  if (!arr.ok()) return arr.status();
+  if (!*arr) return Status::Ok();
+  for (size_t i = 0; i < (*arr)->size(); ++i) {
+    const toml::table& t = *(*arr)->get(i)->as_table();
+    const std::string path = Indexed("aws.spot_request", i);
+    LASTCALL_RETURN_IF_ERROR(
+        ctx.CheckKeys(t, path,
+                      {"type", "zone", "max_price", "count", "request_type", "valid_from",
+                       "valid_until", "launch_group", "availability_zone_group",
+                       "block_duration_minutes", "interruption_behavior", "name", "at"}));
+    SpotRequestSpec spec;
+    Result<std::string> type = ctx.String(t, path, "type");
+    if (!type.ok()) return type.status();
+    spec.instance_type = *type;
+    Result<std::string> zone = OptString(t, path, "zone", ctx, "");
+    if (!zone.ok()) return zone.status();
+    spec.zone = *zone;
+    if (ctx.Has(t, "max_price")) {
+      Result<double> p = ctx.Number(t, path, "max_price");
+      if (!p.ok()) return p.status();
+      spec.max_price = *p;
+    }
+    if (ctx.Has(t, "count")) {
+      Result<int64_t> n = ctx.Integer(t, path, "count");
+      if (!n.ok()) return n.status();
+      if (*n < 1 || *n > 1000) return ctx.Error(*t.get("count"), path, "count", "must be 1..1000");
+      spec.instance_count = static_cast<int>(*n);
+    }
+    Result<std::string> rt = OptString(t, path, "request_type", ctx, "one-time");
+    if (!rt.ok()) return rt.status();
+    Result<SpotRequestType> rtype = ParseSpotRequestType(*rt);
+    if (!rtype.ok())
+      return ctx.Error(*t.get("request_type"), path, "request_type",
+                       std::string(CloudErrorMessage(rtype.status())));
+    spec.type = *rtype;
+    for (auto [key, field] :
+         {std::pair{"valid_from", &spec.valid_from}, std::pair{"valid_until", &spec.valid_until}}) {
+      if (!ctx.Has(t, key)) continue;
+      Result<WallTime> v = ctx.Time(t, path, key);
+      if (!v.ok()) return v.status();
+      *field = *v;
+    }
+    Result<std::string> group = OptString(t, path, "launch_group", ctx, "");
+    if (!group.ok()) return group.status();
+    spec.launch_group = *group;
+    Result<std::string> az_group = OptString(t, path, "availability_zone_group", ctx, "");
+    if (!az_group.ok()) return az_group.status();
+    spec.availability_zone_group = *az_group;
+    if (ctx.Has(t, "block_duration_minutes")) {
+      Result<int64_t> b = ctx.Integer(t, path, "block_duration_minutes");
+      if (!b.ok()) return b.status();
+      if (*b < 0 || *b > 100000)
+        return ctx.Error(*t.get("block_duration_minutes"), path, "block_duration_minutes",
+                         "must be 60, 120, 180, 240, 300 or 360");
+      spec.block_duration_minutes = static_cast<int>(*b);
+    }
+    Result<std::string> ib = OptString(t, path, "interruption_behavior", ctx, "terminate");
+    if (!ib.ok()) return ib.status();
+    Result<InterruptionBehavior> behavior = ParseInterruptionBehavior(*ib);
+    if (!behavior.ok())
+      return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
+                       std::string(CloudErrorMessage(behavior.status())));
+    spec.interruption_behavior = *behavior;
+    Result<std::string> name = OptString(t, path, "name", ctx, "");
+    if (!name.ok()) return name.status();
+    spec.name = *name;
+    Result<WallTime> at = OptTime(t, path, "at", ctx);
+    if (!at.ok()) return at.status();
+    if (Status s = ctx.market().aws().ValidateSpec(spec); !s.ok()) {
+      return ctx.Error(t, path, "", CloudErrorMessage(s));
+    }
+    if (!spec.name.empty()) declared.insert(spec.name);
+    LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.spot_request",
+                                     [spec, names](Market& m, WallTime) -> Status {
+                                       Result<std::vector<std::string>> ids =
+                                           m.aws().RequestSpotInstances(spec, cause::kScenario);
+                                       if (!ids.ok()) return ids.status();
+                                       auto& list = (*names)[spec.name];
+                                       list.insert(list.end(), ids->begin(), ids->end());
+                                       return Status::Ok();
+                                     }));
+  }
+  return Status::Ok();
+}
+
+Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
+                     std::set<std::string>& declared) {
+  Result<const toml::array*> arr = ctx.TableArray(section, "aws", "instance");
+  if (!arr.ok()) return arr.status();
+  if (!*arr) return Status::Ok();
+  for (size_t i = 0; i < (*arr)->size(); ++i) {
+    const toml::table& t = *(*arr)->get(i)->as_table();
+    const std::string path = Indexed("aws.instance", i);
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
+                                           {"type", "zone", "market", "name", "max_price",
+                                            "request_type", "interruption_behavior", "at"}));
+    RunInstanceSpec spec;
+    Result<std::string> type = ctx.String(t, path, "type");
+    if (!type.ok()) return type.status();
+    spec.instance_type = *type;
+    Result<std::string> zone = ctx.String(t, path, "zone");
+    if (!zone.ok()) return zone.status();
+    spec.zone = *zone;
+    Result<std::string> market = OptString(t, path, "market", ctx, "spot");
+    if (!market.ok()) return market.status();
+    if (*market != "spot" && *market != "on-demand") {
+      return ctx.Error(*t.get("market"), path, "market", "must be spot or on-demand");
+    }
+    spec.spot = *market == "spot";
+    Result<std::string> name = OptString(t, path, "name", ctx, "");
+    if (!name.ok()) return name.status();
+    spec.name = *name;
+    if (ctx.Has(t, "max_price")) {
+      Result<double> p = ctx.Number(t, path, "max_price");
+      if (!p.ok()) return p.status();
+      if (*p <= 0) return ctx.Error(*t.get("max_price"), path, "max_price", "must be > 0");
+      spec.max_price = *p;
+    }
+    Result<std::string> rt = OptString(t, path, "request_type", ctx, "one-time");
+    if (!rt.ok()) return rt.status();
+    Result<SpotRequestType> rtype = ParseSpotRequestType(*rt);
+    if (!rtype.ok())
+      return ctx.Error(*t.get("request_type"), path, "request_type",
+                       std::string(CloudErrorMessage(rtype.status())));
+    spec.spot_type = *rtype;
+    Result<std::string> ib = OptString(t, path, "interruption_behavior", ctx, "terminate");
+    if (!ib.ok()) return ib.status();
+    Result<InterruptionBehavior> behavior = ParseInterruptionBehavior(*ib);
+    if (!behavior.ok())
+      return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
+                       std::string(CloudErrorMessage(behavior.status())));
+    spec.interruption_behavior = *behavior;
+    if (spec.interruption_behavior != InterruptionBehavior::kTerminate &&
+        spec.spot_type != SpotRequestType::kPersistent) {
+      return ctx.Error(t, path, "interruption_behavior",
+                       "stop and hibernate need request_type = \"persistent\"");
+    }
+    if (!ctx.market().catalog().FindType(spec.instance_type))
+      return ctx.Error(*t.get("type"), path, "type", "unknown instance type \"" + *type + "\"");
+    if (!ctx.market().catalog().FindZone(spec.zone))
+      return ctx.Error(*t.get("zone"), path, "zone", "unknown zone \"" + *zone + "\"");
+    Result<WallTime> at = OptTime(t, path, "at", ctx);
+    if (!at.ok()) return at.status();
+    if (!spec.name.empty()) declared.insert(spec.name);
+    LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.instance",
+                                     [spec](Market& m, WallTime) -> Status {
+                                       return m.aws().RunInstance(spec, cause::kScenario).status();
+                                     }));
+  }
+  return Status::Ok();
+}
+
+Status CheckName(const toml::table& t, const std::string& path, std::string_view key,
+                 ScenarioContext& ctx, const std::set<std::string>& declared, std::string* out) {
+  Result<std::string> name = ctx.String(t, path, key);
+  if (!name.ok()) return name.status();
+  if (!declared.count(*name)) {
+    return ctx.Error(*t.get(key), path, key,
+                     "no [[aws.instance]] or [[aws.spot_request]] is named \"" + *name + "\"");
+  }
+  *out = *name;
+  return Status::Ok();
+}
+
+Status LoadScheduledEvents(const toml::table& section, ScenarioContext& ctx,
+                           const std::set<std::string>& declared) {
+  Result<const toml::array*> arr = ctx.TableArray(section, "aws", "scheduled_event");
+  if (!arr.ok()) return arr.status();
+  if (!*arr) return Status::Ok();
+  for (size_t i = 0; i < (*arr)->size(); ++i) {
+    const toml::table& t = *(*arr)->get(i)->as_table();
+    const std::string path = Indexed("aws.scheduled_event", i);
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
+                                           {"instance", "code", "not_before", "not_after",
+                                            "description", "at", "complete_at", "cancel_at"}));
+    std::string name;
+    LASTCALL_RETURN_IF_ERROR(CheckName(t, path, "instance", ctx, declared, &name));
+    ScheduledEventSpec spec;
+    Result<std::string> code = ctx.String(t, path, "code");
+    if (!code.ok()) return code.status();
+    spec.code = *code;
+    Result<WallTime> nb = ctx.Time(t, path, "not_before");
+    if (!nb.ok()) return nb.status();
+    spec.not_before = *nb;
+    if (ctx.Has(t, "not_after")) {
+      Result<WallTime> na = ctx.Time(t, path, "not_after");
+      if (!na.ok()) return na.status();
+      if (*na <= *nb)
+        return ctx.Error(*t.get("not_after"), path, "not_after", "must be after not_before");
+      spec.not_after = *na;
+    }
+    Result<std::string> desc = OptString(t, path, "description", ctx, "");
+    if (!desc.ok()) return desc.status();
+    spec.description = *desc;
+    if (!IsScheduledEventCode(spec.code)) {
+      return ctx.Error(*t.get("code"), path, "code",
+                       "must be one of instance-reboot, system-reboot, system-maintenance, "
+                       "instance-retirement, instance-stop");
+    }
+    Result<WallTime> at = OptTime(t, path, "at", ctx);
+    if (!at.ok()) return at.status();
+    if (ctx.Has(t, "complete_at") && ctx.Has(t, "cancel_at")) {
+      return ctx.Error(t, path, "cancel_at", "an event is either completed or canceled, not both");
+    }
+    auto event_id = std::make_shared<std::string>();
+    LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.scheduled_event",
+                                     [name, spec, event_id](Market& m, WallTime) -> Status {
+                                       Result<std::string> id = InstanceIdByName(m, name);
+                                       if (!id.ok()) return id.status();
+                                       Result<std::string> e =
+                                           m.aws().CreateScheduledEvent(*id, spec, cause::kService);
+                                       if (!e.ok()) return e.status();
+                                       *event_id = *e;
+                                       return Status::Ok();
+                                     }));
+    for (std::string_view key : {"complete_at", "cancel_at"}) {
+      if (!ctx.Has(t, key)) continue;
+      Result<WallTime> when = ctx.Time(t, path, key);
+      if (!when.ok()) return when.status();
+      if (*when < *at) return ctx.Error(*t.get(key), path, key, "must not be before at");
+      const bool complete = key == "complete_at";
+      LASTCALL_RETURN_IF_ERROR(AtOrNow(
+          ctx, t, path, *when, ctx.Where(t) + " aws.scheduled_event." + std::string(key),
+          [name, event_id, complete](Market& m, WallTime) -> Status {
+            Result<std::string> id = InstanceIdByName(m, name);
+            if (!id.ok()) return id.status();
+            return complete ? m.aws().CompleteScheduledEvent(*id, *event_id, cause::kService)
+                            : m.aws().CancelScheduledEvent(*id, *event_id, cause::kService);
+          }));
+    }
+  }
+  return Status::Ok();
+}
+
+Status LoadActions(const toml::table& section, ScenarioContext& ctx,
+                   const std::shared_ptr<Names>& names, const std::set<std::string>& declared) {
+  Result<const toml::array*> arr = ctx.TableArray(section, "aws", "action");
+  if (!arr.ok()) return arr.status();
+  if (!*arr) return Status::Ok();
+  for (size_t i = 0; i < (*arr)->size(); ++i) {
+    const toml::table& t = *(*arr)->get(i)->as_table();
+    const std::string path = Indexed("aws.action", i);
+    Result<std::string> kind = ctx.String(t, path, "kind");
+    if (!kind.ok()) return kind.status();
+    const std::string k = *kind;
+    if (k == "interrupt") {
+      LASTCALL_RETURN_IF_ERROR(
+          ctx.CheckKeys(t, path, {"at", "kind", "instance", "action", "lead"}));
+    } else if (k == "lifecycle") {
+      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance", "state"}));
+    } else if (k == "cancel") {
+      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "spot_request"}));
+    } else if (k == "terminate" || k == "stop" || k == "start" || k == "rebalance") {
+      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance"}));
+    } else {
+      return ctx.Error(*t.get("kind"), path, "kind",
+                       "\"" + k +
+                           "\" is not one of terminate, stop, start, interrupt, rebalance, "
+                           "cancel, lifecycle");
+    }
+    Result<WallTime> at = ctx.Time(t, path, "at");
+    if (!at.ok()) return at.status();
+    std::string name;
+    LASTCALL_RETURN_IF_ERROR(
+        CheckName(t, path, k == "cancel" ? "spot_request" : "instance", ctx, declared, &name));
+    InterruptionBehavior action = InterruptionBehavior::kTerminate;
+    Duration lead = AwsFlavor::kNoticeLead;
+    std::string state;
+    if (k == "interrupt") {
+      Result<std::string> a = OptString(t, path, "action", ctx, "terminate");
+      if (!a.ok()) return a.status();
+      Result<InterruptionBehavior> b = ParseInterruptionBehavior(*a);
+      if (!b.ok())
+        return ctx.Error(*t.get("action"), path, "action", "must be terminate, stop or hibernate");
+      action = *b;
+      if (ctx.Has(t, "lead")) {
+        Result<Duration> d = ctx.DurationValue(t, path, "lead");
+        if (!d.ok()) return d.status();
+        if (*d > std::chrono::hours(6))
+          return ctx.Error(*t.get("lead"), path, "lead", "must be at most 6h");
+        lead = *d;
+      }
+    } else if (k == "lifecycle") {
+      Result<std::string> s = ctx.String(t, path, "state");
+      if (!s.ok()) return s.status();
+      if (!IsTargetLifecycleState(*s)) {
+        return ctx.Error(
+            *t.get("state"), path, "state",
+            "\"" + *s +
+                "\" is not one of InService, Terminated, Detached, Standby, "
+                "Warmed:Hibernated, Warmed:Running, Warmed:Stopped, Warmed:Terminated");
+      }
+      state = *s;
+    }
+    LASTCALL_RETURN_IF_ERROR(AtOrNow(
+        ctx, t, path, *at, ctx.Where(t) + " aws.action " + k,
+        [k, name, names, action, lead, state](Market& m, WallTime) -> Status {
+          AwsFlavor& aws = m.aws();
+          if (k == "cancel") {
+            auto it = names->find(name);
+            if (it == names->end() || it->second.empty()) {
+              return CloudError(StatusCode::kNotFound, "InvalidSpotInstanceRequestID.NotFound",
+                                "no spot request named \"" + name + "\" (not submitted yet?)");
+            }
+            return aws.CancelSpotInstanceRequests(it->second, cause::kSchedule);
+          }
+          Result<std::string> id = InstanceIdByName(m, name);
+          if (!id.ok()) return id.status();
+          if (k == "terminate") return aws.TerminateInstance(*id, cause::kSchedule);
+          if (k == "stop") return aws.StopInstance(*id, cause::kSchedule);
+          if (k == "start") return aws.StartInstance(*id, cause::kSchedule);
+          if (k == "rebalance") return aws.ForceRebalance(*id, cause::kService);
+          if (k == "lifecycle") return aws.SetTargetLifecycleState(*id, state, cause::kSchedule);
+          return aws.ForceInterruption(*id, action, lead, cause::kService);
+        }));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status LoadAwsScenario(const toml::table& section, ScenarioContext& ctx) {
-  // Nothing is supported yet: refuse every key so nothing is silently ignored.
-  return ctx.CheckKeys(section, "aws", {});
+  LASTCALL_RETURN_IF_ERROR(
+      ctx.CheckKeys(section, "aws", {"spot_request", "instance", "scheduled_event", "action"}));
+  auto names = std::make_shared<Names>();
+  std::set<std::string> declared;
+  LASTCALL_RETURN_IF_ERROR(LoadInstances(section, ctx, declared));
+  LASTCALL_RETURN_IF_ERROR(LoadSpotRequests(section, ctx, names, declared));
+  LASTCALL_RETURN_IF_ERROR(LoadScheduledEvents(section, ctx, declared));
+  return LoadActions(section, ctx, names, declared);
 }
 
 }  // namespace lastcall::mock
