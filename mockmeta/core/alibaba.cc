@@ -39,8 +39,8 @@ std::string_view SpotStrategyName(SpotStrategy s) {
   return "NoSpot";
 }
 
-std::string_view InterruptionBehaviorName(InterruptionBehavior b) {
-  return b == InterruptionBehavior::kStop ? "Stop" : "Terminate";
+std::string_view SpotInterruptionBehaviorName(SpotInterruptionBehavior b) {
+  return b == SpotInterruptionBehavior::kStop ? "Stop" : "Terminate";
 }
 
 std::string_view StoppedModeName(StoppedMode m) {
@@ -57,9 +57,9 @@ Result<SpotStrategy> ParseSpotStrategy(std::string_view s) {
       "SpotStrategy " + Quote(s) + " is not one of NoSpot, SpotAsPriceGo, SpotWithPriceLimit");
 }
 
-Result<InterruptionBehavior> ParseInterruptionBehavior(std::string_view s) {
-  if (s == "Terminate") return InterruptionBehavior::kTerminate;
-  if (s == "Stop") return InterruptionBehavior::kStop;
+Result<SpotInterruptionBehavior> ParseSpotInterruptionBehavior(std::string_view s) {
+  if (s == "Terminate") return SpotInterruptionBehavior::kTerminate;
+  if (s == "Stop") return SpotInterruptionBehavior::kStop;
   return CloudError(StatusCode::kInvalidArgument, kAliInvalidInterruptionBehavior,
                     "SpotInterruptionBehavior " + Quote(s) + " is not one of Terminate, Stop");
 }
@@ -220,7 +220,7 @@ void AlibabaFlavor::RunRelease(Record& r, WallTime /*now*/) {
   if (!inst || inst->state == InstanceState::kTerminated || !r.termination_time) return;
   const std::string cause_name = r.recycle_cause;
   r.termination_time.reset();
-  if (r.behavior == InterruptionBehavior::kStop) {
+  if (r.behavior == SpotInterruptionBehavior::kStop) {
     // Recycled but kept: the compute is taken away, so it is stopped without charging.
     CloseCharge(r);
     r.stopped_mode = StoppedMode::kStopCharging;
@@ -352,7 +352,7 @@ Result<std::vector<std::string>> AlibabaFlavor::RunInstances(const AlibabaRunReq
   }
   if (spot) {
     detail += " SpotDuration=" + std::to_string(duration) + " SpotInterruptionBehavior=" +
-              std::string(InterruptionBehaviorName(req.interruption_behavior));
+              std::string(SpotInterruptionBehaviorName(req.interruption_behavior));
   }
   detail += " price=" + FormatPrice(creation_price);
   std::vector<std::string> ids;

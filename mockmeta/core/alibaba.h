@@ -53,15 +53,15 @@ namespace lastcall::mock {
 class Market;
 
 enum class SpotStrategy { kNoSpot, kSpotAsPriceGo, kSpotWithPriceLimit };
-enum class InterruptionBehavior { kTerminate, kStop };
+enum class SpotInterruptionBehavior { kTerminate, kStop };
 enum class StoppedMode { kKeepCharging, kStopCharging };
 
-std::string_view SpotStrategyName(SpotStrategy s);                  // "SpotAsPriceGo"
-std::string_view InterruptionBehaviorName(InterruptionBehavior b);  // "Terminate" | "Stop"
+std::string_view SpotStrategyName(SpotStrategy s);                          // "SpotAsPriceGo"
+std::string_view SpotInterruptionBehaviorName(SpotInterruptionBehavior b);  // "Terminate" | "Stop"
 std::string_view StoppedModeName(StoppedMode m);  // "KeepCharging" | "StopCharging"
 // Parsers for API / scenario strings; errors carry Alibaba codes (InvalidSpotStrategy, ...).
 Result<SpotStrategy> ParseSpotStrategy(std::string_view s);
-Result<InterruptionBehavior> ParseInterruptionBehavior(std::string_view s);
+Result<SpotInterruptionBehavior> ParseSpotInterruptionBehavior(std::string_view s);
 Result<StoppedMode> ParseStoppedMode(std::string_view s);
 
 // Alibaba error codes used by this flavor.
@@ -91,7 +91,7 @@ struct AlibabaRunRequest {
   SpotStrategy strategy = SpotStrategy::kNoSpot;
   std::optional<double> spot_price_limit;  // required for (and only used by) SpotWithPriceLimit
   int spot_duration = 1;                   // hours of protection: 0 or 1
-  InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
+  SpotInterruptionBehavior interruption_behavior = SpotInterruptionBehavior::kTerminate;
   std::string name;  // InstanceName; with amount > 1 each gets "-1", "-2", ... appended
   int amount = 1;    // 1..100, all or nothing
 };
@@ -107,7 +107,7 @@ struct AlibabaInstanceInfo {
   SpotStrategy strategy = SpotStrategy::kNoSpot;
   double spot_price_limit = 0;  // SpotWithPriceLimit only; 0 otherwise
   int spot_duration = 0;
-  InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
+  SpotInterruptionBehavior interruption_behavior = SpotInterruptionBehavior::kTerminate;
   std::string stopped_mode;                  // "Not-applicable" | "KeepCharging" | "StopCharging"
   std::vector<std::string> operation_locks;  // {"Recycling"} while To Be Released
   WallTime creation_time{};
@@ -189,7 +189,7 @@ class AlibabaFlavor final : public Flavor {
     SpotStrategy strategy = SpotStrategy::kNoSpot;
     double limit = 0;
     int spot_duration = 0;
-    InterruptionBehavior behavior = InterruptionBehavior::kTerminate;
+    SpotInterruptionBehavior behavior = SpotInterruptionBehavior::kTerminate;
     WallTime created{};
     double creation_price = 0;
     double on_demand = 0;

@@ -209,7 +209,8 @@ TEST(AlibabaTest, Create_BadParameters_SayWhatIsWrong) {
   r.zone = "cn-hangzhou-k";
   EXPECT_TRUE(m->alibaba().RunInstances(r, cause::kUser).ok());
   EXPECT_EQ(Code(ParseSpotStrategy("SpotCheap").status()), kAliInvalidSpotStrategy);
-  EXPECT_EQ(Code(ParseInterruptionBehavior("Hibernate").status()), kAliInvalidInterruptionBehavior);
+  EXPECT_EQ(Code(ParseSpotInterruptionBehavior("Hibernate").status()),
+            kAliInvalidInterruptionBehavior);
   EXPECT_EQ(Code(ParseStoppedMode("Sleep").status()), kAliInvalidStoppedMode);
   EXPECT_EQ(*ParseSpotStrategy("SpotWithPriceLimit"), SpotStrategy::kSpotWithPriceLimit);
 }
@@ -328,7 +329,7 @@ TEST(AlibabaTest, RecycleCheck_ReleasesFiveMinutesAfterNotice) {
 TEST(AlibabaTest, RecycleCheck_StopBehavior_StopsInsteadOfRelease) {
   auto m = MakeMarket();
   AlibabaRunRequest r = Limit(0.2);
-  r.interruption_behavior = InterruptionBehavior::kStop;
+  r.interruption_behavior = SpotInterruptionBehavior::kStop;
   const std::string id = Launch(*m, r);
   PriceAt(*m, minutes(30), 0.25);
   Go(*m, hours(2));
@@ -928,8 +929,8 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
       r.spot_price_limit = 0.2 + rng.UniformInt(0, 10) * 0.01;
     }
     r.spot_duration = static_cast<int>(rng.UniformInt(0, 1));
-    r.interruption_behavior =
-        rng.UniformInt(0, 2) == 0 ? InterruptionBehavior::kStop : InterruptionBehavior::kTerminate;
+    r.interruption_behavior = rng.UniformInt(0, 2) == 0 ? SpotInterruptionBehavior::kStop
+                                                        : SpotInterruptionBehavior::kTerminate;
     r.name = "r" + std::to_string(i);
     const Duration at = minutes(rng.UniformInt(0, 300)) + seconds(rng.UniformInt(1, 59));
     At(*m, at, [r](Market& mk) { return mk.alibaba().RunInstances(r, "user").status(); });

@@ -74,7 +74,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
   if (ctx.Has(t, "interruption_behavior")) {
     Result<std::string> s = ctx.String(t, path, "interruption_behavior");
     if (!s.ok()) return s.status();
-    Result<InterruptionBehavior> b = ParseInterruptionBehavior(*s);
+    Result<SpotInterruptionBehavior> b = ParseSpotInterruptionBehavior(*s);
     if (!b.ok()) {
       return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
                        CloudErrorMessage(b.status()));
