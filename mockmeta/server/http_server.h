@@ -10,6 +10,9 @@
 // client only ever holds its own session. Every response carries `Date` from the injected clock
 // (mockmeta's virtual clock) and `Server: mockmeta`.
 //
+// A listener with an AsyncHttpHandler parks the session until the handler's responder is called
+// (from any thread; the response is posted to the io thread).
+//
 // Errors: limits answer 431 (header) and 413 (body) and close that connection; a malformed
 // request answers 400 and closes; a handler that throws answers 500. Nothing escapes a handler.
 //
@@ -42,6 +45,8 @@ struct ListenerSpec {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: pick a free port
   HttpHandler handler;
+  // When set, used instead of `handler`: the request may be answered later (long polls).
+  AsyncHttpHandler async_handler;
 };
 
 struct BoundListener {
