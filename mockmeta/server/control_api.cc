@@ -746,7 +746,11 @@ void ControlApi::RegisterBaseRoutes() {
   // --- scenario ---
   r.AddSync("POST", "/v1/scenario", [this](const ControlRequest& req) {
     const std::string* ctype = req.http.Header("Content-Type");
-    const bool is_json = ctype && ctype->find("application/json") != std::string::npos;
+    // JSON ({"path":...}) by content type, or by its first character: a TOML document cannot
+    // start with '{', and curl -d sends a form content type.
+    const size_t first = req.http.body.find_first_not_of(" \t\r\n");
+    const bool is_json = (ctype && ctype->find("application/json") != std::string::npos) ||
+                         (first != std::string::npos && req.http.body[first] == '{');
     Result<std::unique_ptr<Market>> loaded = Internal("unreachable");
     std::string source;
     if (is_json) {
