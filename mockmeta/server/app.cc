@@ -159,8 +159,7 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
     ListenerSpec spec{.name = n == 0 ? "imds" : "imds-" + std::to_string(n),
                       .address = a.address,
                       .port = a.port,
-                      .handler = app->imds_.AsHandler(),
-                      .async_handler = {}};
+                      .handler = app->imds_.AsHandler()};
     ++n;
     Result<BoundListener> b = app->server_.AddListener(std::move(spec));
     if (!b.ok()) return Error{b.status(), false};
@@ -169,11 +168,8 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
   for (const auto& [id, a] : app->options_.instance_listen) {
     // The listener is named after its instance; prefix-less requests on it are that instance's.
     app->directory_.BindListener(id, id);
-    Result<BoundListener> b = app->server_.AddListener({.name = id,
-                                                        .address = a.address,
-                                                        .port = a.port,
-                                                        .handler = app->imds_.AsHandler(),
-                                                        .async_handler = {}});
+    Result<BoundListener> b = app->server_.AddListener(
+        {.name = id, .address = a.address, .port = a.port, .handler = app->imds_.AsHandler()});
     if (!b.ok()) return Error{b.status(), false};
     app->instance_bound_.emplace_back(id, *b);
     const bool exists = app->host_.With(
@@ -198,11 +194,11 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
     raw->control_.Handle(req, ctx, std::move(respond));
   };
   Result<BoundListener> c =
-      app->server_.AddListener({.name = "control",
-                                .address = app->options_.control_listen.address,
-                                .port = app->options_.control_listen.port,
-                                .handler = {},
-                                .async_handler = std::move(control)});
+      app->server_.AddAsyncListener({.name = "control",
+                                     .address = app->options_.control_listen.address,
+                                     .port = app->options_.control_listen.port,
+                                     .handler = {}},
+                                    std::move(control));
   if (!c.ok()) return Error{c.status(), false};
   app->control_bound_ = *c;
   app->server_.EnableSignalHandling();

@@ -345,7 +345,7 @@ class HttpServer::Impl {
     for (auto& l : listeners_) l->Close();
   }
 
-  Result<BoundListener> AddListener(ListenerSpec spec) {
+  Result<BoundListener> AddListener(ListenerSpec spec, AsyncHttpHandler async_handler = {}) {
     beast::error_code ec;
     net::ip::address address = net::ip::make_address(spec.address, ec);
     if (ec) {
@@ -369,7 +369,7 @@ class HttpServer::Impl {
     auto info = std::make_shared<ListenerInfo>();
     info->bound = BoundListener{spec.name, spec.address, local.port()};
     info->handler = std::move(spec.handler);
-    info->async_handler = std::move(spec.async_handler);
+    info->async_handler = std::move(async_handler);
     bound_.push_back(info->bound);
     listeners_.push_back(std::make_shared<Listener>(ioc_, std::move(acceptor), state_, info));
     return info->bound;
@@ -430,6 +430,10 @@ HttpServer::~HttpServer() = default;
 
 Result<BoundListener> HttpServer::AddListener(ListenerSpec spec) {
   return impl_->AddListener(std::move(spec));
+}
+
+Result<BoundListener> HttpServer::AddAsyncListener(ListenerSpec spec, AsyncHttpHandler handler) {
+  return impl_->AddListener(std::move(spec), std::move(handler));
 }
 
 std::vector<BoundListener> HttpServer::listeners() const { return impl_->bound(); }

@@ -45,8 +45,6 @@ struct ListenerSpec {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: pick a free port
   HttpHandler handler;
-  // When set, used instead of `handler`: the request may be answered later (long polls).
-  AsyncHttpHandler async_handler;
 };
 
 struct BoundListener {
@@ -65,6 +63,8 @@ class HttpServer {
   // Binds and listens now, so the port is known (and a clash reported) before Run().
   // Errors name the address: "cannot listen on 127.0.0.1:80: Permission denied".
   Result<BoundListener> AddListener(ListenerSpec spec);
+  // The same with a handler that may answer later (long polls); spec.handler is ignored.
+  Result<BoundListener> AddAsyncListener(ListenerSpec spec, AsyncHttpHandler handler);
   std::vector<BoundListener> listeners() const;
 
   // SIGINT and SIGTERM stop the server (Run() returns). Registered at once.
