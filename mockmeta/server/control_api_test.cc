@@ -328,5 +328,29 @@ TEST_F(ControlApiTest, HealthAndRoutes) {
               ::testing::Contains("GET /v1/events"));
 }
 
+TEST(ScenarioOptionsTest, SeedOverridesTheFile) {
+  std::string text = "seed = 1\n";
+  text += kScenario;
+  auto own = LoadScenarioText(text, "t.toml");
+  auto over = LoadScenarioText(text, "t.toml", ScenarioOptions{.seed = 5});
+  ASSERT_TRUE(own.ok() && over.ok());
+  EXPECT_EQ((*own)->seed(), 1u);
+  EXPECT_EQ((*over)->seed(), 5u);
+}
+
+TEST_F(ControlApiTest, AScenarioLoadedThroughTheApiKeepsTheSeedOverride) {
+  FakeClock clock;
+  MarketHost host(clock, Load(kScenario), ClockSpec{ClockMode::kManual, 0});
+  MarketDirectory directory(host);
+  ControlApi api(host, directory, tokens_, faults_,
+                 ControlApiOptions{.scenario = ScenarioOptions{.seed = 77}});
+  std::optional<HttpResponse> out;
+  api.Handle(HttpRequest::Make("POST", "/v1/scenario", {}, "seed = 3\n" + std::string(kScenario)),
+             {}, [&](HttpResponse r) { out = std::move(r); });
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, 200) << out->body;
+  EXPECT_EQ(host.With([](Market& m, VirtualClock&) { return m.seed(); }), 77u);
+}
+
 }  // namespace
 }  // namespace lastcall::mock
