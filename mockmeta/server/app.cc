@@ -32,7 +32,7 @@ std::string_view LevelName(LogLevel level) {
 }
 
 // Body limit of the server: a scenario upload plus room for headers of a chunked body.
-constexpr size_t kServerBodyLimit = kMaxScenarioBody + 64 * 1024;
+constexpr size_t kServerBodyLimit = kMaxScenarioBody + size_t{64} * 1024;
 
 }  // namespace
 

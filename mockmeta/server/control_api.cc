@@ -304,7 +304,7 @@ ControlApi::ControlApi(MarketHost& host, MarketDirectory& directory, TokenStore&
 
 void ControlApi::Handle(const HttpRequest& request, const RequestContext& /*context*/,
                         HttpResponder respond) {
-  router_.Dispatch(request, std::move(respond));
+  router_.Dispatch(request, respond);
 }
 
 AsyncHttpHandler ControlApi::AsHandler() {

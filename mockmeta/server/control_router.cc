@@ -193,7 +193,7 @@ std::vector<std::string> ControlRouter::Routes() const {
   return out;
 }
 
-void ControlRouter::Dispatch(const HttpRequest& request, HttpResponder respond) const {
+void ControlRouter::Dispatch(const HttpRequest& request, const HttpResponder& respond) const {
   const std::vector<std::string> segments = SplitPath(request.path);
   std::string allow;
   for (const Route& r : routes_) {
@@ -237,7 +237,7 @@ void ControlRouter::Dispatch(const HttpRequest& request, HttpResponder respond) 
 }
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string where,
-                       std::vector<std::string> allowed)
+                       const std::vector<std::string>& allowed)
     : object_(object), where_(std::move(where)) {
   if (!object_.is_object()) {
     error_ = ApiError{400, "wrong_type",
@@ -262,7 +262,7 @@ std::string JsonFields::FieldName(std::string_view key) const {
   return where_.empty() ? std::string(key) : where_ + "." + std::string(key);
 }
 
-void JsonFields::Fail(std::string code, std::string_view key, std::string message) {
+void JsonFields::Fail(std::string code, std::string_view key, const std::string& message) {
   if (error_) return;
   std::string field = FieldName(key);
   error_ = ApiError{400, std::move(code), field + ": " + message, field};

@@ -71,7 +71,7 @@ class ControlRouter {
   void Add(std::string method, std::string pattern, ControlHandler handler);
   void AddSync(std::string method, std::string pattern, SyncControlHandler handler);
 
-  void Dispatch(const HttpRequest& request, HttpResponder respond) const;
+  void Dispatch(const HttpRequest& request, const HttpResponder& respond) const;
   // The routes as "METHOD pattern", in registration order (docs, tests).
   std::vector<std::string> Routes() const;
 
@@ -90,7 +90,8 @@ class JsonFields {
  public:
   // `where` prefixes field names in errors ("model" -> "model.kind"); `allowed` are the keys
   // this object may have (others: unknown_field).
-  JsonFields(const nlohmann::json& object, std::string where, std::vector<std::string> allowed);
+  JsonFields(const nlohmann::json& object, std::string where,
+             const std::vector<std::string>& allowed);
 
   bool Has(std::string_view key) const;
   std::optional<std::string> String(std::string_view key, bool required = false);
@@ -106,7 +107,7 @@ class JsonFields {
   const nlohmann::json* Array(std::string_view key, bool required = false);
 
   // Records an error found by the caller (first error wins).
-  void Fail(std::string code, std::string_view key, std::string message);
+  void Fail(std::string code, std::string_view key, const std::string& message);
   std::string FieldName(std::string_view key) const;
 
   bool ok() const { return !error_; }

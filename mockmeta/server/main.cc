@@ -68,9 +68,7 @@ int UsageError(const std::string& message) {
   return kExitUsage;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   mock::AppOptions options;
   options.version = LASTCALL_VERSION;
   mock::LogLevel level = mock::LogLevel::kInfo;
@@ -169,4 +167,19 @@ int main(int argc, char** argv) {
     return kExitSoftware;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are values everywhere below; this only keeps an unexpected std::bad_alloc (or a
+  // library throwing where it should not) from ending in std::terminate without a word.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mockmeta: error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "mockmeta: error: unknown exception\n";
+  }
+  return kExitSoftware;
 }

@@ -38,6 +38,7 @@ pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, const std::stri
   std::vector<std::string> argv_s = {MockmetaBin()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_s.size() + 1);
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = ::fork();
