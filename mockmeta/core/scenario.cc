@@ -397,7 +397,8 @@ Status LoadActions(const toml::table& root, ScenarioContext& ctx) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::string& source) {
+Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::string& source,
+                                         const ScenarioOptions& options) {
   // The header keys (seed, start) make the Market, so they are read with a throwaway context.
   MarketOptions opt;
   Market probe;
@@ -410,6 +411,7 @@ Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::str
     if (!seed.ok()) return seed.status();
     opt.seed = static_cast<uint64_t>(*seed);
   }
+  if (options.seed) opt.seed = *options.seed;
   if (root.contains("start")) {
     Result<std::string> s = pre.String(root, "", "start");
     if (!s.ok()) return s.status();
@@ -443,11 +445,12 @@ Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::str
 }  // namespace
 
 Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
-                                                 std::string_view source_name) {
+                                                 std::string_view source_name,
+                                                 const ScenarioOptions& options) {
   const std::string source(source_name);
   try {
     toml::table root = toml::parse(text, source);
-    return LoadRoot(root, source);
+    return LoadRoot(root, source, options);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     return InvalidArgument(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
@@ -457,13 +460,14 @@ Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
   }
 }
 
-Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path) {
+Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path,
+                                                 const ScenarioOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(path + ": cannot open scenario file");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return DataLoss(path + ": read error");
-  return LoadScenarioText(ss.str(), path);
+  return LoadScenarioText(ss.str(), path, options);
 }
 
 }  // namespace lastcall::mock

@@ -14,7 +14,9 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +25,16 @@
 
 namespace lastcall::mock {
 
-Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path);
+// What the caller may override over the file (mockmeta's --seed).
+struct ScenarioOptions {
+  std::optional<uint64_t> seed;  // replaces the file's `seed`
+};
+
+Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path,
+                                                 const ScenarioOptions& options = {});
 // `source_name` is used in error locations (a file name, or "<control-api>").
 Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
-                                                 std::string_view source_name);
+                                                 std::string_view source_name,
+                                                 const ScenarioOptions& options = {});
 
 }  // namespace lastcall::mock

@@ -73,6 +73,15 @@ struct RequestContext {
 // more specific than the exception's what().
 using HttpHandler = std::function<HttpResponse(const HttpRequest&, const RequestContext&)>;
 
+// Completes a parked request (see AsyncHttpHandler). Call it at most once, from any thread, while
+// the server exists; after HttpServer::Stop() the call is ignored (the connection is closed).
+using HttpResponder = std::function<void(HttpResponse)>;
+// A handler that may answer later: it either calls the responder before returning, or keeps it
+// and calls it from another thread or timer (a long poll). Until then the connection waits (no
+// read timeout); the session is kept alive by the responder. Must not throw.
+using AsyncHttpHandler =
+    std::function<void(const HttpRequest&, const RequestContext&, HttpResponder)>;
+
 // The reason phrase for a status code ("Not Found"); "Unknown" for codes it does not know.
 std::string_view HttpReason(int status);
 

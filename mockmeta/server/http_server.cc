@@ -56,6 +56,7 @@ void CancelTimer(net::steady_timer& timer) noexcept {
 struct ListenerInfo {
   BoundListener bound;
   HttpHandler handler;
+  AsyncHttpHandler async_handler;
 };
 
 class Session;
@@ -132,10 +133,38 @@ class Session : public std::enable_shared_from_this<Session> {
       return;  // timeout (the stream is closed), reset, or aborted by Stop()
     }
     HttpRequest request = ToRequest(parser_->release());
+    if (listener_->async_handler) return CallAsyncHandler(request);
     HttpResponse response = CallHandler(request);
+    Respond(std::move(response), request.version, request.keep_alive);
+  }
+
+  // The session waits with no read pending; the responder holds it alive and posts the answer
+  // back to the io thread, whichever thread calls it.
+  void CallAsyncHandler(const HttpRequest& request) {
+    stream_.expires_never();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    HttpResponder responder = [self = shared_from_this(), done, version = request.version,
+                               keep_alive = request.keep_alive](HttpResponse response) {
+      if (done->exchange(true)) return;
+      net::post(self->stream_.get_executor(),
+                [self, version, keep_alive, r = std::move(response)]() mutable {
+                  if (self->state_->stopping) return;
+                  self->Respond(std::move(r), version, keep_alive);
+                });
+    };
+    try {
+      listener_->async_handler(request, context_, responder);
+    } catch (const std::exception& e) {
+      responder(HttpResponse::Text(500, std::string("internal error: ") + e.what() + "\n"));
+    } catch (...) {
+      responder(HttpResponse::Text(500, "internal error\n"));
+    }
+  }
+
+  void Respond(HttpResponse response, int version, bool keep_alive) {
     if (response.drop_connection && response.delay <= Duration::zero()) return Close();
     drop_ = response.drop_connection;
-    Prepare(response, request.version, request.keep_alive);
+    Prepare(response, version, keep_alive);
     if (response.delay > Duration::zero()) {
       timer_.expires_after(response.delay);
       timer_.async_wait(beast::bind_front_handler(&Session::OnDelay, shared_from_this()));
@@ -316,7 +345,7 @@ class HttpServer::Impl {
     for (auto& l : listeners_) l->Close();
   }
 
-  Result<BoundListener> AddListener(ListenerSpec spec) {
+  Result<BoundListener> AddListener(ListenerSpec spec, AsyncHttpHandler async_handler = {}) {
     beast::error_code ec;
     net::ip::address address = net::ip::make_address(spec.address, ec);
     if (ec) {
@@ -340,6 +369,7 @@ class HttpServer::Impl {
     auto info = std::make_shared<ListenerInfo>();
     info->bound = BoundListener{spec.name, spec.address, local.port()};
     info->handler = std::move(spec.handler);
+    info->async_handler = std::move(async_handler);
     bound_.push_back(info->bound);
     listeners_.push_back(std::make_shared<Listener>(ioc_, std::move(acceptor), state_, info));
     return info->bound;
@@ -400,6 +430,10 @@ HttpServer::~HttpServer() = default;
 
 Result<BoundListener> HttpServer::AddListener(ListenerSpec spec) {
   return impl_->AddListener(std::move(spec));
+}
+
+Result<BoundListener> HttpServer::AddAsyncListener(ListenerSpec spec, AsyncHttpHandler handler) {
+  return impl_->AddListener(std::move(spec), std::move(handler));
 }
 
 std::vector<BoundListener> HttpServer::listeners() const { return impl_->bound(); }

@@ -10,6 +10,9 @@
 // client only ever holds its own session. Every response carries `Date` from the injected clock
 // (mockmeta's virtual clock) and `Server: mockmeta`.
 //
+// A listener with an AsyncHttpHandler parks the session until the handler's responder is called
+// (from any thread; the response is posted to the io thread).
+//
 // Errors: limits answer 431 (header) and 413 (body) and close that connection; a malformed
 // request answers 400 and closes; a handler that throws answers 500. Nothing escapes a handler.
 //
@@ -60,6 +63,8 @@ class HttpServer {
   // Binds and listens now, so the port is known (and a clash reported) before Run().
   // Errors name the address: "cannot listen on 127.0.0.1:80: Permission denied".
   Result<BoundListener> AddListener(ListenerSpec spec);
+  // The same with a handler that may answer later (long polls); spec.handler is ignored.
+  Result<BoundListener> AddAsyncListener(ListenerSpec spec, AsyncHttpHandler handler);
   std::vector<BoundListener> listeners() const;
 
   // SIGINT and SIGTERM stop the server (Run() returns). Registered at once.

@@ -138,7 +138,7 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   if (fault.status) {
     response = ImdsErrorPage(*fault.status);
   } else {
-    const bool aws = instance->flavor == Flavor::kAws;
+    const bool aws = instance->flavor == ImdsFlavor::kAws;
     const TokenRules& rules = aws ? kAwsRules : kAlibabaRules;
     std::optional<AwsMetadataView> aws_view;
     std::optional<AlibabaMetadataView> ali_view;

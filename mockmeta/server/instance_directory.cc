@@ -2,6 +2,8 @@
 
 namespace lastcall::mock {
 
-std::string_view FlavorName(Flavor flavor) { return flavor == Flavor::kAws ? "aws" : "alibaba"; }
+std::string_view ImdsFlavorName(ImdsFlavor flavor) {
+  return flavor == ImdsFlavor::kAws ? "aws" : "alibaba";
+}
 
 }  // namespace lastcall::mock

@@ -23,8 +23,8 @@
 
 namespace lastcall::mock {
 
-enum class Flavor { kAws, kAlibaba };
-std::string_view FlavorName(Flavor flavor);  // "aws", "alibaba"
+enum class ImdsFlavor { kAws, kAlibaba };
+std::string_view ImdsFlavorName(ImdsFlavor flavor);  // "aws", "alibaba"
 
 // AWS spot/instance-action.
 struct AwsInstanceAction {
@@ -94,7 +94,7 @@ struct AlibabaMetadataView {
 // The instance a request is addressed to.
 struct ImdsInstance {
   std::string instance_id;
-  Flavor flavor = Flavor::kAws;
+  ImdsFlavor flavor = ImdsFlavor::kAws;
   friend bool operator==(const ImdsInstance&, const ImdsInstance&) = default;
 };
 

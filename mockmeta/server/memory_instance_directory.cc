@@ -37,8 +37,8 @@ std::optional<ImdsInstance> MemoryInstanceDirectory::Find(std::string_view liste
     if (it == listener_instance_.end()) return std::nullopt;
     id = it->second;
   }
-  if (aws_.count(id) != 0) return ImdsInstance{std::string(id), Flavor::kAws};
-  if (alibaba_.count(id) != 0) return ImdsInstance{std::string(id), Flavor::kAlibaba};
+  if (aws_.count(id) != 0) return ImdsInstance{std::string(id), ImdsFlavor::kAws};
+  if (alibaba_.count(id) != 0) return ImdsInstance{std::string(id), ImdsFlavor::kAlibaba};
   return std::nullopt;
 }
 

@@ -1,0 +1,117 @@
+#include "mockmeta/server/market_directory.h"
+
+namespace lastcall::mock {
+
+AwsMetadataView ToAwsView(const MetadataView& v, bool tokens_required) {
+  AwsMetadataView a;
+  a.tokens_required = tokens_required;
+  a.instance_id = v.instance_id;
+  a.instance_type = v.instance_type;
+  a.ami_id = v.image_id;
+  a.instance_life_cycle = v.instance_life_cycle.empty() ? "on-demand" : v.instance_life_cycle;
+  a.local_hostname = v.hostname;
+  a.local_ipv4 = v.private_ip;
+  a.mac = v.mac;
+  a.availability_zone = v.zone;
+  a.region = v.region;
+  a.account_id = v.account_id;
+  a.pending_time = v.launch_time;
+  if (v.instance_action)
+    a.instance_action = AwsInstanceAction{v.instance_action->action, v.instance_action->time};
+  a.termination_time = v.termination_time;
+  a.rebalance_notice_time = v.rebalance_notice_time;
+  for (const ScheduledEvent& e : v.scheduled_events) {
+    AwsScheduledEvent s;
+    s.code = e.code;
+    s.description = e.description;
+    s.event_id = e.event_id;
+    s.not_before = e.not_before;
+    s.not_after = e.not_after;
+    s.not_before_deadline = e.not_before_deadline;
+    s.state = e.state;
+    a.scheduled_events.push_back(std::move(s));
+  }
+  a.target_lifecycle_state = v.target_lifecycle_state;
+  return a;
+}
+
+AlibabaMetadataView ToAlibabaView(const MetadataView& v, bool tokens_required) {
+  AlibabaMetadataView a;
+  a.tokens_required = tokens_required;
+  a.instance_id = v.instance_id;
+  a.instance_type = v.instance_type;
+  a.instance_name = v.name;
+  a.hostname = v.hostname;
+  a.region_id = v.region;
+  a.zone_id = v.zone;
+  a.image_id = v.image_id;
+  a.mac = v.mac;
+  a.private_ipv4 = v.private_ip;
+  a.vpc_id = v.vpc_id;
+  a.vswitch_id = v.vswitch_id;
+  a.serial_number = v.serial_number;
+  a.owner_account_id = v.account_id;
+  a.termination_time = v.termination_time;
+  return a;
+}
+
+void MarketDirectory::BindListener(const std::string& listener, const std::string& instance_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_instance_[listener] = instance_id;
+}
+
+void MarketDirectory::SetTokensRequired(const std::string& instance_id, bool required) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (required) {
+    tokens_required_.insert(instance_id);
+  } else {
+    tokens_required_.erase(instance_id);
+  }
+}
+
+bool MarketDirectory::TokensRequired(std::string_view instance_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tokens_required_.count(instance_id) != 0;
+}
+
+std::optional<ImdsInstance> MarketDirectory::Find(std::string_view listener,
+                                                  std::string_view prefix) const {
+  std::string id(prefix);
+  if (id.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = listener_instance_.find(listener);
+    if (it == listener_instance_.end()) return std::nullopt;
+    id = it->second;
+  }
+  return host_.With([&](Market& market, VirtualClock&) -> std::optional<ImdsInstance> {
+    const Instance* inst = market.FindInstance(id);
+    if (inst == nullptr || inst->state == InstanceState::kTerminated) return std::nullopt;
+    return ImdsInstance{id,
+                        inst->flavor == FlavorKind::kAws ? ImdsFlavor::kAws : ImdsFlavor::kAlibaba};
+  });
+}
+
+std::optional<MetadataView> MarketDirectory::View(std::string_view instance_id) const {
+  return host_.With([&](Market& market, VirtualClock&) -> std::optional<MetadataView> {
+    const Instance* inst = market.FindInstance(instance_id);
+    if (inst == nullptr || inst->state == InstanceState::kTerminated) return std::nullopt;
+    Result<MetadataView> view = market.Metadata(instance_id);
+    if (!view.ok()) return std::nullopt;
+    return std::move(view).value();
+  });
+}
+
+std::optional<AwsMetadataView> MarketDirectory::AwsView(std::string_view instance_id) const {
+  std::optional<MetadataView> v = View(instance_id);
+  if (!v || v->flavor != FlavorKind::kAws) return std::nullopt;
+  return ToAwsView(*v, TokensRequired(instance_id));
+}
+
+std::optional<AlibabaMetadataView> MarketDirectory::AlibabaView(
+    std::string_view instance_id) const {
+  std::optional<MetadataView> v = View(instance_id);
+  if (!v || v->flavor != FlavorKind::kAlibaba) return std::nullopt;
+  return ToAlibabaView(*v, TokensRequired(instance_id));
+}
+
+}  // namespace lastcall::mock

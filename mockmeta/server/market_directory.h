@@ -1,0 +1,54 @@
+// MarketDirectory: the IMDS routers' InstanceDirectory, served from the simulated Market.
+//
+// Find() resolves a path prefix to an instance of the Market (either flavor) and a prefix-less
+// request to the instance bound to its listener (--imds-listen-instance). The views are the
+// Market's MetadataView at the current virtual time (MarketHost::With advances first), mapped
+// field by field to the AWS or Alibaba view. Terminated/released instances serve nothing (404),
+// as on a real cloud. The IMDSv2 / hardened-mode requirement is an operator setting kept here
+// (the control API sets it), not market state.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "mockmeta/core/instance.h"
+#include "mockmeta/server/instance_directory.h"
+#include "mockmeta/server/market_host.h"
+
+namespace lastcall::mock {
+
+// Pure mappings from the core's view to the routers' views (unit-tested).
+AwsMetadataView ToAwsView(const MetadataView& view, bool tokens_required);
+AlibabaMetadataView ToAlibabaView(const MetadataView& view, bool tokens_required);
+
+class MarketDirectory final : public InstanceDirectory {
+ public:
+  explicit MarketDirectory(MarketHost& host) : host_(host) {}
+
+  // Prefix-less requests on `listener` are for `instance_id` (port per instance).
+  void BindListener(const std::string& listener, const std::string& instance_id);
+  // HttpTokens=required (AWS) / hardened mode enforced (Alibaba) for one instance.
+  void SetTokensRequired(const std::string& instance_id, bool required);
+  bool TokensRequired(std::string_view instance_id) const;
+
+  std::optional<ImdsInstance> Find(std::string_view listener,
+                                   std::string_view prefix) const override;
+  std::optional<AwsMetadataView> AwsView(std::string_view instance_id) const override;
+  std::optional<AlibabaMetadataView> AlibabaView(std::string_view instance_id) const override;
+
+ private:
+  std::optional<MetadataView> View(std::string_view instance_id) const;
+
+  MarketHost& host_;
+  mutable std::mutex mu_;  // guards the two maps below, never held while calling host_
+  std::map<std::string, std::string, std::less<>> listener_instance_;
+  std::set<std::string, std::less<>> tokens_required_;
+};
+
+}  // namespace lastcall::mock

@@ -1,0 +1,83 @@
+// MarketHost: the one simulated Market of a mockmeta process, its virtual clock, and the mutex
+// that serialises both.
+//
+// The core is pure and single-threaded; the server has an io thread and a ticker thread. Every
+// access goes through With(), which takes the lock, maps the host's monotonic clock to virtual
+// time (VirtualClock) and runs Market::AdvanceTo(now) before handing out the Market, so every
+// request (IMDS or control) sees the market as of "now". Tick() does the same for the timer that
+// keeps timed events happening without requests. Replace() swaps in a freshly loaded scenario
+// (all or nothing: the new Market was fully built before) and bumps generation(), so event
+// followers can tell that the log started over.
+//
+// VirtualTimeClock adapts the virtual time to the Clock interface for the HTTP server's Date
+// header and for token expiry.
+//
+// Thread-safety: all methods may be called from any thread. Never call With() from inside a
+// With() callback (the mutex is not recursive).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mockmeta/core/market.h"
+#include "mockmeta/core/virtual_clock.h"
+
+namespace lastcall::mock {
+
+class MarketHost {
+ public:
+  // `host` (the real clock) must outlive this. The virtual clock starts at market->start().
+  MarketHost(const Clock& host, std::unique_ptr<Market> market, ClockSpec spec);
+
+  // Runs f(Market&, VirtualClock&) under the lock after advancing the market to the virtual now,
+  // and returns what f returns.
+  template <typename F>
+  auto With(F&& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    AdvanceLocked();
+    return std::forward<F>(f)(*market_, *clock_);
+  }
+
+  // Advances the market to the virtual now (the periodic timer).
+  void Tick();
+
+  // Installs a new market (a loaded scenario); the virtual clock restarts at its start time and
+  // keeps its mode and speed. Returns the new generation.
+  uint64_t Replace(std::unique_ptr<Market> market);
+
+  WallTime VirtualNow() const;
+  // Lock-free, so it may also be read inside a With() callback.
+  uint64_t generation() const { return generation_.load(); }
+  const Clock& host_clock() const { return host_; }
+  // The last engine error (e.g. a runaway flavor), ok when none.
+  Status last_error() const;
+
+ private:
+  void AdvanceLocked();
+
+  const Clock& host_;
+  mutable std::mutex mu_;
+  std::unique_ptr<Market> market_;
+  std::unique_ptr<VirtualClock> clock_;
+  std::atomic<uint64_t> generation_{1};
+  Status last_error_;
+};
+
+// Virtual time as a Clock (Now() is the market's virtual now; Monotonic() the host's).
+class VirtualTimeClock final : public Clock {
+ public:
+  explicit VirtualTimeClock(const MarketHost& host) : host_(host) {}
+  WallTime Now() const override { return host_.VirtualNow(); }
+  MonoTime Monotonic() const override { return host_.host_clock().Monotonic(); }
+
+ private:
+  const MarketHost& host_;
+};
+
+}  // namespace lastcall::mock

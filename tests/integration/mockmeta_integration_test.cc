@@ -1,0 +1,418 @@
+// The real mockmeta binary over loopback: command line, control API, IMDS wiring.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "common/time_format.h"
+#include "tests/integration/mockmeta_process.h"
+#include "tests/support/test_env.h"
+
+namespace lastcall::testing {
+namespace {
+
+using mock::testing::ParsedResponse;
+using mock::testing::TestConnection;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+const std::vector<std::string> kLoopback = {"--imds-listen", "127.0.0.1:0", "--control-listen",
+                                            "127.0.0.1:0"};
+
+std::vector<std::string> Flags(std::vector<std::string> extra) {
+  std::vector<std::string> all = kLoopback;
+  all.insert(all.end(), extra.begin(), extra.end());
+  return all;
+}
+
+class MockmetaTest : public ::testing::Test {
+ protected:
+  void Launch(std::vector<std::string> extra = {"--clock", "manual"}) {
+    auto p = MockmetaProcess::Start(Flags(std::move(extra)));
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    proc_ = std::move(p).value();
+  }
+
+  ParsedResponse Control(const std::string& method, const std::string& target,
+                         const std::string& body = "", const mock::HttpHeaders& headers = {}) {
+    auto r = Http(proc_->control(), method, target, body, headers);
+    EXPECT_TRUE(r.has_value()) << method << " " << target << ": no response; stderr:\n"
+                               << proc_->Stderr();
+    return r.value_or(ParsedResponse{});
+  }
+  json ControlJson(const std::string& method, const std::string& target,
+                   const std::string& body = "", int want = 200) {
+    ParsedResponse r = Control(method, target, body);
+    EXPECT_EQ(r.status, want) << method << " " << target << ": " << r.body;
+    try {
+      return json::parse(r.body);
+    } catch (const std::exception&) {
+      ADD_FAILURE() << "not JSON: " << r.body;
+      return json::object();
+    }
+  }
+  json ErrorOf(const std::string& method, const std::string& target, const std::string& body,
+               int want) {
+    ParsedResponse r = Control(method, target, body);
+    EXPECT_EQ(r.status, want) << method << " " << target << ": " << r.body;
+    const std::string* ct = r.Header("Content-Type");
+    EXPECT_TRUE(ct && ct->find("application/json") != std::string::npos);
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(j.is_object() && j.contains("error")) << r.body;
+    return j.is_object() && j.contains("error") ? j["error"] : json::object();
+  }
+  ParsedResponse Imds(const std::string& method, const std::string& target,
+                      const mock::HttpHeaders& headers = {}) {
+    auto r = Http(proc_->imds(), method, target, "", headers);
+    EXPECT_TRUE(r.has_value()) << method << " " << target;
+    return r.value_or(ParsedResponse{});
+  }
+  std::string LaunchInstance(const std::string& flavor = "aws") {
+    std::string zone = flavor == "aws" ? "us-east-1a" : "cn-hangzhou-b";
+    std::string type = flavor == "aws" ? "m5.large" : "ecs.c5.8xlarge";
+    return ControlJson(
+        "POST", "/v1/instances",
+        R"({"flavor":")" + flavor + R"(","type":")" + type + R"(","zone":")" + zone + R"("})",
+        201)["id"];
+  }
+
+  // Every test ends with a clean SIGTERM shutdown (exit 0; under ASan also no leak report).
+  void TearDown() override {
+    if (proc_ && proc_->pid() > 0) {
+      const int code = proc_->Terminate();
+      EXPECT_EQ(code, 0) << proc_->Stderr();
+    }
+  }
+
+  std::unique_ptr<MockmetaProcess> proc_;
+};
+
+TEST_F(MockmetaTest, RunsOutOfTheBoxAndReportsItsPorts) {
+  Launch();
+  EXPECT_EQ(proc_->ready()["pid"], proc_->pid());
+  EXPECT_NE(proc_->control().port, 0);
+  EXPECT_NE(proc_->imds().port, 0);
+  json h = ControlJson("GET", "/v1/health");
+  EXPECT_EQ(h["status"], "ok");
+  EXPECT_EQ(h["pools"], 2);  // the built-in default market
+  EXPECT_EQ(proc_->Terminate(), 0);
+}
+
+TEST_F(MockmetaTest, ClockAdvanceMovesTheEventLogAndTheImdsDateHeader) {
+  Launch({"--clock", "manual", "--scenario", SourceDir() + "/etc/scenarios/market-basics.toml"});
+  ParsedResponse before = Imds("GET", "/");
+  ASSERT_NE(before.Header("Date"), nullptr);
+  EXPECT_EQ(*before.Header("Date"), "Tue, 07 Apr 2026 00:00:00 GMT");
+  const uint64_t seq0 = ControlJson("GET", "/v1/events")["last_seq"];
+
+  json adv = ControlJson("POST", "/v1/clock/advance", R"({"by":"1h"})");
+  EXPECT_EQ(adv["now"], "2026-04-07T01:00:00Z");
+  EXPECT_GT(adv["events"]["last"].get<uint64_t>(), seq0);
+  json page = ControlJson("GET", "/v1/events?cursor=" + std::to_string(seq0));
+  ASSERT_FALSE(page["events"].empty());
+  EXPECT_EQ(page["events"][0]["seq"], seq0 + 1);
+  ParsedResponse after = Imds("GET", "/");
+  ASSERT_NE(after.Header("Date"), nullptr);
+  EXPECT_EQ(*after.Header("Date"), "Tue, 07 Apr 2026 01:00:00 GMT");
+
+  json to = ControlJson("POST", "/v1/clock/advance", R"({"to":"2026-04-07T02:30:00Z"})");
+  EXPECT_EQ(to["now"], "2026-04-07T02:30:00Z");
+  EXPECT_EQ(ControlJson("GET", "/v1/clock")["now"], "2026-04-07T02:30:00Z");
+}
+
+TEST_F(MockmetaTest, ClockSpeedAndTheTimerAdvanceWithoutRequests) {
+  Launch({"--clock", "manual"});
+  json sp = ControlJson("POST", "/v1/clock/speed", R"({"mode":"speed","speed":3000})");
+  EXPECT_EQ(sp["mode"], "speed");
+  // The built-in walk steps every 5 virtual minutes (0.1 s real at 3000x): a long poll returns
+  // because the timer advanced the market, with no other request.
+  const uint64_t seq = ControlJson("GET", "/v1/events")["last_seq"];
+  json page = ControlJson("GET", "/v1/events?wait=20s&cursor=" + std::to_string(seq));
+  ASSERT_FALSE(page["events"].empty()) << page.dump();
+  EXPECT_EQ(page["events"][0]["cause"], "market");
+  EXPECT_EQ(ControlJson("POST", "/v1/clock/speed", R"({"mode":"realtime"})")["speed"], 1.0);
+  EXPECT_EQ(ControlJson("POST", "/v1/clock/speed", R"({"mode":"manual"})")["mode"], "manual");
+}
+
+TEST_F(MockmetaTest, LongPollReturnsWhenAClockAdvanceCreatesEvents) {
+  Launch();
+  const uint64_t seq = ControlJson("GET", "/v1/events")["last_seq"];
+  auto waiter = TestConnection::Connect(proc_->control().address, proc_->control().port);
+  ASSERT_TRUE(waiter.ok());
+  ASSERT_TRUE((*waiter)->Send(
+      mock::testing::MakeRequest("GET", "/v1/events?wait=30s&cursor=" + std::to_string(seq))));
+  // Parked: a health check on another connection is answered meanwhile (the io thread is free).
+  EXPECT_EQ(ControlJson("GET", "/v1/health")["status"], "ok");
+  const auto t0 = std::chrono::steady_clock::now();
+  ControlJson("POST", "/v1/clock/advance", R"({"by":"30m"})");
+  auto r = (*waiter)->ReadResponse(std::chrono::seconds(10));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  json page = json::parse(r->body);
+  ASSERT_FALSE(page["events"].empty());
+  EXPECT_EQ(page["events"][0]["seq"], seq + 1);
+}
+
+TEST_F(MockmetaTest, PoolsReadPatchAndPriceHistory) {
+  Launch();
+  json pools = ControlJson("GET", "/v1/pools");
+  ASSERT_EQ(pools["pools"].size(), 2u);
+  json p = ControlJson("GET", "/v1/pools/m5.large%40us-east-1a");
+  EXPECT_EQ(p["id"], "m5.large@us-east-1a");
+  json patched = ControlJson("PATCH", "/v1/pools/m5.large@us-east-1a",
+                             R"({"price":0.05,"capacity":7,"model":{"kind":"fixed"}})");
+  EXPECT_EQ(patched["capacity"], 7);
+  EXPECT_DOUBLE_EQ(patched["price"].get<double>(), 0.05);
+  EXPECT_EQ(patched["model"]["kind"], "fixed");
+  ControlJson("POST", "/v1/clock/advance", R"({"by":"1h"})");
+  json hist =
+      ControlJson("GET", "/v1/pools/m5.large@us-east-1a/price-history?since=" +
+                             std::string("2026-04-07T00:00:00Z") + "&until=2026-04-07T01:00:00Z");
+  ASSERT_EQ(hist["prices"].size(), 2u);  // the start price and the patch
+  EXPECT_DOUBLE_EQ(hist["prices"][1]["price"].get<double>(), 0.05);
+  // Out of range: above on-demand; nothing applied.
+  json err = ErrorOf("PATCH", "/v1/pools/m5.large@us-east-1a", R"({"price":5,"capacity":1})", 400);
+  EXPECT_EQ(err["field"], "price");
+  EXPECT_EQ(ControlJson("GET", "/v1/pools/m5.large@us-east-1a")["capacity"], 7);
+}
+
+TEST_F(MockmetaTest, ErrorBodiesForBadRequestsAndTheServerKeepsServing) {
+  Launch();
+  json e = ErrorOf("POST", "/v1/clock/advance", R"({"by":)", 400);
+  EXPECT_EQ(e["code"], "invalid_json");
+  e = ErrorOf("POST", "/v1/clock/advance", R"({"by":"5m","extra":1})", 400);
+  EXPECT_EQ(e["code"], "unknown_field");
+  EXPECT_EQ(e["field"], "extra");
+  e = ErrorOf("POST", "/v1/clock/advance", R"({"by":300})", 400);
+  EXPECT_EQ(e["code"], "wrong_type");
+  EXPECT_EQ(e["field"], "by");
+  e = ErrorOf("PATCH", "/v1/pools/m5.large@us-east-1a", R"({"capacity":-1})", 400);
+  EXPECT_EQ(e["code"], "out_of_range");
+  e = ErrorOf("GET", "/v1/pools/nope@nowhere", "", 404);
+  EXPECT_EQ(e["code"], "InvalidPool.NotFound");
+  e = ErrorOf("GET", "/v1/instances/i-0000", "", 404);
+  EXPECT_EQ(e["code"], "InvalidInstanceID.NotFound");
+  e = ErrorOf("PATCH", "/v1/pools/m5.large@us-east-1a",
+              R"({"capacity":1,"pad":")" + std::string(100 * 1024, 'x') + R"("})", 413);
+  EXPECT_EQ(e["code"], "payload_too_large");
+  e = ErrorOf("GET", "/v1/nothing-here", "", 404);
+  EXPECT_EQ(e["code"], "not_found");
+  e = ErrorOf("DELETE", "/v1/clock", "", 405);
+  EXPECT_EQ(e["code"], "method_not_allowed");
+  // Beyond the server's own limit the connection answers 413 before any handler runs.
+  auto huge = Http(proc_->control(), "POST", "/v1/scenario", std::string(2 * 1024 * 1024, 'x'));
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_EQ(ControlJson("GET", "/v1/health")["status"], "ok");
+  EXPECT_EQ(ControlJson("GET", "/v1/pools/m5.large@us-east-1a")["capacity"], 50);
+}
+
+TEST_F(MockmetaTest, InstancesListDescribeAndImdsServesTheirMetadata) {
+  Launch();
+  const std::string aws = LaunchInstance("aws");
+  const std::string ali = LaunchInstance("alibaba");
+  json list = ControlJson("GET", "/v1/instances");
+  ASSERT_EQ(list["instances"].size(), 2u);
+  json got = ControlJson("GET", "/v1/instances/" + aws);
+  EXPECT_EQ(got["metadata"]["flavor"], "aws");
+  EXPECT_EQ(got["state"], "running");
+
+  ParsedResponse id = Imds("GET", "/" + aws + "/latest/meta-data/instance-id");
+  EXPECT_EQ(id.status, 200);
+  EXPECT_EQ(id.body, aws);
+  ParsedResponse az = Imds("GET", "/" + aws + "/latest/meta-data/placement/availability-zone");
+  EXPECT_EQ(az.body, "us-east-1a");
+  EXPECT_EQ(Imds("GET", "/" + aws + "/latest/meta-data/spot/instance-action").status, 404);
+  ParsedResponse zone = Imds("GET", "/" + ali + "/latest/meta-data/zone-id");
+  EXPECT_EQ(zone.status, 200);
+  EXPECT_EQ(zone.body, "cn-hangzhou-b");
+  EXPECT_EQ(Imds("GET", "/i-unknown/latest/meta-data/instance-id").status, 404);
+}
+
+TEST_F(MockmetaTest, FaultsInjectedAndClearedChangeWhatImdsAnswers) {
+  Launch();
+  const std::string aws = LaunchInstance("aws");
+  const std::string path = "/" + aws + "/latest/meta-data/instance-id";
+  EXPECT_EQ(Imds("GET", path).status, 200);
+
+  json f = ControlJson(
+      "POST", "/v1/faults",
+      R"({"instance":")" + aws + R"(","path":"/latest/meta-data/*","kind":"error","status":503})",
+      201);
+  EXPECT_EQ(Imds("GET", path).status, 503);
+  EXPECT_EQ(ControlJson("GET", "/v1/faults")["faults"][0]["fired"], 1);
+  ControlJson("DELETE", "/v1/faults");
+  EXPECT_EQ(Imds("GET", path).status, 200);
+
+  // PUT replaces the table (all or nothing).
+  ControlJson("PUT", "/v1/faults",
+              R"({"faults":[{"instance":")" + aws + R"(","path":"*","kind":"error",
+                   "status":429,"count":1}]})");
+  EXPECT_EQ(Imds("GET", path).status, 429);
+  EXPECT_EQ(Imds("GET", path).status, 200);  // the count is used up
+  json bad = ErrorOf("PUT", "/v1/faults", R"({"faults":[{"kind":"error","status":200}]})", 400);
+  EXPECT_EQ(bad["code"], "out_of_range");
+  EXPECT_EQ(bad["field"], "faults[0].status");
+  EXPECT_EQ(Imds("GET", path).status, 200);  // the table was not touched
+  bad = ErrorOf("POST", "/v1/faults", R"({"instance":"i-nope","kind":"drop"})", 404);
+  EXPECT_EQ(bad["field"], "instance");
+  // Delete by id.
+  json one = ControlJson("POST", "/v1/faults", R"({"kind":"error","status":500})", 201);
+  EXPECT_EQ(Imds("GET", path).status, 500);
+  ControlJson("DELETE", "/v1/faults/" + std::to_string(one["id"].get<uint64_t>()));
+  EXPECT_EQ(Imds("GET", path).status, 200);
+}
+
+TEST_F(MockmetaTest, TokensExpireOnTheControlCallAndOnVirtualTime) {
+  Launch();
+  const std::string aws = LaunchInstance("aws");
+  ControlJson("PATCH", "/v1/instances/" + aws, R"({"http_tokens":"required"})");
+  const std::string path = "/" + aws + "/latest/meta-data/instance-id";
+  EXPECT_EQ(Imds("GET", path).status, 401);
+  ParsedResponse tok = Imds("PUT", "/" + aws + "/latest/api/token",
+                            {{"X-aws-ec2-metadata-token-ttl-seconds", "60"}});
+  ASSERT_EQ(tok.status, 200);
+  EXPECT_EQ(Imds("GET", path, {{"X-aws-ec2-metadata-token", tok.body}}).status, 200);
+  EXPECT_EQ(ControlJson("POST", "/v1/instances/" + aws + "/tokens/expire")["expired"], 1);
+  EXPECT_EQ(Imds("GET", path, {{"X-aws-ec2-metadata-token", tok.body}}).status, 401);
+
+  // A fresh token dies when virtual time passes its TTL.
+  ParsedResponse tok2 = Imds("PUT", "/" + aws + "/latest/api/token",
+                             {{"X-aws-ec2-metadata-token-ttl-seconds", "60"}});
+  EXPECT_EQ(Imds("GET", path, {{"X-aws-ec2-metadata-token", tok2.body}}).status, 200);
+  ControlJson("POST", "/v1/clock/advance", R"({"by":"61s"})");
+  EXPECT_EQ(Imds("GET", path, {{"X-aws-ec2-metadata-token", tok2.body}}).status, 401);
+}
+
+TEST_F(MockmetaTest, ScenarioLoadReplacesAllOrNothing) {
+  Launch();
+  ControlJson("POST", "/v1/clock/advance", R"({"by":"2h"})");
+  const std::string aws = LaunchInstance("aws");
+  // A broken scenario: file:line:col in the message, the old market untouched.
+  json e = ErrorOf("POST", "/v1/scenario",
+                   "[[zone]]\nname = \"z\"\nregion = \"r\"\n[[pool]]\ntype = \"nope\"\n", 400);
+  EXPECT_EQ(e["code"], "invalid_scenario");
+  EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("<control-api>:"));
+  EXPECT_EQ(ControlJson("GET", "/v1/clock")["now"], "2026-04-07T02:00:00Z");
+  EXPECT_EQ(ControlJson("GET", "/v1/instances")["instances"].size(), 1u);
+  e = ErrorOf("POST", "/v1/scenario", R"({"path":"/nonexistent.toml"})", 400);
+  EXPECT_EQ(e["field"], "path");
+  // By path (JSON, recognised by content type or by its leading '{').
+  ParsedResponse byPath =
+      Control("POST", "/v1/scenario",
+              R"({"path":")" + SourceDir() + R"(/etc/scenarios/market-basics.toml"})",
+              {{"Content-Type", "application/json"}});
+  ASSERT_EQ(byPath.status, 200) << byPath.body;
+  json loaded = json::parse(byPath.body);
+  EXPECT_EQ(loaded["generation"], 2);
+  EXPECT_EQ(loaded["instances"], 0);
+  EXPECT_EQ(ControlJson("GET", "/v1/clock")["now"], "2026-04-07T00:00:00Z");
+  EXPECT_EQ(ControlJson("GET", "/v1/instances")["instances"].size(), 0u);
+  EXPECT_EQ(Imds("GET", "/" + aws + "/latest/meta-data/instance-id").status, 404);
+  // And as a TOML body.
+  json text = ControlJson("POST", "/v1/scenario",
+                          "start = \"2027-01-01T00:00:00Z\"\n[[zone]]\nname = \"z1\"\n"
+                          "region = \"r1\"\n");
+  EXPECT_EQ(text["pools"], 0);
+  EXPECT_EQ(ControlJson("GET", "/v1/clock")["now"], "2027-01-01T00:00:00Z");
+}
+
+TEST_F(MockmetaTest, PortPerInstanceListenerServesWithoutPrefixAndSeedIsReproducible) {
+  // Same seed, same instance ids: learn the id, then bind a listener to it.
+  std::string id;
+  {
+    Launch({"--clock", "manual", "--seed", "99"});
+    id = LaunchInstance("aws");
+    EXPECT_EQ(proc_->Terminate(), 0);
+    proc_.reset();
+  }
+  Launch({"--clock", "manual", "--seed", "99", "--imds-listen-instance", id + "=127.0.0.1:0"});
+  ASSERT_TRUE(proc_->ready()["instances"].contains(id));
+  const Endpoint own = ParseEndpoint(proc_->ready()["instances"][id]);
+  auto before = Http(own, "GET", "/latest/meta-data/instance-id");
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->status, 404);  // not launched yet
+  EXPECT_EQ(LaunchInstance("aws"), id);
+  auto after = Http(own, "GET", "/latest/meta-data/instance-id");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(after->body, id);
+}
+
+TEST_F(MockmetaTest, ReadyFileAndCleanShutdownWithAParkedLongPoll) {
+  const std::string ready = "/tmp/mockmeta-ready-" + std::to_string(::getpid()) + ".json";
+  std::remove(ready.c_str());
+  Launch({"--clock", "manual", "--ready-file", ready});
+  std::ifstream in(ready);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(json::parse(line)["control"], proc_->ready()["control"]);
+  std::remove(ready.c_str());
+
+  auto waiter = TestConnection::Connect(proc_->control().address, proc_->control().port);
+  ASSERT_TRUE(waiter.ok());
+  ASSERT_TRUE((*waiter)->Send(mock::testing::MakeRequest("GET", "/v1/events?wait=60s&cursor=999")));
+  EXPECT_EQ(ControlJson("GET", "/v1/health")["status"], "ok");
+  EXPECT_EQ(proc_->Terminate(std::chrono::seconds(10)), 0);
+}
+
+TEST(MockmetaCliTest, HelpAndVersion) {
+  ExitResult help = RunMockmetaToExit({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--imds-listen-instance"));
+  EXPECT_THAT(help.out, HasSubstr("docs/mockmeta-api.md"));
+  ExitResult version = RunMockmetaToExit({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, HasSubstr("mockmeta "));
+}
+
+TEST(MockmetaCliTest, BadFlagsExit64WithAMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--frobnicate"}, "unknown option \"--frobnicate\""},
+           {{"--clock", "warp"}, "--clock"},
+           {{"--clock", "speed=0"}, "speed"},
+           {{"--imds-listen", "localhost"}, "--imds-listen"},
+           {{"--control-listen", "127.0.0.1:99999"}, "port"},
+           {{"--seed", "-3"}, "--seed"},
+           {{"--log-level", "loud"}, "log level"},
+           {{"--imds-listen-instance", "127.0.0.1:0"}, "ID=ADDR:PORT"},
+           {{"--scenario"}, "needs a value"},
+       }) {
+    ExitResult r = RunMockmetaToExit(c.args);
+    EXPECT_EQ(r.exit_code, 64) << c.args[0] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.args[0];
+  }
+}
+
+TEST(MockmetaCliTest, BadScenarioExits65WithFileLineColumn) {
+  const std::string path = "/tmp/mockmeta-bad-" + std::to_string(::getpid()) + ".toml";
+  {
+    std::ofstream out(path);
+    out << "seed = 1\n[[zone]]\nname = \"z\"\nregion = \"r\"\ncolour = \"blue\"\n";
+  }
+  ExitResult r = RunMockmetaToExit(Flags({"--scenario", path}));
+  std::remove(path.c_str());
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(path + ":5:"));
+  ExitResult missing = RunMockmetaToExit(Flags({"--scenario", "/nonexistent/s.toml"}));
+  EXPECT_EQ(missing.exit_code, 65);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/s.toml"));
+}
+
+TEST(MockmetaCliTest, AnAddressInUseExits69) {
+  auto first = MockmetaProcess::Start(Flags({"--clock", "manual"}));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string taken = (*first)->ready()["control"];
+  ExitResult r = RunMockmetaToExit({"--imds-listen", "127.0.0.1:0", "--control-listen", taken});
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(taken));
+}
+
+}  // namespace
+}  // namespace lastcall::testing
