@@ -89,20 +89,27 @@ double AlibabaFlavor::MarketPrice(double pool_price, int spot_duration) {
 
 std::optional<WallTime> AlibabaFlavor::NextDue() const {
   if (due_.empty()) return std::nullopt;
-  return std::get<0>(*due_.begin());
+  return due_.begin()->first.first;
 }
 
 void AlibabaFlavor::RunDue(WallTime now) {
-  while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
-    const auto [at, what, id] = *due_.begin();
-    due_.erase(due_.begin());
-    auto it = records_.find(id);
-    if (it == records_.end()) continue;
-    if (what == kRelease) {
-      RunRelease(it->second, now);
-    } else {
-      it->second.next_check.reset();
-      RunCheck(it->second, now);
+  while (!due_.empty() && due_.begin()->first.first <= now) {
+    auto node = due_.extract(due_.begin());
+    const int what = node.key().second;
+    std::vector<Record*>& bucket = node.mapped();
+    auto by_id = [](const Record* a, const Record* b) { return a->id < b->id; };
+    if (!std::is_sorted(bucket.begin(), bucket.end(), by_id)) {
+      std::sort(bucket.begin(), bucket.end(), by_id);
+    }
+    const WallTime at = node.key().first;
+    for (Record* r : bucket) {  // records_ owns them; buckets only point
+      // An entry whose time moved on (cancelled while this bucket ran) is stale.
+      if (what == kRelease) {
+        if (r->termination_time == at) RunRelease(*r, now);
+      } else if (r->next_check == at) {
+        r->next_check.reset();
+        RunCheck(*r, now);
+      }
     }
   }
 }
@@ -134,11 +141,21 @@ WallTime AlibabaFlavor::NextGridPoint(const Record& r, WallTime t) {
 void AlibabaFlavor::ScheduleCheck(Record& r, WallTime at) {
   CancelCheck(r);
   r.next_check = at;
-  due_.insert({at, kCheck, r.id});
+  AddDue(at, kCheck, r);
+}
+
+void AlibabaFlavor::AddDue(WallTime at, DueKind what, Record& r) { due_[{at, what}].push_back(&r); }
+
+void AlibabaFlavor::RemoveDue(WallTime at, DueKind what, const Record& r) {
+  auto it = due_.find({at, what});
+  if (it == due_.end()) return;
+  std::vector<Record*>& bucket = it->second;
+  bucket.erase(std::remove(bucket.begin(), bucket.end(), &r), bucket.end());
+  if (bucket.empty()) due_.erase(it);
 }
 
 void AlibabaFlavor::CancelCheck(Record& r) {
-  if (r.next_check) due_.erase({*r.next_check, kCheck, r.id});
+  if (r.next_check) RemoveDue(*r.next_check, kCheck, r);
   r.next_check.reset();
 }
 
@@ -156,7 +173,7 @@ int64_t AlibabaFlavor::BidUnits(const Record& r) const {
 }
 
 void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
-  Instance* inst = market_.FindInstance(r.id);
+  Instance* inst = r.inst;
   if (!inst || inst->state == InstanceState::kTerminated || r.termination_time) return;
   // The grid goes on while the instance lives; a StopCharging stop cancels it (no slot).
   ScheduleCheck(r, NextGridPoint(r, now + Duration(1)));  // stays on the creation-based grid
@@ -170,36 +187,63 @@ void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
   }
   // Stock: how many slot holders must still go, after those already To Be Released.
   if (pool.Shortage() == 0) return;  // the common case: no need to look at the others
-  int pending = 0;
+  Ranking& ranking = ShortageRanking(pool, now);
+  // Its place counts only the victims not yet noticed at this instant, as a fresh ranking would.
+  int place = 0;
+  for (size_t i = 0; i < ranking.victims.size(); ++i) {
+    if (ranking.noticed[i]) continue;
+    ++place;
+    if (ranking.victims[i] != &r) continue;
+    Notice(r, *inst, cause::kCapacity,
+           "stock shortage: " + std::to_string(pool.spot_running) + " running > capacity " +
+               std::to_string(pool.capacity) + "; bid " +
+               FormatPrice(static_cast<double>(BidUnits(r)) / 10000.0) + " is #" +
+               std::to_string(place) + " in the recycling order (lowest bid first)");
+    ranking.noticed[i] = true;
+    ranking.log_size = market_.log().size();  // this notice keeps the ranking valid
+    return;
+  }
+}
+
+AlibabaFlavor::Ranking& AlibabaFlavor::ShortageRanking(const Pool& pool, WallTime now) {
+  Ranking& ranking = rankings_[pool.index];
+  if (ranking.valid && ranking.at == now && ranking.log_size == market_.log().size()) {
+    return ranking;
+  }
+  int pending = market_.aws().PendingReleases(pool.index);
   std::vector<const Record*> eligible;
   for (const auto& [id, other] : records_) {
-    if (other.pool != r.pool || !other.spot()) continue;
-    const Instance* oi = market_.FindInstance(id);
-    if (!oi || !oi->holds_slot) continue;
+    if (other.pool != pool.index || !other.spot()) continue;
+    if (!other.inst || !other.inst->holds_slot) continue;
     if (other.termination_time) {
       ++pending;
     } else if (now >= other.protection_end()) {
       eligible.push_back(&other);
     }
   }
-  const int short_by = pool.Shortage() - pending;
-  if (short_by <= 0) return;
-  std::sort(eligible.begin(), eligible.end(), [this](const Record* a, const Record* b) {
-    const int64_t ba = BidUnits(*a), bb = BidUnits(*b);
-    if (ba != bb) return ba < bb;
-    if (a->tie_key != b->tie_key) return a->tie_key < b->tie_key;
-    return a->id < b->id;
-  });
+  const int short_by = std::max(0, pool.Shortage() - pending);
   const size_t victims = std::min(eligible.size(), static_cast<size_t>(short_by));
-  for (size_t i = 0; i < victims; ++i) {
-    if (eligible[i] != &r) continue;
-    Notice(r, *inst, cause::kCapacity,
-           "stock shortage: " + std::to_string(pool.spot_running) + " running > capacity " +
-               std::to_string(pool.capacity) + "; bid " +
-               FormatPrice(static_cast<double>(BidUnits(r)) / 10000.0) + " is #" +
-               std::to_string(i + 1) + " in the recycling order (lowest bid first)");
-    return;
+  std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(victims),
+                    eligible.end(), [this](const Record* a, const Record* b) {
+                      const int64_t ba = BidUnits(*a), bb = BidUnits(*b);
+                      if (ba != bb) return ba < bb;
+                      if (a->tie_key != b->tie_key) return a->tie_key < b->tie_key;
+                      return a->id < b->id;
+                    });
+  ranking.valid = true;
+  ranking.at = now;
+  ranking.log_size = market_.log().size();
+  ranking.victims.assign(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(victims));
+  ranking.noticed.assign(ranking.victims.size(), false);
+  return ranking;
+}
+
+int AlibabaFlavor::PendingReleases(int pool) const {
+  int n = 0;
+  for (const auto& [id, r] : records_) {
+    if (r.pool == pool && r.termination_time && r.inst && r.inst->holds_slot) ++n;
   }
+  return n;
 }
 
 void AlibabaFlavor::Notice(Record& r, Instance& inst, std::string_view cause_name,
@@ -209,14 +253,14 @@ void AlibabaFlavor::Notice(Record& r, Instance& inst, std::string_view cause_nam
   r.termination_time = at;
   r.recycle_cause = cause_name;
   r.recycled = true;
-  due_.insert({at, kRelease, r.id});
+  AddDue(at, kRelease, r);
   market_.Log(kind::kInstance, r.id, InstanceStateName(inst.state), "To Be Released", cause_name,
               "termination-time=" + FormatRfc3339(at) + " OperationLocks=Recycling; " +
                   std::string(detail));
 }
 
 void AlibabaFlavor::RunRelease(Record& r, WallTime /*now*/) {
-  Instance* inst = market_.FindInstance(r.id);
+  Instance* inst = r.inst;
   if (!inst || inst->state == InstanceState::kTerminated || !r.termination_time) return;
   const std::string cause_name = r.recycle_cause;
   r.termination_time.reset();
@@ -385,6 +429,7 @@ Result<std::vector<std::string>> AlibabaFlavor::RunInstances(const AlibabaRunReq
     if (stored.name.empty()) stored.name = stored.id;  // Alibaba's default InstanceName
     r.id = stored.id;
     r.pool = stored.pool;
+    r.inst = &stored;
     Record& rec = records_.emplace(r.id, std::move(r)).first->second;
     OpenCharge(rec);
     if (spot) ScheduleCheck(rec, NextGridPoint(rec, market_.now()));
@@ -494,7 +539,7 @@ Status AlibabaFlavor::DeleteInstance(std::string_view id, bool force, std::strin
                           ": stop it first or release it with Force=true");
   }
   CancelCheck(r);
-  if (r.termination_time) due_.erase({*r.termination_time, kRelease, r.id});
+  if (r.termination_time) RemoveDue(*r.termination_time, kRelease, r);
   r.termination_time.reset();
   CloseCharge(r);
   market_.SetInstanceState(

@@ -25,9 +25,15 @@
 // Alibaba's words (StoppedMode, SpotStrategy, bid and price). Slot accounting goes through the
 // Market (AcquireSpotSlot / ReleaseSpotSlot).
 //
-// Pools are shared with AWS instances (Pool::spot_running counts both); in a shared pool each
-// flavor answers a shortage on its own, subtracting only its own pending releases, so a mixed
-// pool may lose more instances than the shortage. Scenarios keep the clouds' pools apart.
+// Pools are shared with AWS instances (Pool::spot_running counts both). A shortage is answered
+// by whichever flavor looks first (at one instant Alibaba's checks run before AWS's evaluation),
+// and each flavor subtracts the other's pending releases (PendingReleases here and in
+// AwsFlavor), so a mixed pool loses only as many instances as it is short. Bids are not ranked
+// across the two clouds.
+//
+// Cost: a check is O(log n) when its pool is not short. While a pool is short, the recycling
+// order is computed once per pool and instant (and again only if anything else was logged
+// meanwhile), not once per check.
 //
 // Errors are CloudError statuses with Alibaba codes, e.g. "InvalidSpotPriceLimit.LowerThan
 // PublicPrice", "OperationDenied.NoStock", "IncorrectInstanceStatus".
@@ -41,7 +47,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "common/status.h"
@@ -177,6 +182,8 @@ class AlibabaFlavor final : public Flavor {
                                                     std::string_view instance_type = {}) const;
   // The market price an instance with this protection setting pays in `pool` now.
   static double MarketPrice(double pool_price, int spot_duration);
+  // Preemptible instances in pool `pool` that are To Be Released and still hold their slot.
+  int PendingReleases(int pool) const;
 
  private:
   struct ChargePeriod {
@@ -201,12 +208,31 @@ class AlibabaFlavor final : public Flavor {
     std::optional<WallTime> next_check;
     std::vector<ChargePeriod> charged;
     std::string vpc_id, vswitch_id, serial_number;
+    // The Market's record of this instance (std::map nodes: stable, never erased); saves a
+    // string-keyed lookup on every 5-minute check.
+    Instance* inst = nullptr;
 
     WallTime protection_end() const { return created + std::chrono::hours(spot_duration); }
     bool spot() const { return strategy != SpotStrategy::kNoSpot; }
   };
+  // The stock-shortage victims of one pool at one instant: the first `short_by` slot holders in
+  // recycling order. Valid while nothing but these victims' own notices was logged since
+  // (`log_size`), because a victim's notice removes it from both the shortage and the order.
+  struct Ranking {
+    bool valid = false;
+    WallTime at{};
+    uint64_t log_size = 0;
+    std::vector<const Record*> victims;  // in recycling order
+    std::vector<bool> noticed;           // by victim position
+  };
   enum DueKind : int { kRelease = 0, kCheck = 1 };  // releases first at one instant
-  using Due = std::tuple<WallTime, int, std::string>;
+  // Due work in buckets per (time, kind), each run in instance-id order (deterministic). A
+  // bucket is mostly filled in id order already (the previous check of the same instances ran
+  // in that order), so it is sorted only when it is not; a std::set keyed by id compared
+  // strings on every insertion and was the engine's hottest spot at scale.
+  using DueKey = std::pair<WallTime, int>;
+  void AddDue(WallTime at, DueKind kind, Record& r);
+  void RemoveDue(WallTime at, DueKind kind, const Record& r);
 
   Result<Record*> Find(std::string_view id, Instance** inst);
   const Record* FindRecord(std::string_view id) const;
@@ -218,6 +244,8 @@ class AlibabaFlavor final : public Flavor {
   // The first grid point >= t.
   static WallTime NextGridPoint(const Record& r, WallTime t);
   void RunCheck(Record& r, WallTime now);
+  // The shortage ranking of `pool` at `now`, from the cache when still valid.
+  Ranking& ShortageRanking(const Pool& pool, WallTime now);
   void Notice(Record& r, Instance& inst, std::string_view cause, std::string_view detail);
   void RunRelease(Record& r, WallTime now);
   void OpenCharge(Record& r);
@@ -230,7 +258,8 @@ class AlibabaFlavor final : public Flavor {
   Market& market_;
   Rng rng_;  // tie keys; a stream of its own so Alibaba draws never shift anything else
   std::map<std::string, Record, std::less<>> records_;
-  std::set<Due> due_;
+  std::map<DueKey, std::vector<Record*>> due_;
+  std::map<int, Ranking> rankings_;                            // by pool index
   std::map<std::string, std::string, std::less<>> vpcs_;       // region -> vpc id
   std::map<std::string, std::string, std::less<>> vswitches_;  // zone -> vswitch id
 };

@@ -172,7 +172,7 @@ void AwsFlavor::CheckInterruptions() {
   // Price: every running, unmarked spot instance (not a block) whose max price is now below
   // the spot price.
   for (auto& [id, ai] : instances_) {
-    Instance* inst = market_.FindInstance(id);
+    Instance* inst = ai.inst;
     if (!inst || !inst->spot || inst->state != InstanceState::kRunning || ai.action || ai.block)
       continue;
     const Pool& pool = market_.catalog().pool(inst->pool);
@@ -189,7 +189,7 @@ void AwsFlavor::CheckInterruptions() {
     int going = 0;
     std::vector<std::pair<Instance*, AwsInstance*>> candidates;
     for (auto& [id, ai] : instances_) {
-      Instance* inst = market_.FindInstance(id);
+      Instance* inst = ai.inst;
       if (!inst || inst->pool != pool.index || !inst->holds_slot) continue;
       if (ai.action) {
         ++going;
@@ -197,7 +197,8 @@ void AwsFlavor::CheckInterruptions() {
         candidates.push_back({inst, &ai});
       }
     }
-    int need = pool.Shortage() - going;
+    // Alibaba instances already To Be Released in a shared pool free their slots too.
+    int need = pool.Shortage() - going - market_.alibaba().PendingReleases(pool.index);
     if (need <= 0) continue;
     std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
       if (a.second->block != b.second->block) return !a.second->block;
@@ -217,10 +218,18 @@ void AwsFlavor::CheckInterruptions() {
   }
 }
 
+int AwsFlavor::PendingReleases(int pool) const {
+  int n = 0;
+  for (const auto& [id, ai] : instances_) {
+    if (ai.action && ai.inst && ai.inst->pool == pool && ai.inst->holds_slot) ++n;
+  }
+  return n;
+}
+
 void AwsFlavor::CheckRebalance() {
   for (auto& [id, ai] : instances_) {
     if (ai.rebalance || ai.request_id.empty()) continue;
-    Instance* inst = market_.FindInstance(id);
+    Instance* inst = ai.inst;
     if (!inst || inst->state != InstanceState::kRunning) continue;
     const Pool& pool = market_.catalog().pool(inst->pool);
     if (!ai.block && pool.price >= kRebalancePriceShare * ai.max_price) {
@@ -405,6 +414,7 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
   }
   Instance& launched = **added;
   AwsInstance& ai = instances_[launched.id];
+  ai.inst = &launched;
   ai.request_id = r.id;
   ai.max_price = r.max_price;
   ai.behavior = r.spec.interruption_behavior;
@@ -710,6 +720,7 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
     Result<Instance*> added = market_.AddInstance(inst, false, cause, "on-demand");
     if (!added.ok()) return added.status();
     AwsInstance& ai = instances_[(*added)->id];
+    ai.inst = *added;
     ai.runs.push_back({market_.now(), std::nullopt, false});
     return (*added)->id;
   }

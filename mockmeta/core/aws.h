@@ -180,6 +180,11 @@ class AwsFlavor final : public Flavor {
                            std::string_view cause);
   Status ForceRebalance(std::string_view instance_id, std::string_view cause);
 
+  // Instances of this flavor in pool `pool` that still hold their spot slot but have an
+  // instance-action pending (they will give the slot back). The Alibaba flavor subtracts these
+  // from a shared pool's shortage, so a mixed pool loses only as many instances as it is short.
+  int PendingReleases(int pool) const;
+
   // --- Billing ------------------------------------------------------------------------------
   Result<AwsBill> Bill(std::string_view instance_id) const;
   double AccountBill() const;  // all AWS instances
@@ -207,6 +212,9 @@ class AwsFlavor final : public Flavor {
     bool provider_ended_block = false;
     WallTime stopped_at{};  // last stop by the market (restart not before + kEvaluationPeriod)
     std::string free_note;
+    // The Market's record (std::map nodes: stable, never erased): the evaluation loops over
+    // every instance at every market move, so they skip the string-keyed lookup.
+    Instance* inst = nullptr;
   };
 
   void Due(WallTime at, std::string key) { due_.insert({at, std::move(key)}); }

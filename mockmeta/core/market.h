@@ -84,7 +84,9 @@ class Market {
   Rng& rng() { return rng_; }
 
   AlibabaFlavor& alibaba() { return *alibaba_; }
+  const AlibabaFlavor& alibaba() const { return *alibaba_; }
   AwsFlavor& aws() { return *aws_; }
+  const AwsFlavor& aws() const { return *aws_; }
   Flavor& flavor(FlavorKind kind);
   const Flavor& flavor(FlavorKind kind) const;
   // Runs after the built-in flavors; for tests and future clouds.

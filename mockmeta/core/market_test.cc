@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/time_format.h"
+#include "mockmeta/core/scenario.h"
 
 namespace lastcall::mock {
 namespace {
@@ -404,6 +405,113 @@ TEST(MarketTest, UnknownZoneOrTypeIsRefused) {
   EXPECT_EQ(CloudErrorCode(m->AddInstance(i, false, cause::kUser).status()),
             "InvalidParameterValue");
   EXPECT_TRUE(m->instances().empty());
+}
+
+// --- A pool shared by both flavors ----------------------------------------------------------
+
+// Two Alibaba preemptible instances (no protection: checks at +5m, +10m, ...) and two AWS spot
+// instances in one pool of 4 slots; the capacity drops by one at `drop_at`.
+std::unique_ptr<Market> MixedPool(const std::string& drop_at) {
+  const std::string text = R"(
+start = "2026-04-07T00:00:00Z"
+[[zone]]
+name = "z1"
+region = "r1"
+[[instance_type]]
+name = "t1"
+vcpu = 2
+memory_gib = 4
+on_demand_price = 1.0
+[[pool]]
+type = "t1"
+zone = "z1"
+capacity = 4
+price = 0.1
+[[action]]
+at = ")" + drop_at + R"("
+kind = "set_capacity"
+pool = "t1@z1"
+capacity = 3
+[[alibaba.instance]]
+name = "ali"
+zone = "z1"
+type = "t1"
+spot_strategy = "SpotWithPriceLimit"
+spot_price_limit = 0.5
+spot_duration = 0
+count = 2
+[[aws.spot_request]]
+type = "t1"
+zone = "z1"
+max_price = 0.5
+count = 2
+request_type = "one-time"
+name = "aws"
+)";
+  auto m = LoadScenarioText(text, "mixed.toml");
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return m.ok() ? std::move(*m) : nullptr;
+}
+
+struct Losses {
+  int alibaba = 0;  // To Be Released
+  int aws = 0;      // instance-action
+};
+
+Losses CountNotices(const Market& m) {
+  Losses l;
+  for (const Event& e : m.log().all()) {
+    if (e.kind != kind::kInstance) continue;
+    if (e.new_state == "To Be Released") ++l.alibaba;
+    if (e.new_state.rfind("instance-action:", 0) == 0) ++l.aws;
+  }
+  return l;
+}
+
+TEST(MarketTest, MixedPool_ShortageTakesOnlyAsManyAsShort) {
+  {
+    // On Alibaba's check instant: Alibaba looks first and takes the one; AWS sees it leaving.
+    auto m = MixedPool("10m");
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(10)).ok());
+    Losses l = CountNotices(*m);
+    EXPECT_EQ(l.alibaba, 1);
+    EXPECT_EQ(l.aws, 0);
+    ASSERT_TRUE(m->AdvanceTo(m->start() + hours(1)).ok());
+    l = CountNotices(*m);
+    EXPECT_EQ(l.alibaba + l.aws, 1);
+    const Pool& pool = *m->catalog().FindPool("t1@z1");
+    EXPECT_EQ(pool.spot_running, 3);
+    EXPECT_EQ(pool.Shortage(), 0);
+  }
+  {
+    // Between Alibaba's checks: AWS answers at once; Alibaba's check at +10m, while the AWS
+    // instance is still leaving (until +11m), sees nothing left to take.
+    auto m = MixedPool("9m");
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(10)).ok());
+    Losses l = CountNotices(*m);
+    EXPECT_EQ(l.alibaba, 0);
+    EXPECT_EQ(l.aws, 1);
+    ASSERT_TRUE(m->AdvanceTo(m->start() + hours(1)).ok());
+    l = CountNotices(*m);
+    EXPECT_EQ(l.alibaba + l.aws, 1);
+    EXPECT_EQ(m->catalog().FindPool("t1@z1")->spot_running, 3);
+  }
+}
+
+// Each flavor's PendingReleases counts its own slot holders that have a notice pending.
+TEST(MarketTest, MixedPool_PendingReleasesPerFlavor) {
+  auto m = MixedPool("9m");
+  ASSERT_TRUE(m);
+  const int pool = m->catalog().FindPool("t1@z1")->index;
+  EXPECT_EQ(m->aws().PendingReleases(pool), 0);
+  EXPECT_EQ(m->alibaba().PendingReleases(pool), 0);
+  ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(9)).ok());
+  EXPECT_EQ(m->aws().PendingReleases(pool), 1);
+  EXPECT_EQ(m->alibaba().PendingReleases(pool), 0);
+  ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(11)).ok());  // the AWS instance is gone
+  EXPECT_EQ(m->aws().PendingReleases(pool), 0);
 }
 
 }  // namespace

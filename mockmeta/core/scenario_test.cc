@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
 #include "common/time_format.h"
+#include "mockmeta/core/market.h"
 
 namespace lastcall::mock {
 namespace {
@@ -164,15 +170,121 @@ TEST(ScenarioTest, MissingFileIsNotFound) {
   EXPECT_NE(m.status().message().find("/nonexistent/scenario.toml"), std::string::npos);
 }
 
-TEST(ScenarioTest, ShippedExampleScenariosLoadAndRun) {
-  auto m = LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) +
-                            "/etc/scenarios/market-basics.toml");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  ASSERT_TRUE((*m)->AdvanceTo((*m)->start() + hours(24)).ok());
-  EXPECT_GT((*m)->log().size(), 10u);
-  for (const Pool& p : (*m)->catalog().pools()) {
-    for (const PricePoint& h : p.history) EXPECT_LE(h.price, p.on_demand_price) << p.id;
+// Every etc/scenarios/*.toml, found by globbing so a new file is covered without touching this
+// test: it loads, runs a virtual day without a failed timed action, and keeps prices sane.
+TEST(ScenarioTest, EveryShippedScenarioLoadsAndRuns) {
+  const std::filesystem::path dir =
+      std::filesystem::path(LASTCALL_MOCK_CORE_SOURCE_DIR) / "etc" / "scenarios";
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") {
+      files.push_back(entry.path());
+    }
   }
+  std::sort(files.begin(), files.end());
+  // The ones known when this was written, so a broken glob cannot pass with nothing found.
+  for (const char* known : {"market-basics.toml", "alibaba-calm-market.toml",
+                            "alibaba-price-spike-recycles-by-bid.toml", "aws-capacity-crunch.toml",
+                            "aws-spot-block.toml", "demo.toml"}) {
+    EXPECT_NE(std::find(files.begin(), files.end(), dir / known), files.end()) << known;
+  }
+  for (const std::filesystem::path& file : files) {
+    SCOPED_TRACE(file.string());
+    auto m = LoadScenarioFile(file.string());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_TRUE((*m)->AdvanceTo((*m)->start() + hours(24)).ok());
+    EXPECT_GT((*m)->log().size(), 2u);
+    for (const Event& e : (*m)->log().all()) {
+      EXPECT_NE(e.kind, kind::kAction) << e.id << ": " << e.detail;  // a failed timed action
+    }
+    for (const Pool& p : (*m)->catalog().pools()) {
+      for (const PricePoint& h : p.history) EXPECT_LE(h.price, p.on_demand_price) << p.id;
+    }
+  }
+}
+
+const Instance* ByName(const Market& m, std::string_view name) {
+  for (const auto& [id, inst] : m.instances()) {
+    if (inst.name == name) return &inst;
+  }
+  return nullptr;
+}
+
+// The README demo's story (etc/scenarios/demo.toml): every notice and end at the virtual time
+// its header promises, checked through what IMDS would serve.
+TEST(ScenarioTest, DemoScenario_PlaysItsTimeline) {
+  auto loaded =
+      LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) + "/etc/scenarios/demo.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  Market& m = **loaded;
+  const WallTime t0 = m.start();
+  using std::chrono::seconds;
+  auto at = [&](Duration d) { ASSERT_TRUE(m.AdvanceTo(t0 + d).ok()); };
+  auto view = [&](std::string_view name) {
+    const Instance* inst = ByName(m, name);
+    EXPECT_NE(inst, nullptr) << name;
+    auto v = m.Metadata(inst ? inst->id : "");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : MetadataView{};
+  };
+
+  at(seconds(0));
+  {
+    const MetadataView aws = view("aws-demo");
+    const MetadataView ali = view("ali-demo");
+    EXPECT_EQ(aws.state, InstanceState::kRunning);
+    EXPECT_EQ(aws.instance_life_cycle, "spot");
+    EXPECT_FALSE(aws.instance_action);
+    EXPECT_FALSE(aws.rebalance_notice_time);
+    EXPECT_EQ(ali.state, InstanceState::kRunning);
+    EXPECT_FALSE(ali.termination_time);
+    auto info = m.alibaba().Describe(ali.instance_id);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->spot_duration, 0);
+    EXPECT_EQ(info->protection_end, info->creation_time);
+  }
+  at(seconds(19));
+  EXPECT_FALSE(view("aws-demo").instance_action);
+
+  at(seconds(20));  // capacity 2 -> 0: the two-minute notice
+  {
+    const MetadataView aws = view("aws-demo");
+    ASSERT_TRUE(aws.instance_action);
+    EXPECT_EQ(aws.instance_action->action, "terminate");
+    EXPECT_EQ(aws.instance_action->time, t0 + seconds(140));
+    EXPECT_EQ(aws.termination_time, t0 + seconds(140));
+    EXPECT_EQ(aws.rebalance_notice_time, t0 + seconds(20));
+  }
+  at(seconds(139));
+  EXPECT_EQ(view("aws-demo").state, InstanceState::kRunning);
+  at(seconds(140));
+  EXPECT_EQ(view("aws-demo").state, InstanceState::kTerminated);
+  {
+    const SpotRequest* r = m.aws().FindRequest(view("aws-demo").spot_request_id);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->state, "closed");
+    EXPECT_EQ(r->status_code, "instance-terminated-no-capacity");
+  }
+
+  // The price spiked at +0:30, but Alibaba only acts at the 5-minute check.
+  at(seconds(299));
+  EXPECT_FALSE(view("ali-demo").termination_time);
+  EXPECT_EQ(m.catalog().FindPool("ecs.c5.large@cn-hangzhou-b")->price, 0.2);
+  at(seconds(300));
+  {
+    const MetadataView ali = view("ali-demo");
+    EXPECT_EQ(ali.state, InstanceState::kRunning);
+    EXPECT_EQ(ali.termination_time, t0 + seconds(600));
+    auto info = m.alibaba().Describe(ali.instance_id);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->operation_locks, std::vector<std::string>{"Recycling"});
+  }
+  at(seconds(599));
+  EXPECT_EQ(view("ali-demo").state, InstanceState::kRunning);
+  at(seconds(600));
+  EXPECT_EQ(view("ali-demo").state, InstanceState::kTerminated);
+  EXPECT_EQ(ByName(m, "ali-demo")->end_time, t0 + seconds(600));
+  EXPECT_EQ(ByName(m, "aws-demo")->end_time, t0 + seconds(140));
 }
 
 }  // namespace
