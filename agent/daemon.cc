@@ -329,8 +329,10 @@ int Daemon::Run() {
 
   deps_.notifier->Notify("STOPPING=1\n" + StatusMessage("stopping: waiting for running hooks"));
   Log(LogPriority::kInfo, "stopping");
-  Duration grace = config().hooks.kill_grace;
-  deps_.handler->Shutdown(grace);
+  // Running hooks finish within their own (deadline-capped) timeouts, bounded by stop_timeout:
+  // on a reclaimed instance the OS stops services while the drain hook is still at work, and
+  // cutting it short after kill_grace would lose the drain.
+  deps_.handler->Shutdown(config().hooks.stop_timeout);
   Status st = exporter_->WriteNow();
   if (!st.ok()) Log(LogPriority::kWarning, st.message());
   WriteStatus("stopped");
