@@ -173,6 +173,7 @@ class DaemonTest : public testing::Test {
     config_.poll.request_timeout = milliseconds(10);
     config_.poll.max_backoff = seconds(1);
     config_.hooks.kill_grace = milliseconds(300);
+    config_.hooks.stop_timeout = milliseconds(700);
   }
   void TearDown() override {
     Stop();
@@ -420,7 +421,9 @@ TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
   EXPECT_EQ(notifier_.Messages().back().rfind("STOPPING=1", 0), 0u);
   {
     std::lock_guard lock(handler_.mu);
-    EXPECT_EQ(handler_.shutdown_grace, std::optional<Duration>(milliseconds(300)));
+    // Running hooks get hooks.stop_timeout at stop, not just kill_grace (a reclaimed
+    // instance's OS stops services while the drain hook runs).
+    EXPECT_EQ(handler_.shutdown_grace, std::optional<Duration>(milliseconds(700)));
   }
   EXPECT_EQ(StatusFile()["state"], "stopped");
 }
