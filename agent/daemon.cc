@@ -305,7 +305,9 @@ int Daemon::Run() {
     {
       std::unique_lock lock(mu_);
       auto pending = [&] { return stop_requested_ || reload_requested_; };
-      Duration wait = std::chrono::duration_cast<Duration>(wake - deps_.clock->Monotonic());
+      // Rounded up: truncated to whole milliseconds, the last fraction of a millisecond before
+      // each poll became a zero wait, and the loop spun on the clock (about 1 ms of CPU a poll).
+      Duration wait = std::chrono::ceil<Duration>(wake - deps_.clock->Monotonic());
       if (wait > Duration::zero() && !pending()) cv_.wait_for(lock, wait, pending);
       stop = stop_requested_;
       reload = reload_requested_;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -155,6 +156,17 @@ class RecordingSink : public LogSink {
   std::vector<std::string> lines;
 };
 
+// The system clock, counting how often the daemon reads monotonic time.
+class CountingClock final : public Clock {
+ public:
+  WallTime Now() const override { return SystemClock::Instance().Now(); }
+  MonoTime Monotonic() const override {
+    ++reads;
+    return SystemClock::Instance().Monotonic();
+  }
+  mutable std::atomic<long> reads{0};
+};
+
 class DaemonTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -184,7 +196,7 @@ class DaemonTest : public testing::Test {
 
   void Start() {
     DaemonDeps deps;
-    deps.clock = &SystemClock::Instance();
+    deps.clock = &clock_;
     deps.effective = &effective_;
     deps.provider = &provider_;
     deps.handler = &handler_;
@@ -217,6 +229,7 @@ class DaemonTest : public testing::Test {
   std::unique_ptr<LogSink> old_sink_;
   std::string dir_;
   Config config_;
+  CountingClock clock_;
   FakeProvider provider_;
   FakeHandler handler_;
   Metrics metrics_;
@@ -426,6 +439,17 @@ TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
     EXPECT_EQ(handler_.shutdown_grace, std::optional<Duration>(milliseconds(700)));
   }
   EXPECT_EQ(StatusFile()["state"], "stopped");
+}
+
+// Regression: the wait before a poll was truncated to whole milliseconds, so the last
+// sub-millisecond became a busy loop on the clock (1 ms of CPU per poll in the footprint bench).
+TEST_F(DaemonTest, DoesNotSpinOnTheClockBetweenPolls) {
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 10; }));
+  Stop();
+  const long per_poll = clock_.reads.load() / provider_.Polls();
+  EXPECT_LT(per_poll, 30) << clock_.reads.load() << " clock reads in " << provider_.Polls()
+                          << " polls";
 }
 
 TEST_F(DaemonTest, WatchdogIsSentAtItsIntervalBetweenPolls) {
