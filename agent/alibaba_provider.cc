@@ -38,9 +38,18 @@ AlibabaProvider::AlibabaProvider(AlibabaOptions options, PollOptions poll,
 }
 
 Result<HttpResponse> AlibabaProvider::Send(HttpRequest request) {
+  // One timeout or failed connection is enough to know the endpoint is down for this batch;
+  // trying every other path too would make a poll cost several request timeouts.
+  if (batch_unreachable_) {
+    return Unavailable("skipped: endpoint unreachable (" + batch_unreachable_->message() + ")");
+  }
   request.timeout = poll_.request_timeout;
   request.connect_timeout = poll_.request_timeout;
   auto r = http_->Send(request);
+  if (!r.ok() && (r.status().code() == StatusCode::kTimeout ||
+                  r.status().code() == StatusCode::kUnavailable)) {
+    batch_unreachable_ = r.status();
+  }
   if (r.ok()) {
     if (auto date = r->Header("Date")) {
       if (auto t = ParseHttpDate(*date); t.ok()) last_date_ = *t;
@@ -157,6 +166,7 @@ Result<std::optional<std::string>> AlibabaProvider::GetOptional(std::string_view
 
 Result<Identity> AlibabaProvider::FetchIdentity() {
   batch_token_error_.reset();
+  batch_unreachable_.reset();
   Identity id;
   auto required = [&](std::string_view path, std::string* out) -> Status {
     auto v = GetOptional(path);
@@ -178,6 +188,7 @@ PollResult AlibabaProvider::Poll() {
   PollResult result;
   last_date_.reset();
   batch_token_error_.reset();
+  batch_unreachable_.reset();
   if (instance_id_.empty()) {
     auto v = GetOptional("instance-id");
     if (v.ok() && v->has_value() && !TrimWhitespace(**v).empty()) {

@@ -64,6 +64,10 @@ class AlibabaProvider final : public Provider {
   // Why the token could not be had in this Poll / FetchIdentity (kRequired): later requests
   // of the same batch fail at once instead of each waiting for another PUT.
   std::optional<Status> batch_token_error_;
+  // The first timeout or connection failure of this Poll / FetchIdentity: the remaining
+  // requests of the batch are skipped (reported as errors), so a poll against a hanging
+  // endpoint costs about one request timeout, not one per monitor.
+  std::optional<Status> batch_unreachable_;
 };
 
 }  // namespace lastcall

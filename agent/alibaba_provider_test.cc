@@ -115,6 +115,39 @@ TEST_F(AlibabaProviderTest, AutoModeReprobesAfterAnError) {
   EXPECT_EQ(log_.back().headers[0].first, "X-aliyun-ecs-metadata-token");
 }
 
+TEST_F(AlibabaProviderTest, ATimeoutSkipsTheRestOfThePollSoItCostsOneTimeout) {
+  bool hang = true;
+  auto p = Make(TokenMode::kAuto, [&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (hang) return Result<HttpResponse>(Timeout("hangs"));
+    if (r.method == "PUT") return HttpResponse{404, "", {}};
+    return Plain(r);
+  });
+  PollResult r = p.Poll();
+  ASSERT_EQ(log_.size(), 1u);  // the token probe timed out; nothing else was sent
+  ASSERT_EQ(r.errors.size(), 2u);
+  for (const Status& e : r.errors) {
+    EXPECT_NE(e.message().find("skipped: endpoint unreachable"), std::string::npos) << e.message();
+  }
+  EXPECT_NE(r.errors[1].message().find("instance/spot/termination-time"), std::string::npos);
+
+  // A plain GET that times out also ends the poll's batch.
+  log_.clear();
+  hang = false;
+  auto q = Make(TokenMode::kOff, [&](const HttpRequest& req) -> Result<HttpResponse> {
+    if (Is(req, "GET", "/latest/meta-data/instance-id")) {
+      return Result<HttpResponse>(Unavailable("connection reset"));
+    }
+    return Plain(req);
+  });
+  r = q.Poll();
+  EXPECT_EQ(log_.size(), 1u);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[1].message().find("skipped: endpoint unreachable"), std::string::npos);
+  // Recovery: the next poll asks again.
+  EXPECT_TRUE(p.Poll().ok());
+  ASSERT_EQ(p.Poll().notices.size(), 1u);
+}
+
 TEST_F(AlibabaProviderTest, IdentityPaths) {
   auto p = Make(TokenMode::kOff, [](const HttpRequest& r) -> Result<HttpResponse> {
     const std::string meta = "/latest/meta-data/";

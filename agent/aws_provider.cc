@@ -53,9 +53,18 @@ AwsProvider::AwsProvider(AwsOptions options, PollOptions poll, std::unique_ptr<H
     : options_(std::move(options)), poll_(poll), http_(std::move(http)), clock_(clock) {}
 
 Result<HttpResponse> AwsProvider::Send(HttpRequest request) {
+  // One timeout or failed connection is enough to know the endpoint is down for this batch;
+  // trying every other path too would make a poll cost several request timeouts.
+  if (batch_unreachable_) {
+    return Unavailable("skipped: endpoint unreachable (" + batch_unreachable_->message() + ")");
+  }
   request.timeout = poll_.request_timeout;
   request.connect_timeout = poll_.request_timeout;
   auto r = http_->Send(request);
+  if (!r.ok() && (r.status().code() == StatusCode::kTimeout ||
+                  r.status().code() == StatusCode::kUnavailable)) {
+    batch_unreachable_ = r.status();
+  }
   if (r.ok()) {
     if (auto date = r->Header("Date")) {
       if (auto t = ParseHttpDate(*date); t.ok()) last_date_ = *t;
@@ -160,6 +169,7 @@ Result<std::optional<std::string>> AwsProvider::GetOptional(std::string_view pat
 
 Result<Identity> AwsProvider::FetchIdentity() {
   batch_token_error_.reset();
+  batch_unreachable_.reset();
   Identity id;
   auto required = [&](std::string_view path, std::string* out) -> Status {
     auto v = GetOptional(path);
@@ -201,6 +211,7 @@ PollResult AwsProvider::Poll() {
   PollResult result;
   last_date_.reset();
   batch_token_error_.reset();
+  batch_unreachable_.reset();
   const std::string iid = InstanceIdForNotices(result);
 
   auto monitor = [&](bool enabled, std::string_view path, auto&& on_body) {

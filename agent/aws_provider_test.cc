@@ -192,6 +192,49 @@ TEST_F(AwsProviderTest, NoTokenNoImdsv1MeansErrorsOnEveryMonitor) {
   EXPECT_EQ(Count("PUT", "/latest/api/token"), 2u);
 }
 
+TEST_F(AwsProviderTest, ATimeoutSkipsTheRestOfThePollSoItCostsOneTimeout) {
+  Meta("spot/instance-action", Result<HttpResponse>(Timeout("hangs")));
+  auto p = Make();
+  PollResult r = p.Poll();
+  ASSERT_EQ(r.errors.size(), 5u) << r.errors[0].ToString();
+  EXPECT_EQ(r.errors[0].code(), StatusCode::kTimeout);
+  for (size_t i = 1; i < r.errors.size(); ++i) {
+    EXPECT_EQ(r.errors[i].code(), StatusCode::kUnavailable);
+    EXPECT_NE(r.errors[i].message().find("skipped: endpoint unreachable"), std::string::npos)
+        << r.errors[i].message();
+  }
+  EXPECT_NE(r.errors[4].message().find("autoscaling/target-lifecycle-state"), std::string::npos);
+  EXPECT_EQ(state_.requests.size(), 3u);  // token, instance-id, instance-action: then nothing
+  EXPECT_EQ(Count("GET", "/latest/meta-data/spot/termination-time"), 0u);
+
+  // The next poll tries again from the start; a refused connection skips the same way.
+  Meta("spot/instance-action", Result<HttpResponse>(Unavailable("connection refused")));
+  r = p.Poll();
+  EXPECT_EQ(r.errors.size(), 5u);
+  EXPECT_EQ(Count("GET", "/latest/meta-data/spot/instance-action"), 2u);
+  EXPECT_EQ(Count("GET", "/latest/meta-data/spot/termination-time"), 0u);
+
+  // HTTP errors (the server answered) skip nothing.
+  Meta("spot/instance-action", HttpResponse{503, "", {}});
+  r = p.Poll();
+  EXPECT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(Count("GET", "/latest/meta-data/spot/termination-time"), 1u);
+  EXPECT_EQ(Count("GET", "/latest/meta-data/autoscaling/target-lifecycle-state"), 1u);
+}
+
+TEST_F(AwsProviderTest, AnUnreachableEndpointSkipsTheRestOfFetchIdentity) {
+  Meta("instance-id", Result<HttpResponse>(Timeout("hangs")));
+  auto p = Make();
+  Result<Identity> id = p.FetchIdentity();
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), StatusCode::kTimeout);
+  EXPECT_EQ(state_.requests.size(), 2u);  // token, instance-id
+  // Poll starts a new batch: it tries (instance-id once more), then skips.
+  PollResult r = p.Poll();
+  EXPECT_EQ(r.errors.size(), 6u);
+  EXPECT_EQ(state_.requests.size(), 3u);
+}
+
 TEST_F(AwsProviderTest, RegionDerivedFromZoneWhenPathIsMissing) {
   Meta("instance-type", Ok("m5.large"));
   Meta("placement/availability-zone", Ok("us-west-2-lax-1a"));

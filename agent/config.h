@@ -76,6 +76,10 @@ struct HookOptions {
   Duration default_timeout = seconds(60);
   Duration safety_margin = seconds(5);   // hooks must end this long before the deadline
   Duration kill_grace = seconds(5);      // SIGTERM -> SIGKILL
+  // When lastcalld is stopped (SIGTERM) while hooks run, they may finish within their own
+  // (deadline-capped) timeouts, but no longer than this: on a reclaimed instance the OS stops
+  // services while the drain hook runs. systemd's TimeoutStopSec must be above it.
+  Duration stop_timeout = seconds(90);
   Duration notify_timeout = seconds(10);
   // Advisory notices without a deadline get this budget.
   Duration advisory_budget = minutes(2);

@@ -365,10 +365,10 @@ class Parser {
   }
 
   Status ParseHooks(const toml::table& t, HookOptions* h) const {
-    LASTCALL_RETURN_IF_ERROR(
-        CheckKeys(t, "hooks",
-                  {"dir", "default_timeout", "safety_margin", "kill_grace", "notify_timeout",
-                   "advisory_budget", "allowed_owner", "max_output_bytes", "policy"}));
+    LASTCALL_RETURN_IF_ERROR(CheckKeys(
+        t, "hooks",
+        {"dir", "default_timeout", "safety_margin", "kill_grace", "stop_timeout", "notify_timeout",
+         "advisory_budget", "allowed_owner", "max_output_bytes", "policy"}));
     LASTCALL_RETURN_IF_ERROR(GetAbsolutePath(t, "dir", "hooks.dir", false, &h->hooks_dir));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "default_timeout", "hooks.default_timeout", seconds(1),
                                          hours(6), &h->default_timeout));
@@ -376,6 +376,8 @@ class Parser {
                                          Duration::zero(), minutes(10), &h->safety_margin));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "kill_grace", "hooks.kill_grace", milliseconds(100),
                                          minutes(5), &h->kill_grace));
+    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "stop_timeout", "hooks.stop_timeout", milliseconds(100),
+                                         hours(1), &h->stop_timeout));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "notify_timeout", "hooks.notify_timeout", seconds(1),
                                          hours(1), &h->notify_timeout));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "advisory_budget", "hooks.advisory_budget", seconds(1),
@@ -638,6 +640,7 @@ std::string FormatConfig(const Config& c) {
     << "\ndefault_timeout = " << TomlDuration(c.hooks.default_timeout)
     << "\nsafety_margin = " << TomlDuration(c.hooks.safety_margin)
     << "\nkill_grace = " << TomlDuration(c.hooks.kill_grace)
+    << "\nstop_timeout = " << TomlDuration(c.hooks.stop_timeout)
     << "\nnotify_timeout = " << TomlDuration(c.hooks.notify_timeout)
     << "\nadvisory_budget = " << TomlDuration(c.hooks.advisory_budget)
     << "\nallowed_owner = " << TomlString(c.hooks.allowed_owner)

@@ -130,6 +130,16 @@ write_interval = "5s"
   EXPECT_EQ(FormatConfig(*again), FormatConfig(*c));
 }
 
+TEST(ConfigLoader, HooksStopTimeoutIsReadAndRangeChecked) {
+  EXPECT_EQ(Config().hooks.stop_timeout, seconds(90));
+  Result<Config> c = ParseConfig("[hooks]\nstop_timeout = \"2m\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->hooks.stop_timeout, std::chrono::minutes(2));
+  ExpectError("[hooks]\nstop_timeout = \"2h\"\n", 2, 16,
+              "hooks.stop_timeout must be between 100ms and 1h, got \"2h\"");
+  ExpectError("[hooks]\nstop_timout = \"2m\"\n", 2, 1, "did you mean \"stop_timeout\"?");
+}
+
 TEST(ConfigLoader, UnknownKeySuggestsTheClosest) {
   ExpectError("[poll]\nintervall = \"2s\"\n", 2, 1,
               "unknown key \"intervall\" in [poll]; did you mean \"interval\"?");

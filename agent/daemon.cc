@@ -305,7 +305,9 @@ int Daemon::Run() {
     {
       std::unique_lock lock(mu_);
       auto pending = [&] { return stop_requested_ || reload_requested_; };
-      Duration wait = std::chrono::duration_cast<Duration>(wake - deps_.clock->Monotonic());
+      // Rounded up: truncated to whole milliseconds, the last fraction of a millisecond before
+      // each poll became a zero wait, and the loop spun on the clock (about 1 ms of CPU a poll).
+      Duration wait = std::chrono::ceil<Duration>(wake - deps_.clock->Monotonic());
       if (wait > Duration::zero() && !pending()) cv_.wait_for(lock, wait, pending);
       stop = stop_requested_;
       reload = reload_requested_;
@@ -329,8 +331,10 @@ int Daemon::Run() {
 
   deps_.notifier->Notify("STOPPING=1\n" + StatusMessage("stopping: waiting for running hooks"));
   Log(LogPriority::kInfo, "stopping");
-  Duration grace = config().hooks.kill_grace;
-  deps_.handler->Shutdown(grace);
+  // Running hooks finish within their own (deadline-capped) timeouts, bounded by stop_timeout:
+  // on a reclaimed instance the OS stops services while the drain hook is still at work, and
+  // cutting it short after kill_grace would lose the drain.
+  deps_.handler->Shutdown(config().hooks.stop_timeout);
   Status st = exporter_->WriteNow();
   if (!st.ok()) Log(LogPriority::kWarning, st.message());
   WriteStatus("stopped");

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -155,6 +156,17 @@ class RecordingSink : public LogSink {
   std::vector<std::string> lines;
 };
 
+// The system clock, counting how often the daemon reads monotonic time.
+class CountingClock final : public Clock {
+ public:
+  WallTime Now() const override { return SystemClock::Instance().Now(); }
+  MonoTime Monotonic() const override {
+    ++reads;
+    return SystemClock::Instance().Monotonic();
+  }
+  mutable std::atomic<long> reads{0};
+};
+
 class DaemonTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -173,6 +185,7 @@ class DaemonTest : public testing::Test {
     config_.poll.request_timeout = milliseconds(10);
     config_.poll.max_backoff = seconds(1);
     config_.hooks.kill_grace = milliseconds(300);
+    config_.hooks.stop_timeout = milliseconds(700);
   }
   void TearDown() override {
     Stop();
@@ -183,7 +196,7 @@ class DaemonTest : public testing::Test {
 
   void Start() {
     DaemonDeps deps;
-    deps.clock = &SystemClock::Instance();
+    deps.clock = &clock_;
     deps.effective = &effective_;
     deps.provider = &provider_;
     deps.handler = &handler_;
@@ -216,6 +229,7 @@ class DaemonTest : public testing::Test {
   std::unique_ptr<LogSink> old_sink_;
   std::string dir_;
   Config config_;
+  CountingClock clock_;
   FakeProvider provider_;
   FakeHandler handler_;
   Metrics metrics_;
@@ -420,9 +434,22 @@ TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
   EXPECT_EQ(notifier_.Messages().back().rfind("STOPPING=1", 0), 0u);
   {
     std::lock_guard lock(handler_.mu);
-    EXPECT_EQ(handler_.shutdown_grace, std::optional<Duration>(milliseconds(300)));
+    // Running hooks get hooks.stop_timeout at stop, not just kill_grace (a reclaimed
+    // instance's OS stops services while the drain hook runs).
+    EXPECT_EQ(handler_.shutdown_grace, std::optional<Duration>(milliseconds(700)));
   }
   EXPECT_EQ(StatusFile()["state"], "stopped");
+}
+
+// Regression: the wait before a poll was truncated to whole milliseconds, so the last
+// sub-millisecond became a busy loop on the clock (1 ms of CPU per poll in the footprint bench).
+TEST_F(DaemonTest, DoesNotSpinOnTheClockBetweenPolls) {
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 10; }));
+  Stop();
+  const long per_poll = clock_.reads.load() / provider_.Polls();
+  EXPECT_LT(per_poll, 30) << clock_.reads.load() << " clock reads in " << provider_.Polls()
+                          << " polls";
 }
 
 TEST_F(DaemonTest, WatchdogIsSentAtItsIntervalBetweenPolls) {

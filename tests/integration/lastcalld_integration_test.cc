@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "common/time_format.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_env.h"
 #include "tests/support/test_http_server.h"
 
@@ -36,81 +37,9 @@ using testing::TestResponse;
 
 std::string Bin() { return testing::LastcalldBin(); }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds limit = milliseconds(10000)) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return pred();
-}
-
-// A child process with its stdout/stderr in files; killed (SIGKILL) and reaped by pid when the
-// guard goes away unless it already exited.
-class Child {
- public:
-  Child(std::vector<std::string> args, std::vector<std::string> env, const std::string& dir,
-        bool watchdog_for_child = false) {
-    out_ = dir + "/stdout-" + std::to_string(++counter_);
-    err_ = dir + "/stderr-" + std::to_string(counter_);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-      std::string wd_pid = "WATCHDOG_PID=" + std::to_string(::getpid());
-      if (watchdog_for_child) ::putenv(wd_pid.data());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  // Waits for exit (bounded); returns the exit code, or -1 if it did not exit in time.
-  int Wait(std::chrono::milliseconds limit = milliseconds(10000)) {
-    if (exited_) return code_;
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      int st = 0;
-      pid_t r = ::waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return code_;
-      }
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return -1;
-  }
-  std::string Stdout() const { return ReadFile(out_); }
-  std::string Stderr() const { return ReadFile(err_); }
-
- private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int code_ = -1;
-  std::string out_, err_;
-};
+using testing::Child;
+using testing::ReadFile;
+using testing::WaitFor;
 
 // A unix datagram socket playing systemd's NOTIFY_SOCKET.
 class NotifySocket {

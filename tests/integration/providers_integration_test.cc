@@ -217,20 +217,23 @@ TEST_F(AwsIntegrationTest, NotFoundServerErrorTimeoutAndMalformedJson) {
   server_.Set("GET", std::string(kPrefix) + "/latest/meta-data/spot/instance-action",
               TestResponse::Status(503));
   imds_.Meta("spot/termination-time", "2017-09-18T08:22:00Z");
-  imds_.Meta("events/recommendations/rebalance",
-             TestResponse::Text(R"({"noticeTime":"2020-10-16T19:18:24Z"})").WithDelay(seconds(5)));
+  imds_.Meta("events/recommendations/rebalance", "[]");  // not an object: malformed
   imds_.Meta("events/maintenance/scheduled", "[{\"Code\":");
-  // autoscaling/target-lifecycle-state stays unrouted: 404 = none.
+  // The last monitor hangs (a timeout skips whatever follows it in the same poll).
+  imds_.Meta("autoscaling/target-lifecycle-state",
+             TestResponse::Text("InService").WithDelay(seconds(5)));
   auto p = Make();
   PollResult r = p->Poll();
-  ASSERT_EQ(r.errors.size(), 3u);
+  ASSERT_EQ(r.errors.size(), 4u);
   EXPECT_EQ(r.errors[0].code(), StatusCode::kUnavailable);
   EXPECT_NE(r.errors[0].message().find("spot/instance-action"), std::string::npos);
   EXPECT_NE(r.errors[0].message().find("503"), std::string::npos);
-  EXPECT_EQ(r.errors[1].code(), StatusCode::kTimeout);
+  EXPECT_EQ(r.errors[1].code(), StatusCode::kDataLoss);
   EXPECT_NE(r.errors[1].message().find("events/recommendations/rebalance"), std::string::npos);
   EXPECT_EQ(r.errors[2].code(), StatusCode::kDataLoss);
   EXPECT_NE(r.errors[2].message().find("events/maintenance/scheduled"), std::string::npos);
+  EXPECT_EQ(r.errors[3].code(), StatusCode::kTimeout);
+  EXPECT_NE(r.errors[3].message().find("autoscaling/target-lifecycle-state"), std::string::npos);
   ASSERT_EQ(r.notices.size(), 1u);
   EXPECT_EQ(r.notices[0].source, "spot/termination-time");
   EXPECT_EQ(r.notices[0].action, "terminate");
