@@ -167,6 +167,40 @@ json EventJson(const Event& e) {
           {"detail", e.detail}};
 }
 
+namespace {
+
+// The instance's state in its cloud's words: Alibaba's Status ("Running", "Stopped", "Released";
+// "To Be Released" while the Recycling lock is on), AWS's instance state plus the spot request's
+// "state/status-code" when a request launched it.
+json CloudJson(const Market& market, const Instance& i) {
+  if (i.flavor == FlavorKind::kAlibaba) {
+    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
+    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    return info.ok() ? AlibabaInstanceJson(*info) : json(nullptr);
+  }
+  return AwsCloudJson(market, i);
+}
+
+json CloudState(const Market& market, const Instance& i) {
+  if (i.flavor == FlavorKind::kAlibaba) {
+    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
+    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    if (!info.ok()) return nullptr;
+    if (info->termination_time && info->status != "Released") return "To Be Released";
+    return info->status;
+  }
+  json aws = AwsCloudJson(market, i);
+  if (aws.is_null()) return nullptr;
+  std::string s = aws["State"]["Name"];
+  if (aws.contains("SpotRequestState")) {
+    s += " (spot request " + aws["SpotRequestState"].get<std::string>() + "/" +
+         aws["SpotRequestStatus"].get<std::string>() + ")";
+  }
+  return s;
+}
+
+}  // namespace
+
 json InstanceJson(const Market& market, const Instance& i) {
   json pool = nullptr;
   if (i.pool >= 0 && static_cast<size_t>(i.pool) < market.catalog().pools().size()) {
@@ -188,7 +222,9 @@ json InstanceJson(const Market& market, const Instance& i) {
           {"private_ip", i.private_ip},
           {"mac", i.mac},
           {"image_id", i.image_id},
-          {"account_id", i.account_id}};
+          {"account_id", i.account_id},
+          {"cloud_state", CloudState(market, i)},
+          {"cloud", CloudJson(market, i)}};
 }
 
 json MetadataJson(const MetadataView& v) {
@@ -311,6 +347,10 @@ AsyncHttpHandler ControlApi::AsHandler() {
   return [this](const HttpRequest& request, const RequestContext& context, HttpResponder respond) {
     Handle(request, context, std::move(respond));
   };
+}
+
+void ControlApi::SetTokensRequired(const std::string& instance_id, bool required) {
+  directory_.SetTokensRequired(instance_id, required);
 }
 
 size_t ControlApi::parked() const {
@@ -737,6 +777,56 @@ void ControlApi::RegisterBaseRoutes() {
     if (!exists) return ErrorResponse(UnknownInstance(id));
     const size_t n = tokens_.ExpireAll(id);
     return JsonResponse(200, {{"instance", id}, {"expired", n}});
+  });
+
+  // --- billing (both flavors) ---
+  // One instance's bill: the flavor's own figures, or a zero line for a flavor-neutral launch
+  // (no flavor rules, nothing charged).
+  auto bill_json = [](const Market& market, const Instance& inst) {
+    if (inst.flavor == FlavorKind::kAlibaba) {
+      const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
+      Result<AlibabaBill> b = ali.Bill(inst.id);
+      if (b.ok()) return AlibabaBillJson(*b);
+    } else {
+      const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+      Result<AwsBill> b = aws.Bill(inst.id);
+      if (b.ok()) return AwsBillJson(inst.id, *b);
+    }
+    return json{{"instance", inst.id},
+                {"flavor", std::string(FlavorKindName(inst.flavor))},
+                {"usd", 0.0},
+                {"note", "flavor-neutral launch (POST /v1/instances): not billed"}};
+  };
+
+  r.AddSync("GET", "/v1/billing", [this, bill_json](const ControlRequest& req) {
+    if (!req.query.empty()) {
+      const std::string& key = req.query.begin()->first;
+      return ErrorResponse(
+          {400, "unknown_field", key + ": unknown query parameter (none taken)", key});
+    }
+    return host_.With([&](Market& market, VirtualClock& clock) {
+      json list = json::array();
+      for (const auto& [id, inst] : market.instances()) list.push_back(bill_json(market, inst));
+      const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
+      const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+      const double ali_total = ali.AccountCharged();
+      const double aws_total = aws.AccountBill();
+      return JsonResponse(200, {{"now", FormatRfc3339(clock.Now())},
+                                {"account_id", market.account_id()},
+                                {"instances", list},
+                                {"alibaba", {{"charged", ali_total}}},
+                                {"aws", {{"usd", aws_total}}},
+                                {"total_usd", ali_total + aws_total}});
+    });
+  });
+
+  r.AddSync("GET", "/v1/instances/{id}/billing", [this, bill_json](const ControlRequest& req) {
+    const std::string& id = req.Param("id");
+    return host_.With([&](Market& market, VirtualClock&) {
+      const Instance* inst = market.FindInstance(id);
+      if (!inst) return ErrorResponse(UnknownInstance(id));
+      return JsonResponse(200, bill_json(market, *inst));
+    });
   });
 
   // --- events ---

@@ -51,6 +51,14 @@ nlohmann::json PriceModelJson(const PriceModel& model);
 nlohmann::json EventJson(const Event& event);
 nlohmann::json InstanceJson(const Market& market, const Instance& instance);
 nlohmann::json MetadataJson(const MetadataView& view);
+// The flavors' own renderings (control_alibaba.cc, control_aws.cc). AlibabaInstanceJson is
+// DescribeInstances' shape; the *CloudJson are the flavor-specific state InstanceJson adds as
+// "cloud" (null for an instance the flavor does not know, e.g. a flavor-neutral launch).
+nlohmann::json AlibabaInstanceJson(const AlibabaInstanceInfo& info);
+nlohmann::json AlibabaBillJson(const AlibabaBill& bill);
+nlohmann::json SpotRequestJson(const SpotRequest& request);
+nlohmann::json AwsBillJson(const std::string& instance_id, const AwsBill& bill);
+nlohmann::json AwsCloudJson(const Market& market, const Instance& instance);
 // Parses a price model object ({"kind":"walk","step":"5m",...}); errors name "<where>.<key>".
 std::optional<PriceModel> ParsePriceModel(const nlohmann::json& j, const std::string& where,
                                           ApiError& error);
@@ -71,6 +79,8 @@ class ControlApi {
   size_t parked() const;
 
   MarketHost& host() { return host_; }
+  // IMDSv2 / hardened mode for an instance (flavor launches take "http_tokens" too).
+  void SetTokensRequired(const std::string& instance_id, bool required);
   const ControlRouter& router() const { return router_; }
 
  private:
