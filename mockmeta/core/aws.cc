@@ -137,14 +137,27 @@ void AwsFlavor::FillMetadata(const Instance& instance, MetadataView& view) const
 
 // --- Evaluation --------------------------------------------------------------------------------
 
+void AwsFlavor::PruneEnded() {
+  for (auto it = live_.begin(); it != live_.end();) {
+    const Instance* inst = it->second->inst;
+    it = !inst || inst->state == InstanceState::kTerminated ? live_.erase(it) : std::next(it);
+  }
+}
+
 void AwsFlavor::Evaluate(WallTime now) {
-  // Expiry first: a request past ValidUntil must not launch at that instant.
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen && r.spec.valid_until && now >= *r.spec.valid_until) {
-      SetRequest(r, spot_state::kCancelled, "schedule-expired", cause::kExpiry,
-                 "ValidUntil " + FormatRfc3339(*r.spec.valid_until));
+  // Expiry first: a request past ValidUntil must not launch at that instant. (A copy: the
+  // cancellation leaves waiting_.)
+  std::vector<SpotRequest*> expired;
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen && r->spec.valid_until && now >= *r->spec.valid_until) {
+      expired.push_back(r);
     }
   }
+  for (SpotRequest* r : expired) {
+    SetRequest(*r, spot_state::kCancelled, "schedule-expired", cause::kExpiry,
+               "ValidUntil " + FormatRfc3339(*r->spec.valid_until));
+  }
+  PruneEnded();
   CheckInterruptions();
   CheckRebalance();
   RestartDisabled();
@@ -154,9 +167,9 @@ void AwsFlavor::Evaluate(WallTime now) {
 
 void AwsFlavor::ScheduleNextEvaluation(WallTime now) {
   bool waiting = false;
-  for (const auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen ||
-        (r.state == spot_state::kDisabled && MarketStatus(r.status_code))) {
+  for (const auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen ||
+        (r->state == spot_state::kDisabled && MarketStatus(r->status_code))) {
       waiting = true;
       break;
     }
@@ -171,7 +184,8 @@ void AwsFlavor::ScheduleNextEvaluation(WallTime now) {
 void AwsFlavor::CheckInterruptions() {
   // Price: every running, unmarked spot instance (not a block) whose max price is now below
   // the spot price.
-  for (auto& [id, ai] : instances_) {
+  for (auto& [id, live] : live_) {
+    AwsInstance& ai = *live;
     Instance* inst = ai.inst;
     if (!inst || !inst->spot || inst->state != InstanceState::kRunning || ai.action || ai.block)
       continue;
@@ -188,7 +202,8 @@ void AwsFlavor::CheckInterruptions() {
     if (pool.Shortage() <= 0) continue;
     int going = 0;
     std::vector<std::pair<Instance*, AwsInstance*>> candidates;
-    for (auto& [id, ai] : instances_) {
+    for (auto& [id, live] : live_) {
+      AwsInstance& ai = *live;
       Instance* inst = ai.inst;
       if (!inst || inst->pool != pool.index || !inst->holds_slot) continue;
       if (ai.action) {
@@ -220,14 +235,15 @@ void AwsFlavor::CheckInterruptions() {
 
 int AwsFlavor::PendingReleases(int pool) const {
   int n = 0;
-  for (const auto& [id, ai] : instances_) {
-    if (ai.action && ai.inst && ai.inst->pool == pool && ai.inst->holds_slot) ++n;
+  for (const auto& [id, ai] : live_) {  // a terminated instance holds no slot
+    if (ai->action && ai->inst && ai->inst->pool == pool && ai->inst->holds_slot) ++n;
   }
   return n;
 }
 
 void AwsFlavor::CheckRebalance() {
-  for (auto& [id, ai] : instances_) {
+  for (auto& [id, live] : live_) {
+    AwsInstance& ai = *live;
     if (ai.rebalance || ai.request_id.empty()) continue;
     Instance* inst = ai.inst;
     if (!inst || inst->state != InstanceState::kRunning) continue;
@@ -246,8 +262,8 @@ void AwsFlavor::CheckRebalance() {
 
 void AwsFlavor::RestartDisabled() {
   std::vector<SpotRequest*> disabled;
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kDisabled && MarketStatus(r.status_code)) disabled.push_back(&r);
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kDisabled && MarketStatus(r->status_code)) disabled.push_back(r);
   }
   std::sort(disabled.begin(), disabled.end(),
             [](const SpotRequest* a, const SpotRequest* b) { return a->seq < b->seq; });
@@ -311,8 +327,8 @@ int AwsFlavor::ChoosePool(const SpotRequest& r, const std::map<int, int>& promis
 void AwsFlavor::EvaluateOpen() {
   const WallTime now = market_.now();
   std::vector<SpotRequest*> open;
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen) open.push_back(&r);
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen) open.push_back(r);
   }
   std::sort(open.begin(), open.end(),
             [](const SpotRequest* a, const SpotRequest* b) { return a->seq < b->seq; });
@@ -413,8 +429,10 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
     return added.status();
   }
   Instance& launched = **added;
-  AwsInstance& ai = instances_[launched.id];
+  auto ai_it = instances_.try_emplace(launched.id).first;
+  AwsInstance& ai = ai_it->second;
   ai.inst = &launched;
+  live_[ai_it->first] = &ai;
   ai.request_id = r.id;
   ai.max_price = r.max_price;
   ai.behavior = r.spec.interruption_behavior;
@@ -579,6 +597,11 @@ void AwsFlavor::SetRequest(SpotRequest& r, std::string_view state, std::string_v
   const std::string old = r.state.empty() ? "" : Pair(r.state, r.status_code);
   r.state = std::string(state);
   r.status_code = std::string(status);
+  if (r.state == spot_state::kOpen || r.state == spot_state::kDisabled) {
+    waiting_[r.id] = &r;  // r.id: the key of r's node in requests_, stable
+  } else {
+    waiting_.erase(r.id);
+  }
   r.status_update_time = market_.now();
   market_.Log(kind::kSpotRequest, r.id, old, Pair(state, status), cause, detail);
 }
@@ -719,8 +742,10 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
     inst.name = spec.name;
     Result<Instance*> added = market_.AddInstance(inst, false, cause, "on-demand");
     if (!added.ok()) return added.status();
-    AwsInstance& ai = instances_[(*added)->id];
+    auto ai_it = instances_.try_emplace((*added)->id).first;
+    AwsInstance& ai = ai_it->second;
     ai.inst = *added;
+    live_[ai_it->first] = &ai;
     ai.runs.push_back({market_.now(), std::nullopt, false});
     return (*added)->id;
   }

@@ -27,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -255,6 +256,13 @@ class AwsFlavor final : public Flavor {
   std::set<std::pair<WallTime, std::string>> due_;  // (time, "act:<id>" | "block:<id>" | "eval")
   std::map<std::string, SpotRequest, std::less<>> requests_;
   std::map<std::string, AwsInstance, std::less<>> instances_;  // AWS instances, by id
+  // The evaluation runs at every market move, so it walks only what can still change: the
+  // instances not terminated yet (pruned at each evaluation: a terminated instance never comes
+  // back) and the requests open or disabled (kept by SetRequest). Both keep instances_' and
+  // requests_' id order, so the log comes out in the same order; keys view those maps' keys.
+  std::map<std::string_view, AwsInstance*> live_;
+  std::map<std::string_view, SpotRequest*> waiting_;
+  void PruneEnded();
   uint64_t request_seq_ = 0;
 };
 
