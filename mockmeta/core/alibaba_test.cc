@@ -1040,7 +1040,7 @@ std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
          [pool, capacity](Market& mk) { return mk.SetCapacity(pool, capacity, cause::kSchedule); });
     }
   }
-  for (int i = 0; i < 560; ++i) {
+  for (int i = 0; i < 640; ++i) {
     AlibabaRunRequest r;
     r.zone = kZone;
     r.instance_type = kBigTypes[rng.UniformInt(0, 3)];

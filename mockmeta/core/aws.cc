@@ -137,12 +137,24 @@ void AwsFlavor::FillMetadata(const Instance& instance, MetadataView& view) const
 
 // --- Evaluation --------------------------------------------------------------------------------
 
-void AwsFlavor::PruneEnded() {
-  for (auto it = live_.begin(); it != live_.end();) {
-    const Instance* inst = it->second->inst;
-    it = !inst || inst->state == InstanceState::kTerminated ? live_.erase(it) : std::next(it);
-  }
+AwsFlavor::PoolInstances* AwsFlavor::IndexOf(int pool) {
+  if (pool < 0) return nullptr;
+  if (static_cast<size_t>(pool) >= by_pool_.size()) by_pool_.resize(static_cast<size_t>(pool) + 1);
+  return &by_pool_[static_cast<size_t>(pool)];
 }
+
+const AwsFlavor::PoolInstances* AwsFlavor::IndexOf(int pool) const {
+  if (pool < 0 || static_cast<size_t>(pool) >= by_pool_.size()) return nullptr;
+  return &by_pool_[static_cast<size_t>(pool)];
+}
+
+namespace {
+// Instances found by per-pool scans, put in the id order of a scan over every instance.
+template <typename T>
+void SortById(std::vector<T*>& v) {
+  std::sort(v.begin(), v.end(), [](const T* a, const T* b) { return a->inst->id < b->inst->id; });
+}
+}  // namespace
 
 void AwsFlavor::Evaluate(WallTime now) {
   // Expiry first: a request past ValidUntil must not launch at that instant. (A copy: the
@@ -157,7 +169,6 @@ void AwsFlavor::Evaluate(WallTime now) {
     SetRequest(*r, spot_state::kCancelled, "schedule-expired", cause::kExpiry,
                "ValidUntil " + FormatRfc3339(*r->spec.valid_until));
   }
-  PruneEnded();
   CheckInterruptions();
   CheckRebalance();
   RestartDisabled();
@@ -184,7 +195,17 @@ void AwsFlavor::ScheduleNextEvaluation(WallTime now) {
 void AwsFlavor::CheckInterruptions() {
   // Price: every running, unmarked spot instance (not a block) whose max price is now below
   // the spot price.
-  for (auto& [id, live] : live_) {
+  std::vector<AwsInstance*> over;
+  for (const Pool& pool : market_.catalog().pools()) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    for (const auto& [max_price, ai] : *index) {
+      if (!(pool.price > max_price)) break;  // by max price: the rest are not below the price
+      over.push_back(ai);
+    }
+  }
+  SortById(over);
+  for (AwsInstance* live : over) {
     AwsInstance& ai = *live;
     Instance* inst = ai.inst;
     if (!inst || !inst->spot || inst->state != InstanceState::kRunning || ai.action || ai.block)
@@ -202,7 +223,9 @@ void AwsFlavor::CheckInterruptions() {
     if (pool.Shortage() <= 0) continue;
     int going = 0;
     std::vector<std::pair<Instance*, AwsInstance*>> candidates;
-    for (auto& [id, live] : live_) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    for (const auto& [max_price, live] : *index) {
       AwsInstance& ai = *live;
       Instance* inst = ai.inst;
       if (!inst || inst->pool != pool.index || !inst->holds_slot) continue;
@@ -235,14 +258,29 @@ void AwsFlavor::CheckInterruptions() {
 
 int AwsFlavor::PendingReleases(int pool) const {
   int n = 0;
-  for (const auto& [id, ai] : live_) {  // a terminated instance holds no slot
+  const PoolInstances* index = IndexOf(pool);
+  if (!index) return 0;
+  for (const auto& [max_price, ai] : *index) {
     if (ai->action && ai->inst && ai->inst->pool == pool && ai->inst->holds_slot) ++n;
   }
   return n;
 }
 
 void AwsFlavor::CheckRebalance() {
-  for (auto& [id, live] : live_) {
+  // Who may get one: a pool at the utilisation mark offers all its instances, otherwise the max
+  // prices the price is near (kRebalancePriceShare * max <= price, a prefix by max price).
+  std::vector<AwsInstance*> near;
+  for (const Pool& pool : market_.catalog().pools()) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    const bool full = pool.Utilisation() >= kRebalanceUtilisation;
+    for (const auto& [max_price, ai] : *index) {
+      if (!full && !(pool.price >= kRebalancePriceShare * max_price)) break;
+      if (!ai->rebalance) near.push_back(ai);
+    }
+  }
+  SortById(near);
+  for (AwsInstance* live : near) {
     AwsInstance& ai = *live;
     if (ai.rebalance || ai.request_id.empty()) continue;
     Instance* inst = ai.inst;
@@ -429,12 +467,11 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
     return added.status();
   }
   Instance& launched = **added;
-  auto ai_it = instances_.try_emplace(launched.id).first;
-  AwsInstance& ai = ai_it->second;
+  AwsInstance& ai = instances_[launched.id];
   ai.inst = &launched;
-  live_[ai_it->first] = &ai;
   ai.request_id = r.id;
   ai.max_price = r.max_price;
+  IndexOf(pool_index)->insert({ai.max_price, &ai});
   ai.behavior = r.spec.interruption_behavior;
   ai.runs.push_back({market_.now(), std::nullopt, false});
   r.instance_id = launched.id;
@@ -548,6 +585,7 @@ void AwsFlavor::EndInstance(Instance& inst, AwsInstance& ai, std::string_view st
   CloseRun(ai, market);
   ClearNotice(inst, ai);
   if (ai.block) due_.erase({ai.block_end - kNoticeLead, "block:" + inst.id});
+  if (PoolInstances* index = IndexOf(inst.pool)) index->erase({ai.max_price, &ai});
   market_.SetInstanceState(inst, InstanceState::kTerminated, cause, status);
   if (auto it = requests_.find(ai.request_id); it != requests_.end()) {
     RequestAfterEnd(it->second, status, cause);
@@ -742,10 +780,8 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
     inst.name = spec.name;
     Result<Instance*> added = market_.AddInstance(inst, false, cause, "on-demand");
     if (!added.ok()) return added.status();
-    auto ai_it = instances_.try_emplace((*added)->id).first;
-    AwsInstance& ai = ai_it->second;
-    ai.inst = *added;
-    live_[ai_it->first] = &ai;
+    AwsInstance& ai = instances_[(*added)->id];
+    ai.inst = *added;  // on-demand: no pool index (no slot, never interrupted by the market)
     ai.runs.push_back({market_.now(), std::nullopt, false});
     return (*added)->id;
   }

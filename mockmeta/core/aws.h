@@ -256,13 +256,16 @@ class AwsFlavor final : public Flavor {
   std::set<std::pair<WallTime, std::string>> due_;  // (time, "act:<id>" | "block:<id>" | "eval")
   std::map<std::string, SpotRequest, std::less<>> requests_;
   std::map<std::string, AwsInstance, std::less<>> instances_;  // AWS instances, by id
-  // The evaluation runs at every market move, so it walks only what can still change: the
-  // instances not terminated yet (pruned at each evaluation: a terminated instance never comes
-  // back) and the requests open or disabled (kept by SetRequest). Both keep instances_' and
-  // requests_' id order, so the log comes out in the same order; keys view those maps' keys.
-  std::map<std::string_view, AwsInstance*> live_;
+  // The evaluation runs at every market move, so it looks only at what can change: per pool the
+  // spot instances not terminated yet, by max price (a price rise reaches only the bids below
+  // it), and the requests open or disabled (kept by SetRequest, in requests_' id order; keys
+  // view requests_' keys). What the per-pool scans find is applied in instance-id order, the
+  // order of the full scan over instances_ it replaces, so the log stays the same.
+  using PoolInstances = std::set<std::pair<double, AwsInstance*>>;
+  std::vector<PoolInstances> by_pool_;
   std::map<std::string_view, SpotRequest*> waiting_;
-  void PruneEnded();
+  PoolInstances* IndexOf(int pool);
+  const PoolInstances* IndexOf(int pool) const;
   uint64_t request_seq_ = 0;
 };
 
