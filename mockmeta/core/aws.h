@@ -213,8 +213,8 @@ class AwsFlavor final : public Flavor {
     bool provider_ended_block = false;
     WallTime stopped_at{};  // last stop by the market (restart not before + kEvaluationPeriod)
     std::string free_note;
-    // The Market's record (std::map nodes: stable, never erased): the evaluation loops over
-    // every instance at every market move, so they skip the string-keyed lookup.
+    // The Market's record (std::map nodes: stable, never erased): the evaluation at every
+    // market move reads it for each indexed instance, so it skips the string-keyed lookup.
     Instance* inst = nullptr;
   };
 
