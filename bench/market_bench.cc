@@ -21,11 +21,13 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mockmeta/core/market.h"
@@ -260,6 +262,20 @@ int main(int argc, char** argv) {
     if (e.kind == lm::kind::kInstance && e.old_state.empty()) ++launched;
   }
   const double events = static_cast<double>(m.log().size());
+  // FNV-1a over every field of every event: two engine versions that must behave identically
+  // (an optimisation) print the same digest for the same arguments.
+  uint64_t digest = 1469598103934665603ull;
+  auto mix = [&digest](std::string_view s) {
+    for (unsigned char c : s) digest = (digest ^ c) * 1099511628211ull;
+    digest = (digest ^ 0xffu) * 1099511628211ull;  // field separator
+  };
+  for (const lm::Event& e : m.log().all()) {
+    mix(std::to_string(e.seq));
+    mix(std::to_string(e.time.time_since_epoch().count()));
+    for (const std::string* f : {&e.kind, &e.id, &e.old_state, &e.new_state, &e.cause, &e.detail}) {
+      mix(*f);
+    }
+  }
   std::printf("market_bench: %d instances (target), %d pools, %d virtual days, seed %llu\n",
               o.instances, kPools, o.days, static_cast<unsigned long long>(o.seed));
   std::printf("  launched instances   %llu (incl. daily top-ups and persistent relaunches)\n",
@@ -271,7 +287,8 @@ int main(int argc, char** argv) {
   std::printf("  cpu time             %.3f s (%.2fx the goal)\n", cpu, cpu / 10.0);
   std::printf("  engine steps         %llu (%.0f /s)\n", static_cast<unsigned long long>(steps),
               static_cast<double>(steps) / wall);
-  std::printf("  event-log entries    %.0f (%.0f /s)\n", events, events / wall);
+  std::printf("  event-log entries    %.0f (%.0f /s), digest %016llx\n", events, events / wall,
+              static_cast<unsigned long long>(digest));
   std::printf(
       "  peak RSS             %.1f MiB (%.2f KiB per launched instance; %.1f MiB at start)\n",
       static_cast<double>(rss) / 1024.0,

@@ -114,9 +114,28 @@ void AlibabaFlavor::RunDue(WallTime now) {
   }
 }
 
-void AlibabaFlavor::OnPoolChanged(const Pool& /*pool*/, PoolChange /*what*/, WallTime /*now*/) {
-  // Nothing to note: Alibaba reacts to price and stock only at each instance's 5-minute
-  // recycling check (a fixed grid in NextDue), never at the moment the market moves.
+void AlibabaFlavor::OnPoolChanged(const Pool& pool, PoolChange what, WallTime now) {
+  // Alibaba reacts to price and stock only at each instance's 5-minute recycling check, never
+  // at the moment the market moves; a move only decides whose next grid point must be checked.
+  // Usage changes never start a shortage (a slot is taken only when one is free), and a model
+  // change moves the price only through a later kPrice.
+  if (what != PoolChange::kPrice && what != PoolChange::kCapacity) return;
+  if (pool.index < 0 || static_cast<size_t>(pool.index) >= pool_index_.size()) return;
+  PoolIndex& px = pool_index_[static_cast<size_t>(pool.index)];
+  const bool now_still_due = market_.FlavorsPendingAtNow();
+  if (pool.Shortage() > 0) {
+    // The ranking decides who goes; every slot holder past protection takes part.
+    for (Record* r : px.candidates) Arm(*r, now, now_still_due);
+    return;
+  }
+  if (what != PoolChange::kPrice) return;
+  for (int duration = 0; duration < 2; ++duration) {
+    const int64_t price = PriceUnits(MarketPrice(pool.price, duration));
+    for (const auto& [limit, r] : px.by_limit[duration]) {
+      if (limit >= price) break;  // ordered by bid: the rest are not below the price
+      Arm(*r, now, now_still_due);
+    }
+  }
 }
 
 void AlibabaFlavor::FillMetadata(const Instance& instance, MetadataView& view) const {
@@ -136,6 +155,49 @@ WallTime AlibabaFlavor::NextGridPoint(const Record& r, WallTime t) {
   if (t <= first) return first;
   const auto periods = (t - first + kCheckPeriod - Duration(1)) / kCheckPeriod;
   return first + periods * kCheckPeriod;
+}
+
+void AlibabaFlavor::Arm(Record& r, WallTime now, bool now_still_due) {
+  // An armed chain already sits on the next grid point not yet passed.
+  if (r.next_check) return;
+  ScheduleCheck(r, NextGridPoint(r, now_still_due ? now : now + Duration(1)));
+}
+
+bool AlibabaFlavor::Triggered(const Record& r) const {
+  if (r.indexed != Record::Indexed::kCandidate) return false;
+  const Pool& pool = market_.catalog().pool(r.pool);
+  if (pool.Shortage() > 0) return true;
+  return r.strategy == SpotStrategy::kSpotWithPriceLimit &&
+         PriceUnits(InstanceMarketPrice(r)) > PriceUnits(r.limit);
+}
+
+void AlibabaFlavor::UpdateIndex(Record& r) {
+  using Indexed = Record::Indexed;
+  Indexed want = Indexed::kNo;
+  if (r.spot() && r.pool >= 0 && r.inst && r.inst->state != InstanceState::kTerminated &&
+      r.inst->holds_slot) {
+    want = r.termination_time ? Indexed::kPending : Indexed::kCandidate;
+  }
+  if (want == r.indexed) return;
+  if (pool_index_.size() <= static_cast<size_t>(r.pool)) {
+    pool_index_.resize(std::max(market_.catalog().pools().size(), static_cast<size_t>(r.pool) + 1));
+  }
+  PoolIndex& px = pool_index_[static_cast<size_t>(r.pool)];
+  const bool by_limit = r.strategy == SpotStrategy::kSpotWithPriceLimit;
+  const std::pair<int64_t, Record*> limit_key{PriceUnits(r.limit), &r};
+  if (r.indexed == Indexed::kCandidate) {
+    px.candidates.erase(&r);
+    if (by_limit) px.by_limit[r.spot_duration].erase(limit_key);
+  } else if (r.indexed == Indexed::kPending) {
+    px.pending.erase(&r);
+  }
+  if (want == Indexed::kCandidate) {
+    px.candidates.insert(&r);
+    if (by_limit) px.by_limit[r.spot_duration].insert(limit_key);
+  } else if (want == Indexed::kPending) {
+    px.pending.insert(&r);
+  }
+  r.indexed = want;
 }
 
 void AlibabaFlavor::ScheduleCheck(Record& r, WallTime at) {
@@ -174,11 +236,13 @@ int64_t AlibabaFlavor::BidUnits(const Record& r) const {
 
 void AlibabaFlavor::RunCheck(Record& r, WallTime now) {
   Instance* inst = r.inst;
+  UpdateIndex(r);  // cheap; keeps the index right even if the Market changed the instance
   if (!inst || inst->state == InstanceState::kTerminated || r.termination_time) return;
-  // The grid goes on while the instance lives; a StopCharging stop cancels it (no slot).
-  ScheduleCheck(r, NextGridPoint(r, now + Duration(1)));  // stays on the creation-based grid
-  if (!inst->holds_slot) return;
+  if (!inst->holds_slot) return;  // a StopCharging stop: StartInstance arms it again
   const Pool& pool = market_.catalog().pool(r.pool);
+  // The grid goes on (on the creation-based grid) only while something can still recycle it;
+  // a notice below cancels it again. Otherwise the next trigger arms it (OnPoolChanged).
+  if (Triggered(r)) ScheduleCheck(r, NextGridPoint(r, now + Duration(1)));
   const double price = InstanceMarketPrice(r);
   if (r.strategy == SpotStrategy::kSpotWithPriceLimit && PriceUnits(price) > PriceUnits(r.limit)) {
     Notice(r, *inst, cause::kPrice,
@@ -210,15 +274,13 @@ AlibabaFlavor::Ranking& AlibabaFlavor::ShortageRanking(const Pool& pool, WallTim
   if (ranking.valid && ranking.at == now && ranking.log_size == market_.log().size()) {
     return ranking;
   }
-  int pending = market_.aws().PendingReleases(pool.index);
+  int pending = market_.aws().PendingReleases(pool.index) + PendingReleases(pool.index);
   std::vector<const Record*> eligible;
-  for (const auto& [id, other] : records_) {
-    if (other.pool != pool.index || !other.spot()) continue;
-    if (!other.inst || !other.inst->holds_slot) continue;
-    if (other.termination_time) {
-      ++pending;
-    } else if (now >= other.protection_end()) {
-      eligible.push_back(&other);
+  if (static_cast<size_t>(pool.index) < pool_index_.size()) {
+    for (const Record* other : pool_index_[static_cast<size_t>(pool.index)].candidates) {
+      if (!other->inst || !other->inst->holds_slot || other->termination_time) continue;
+      if (other->inst->state == InstanceState::kTerminated) continue;
+      if (now >= other->protection_end()) eligible.push_back(other);
     }
   }
   const int short_by = std::max(0, pool.Shortage() - pending);
@@ -239,9 +301,10 @@ AlibabaFlavor::Ranking& AlibabaFlavor::ShortageRanking(const Pool& pool, WallTim
 }
 
 int AlibabaFlavor::PendingReleases(int pool) const {
+  if (pool < 0 || static_cast<size_t>(pool) >= pool_index_.size()) return 0;
   int n = 0;
-  for (const auto& [id, r] : records_) {
-    if (r.pool == pool && r.termination_time && r.inst && r.inst->holds_slot) ++n;
+  for (const Record* r : pool_index_[static_cast<size_t>(pool)].pending) {
+    if (r->termination_time && r->inst && r->inst->holds_slot) ++n;
   }
   return n;
 }
@@ -253,6 +316,7 @@ void AlibabaFlavor::Notice(Record& r, Instance& inst, std::string_view cause_nam
   r.termination_time = at;
   r.recycle_cause = cause_name;
   r.recycled = true;
+  UpdateIndex(r);
   AddDue(at, kRelease, r);
   market_.Log(kind::kInstance, r.id, InstanceStateName(inst.state), "To Be Released", cause_name,
               "termination-time=" + FormatRfc3339(at) + " OperationLocks=Recycling; " +
@@ -275,11 +339,13 @@ void AlibabaFlavor::RunRelease(Record& r, WallTime /*now*/) {
     } else {
       market_.SetInstanceState(*inst, InstanceState::kStopped, cause_name, detail);
     }
+    UpdateIndex(r);
     return;
   }
   CloseCharge(r);
   market_.SetInstanceState(*inst, InstanceState::kTerminated, cause_name,
                            "Released: recycled at termination-time");
+  UpdateIndex(r);
 }
 
 Status AlibabaFlavor::ForceRecycle(std::string_view id, std::string_view cause_name) {
@@ -432,6 +498,9 @@ Result<std::vector<std::string>> AlibabaFlavor::RunInstances(const AlibabaRunReq
     r.inst = &stored;
     Record& rec = records_.emplace(r.id, std::move(r)).first->second;
     OpenCharge(rec);
+    UpdateIndex(rec);
+    // Every preemptible instance gets its first check (protection may end while its pool is
+    // already short or over its bid); later ones only while triggered.
     if (spot) ScheduleCheck(rec, NextGridPoint(rec, market_.now()));
     ids.push_back(rec.id);
   }
@@ -478,6 +547,7 @@ Status AlibabaFlavor::StopInstance(std::string_view id, StoppedMode mode,
   }
   market_.SetInstanceState(*inst, InstanceState::kStopped, cause_name,
                            "StoppedMode=" + std::string(StoppedModeName(mode)));
+  UpdateIndex(r);
   return Status::Ok();
 }
 
@@ -517,10 +587,14 @@ Status AlibabaFlavor::StartInstance(std::string_view id, std::string_view cause_
                             std::to_string(pool.spot_running) + " of " +
                             std::to_string(pool.capacity) + " in use)");
     }
-    if (!inst->holds_slot) {
+    const bool had_slot = inst->holds_slot;
+    if (!had_slot) {
       LASTCALL_RETURN_IF_ERROR(market_.AcquireSpotSlot(*inst));  // checked: Free() > 0
     }
-    if (!r.next_check) ScheduleCheck(r, NextGridPoint(r, now));
+    UpdateIndex(r);
+    // After KeepCharging the slot holder stayed indexed (armed while triggered); after
+    // StopCharging its grid starts again here, at a point now or later, like a new instance.
+    if (!had_slot && !r.next_check) ScheduleCheck(r, NextGridPoint(r, now));
   }
   OpenCharge(r);  // no-op after KeepCharging: that period never closed
   market_.SetInstanceState(*inst, InstanceState::kRunning, cause_name,
@@ -545,6 +619,7 @@ Status AlibabaFlavor::DeleteInstance(std::string_view id, bool force, std::strin
   market_.SetInstanceState(
       *inst, InstanceState::kTerminated, cause_name,
       force ? "Released: DeleteInstance Force=true" : "Released: DeleteInstance");
+  UpdateIndex(r);
   return Status::Ok();
 }
 

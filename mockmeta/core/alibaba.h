@@ -31,9 +31,16 @@
 // AwsFlavor), so a mixed pool loses only as many instances as it is short. Bids are not ranked
 // across the two clouds.
 //
-// Cost: a check is O(log n) when its pool is not short. While a pool is short, the recycling
-// order is computed once per pool and instant (and again only if anything else was logged
-// meanwhile), not once per check.
+// Cost: checks are event-driven. A check that cannot put anyone To Be Released does nothing
+// and logs nothing, so only instances that might be recycled are checked: every instance at its
+// first grid point (and after StartInstance), then only while it is *triggered* (its pool is
+// short, or a SpotWithPriceLimit bid is below its market price). Per pool the slot holders are
+// indexed (SpotWithPriceLimit ones by bid), so a price change arms only the bids below the new
+// price, and a shortage arms the pool's slot holders, each at its next grid point not yet passed
+// (Market::FlavorsPendingAtNow). A check re-evaluates the current state; when nothing triggers it
+// any more, its chain stops until the next trigger. The outcome is the one of checking every
+// instance on its whole grid. While a pool is short, the recycling order is computed once per
+// pool and instant (and again only if anything else was logged meanwhile), not once per check.
 //
 // Errors are CloudError statuses with Alibaba codes, e.g. "InvalidSpotPriceLimit.LowerThan
 // PublicPrice", "OperationDenied.NoStock", "IncorrectInstanceStatus".
@@ -206,6 +213,8 @@ class AlibabaFlavor final : public Flavor {
     std::string recycle_cause;
     bool recycled = false;
     std::optional<WallTime> next_check;
+    enum class Indexed : uint8_t { kNo, kCandidate, kPending };
+    Indexed indexed = Indexed::kNo;  // where it sits in its pool's PoolIndex
     std::vector<ChargePeriod> charged;
     std::string vpc_id, vswitch_id, serial_number;
     // The Market's record of this instance (std::map nodes: stable, never erased); saves a
@@ -224,6 +233,17 @@ class AlibabaFlavor final : public Flavor {
     uint64_t log_size = 0;
     std::vector<const Record*> victims;  // in recycling order
     std::vector<bool> noticed;           // by victim position
+  };
+  // The preemptible slot holders of one pool. Candidates are those a check could put To Be
+  // Released (not yet noticed); pending ones are To Be Released and still hold their slot.
+  // Sets of pointers: iteration order never decides anything (due buckets run in id order and
+  // the shortage ranking is a total order).
+  struct PoolIndex {
+    std::set<Record*> candidates;
+    // SpotWithPriceLimit candidates by bid in 1e-4 USD, per spot_duration (their market prices
+    // differ).
+    std::set<std::pair<int64_t, Record*>> by_limit[2];
+    std::set<Record*> pending;
   };
   enum DueKind : int { kRelease = 0, kCheck = 1 };  // releases first at one instant
   // Due work in buckets per (time, kind), each run in instance-id order (deterministic). A
@@ -244,6 +264,12 @@ class AlibabaFlavor final : public Flavor {
   // The first grid point >= t.
   static WallTime NextGridPoint(const Record& r, WallTime t);
   void RunCheck(Record& r, WallTime now);
+  // Puts `r` into (or out of) its pool's index after any change of its state, slot or notice.
+  void UpdateIndex(Record& r);
+  // Schedules r's check at its next grid point not yet passed, unless one is scheduled.
+  void Arm(Record& r, WallTime now, bool now_still_due);
+  // Whether a check of `r` now could recycle it (its pool short, or its bid below the price).
+  bool Triggered(const Record& r) const;
   // The shortage ranking of `pool` at `now`, from the cache when still valid.
   Ranking& ShortageRanking(const Pool& pool, WallTime now);
   void Notice(Record& r, Instance& inst, std::string_view cause, std::string_view detail);
@@ -260,6 +286,7 @@ class AlibabaFlavor final : public Flavor {
   std::map<std::string, Record, std::less<>> records_;
   std::map<DueKey, std::vector<Record*>> due_;
   std::map<int, Ranking> rankings_;                            // by pool index
+  std::vector<PoolIndex> pool_index_;                          // by pool index, grown on use
   std::map<std::string, std::string, std::less<>> vpcs_;       // region -> vpc id
   std::map<std::string, std::string, std::less<>> vswitches_;  // zone -> vswitch id
 };

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -1000,6 +1001,174 @@ TEST(AlibabaPropertyTest, OneBigAdvanceEqualsManySmall) {
     }
     EXPECT_EQ(Dump(*one), Dump(*many)) << seed;
   }
+}
+
+// --- Event-driven recycling checks at scale -------------------------------------------------
+// Checks run only while something can recycle an instance (its pool short or its bid below the
+// price); these tests hold the engine to the outcome of checking every instance on its whole
+// grid: at >= 500 instances in four walking pools whose prices cross many bids, with capacity
+// drops, stops and starts, and instances on grid points that coincide with price steps.
+
+constexpr const char* kBigTypes[] = {"ecs.c5.large", "ecs.c5.xlarge", "ecs.g5.large",
+                                     "ecs.r5.large"};
+constexpr Duration kBigHorizon = hours(8);
+
+std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
+  MarketOptions o;
+  o.seed = seed;
+  auto m = std::make_unique<Market>(o);
+  EXPECT_TRUE(m->AddZone({kZone, "cn-hangzhou"}).ok());
+  PriceModel walk;
+  walk.kind = PriceModelKind::kWalk;
+  walk.step = minutes(5);
+  walk.mean = 0.2;
+  walk.floor = 0.1;
+  walk.volatility = 0.25;
+  for (const char* type : kBigTypes) {
+    EXPECT_TRUE(m->AddType({type, 2, 4, 1.0}).ok());
+    EXPECT_TRUE(m->AddPool(type, kZone, 160, walk, 0.2).ok());
+  }
+  Rng rng(seed * 104729 + 3);
+  for (const char* type : kBigTypes) {
+    const std::string pool = PoolId(type, kZone);
+    for (int i = 0; i < 4; ++i) {
+      // Half of the drops on a whole minute, so some meet instances' grid points.
+      const Duration at = minutes(rng.UniformInt(20, 420)) +
+                          (rng.UniformInt(0, 1) ? seconds(0) : seconds(rng.UniformInt(1, 59)));
+      const int capacity = static_cast<int>(rng.UniformInt(40, 150));
+      At(*m, at,
+         [pool, capacity](Market& mk) { return mk.SetCapacity(pool, capacity, cause::kSchedule); });
+    }
+  }
+  for (int i = 0; i < 640; ++i) {
+    AlibabaRunRequest r;
+    r.zone = kZone;
+    r.instance_type = kBigTypes[rng.UniformInt(0, 3)];
+    r.strategy = rng.UniformInt(0, 2) == 0 ? SpotStrategy::kSpotAsPriceGo
+                                           : SpotStrategy::kSpotWithPriceLimit;
+    if (r.strategy == SpotStrategy::kSpotWithPriceLimit) {
+      r.spot_price_limit = 0.2 + static_cast<double>(rng.UniformInt(0, 25)) * 0.005;
+    }
+    r.spot_duration = static_cast<int>(rng.UniformInt(0, 1));
+    r.interruption_behavior = rng.UniformInt(0, 3) == 0 ? SpotInterruptionBehavior::kStop
+                                                        : SpotInterruptionBehavior::kTerminate;
+    r.name = "b" + std::to_string(i);
+    // Whole minutes put the instance's grid on price steps (every 5 minutes) one time in five.
+    const Duration at = minutes(rng.UniformInt(0, 240)) +
+                        (rng.UniformInt(0, 1) ? seconds(0) : seconds(rng.UniformInt(1, 59)));
+    // A bid below the price at that moment is refused: that is part of the story, not an error.
+    At(*m, at, [r](Market& mk) {
+      (void)mk.alibaba().RunInstances(r, "user");
+      return Status::Ok();
+    });
+    if (rng.UniformInt(0, 5) == 0) {
+      auto find = [name = r.name](Market& mk) -> std::string {
+        for (const auto& [id, inst] : mk.instances())
+          if (inst.name == name) return id;
+        return "";
+      };
+      const Duration stop_at = at + minutes(rng.UniformInt(1, 120));
+      const StoppedMode mode =
+          rng.UniformInt(0, 1) ? StoppedMode::kStopCharging : StoppedMode::kKeepCharging;
+      At(*m, stop_at, [find, mode](Market& mk) {
+        (void)mk.alibaba().StopInstance(find(mk), mode, cause::kSchedule);
+        return Status::Ok();
+      });
+      At(*m, stop_at + minutes(rng.UniformInt(1, 90)), [find](Market& mk) {
+        (void)mk.alibaba().StartInstance(find(mk), cause::kSchedule);
+        return Status::Ok();
+      });
+    }
+  }
+  return m;
+}
+
+TEST(AlibabaPropertyTest, EventDrivenChecks_SameLogForHourFiveMinuteAnd37SecondJumps) {
+  for (uint64_t seed : {11u, 12u}) {
+    auto hourly = BigRandomMarket(seed);
+    auto five = BigRandomMarket(seed);
+    auto odd = BigRandomMarket(seed);
+    for (Duration t(0); t < kBigHorizon;) {
+      t = std::min<Duration>(kBigHorizon, t + hours(1));
+      Go(*hourly, t);
+    }
+    for (Duration t(0); t < kBigHorizon;) {
+      t = std::min<Duration>(kBigHorizon, t + minutes(5));
+      Go(*five, t);
+    }
+    for (Duration t(0); t < kBigHorizon;) {
+      t = std::min<Duration>(kBigHorizon, t + seconds(37));
+      Go(*odd, t);
+    }
+    // The market really is big and busy: many instances, recycles by price and by stock.
+    int created = 0, by_price = 0, by_capacity = 0;
+    for (const Event& e : hourly->log().all()) {
+      if (e.kind != kind::kInstance) continue;
+      if (e.old_state.empty()) ++created;
+      if (e.new_state == "To Be Released" && e.cause == cause::kPrice) ++by_price;
+      if (e.new_state == "To Be Released" && e.cause == cause::kCapacity) ++by_capacity;
+    }
+    EXPECT_GE(created, 500) << seed;
+    EXPECT_GE(by_price, 50) << seed;
+    EXPECT_GE(by_capacity, 20) << seed;
+    const std::string log = Dump(*hourly);
+    EXPECT_EQ(log, Dump(*five)) << seed;
+    EXPECT_EQ(log, Dump(*odd)) << seed;
+  }
+}
+
+// The price rule, checked against the pool's price history: a SpotWithPriceLimit instance that
+// holds its slot is To Be Released (cause price) exactly at the first point of its own grid at
+// which its market price is above its bid, unless something ended it before.
+TEST(AlibabaPropertyTest, EventDrivenChecks_PriceRecycleAtFirstGridPointOverBid) {
+  int checked = 0, on_price_step = 0;
+  for (uint64_t seed : {11u, 13u}) {
+    auto m = BigRandomMarket(seed);
+    Go(*m, kBigHorizon);
+    const WallTime end = m->start() + kBigHorizon;
+    std::map<std::string, std::vector<const Event*>> by_id;
+    for (const Event& e : m->log().all()) {
+      if (e.kind == kind::kInstance) by_id[e.id].push_back(&e);
+    }
+    for (const AlibabaInstanceInfo& i : m->alibaba().DescribeAll(true)) {
+      if (i.strategy != SpotStrategy::kSpotWithPriceLimit) continue;
+      const Pool& pool = *m->catalog().FindPool(PoolId(i.instance_type, i.zone_id));
+      // The first event after creation that could end its checks: a notice, a StopCharging
+      // stop (no slot) or a release.
+      std::optional<WallTime> ended;
+      const Event* notice = nullptr;
+      for (const Event* e : by_id[i.instance_id]) {
+        if (e->old_state.empty()) continue;
+        const bool stop_charging =
+            e->new_state == "stopped" && e->detail.find("StopCharging") != std::string::npos;
+        if (e->new_state == "To Be Released" || stop_charging || e->new_state == "terminated") {
+          ended = e->time;
+          if (e->new_state == "To Be Released") notice = e;
+          break;
+        }
+      }
+      const WallTime first =
+          i.creation_time + std::max<Duration>(hours(i.spot_duration), minutes(5));
+      std::optional<WallTime> over;
+      for (WallTime g = first; g <= end; g += minutes(5)) {
+        const double price = AlibabaFlavor::MarketPrice(pool.PriceAt(g), i.spot_duration);
+        if (std::llround(price * 1e4) > std::llround(i.spot_price_limit * 1e4)) {
+          over = g;
+          break;
+        }
+      }
+      if (!over || (ended && *ended < *over)) continue;
+      if (ended && *ended == *over && !notice) continue;  // stopped or released just before
+      ++checked;
+      if ((*over - m->start()) % minutes(5) == Duration(0)) ++on_price_step;
+      ASSERT_NE(notice, nullptr) << i.instance_id << " never noticed; over its bid at "
+                                 << FormatRfc3339(*over);
+      EXPECT_EQ(notice->time, *over) << i.instance_id;
+      EXPECT_EQ(notice->cause, cause::kPrice) << i.instance_id;
+    }
+  }
+  EXPECT_GE(checked, 100);
+  EXPECT_GE(on_price_step, 10);  // grid points that meet a price step see the new price
 }
 
 // Sees every slot taken or given back, synchronously (an extra flavor runs no rules).

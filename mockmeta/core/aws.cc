@@ -137,13 +137,37 @@ void AwsFlavor::FillMetadata(const Instance& instance, MetadataView& view) const
 
 // --- Evaluation --------------------------------------------------------------------------------
 
+AwsFlavor::PoolInstances* AwsFlavor::IndexOf(int pool) {
+  if (pool < 0) return nullptr;
+  if (static_cast<size_t>(pool) >= by_pool_.size()) by_pool_.resize(static_cast<size_t>(pool) + 1);
+  return &by_pool_[static_cast<size_t>(pool)];
+}
+
+const AwsFlavor::PoolInstances* AwsFlavor::IndexOf(int pool) const {
+  if (pool < 0 || static_cast<size_t>(pool) >= by_pool_.size()) return nullptr;
+  return &by_pool_[static_cast<size_t>(pool)];
+}
+
+namespace {
+// Instances found by per-pool scans, put in the id order of a scan over every instance.
+template <typename T>
+void SortById(std::vector<T*>& v) {
+  std::sort(v.begin(), v.end(), [](const T* a, const T* b) { return a->inst->id < b->inst->id; });
+}
+}  // namespace
+
 void AwsFlavor::Evaluate(WallTime now) {
-  // Expiry first: a request past ValidUntil must not launch at that instant.
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen && r.spec.valid_until && now >= *r.spec.valid_until) {
-      SetRequest(r, spot_state::kCancelled, "schedule-expired", cause::kExpiry,
-                 "ValidUntil " + FormatRfc3339(*r.spec.valid_until));
+  // Expiry first: a request past ValidUntil must not launch at that instant. (A copy: the
+  // cancellation leaves waiting_.)
+  std::vector<SpotRequest*> expired;
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen && r->spec.valid_until && now >= *r->spec.valid_until) {
+      expired.push_back(r);
     }
+  }
+  for (SpotRequest* r : expired) {
+    SetRequest(*r, spot_state::kCancelled, "schedule-expired", cause::kExpiry,
+               "ValidUntil " + FormatRfc3339(*r->spec.valid_until));
   }
   CheckInterruptions();
   CheckRebalance();
@@ -154,9 +178,9 @@ void AwsFlavor::Evaluate(WallTime now) {
 
 void AwsFlavor::ScheduleNextEvaluation(WallTime now) {
   bool waiting = false;
-  for (const auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen ||
-        (r.state == spot_state::kDisabled && MarketStatus(r.status_code))) {
+  for (const auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen ||
+        (r->state == spot_state::kDisabled && MarketStatus(r->status_code))) {
       waiting = true;
       break;
     }
@@ -171,7 +195,18 @@ void AwsFlavor::ScheduleNextEvaluation(WallTime now) {
 void AwsFlavor::CheckInterruptions() {
   // Price: every running, unmarked spot instance (not a block) whose max price is now below
   // the spot price.
-  for (auto& [id, ai] : instances_) {
+  std::vector<AwsInstance*> over;
+  for (const Pool& pool : market_.catalog().pools()) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    for (const auto& [max_price, ai] : *index) {
+      if (!(pool.price > max_price)) break;  // by max price: the rest are not below the price
+      over.push_back(ai);
+    }
+  }
+  SortById(over);
+  for (AwsInstance* live : over) {
+    AwsInstance& ai = *live;
     Instance* inst = ai.inst;
     if (!inst || !inst->spot || inst->state != InstanceState::kRunning || ai.action || ai.block)
       continue;
@@ -188,7 +223,10 @@ void AwsFlavor::CheckInterruptions() {
     if (pool.Shortage() <= 0) continue;
     int going = 0;
     std::vector<std::pair<Instance*, AwsInstance*>> candidates;
-    for (auto& [id, ai] : instances_) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    for (const auto& [max_price, live] : *index) {
+      AwsInstance& ai = *live;
       Instance* inst = ai.inst;
       if (!inst || inst->pool != pool.index || !inst->holds_slot) continue;
       if (ai.action) {
@@ -220,14 +258,30 @@ void AwsFlavor::CheckInterruptions() {
 
 int AwsFlavor::PendingReleases(int pool) const {
   int n = 0;
-  for (const auto& [id, ai] : instances_) {
-    if (ai.action && ai.inst && ai.inst->pool == pool && ai.inst->holds_slot) ++n;
+  const PoolInstances* index = IndexOf(pool);
+  if (!index) return 0;
+  for (const auto& [max_price, ai] : *index) {
+    if (ai->action && ai->inst && ai->inst->pool == pool && ai->inst->holds_slot) ++n;
   }
   return n;
 }
 
 void AwsFlavor::CheckRebalance() {
-  for (auto& [id, ai] : instances_) {
+  // Who may get one: a pool at the utilisation mark offers all its instances, otherwise the max
+  // prices the price is near (kRebalancePriceShare * max <= price, a prefix by max price).
+  std::vector<AwsInstance*> near;
+  for (const Pool& pool : market_.catalog().pools()) {
+    const PoolInstances* index = IndexOf(pool.index);
+    if (!index) continue;
+    const bool full = pool.Utilisation() >= kRebalanceUtilisation;
+    for (const auto& [max_price, ai] : *index) {
+      if (!full && !(pool.price >= kRebalancePriceShare * max_price)) break;
+      if (!ai->rebalance) near.push_back(ai);
+    }
+  }
+  SortById(near);
+  for (AwsInstance* live : near) {
+    AwsInstance& ai = *live;
     if (ai.rebalance || ai.request_id.empty()) continue;
     Instance* inst = ai.inst;
     if (!inst || inst->state != InstanceState::kRunning) continue;
@@ -246,8 +300,8 @@ void AwsFlavor::CheckRebalance() {
 
 void AwsFlavor::RestartDisabled() {
   std::vector<SpotRequest*> disabled;
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kDisabled && MarketStatus(r.status_code)) disabled.push_back(&r);
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kDisabled && MarketStatus(r->status_code)) disabled.push_back(r);
   }
   std::sort(disabled.begin(), disabled.end(),
             [](const SpotRequest* a, const SpotRequest* b) { return a->seq < b->seq; });
@@ -311,8 +365,8 @@ int AwsFlavor::ChoosePool(const SpotRequest& r, const std::map<int, int>& promis
 void AwsFlavor::EvaluateOpen() {
   const WallTime now = market_.now();
   std::vector<SpotRequest*> open;
-  for (auto& [id, r] : requests_) {
-    if (r.state == spot_state::kOpen) open.push_back(&r);
+  for (auto& [id, r] : waiting_) {
+    if (r->state == spot_state::kOpen) open.push_back(r);
   }
   std::sort(open.begin(), open.end(),
             [](const SpotRequest* a, const SpotRequest* b) { return a->seq < b->seq; });
@@ -417,6 +471,7 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
   ai.inst = &launched;
   ai.request_id = r.id;
   ai.max_price = r.max_price;
+  IndexOf(pool_index)->insert({ai.max_price, &ai});
   ai.behavior = r.spec.interruption_behavior;
   ai.runs.push_back({market_.now(), std::nullopt, false});
   r.instance_id = launched.id;
@@ -530,6 +585,7 @@ void AwsFlavor::EndInstance(Instance& inst, AwsInstance& ai, std::string_view st
   CloseRun(ai, market);
   ClearNotice(inst, ai);
   if (ai.block) due_.erase({ai.block_end - kNoticeLead, "block:" + inst.id});
+  if (PoolInstances* index = IndexOf(inst.pool)) index->erase({ai.max_price, &ai});
   market_.SetInstanceState(inst, InstanceState::kTerminated, cause, status);
   if (auto it = requests_.find(ai.request_id); it != requests_.end()) {
     RequestAfterEnd(it->second, status, cause);
@@ -579,6 +635,11 @@ void AwsFlavor::SetRequest(SpotRequest& r, std::string_view state, std::string_v
   const std::string old = r.state.empty() ? "" : Pair(r.state, r.status_code);
   r.state = std::string(state);
   r.status_code = std::string(status);
+  if (r.state == spot_state::kOpen || r.state == spot_state::kDisabled) {
+    waiting_[r.id] = &r;  // r.id: the key of r's node in requests_, stable
+  } else {
+    waiting_.erase(r.id);
+  }
   r.status_update_time = market_.now();
   market_.Log(kind::kSpotRequest, r.id, old, Pair(state, status), cause, detail);
 }
@@ -720,7 +781,7 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
     Result<Instance*> added = market_.AddInstance(inst, false, cause, "on-demand");
     if (!added.ok()) return added.status();
     AwsInstance& ai = instances_[(*added)->id];
-    ai.inst = *added;
+    ai.inst = *added;  // on-demand: no pool index (no slot, never interrupted by the market)
     ai.runs.push_back({market_.now(), std::nullopt, false});
     return (*added)->id;
   }

@@ -27,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -212,8 +213,8 @@ class AwsFlavor final : public Flavor {
     bool provider_ended_block = false;
     WallTime stopped_at{};  // last stop by the market (restart not before + kEvaluationPeriod)
     std::string free_note;
-    // The Market's record (std::map nodes: stable, never erased): the evaluation loops over
-    // every instance at every market move, so they skip the string-keyed lookup.
+    // The Market's record (std::map nodes: stable, never erased): the evaluation at every
+    // market move reads it for each indexed instance, so it skips the string-keyed lookup.
     Instance* inst = nullptr;
   };
 
@@ -255,6 +256,16 @@ class AwsFlavor final : public Flavor {
   std::set<std::pair<WallTime, std::string>> due_;  // (time, "act:<id>" | "block:<id>" | "eval")
   std::map<std::string, SpotRequest, std::less<>> requests_;
   std::map<std::string, AwsInstance, std::less<>> instances_;  // AWS instances, by id
+  // The evaluation runs at every market move, so it looks only at what can change: per pool the
+  // spot instances not terminated yet, by max price (a price rise reaches only the bids below
+  // it), and the requests open or disabled (kept by SetRequest, in requests_' id order; keys
+  // view requests_' keys). What the per-pool scans find is applied in instance-id order, the
+  // order of the full scan over instances_ it replaces, so the log stays the same.
+  using PoolInstances = std::set<std::pair<double, AwsInstance*>>;
+  std::vector<PoolInstances> by_pool_;
+  std::map<std::string_view, SpotRequest*> waiting_;
+  PoolInstances* IndexOf(int pool);
+  const PoolInstances* IndexOf(int pool) const;
   uint64_t request_seq_ = 0;
 };
 

@@ -20,6 +20,7 @@ std::string PriceState(double price) { return "price=" + FormatPrice(price); }
 Market::Market(MarketOptions options)
     : options_(std::move(options)),
       now_(options_.start),
+      flavors_done_through_(options_.start),
       rng_(Rng(options_.seed).Fork("decisions")),
       id_rng_(Rng(options_.seed).Fork("ids")),
       alibaba_(std::make_unique<AlibabaFlavor>(*this)),
@@ -77,6 +78,7 @@ Status Market::AdvanceTo(WallTime t) {
     }
   }
   now_ = t;
+  flavors_done_through_ = t;
   return Status::Ok();
 }
 
@@ -96,6 +98,7 @@ bool Market::RunOneTurn(WallTime at) {
     did = true;
   }
   // 3. Flavors, in their fixed order.
+  flavors_done_through_ = at;
   for (Flavor* f : flavors_) {
     const std::optional<WallTime> due = f->NextDue();
     if (due && *due <= at) {

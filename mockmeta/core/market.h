@@ -73,6 +73,12 @@ class Market {
   Market& operator=(const Market&) = delete;
 
   WallTime now() const { return now_; }
+  // True only while the current instant's timed actions and price steps run before the
+  // flavors' first RunDue at that instant: work a flavor has due at now() still runs after
+  // such a change. Anywhere else (later turns, a flavor's own RunDue, API calls between
+  // advances) everything due <= now() has already run. Event-driven flavors use this to tell
+  // whether a check on a grid point equal to now() was already passed.
+  bool FlavorsPendingAtNow() const { return flavors_done_through_ < now_; }
   WallTime start() const { return options_.start; }
   uint64_t seed() const { return options_.seed; }
   const std::string& account_id() const { return options_.account_id; }
@@ -166,6 +172,7 @@ class Market {
 
   MarketOptions options_;
   WallTime now_;
+  WallTime flavors_done_through_;  // every flavor's work due <= this has run
   Catalog catalog_;
   EventLog log_;
   Rng rng_;
