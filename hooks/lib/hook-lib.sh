@@ -74,25 +74,34 @@ lc_load_conf() {
   done
 }
 
-# lc_init NAME CONF KEY...: names the hook, loads its settings, computes its time budget.
+# lc_init NAME CONF KEY...: names the hook, loads its settings, computes its time budget:
+#   min(LASTCALL_SECONDS_LEFT - HOOK_RESERVE, timeout - 1)
+# where timeout is what lastcalld gives the hook (LASTCALL_TIMEOUT when lastcalld exports it,
+# else HOOK_TIMEOUT: default 10 for notify hooks, 60 otherwise, like hooks.notify_timeout and
+# hooks.default_timeout). HOOK_RESERVE (default 6) must exceed hooks.safety_margin (5s), so
+# that the hook gives up and says why before lastcalld has to kill it.
 lc_init() {
   LC_HOOK=$1
   local conf=$2
   shift 2
   lc_load_conf "${HOOKS_CONF_DIR:-/etc/lastcall/hooks.conf.d}/$conf.conf" \
-    HOOK_RESERVE HOOK_NO_DEADLINE_BUDGET HOOK_DRY_RUN "$@"
-  HOOK_RESERVE=${HOOK_RESERVE:-2}
-  HOOK_NO_DEADLINE_BUDGET=${HOOK_NO_DEADLINE_BUDGET:-60}
-  lc_require_uint HOOK_RESERVE "$HOOK_RESERVE"
-  lc_require_uint HOOK_NO_DEADLINE_BUDGET "$HOOK_NO_DEADLINE_BUDGET"
-  local left=${LASTCALL_SECONDS_LEFT:-}
-  if [ -z "$left" ]; then
-    # resume, or a hook run by hand: no deadline.
-    LC_BUDGET=$HOOK_NO_DEADLINE_BUDGET
+    HOOK_RESERVE HOOK_TIMEOUT HOOK_DRY_RUN "$@"
+  HOOK_RESERVE=${HOOK_RESERVE:-6}
+  if [ "${LASTCALL_PHASE:-}" = notify ]; then
+    HOOK_TIMEOUT=${HOOK_TIMEOUT:-10}
   else
-    [[ "$left" =~ ^[0-9]+$ ]] || lc_die "$LC_EXIT_CONFIG" "LASTCALL_SECONDS_LEFT is not a number: $left"
-    LC_BUDGET=$((left - HOOK_RESERVE))
+    HOOK_TIMEOUT=${HOOK_TIMEOUT:-60}
   fi
+  [ -z "${LASTCALL_TIMEOUT:-}" ] || HOOK_TIMEOUT=$LASTCALL_TIMEOUT
+  lc_require_uint HOOK_RESERVE "$HOOK_RESERVE"
+  lc_require_uint HOOK_TIMEOUT "$HOOK_TIMEOUT"
+  LC_BUDGET=$((HOOK_TIMEOUT - 1))
+  local left=${LASTCALL_SECONDS_LEFT:-}
+  if [ -n "$left" ]; then
+    [[ "$left" =~ ^[0-9]+$ ]] || lc_die "$LC_EXIT_CONFIG" "LASTCALL_SECONDS_LEFT is not a number: $left"
+    [ $((left - HOOK_RESERVE)) -ge "$LC_BUDGET" ] || LC_BUDGET=$((left - HOOK_RESERVE))
+  fi
+  # empty: resume, or run by hand; only the timeout bounds it.
   LC_START=$SECONDS
 }
 
@@ -121,7 +130,7 @@ lc_limit() {
   local left
   left=$(lc_remaining)
   if [ "$left" -le 0 ]; then
-    lc_die "$LC_EXIT_TIMEOUT" "out of time (deadline minus ${HOOK_RESERVE}s reserve reached)"
+    lc_die "$LC_EXIT_TIMEOUT" "out of time (budget ${LC_BUDGET}s: deadline minus ${HOOK_RESERVE}s reserve, at most timeout ${HOOK_TIMEOUT}s minus 1)"
   fi
   if [ -n "${1:-}" ] && [ "$1" -gt 0 ] && [ "$1" -lt "$left" ]; then left=$1; fi
   echo "$left"
@@ -213,7 +222,8 @@ lc_http() {
     fi
     lc_log "$what: $method $url (attempt $attempt, max ${left}s)"
     rc=0
-    code=$(curl "${args[@]}" --max-time "$left" -- "$url" <<<"$body") || rc=$?
+    # printf, not <<<: the body is sent without a trailing newline.
+    code=$(printf '%s' "$body" | curl "${args[@]}" --max-time "$left" -- "$url") || rc=$?
     code=${code:-000}
     if [ "$rc" -eq 0 ] && [[ "$code" =~ ^2[0-9][0-9]$ ]]; then
       lc_log "$what: HTTP $code after $attempt attempt(s)"
