@@ -38,6 +38,16 @@ lc_load_conf() {
   for k in "$@"; do known[$k]=1; done
   [ -e "$file" ] || return 0
   [ -r "$file" ] || lc_die "$LC_EXIT_CONFIG" "$file: not readable"
+  # Settings decide what a root hook runs (SYNC_COMMAND, URLs): the same trust rule as for
+  # hooks themselves.
+  local owner mode
+  read -r owner mode < <(stat -L -c '%u %a' -- "$file")
+  if [ "$owner" -ne 0 ] && [ "$owner" -ne "$EUID" ]; then
+    lc_die "$LC_EXIT_CONFIG" "$file: owned by uid $owner, not root (or uid $EUID); refusing it"
+  fi
+  if (((8#$mode & 8#022) != 0)); then
+    lc_die "$LC_EXIT_CONFIG" "$file: writable by group or others (mode $mode); refusing it"
+  fi
   local line n=0 key value
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))

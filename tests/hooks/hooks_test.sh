@@ -245,6 +245,16 @@ case_settings_bad_line_and_open_quote() {
   expect_no_calls
 }
 
+case_settings_file_writable_by_others_is_refused() {
+  stub kubectl
+  printf 'K8S_NODE=a\n' >"$T/conf/kubernetes.conf"
+  chmod 666 "$T/conf/kubernetes.conf"
+  run_hook drain kubernetes
+  expect_rc 2
+  expect_err "$T/conf/kubernetes.conf: writable by group or others (mode 666); refusing it"
+  expect_no_calls
+}
+
 case_settings_are_not_executed() {
   stub kubectl
   # shellcheck disable=SC2016
