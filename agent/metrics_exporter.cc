@@ -117,7 +117,7 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 
 }  // namespace
 
-Status WriteFileAtomically(const std::string& path, std::string_view content) {
+Status WriteFileAtomically(const std::string& path, std::string_view content, bool sync) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Unavailable("cannot create " + tmp + ": " + std::strerror(errno));
@@ -133,7 +133,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view content) {
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return Unavailable("cannot sync " + tmp + ": " + std::strerror(err));
