@@ -110,7 +110,12 @@ void Daemon::ApplyConfig(const Config& config, bool initial) {
 }
 
 Duration Daemon::NextPollDelay() {
-  PollOptions p = config().poll;
+  // Only the poll options, not a copy of the whole config (hooks, paths) every poll.
+  PollOptions p;
+  {
+    std::lock_guard lock(mu_);
+    p = config_.poll;
+  }
   if (poll_episode_.failing()) {
     RetryPolicy backoff{p.interval, p.max_backoff, 2.0, p.jitter};
     return backoff.Delay(poll_episode_.failures(), deps_.random);
@@ -201,13 +206,18 @@ void Daemon::SendStatusIfChanged() {
 }
 
 void Daemon::WriteStatus(std::string_view state) {
-  Config config = this->config();
+  std::string config_path, runtime_dir;
+  {
+    std::lock_guard lock(mu_);
+    config_path = config_.path;
+    runtime_dir = config_.runtime_dir;
+  }
   nlohmann::json j;
   j["pid"] = static_cast<long>(::getpid());
   j["state"] = std::string(state);
   j["provider"] = std::string(provider_->name());
   j["watching"] = provider_->Describe();
-  j["config"] = config.path;
+  j["config"] = config_path;
   if (identity_) {
     j["identity"] = {{"instance_id", identity_->instance_id},
                      {"instance_type", identity_->instance_type},
@@ -216,12 +226,15 @@ void Daemon::WriteStatus(std::string_view state) {
   } else {
     j["identity"] = nullptr;
   }
-  j["updated"] = FormatRfc3339(deps_.clock->Now());
-  j["polls"] = polls_.load();
-  j["poll_errors"] = poll_errors_.load();
+  // The per-poll fields are left out of the change key: without them, an idle daemon's status
+  // is the same poll after poll and need not be rewritten each time.
+  j["updated"] = nullptr;
+  j["polls"] = nullptr;
+  j["poll_errors"] = nullptr;
+  j["last_success"] = nullptr;
   if (last_poll_) {
     nlohmann::json lp;
-    lp["time"] = FormatRfc3339(*last_poll_time_);
+    lp["time"] = nullptr;
     lp["ok"] = last_poll_->ok();
     lp["errors"] = nlohmann::json::array();
     for (const Status& e : last_poll_->errors) lp["errors"].push_back(e.message());
@@ -233,7 +246,6 @@ void Daemon::WriteStatus(std::string_view state) {
   } else {
     j["last_poll"] = nullptr;
   }
-  j["last_success"] = last_success_ ? nlohmann::json(FormatRfc3339(*last_success_)) : nullptr;
   auto skew = deps_.effective->skew();
   j["clock_skew_ms"] = skew ? nlohmann::json(skew->count()) : nullptr;
   j["running_hooks"] = deps_.handler->RunningHooks();
@@ -241,12 +253,40 @@ void Daemon::WriteStatus(std::string_view state) {
   nlohmann::json hj = nlohmann::json::parse(handler, nullptr, false);
   j["handler"] = hj.is_discarded() ? nlohmann::json(handler) : hj;
 
-  Status st = MakeDirs(config.runtime_dir);
-  if (st.ok()) st = WriteFileAtomically(config.runtime_dir + "/status.json", j.dump(2) + "\n");
+  std::string key = j.dump();
+  MonoTime mono = deps_.clock->Monotonic();
+  if (state == "running" && key == status_key_ && status_written_ &&
+      mono - *status_written_ < kStatusRefresh && !status_write_failing_) {
+    return;
+  }
+
+  j["updated"] = FormatRfc3339(deps_.clock->Now());
+  j["polls"] = polls_.load();
+  j["poll_errors"] = poll_errors_.load();
+  if (last_poll_) j["last_poll"]["time"] = FormatRfc3339(*last_poll_time_);
+  j["last_success"] = last_success_ ? nlohmann::json(FormatRfc3339(*last_success_)) : nullptr;
+
+  Status st = Status::Ok();
+  if (status_dir_made_ != runtime_dir) {
+    st = MakeDirs(runtime_dir);
+    if (st.ok()) status_dir_made_ = runtime_dir;
+  }
+  // No fsync: the runtime dir is tmpfs (/run), and a status lost in a crash is rewritten by
+  // the next poll. The rename still keeps readers from seeing a torn file.
+  if (st.ok()) {
+    st = WriteFileAtomically(runtime_dir + "/status.json", j.dump(2) + "\n",
+                             /*sync=*/false);
+    // The directory may have been removed under us (tmpfiles cleanup): create it next time.
+    if (!st.ok()) status_dir_made_.clear();
+  }
   if (!st.ok() && !status_write_failing_) {
     Log(LogPriority::kWarning, "cannot write the status file (logged once): " + st.message());
   }
   status_write_failing_ = !st.ok();
+  if (st.ok()) {
+    status_key_ = std::move(key);
+    status_written_ = mono;
+  }
 }
 
 void Daemon::Reload() {
@@ -293,6 +333,7 @@ int Daemon::Run() {
   // up boot because the metadata service is slow, but "ready" must mean "watching".
   PollOnce();
   deps_.notifier->Notify("READY=1\n" + StatusMessage(StatusLine()));
+  if (deps_.on_ready) deps_.on_ready();
 
   std::optional<Duration> watchdog = deps_.notifier->WatchdogInterval();
   MonoTime next_poll = deps_.clock->Monotonic() + NextPollDelay();

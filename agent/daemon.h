@@ -4,8 +4,10 @@
 // One thread runs Run(): it polls every interval (with jitter), backs off on errors by one
 // RetryPolicy (errors logged once, recovery once), fetches the instance identity at start and
 // again after failures, sends READY=1 once the first poll was tried, WATCHDOG=1 at half of
-// WATCHDOG_USEC, STATUS= when it changes, writes <runtime_dir>/status.json atomically after
-// each poll and the metrics textfile on its interval. Hooks run on the handler's threads, so
+// WATCHDOG_USEC, STATUS= when it changes, writes <runtime_dir>/status.json atomically (no fsync:
+// it is a runtime file on tmpfs) after a poll whose status content changed, and otherwise at
+// most once per kStatusRefresh to keep the poll time and counters fresh, and the metrics
+// textfile on its interval. Hooks run on the handler's threads, so
 // none of this stops while they run. Waits are on a condition variable that RequestStop() and
 // RequestReload() interrupt: a SIGTERM never waits for the poll interval.
 //
@@ -53,10 +55,17 @@ struct DaemonDeps {
   std::function<Result<std::unique_ptr<Provider>>(const Config&)> make_provider;
   // Uniform in [0, 1), for jitter. Empty: a seeded std::mt19937.
   std::function<double()> random;
+  // Called once, right after READY=1 (the first poll was tried): start-up is over. Production
+  // trims the working set here (agent/working_set.h). Empty: nothing.
+  std::function<void()> on_ready;
 };
 
 class Daemon {
  public:
+  // How stale the per-poll fields of status.json (last poll time, counters) may get while
+  // nothing else changes.
+  static constexpr Duration kStatusRefresh = std::chrono::seconds(1);
+
   Daemon(Config config, DaemonDeps deps);
   ~Daemon();
   Daemon(const Daemon&) = delete;
@@ -104,6 +113,11 @@ class Daemon {
   std::optional<WallTime> last_success_;
   std::string last_status_line_;
   bool status_write_failing_ = false;
+  // status.json minus its per-poll fields (times, counters), and when it was last written: a
+  // poll that changes nothing else rewrites the file only after kStatusRefresh.
+  std::string status_key_;
+  std::optional<MonoTime> status_written_;
+  std::string status_dir_made_;  // runtime dir already created (mkdir once, not per poll)
   std::atomic<uint64_t> polls_{0};
   std::atomic<uint64_t> poll_errors_{0};
   std::atomic<uint16_t> metrics_port_{0};

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -209,6 +210,7 @@ class DaemonTest : public testing::Test {
       return *next_config_;
     };
     deps.random = [] { return 0.5; };
+    deps.on_ready = [this] { ready_calls_.push_back(notifier_.Count("READY=1")); };
     if (make_provider_) deps.make_provider = make_provider_;
     daemon_ = std::make_unique<Daemon>(config_, deps);
     thread_ = std::thread([this] { exit_code_ = daemon_->Run(); });
@@ -242,6 +244,7 @@ class DaemonTest : public testing::Test {
   std::unique_ptr<Daemon> daemon_;
   std::thread thread_;
   int exit_code_ = -1;
+  std::vector<int> ready_calls_;  // READY=1 messages sent when on_ready ran (Run thread only)
 };
 
 TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
@@ -257,6 +260,14 @@ TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
     }
   }
   EXPECT_EQ(msgs.front().rfind("STATUS=starting", 0), 0u);
+}
+
+TEST_F(DaemonTest, OnReadyRunsOnceRightAfterReady) {
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 3; }));
+  Stop();
+  ASSERT_EQ(ready_calls_.size(), 1u);
+  EXPECT_EQ(ready_calls_[0], 1);
 }
 
 TEST_F(DaemonTest, PollsOnTheIntervalAndFeedsTheHandler) {
@@ -324,6 +335,42 @@ TEST_F(DaemonTest, IdentityIsRetriedUntilReadAndReadAgainAfterFailures) {
   auto status = StatusFile();
   ASSERT_FALSE(status.is_discarded());
   EXPECT_EQ(status["identity"]["instance_id"], "i-0123");
+}
+
+// status.json is rewritten when its content changes, and otherwise only every
+// kStatusRefresh for the per-poll fields: rewriting it after every poll cost most of an idle
+// daemon's CPU (bench/agent_footprint.sh).
+TEST_F(DaemonTest, StatusFileIsRewrittenOnChangeAndOtherwiseAtMostOncePerRefresh) {
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return StatusFile().is_object(); }));
+  // About 20 polls in 400ms; within any 400ms at most one refresh falls, so the file shows at
+  // most two different poll counts.
+  std::set<uint64_t> seen;
+  int start = provider_.Polls();
+  auto until = std::chrono::steady_clock::now() + milliseconds(400);
+  while (std::chrono::steady_clock::now() < until) {
+    auto st = StatusFile();
+    if (st.is_object()) seen.insert(st["polls"].get<uint64_t>());
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_GE(provider_.Polls(), start + 10);
+  EXPECT_LE(seen.size(), 2u);
+  // Still fresh: the poll count catches up within the refresh period.
+  int polls = provider_.Polls();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto st = StatusFile();
+        return st.is_object() && st["polls"].get<int>() >= polls;
+      },
+      Daemon::kStatusRefresh + seconds(1)));
+  // A change (the poll fails) is written by the poll that saw it, not a refresh later.
+  provider_.SetFailing(true);
+  auto failed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] {
+    auto st = StatusFile();
+    return st.is_object() && st["last_poll"]["ok"] == false;
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - failed_at, milliseconds(500));
 }
 
 TEST_F(DaemonTest, ReloadKeepsTheOldConfigOnErrorAndAppliesAGoodOne) {
