@@ -101,6 +101,32 @@ TEST(HttpClientIntegrationTest, OneConnectionForManyRequests) {
   EXPECT_EQ(server.ConnectionsAccepted(), 1);
 }
 
+// The handle keeps its options between requests (they are set once, not reset per request):
+// a GET after a PUT must not inherit the PUT's verb, body or headers.
+TEST(HttpClientIntegrationTest, GetAfterPutOnTheSameClientIsAPlainGet) {
+  TestHttpServer server;
+  server.Set("GET", "/a", TestResponse::Text("a"));
+  server.Set("PUT", "/t", TestResponse::Text("t"));
+  auto http = MakeCurlHttpClient();
+  HttpRequest put = Get(server.url() + "/t");
+  put.method = "PUT";
+  put.body = "x";
+  put.headers.emplace_back("X-Only-On-Put", "1");
+  Result<HttpResponse> t = http->Send(put);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->status, 200);
+  EXPECT_EQ(t->body, "t");
+  Result<HttpResponse> a = http->Send(Get(server.url() + "/a"));
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->status, 200);
+  EXPECT_EQ(a->body, "a");
+  auto got = server.Requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].method, "GET");
+  EXPECT_EQ(got[1].body, "");
+  EXPECT_FALSE(got[1].Header("X-Only-On-Put").has_value());
+}
+
 TEST(HttpClientIntegrationTest, ReconnectsAfterTheServerClosed) {
   TestHttpServer server;
   server.Set("GET", "/close", TestResponse::Text("bye").WithClose());
