@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # lastcalld footprint: idle memory (VmRSS, VmHWM) and CPU time per 1,000 polls, for the AWS and
-# the Alibaba provider, against a loopback metadata stand-in that answers 404 to every notice
-# path. Prints the figures with the goals and their ratios; results go in bench/RESULTS.md.
+# the Alibaba provider (plus PSS and USS from smaps_rollup), against a loopback metadata
+# stand-in that answers 404 to every notice path. Prints the figures with the goals and their ratios; results go in bench/RESULTS.md.
 #
 #   bench/agent_footprint.sh [BUILD_DIR]        (default build/rel; needs lastcalld, imds_standin)
 #   POLLS=1000 INTERVAL=100ms bench/agent_footprint.sh build/rel
+#   SMAPS_OUT=/tmp/fp bench/agent_footprint.sh    (keeps /proc/PID/smaps as /tmp/fp.<provider>)
 #
 # CPU is counted between a warm-up poll count and POLLS polls later (utime+stime from
 # /proc/PID/stat), so start-up is not in it. Only loopback traffic; every process it starts is
@@ -35,6 +36,9 @@ clk_tck="$(getconf CLK_TCK)"
 cpu_seconds() { awk -v t="$clk_tck" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / t }' "/proc/$1/stat"; }
 status_polls() { grep -o '"polls": [0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || echo 0; }
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+# PSS and USS (private clean + private dirty) in KiB, from /proc/PID/smaps_rollup.
+pss_kib() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
+uss_kib() { awk '$1 == "Private_Clean:" || $1 == "Private_Dirty:" { s += $2 } END { print s }' "/proc/$1/smaps_rollup"; }
 wait_polls() {  # STATUS_FILE N PID: until the daemon reports N polls (bounded)
   local limit=$(( $2 / 5 + 120 )) start=$SECONDS
   while [ "$(status_polls "$1")" -lt "$2" ]; do
@@ -78,12 +82,16 @@ TOML
   p1="$(status_polls "$dir/run/status.json")"; c1="$(cpu_seconds "$pid")"
   local rss hwm threads
   rss="$(kib "$pid" VmRSS)"; hwm="$(kib "$pid" VmHWM)"; threads="$(kib "$pid" Threads)"
+  local pss uss; pss="$(pss_kib "$pid")"; uss="$(uss_kib "$pid")"
+  [ -z "${SMAPS_OUT:-}" ] || cp "/proc/$pid/smaps" "$SMAPS_OUT.$provider"
   kill "$pid"; wait "$pid" || true
   awk -v p="$provider" -v rss="$rss" -v hwm="$hwm" -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" \
-      -v n=$((p1 - p0)) -v th="$threads" 'BEGIN {
+      -v n=$((p1 - p0)) -v th="$threads" -v pss="$pss" -v uss="$uss" 'BEGIN {
     goal_kib = 4096; goal_cpu = 0.5; cpu = c * 1000 / n
     printf "%-8s %-18s %7.2f MiB %6.2f MiB %7.2fx\n", p, "VmRSS (idle)", rss/1024, goal_kib/1024, rss/goal_kib
     printf "%-8s %-18s %7.2f MiB %6.2f MiB %7.2fx\n", p, "VmHWM (peak)", hwm/1024, goal_kib/1024, hwm/goal_kib
+    printf "%-8s %-18s %7.2f MiB\n", p, "Pss (idle)", pss/1024
+    printf "%-8s %-18s %7.2f MiB\n", p, "USS (private)", uss/1024
     printf "%-8s %-18s %8.3f s  %7.2f s  %7.2fx   (%d polls, %d threads)\n", p, "CPU / 1000 polls", cpu, goal_cpu, cpu/goal_cpu, n, th
   }'
 }
