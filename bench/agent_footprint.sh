@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lastcalld footprint: idle memory (VmRSS, VmHWM) and CPU time per 1,000 polls, for the AWS and
 # the Alibaba provider (plus PSS and USS from smaps_rollup), against a loopback metadata
-# stand-in that answers 404 to every notice path. Prints the figures with the goals and their ratios; results go in bench/RESULTS.md.
+# stand-in that answers 404 to every notice path. Prints the figures with the goals and their
+# ratios; results go in bench/RESULTS.md.
 #
 #   bench/agent_footprint.sh [BUILD_DIR]        (default build/rel; needs lastcalld, imds_standin)
 #   POLLS=1000 INTERVAL=100ms bench/agent_footprint.sh build/rel
