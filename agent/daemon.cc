@@ -333,7 +333,6 @@ int Daemon::Run() {
   // up boot because the metadata service is slow, but "ready" must mean "watching".
   PollOnce();
   deps_.notifier->Notify("READY=1\n" + StatusMessage(StatusLine()));
-  if (deps_.on_ready) deps_.on_ready();
 
   std::optional<Duration> watchdog = deps_.notifier->WatchdogInterval();
   MonoTime next_poll = deps_.clock->Monotonic() + NextPollDelay();

@@ -55,9 +55,6 @@ struct DaemonDeps {
   std::function<Result<std::unique_ptr<Provider>>(const Config&)> make_provider;
   // Uniform in [0, 1), for jitter. Empty: a seeded std::mt19937.
   std::function<double()> random;
-  // Called once, right after READY=1 (the first poll was tried): start-up is over. Production
-  // trims the working set here (agent/working_set.h). Empty: nothing.
-  std::function<void()> on_ready;
 };
 
 class Daemon {

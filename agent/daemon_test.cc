@@ -210,7 +210,6 @@ class DaemonTest : public testing::Test {
       return *next_config_;
     };
     deps.random = [] { return 0.5; };
-    deps.on_ready = [this] { ready_calls_.push_back(notifier_.Count("READY=1")); };
     if (make_provider_) deps.make_provider = make_provider_;
     daemon_ = std::make_unique<Daemon>(config_, deps);
     thread_ = std::thread([this] { exit_code_ = daemon_->Run(); });
@@ -244,7 +243,6 @@ class DaemonTest : public testing::Test {
   std::unique_ptr<Daemon> daemon_;
   std::thread thread_;
   int exit_code_ = -1;
-  std::vector<int> ready_calls_;  // READY=1 messages sent when on_ready ran (Run thread only)
 };
 
 TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
@@ -260,14 +258,6 @@ TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
     }
   }
   EXPECT_EQ(msgs.front().rfind("STATUS=starting", 0), 0u);
-}
-
-TEST_F(DaemonTest, OnReadyRunsOnceRightAfterReady) {
-  Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 3; }));
-  Stop();
-  ASSERT_EQ(ready_calls_.size(), 1u);
-  EXPECT_EQ(ready_calls_[0], 1);
 }
 
 TEST_F(DaemonTest, PollsOnTheIntervalAndFeedsTheHandler) {
