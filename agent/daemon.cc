@@ -331,11 +331,14 @@ int Daemon::Run() {
 
   // READY=1 after the first poll was tried (not necessarily succeeded): systemd should not hold
   // up boot because the metadata service is slow, but "ready" must mean "watching".
+  // Each wait counts from the start of the previous poll, so the time a poll takes does not
+  // stretch the interval, which bounds how late a notice is seen.
+  MonoTime poll_started = deps_.clock->Monotonic();
   PollOnce();
   deps_.notifier->Notify("READY=1\n" + StatusMessage(StatusLine()));
 
   std::optional<Duration> watchdog = deps_.notifier->WatchdogInterval();
-  MonoTime next_poll = deps_.clock->Monotonic() + NextPollDelay();
+  MonoTime next_poll = poll_started + NextPollDelay();
   MonoTime next_watchdog = watchdog ? deps_.clock->Monotonic() + *watchdog : MonoTime::max();
   if (watchdog) deps_.notifier->Notify("WATCHDOG=1");
 
@@ -362,7 +365,7 @@ int Daemon::Run() {
     }
     if (now >= next_poll) {
       PollOnce();
-      next_poll = deps_.clock->Monotonic() + NextPollDelay();
+      next_poll = now + NextPollDelay();
     } else if (reload) {
       SendStatusIfChanged();
     }

@@ -16,7 +16,7 @@ Duration RetryPolicy::Delay(int failures, const std::function<double()>& unit_ra
   double j = std::clamp(jitter, 0.0, 1.0);
   if (j > 0 && unit_random) {
     double r = std::clamp(unit_random(), 0.0, 1.0);
-    base *= 1.0 - j + 2.0 * j * r;
+    base *= 1.0 - j * r;
   }
   return Duration(std::max<long long>(1, std::llround(base)));
 }

@@ -2,8 +2,10 @@
 // "log once" rule for a failing dependency.
 //
 // One small value decides every backoff (as guest-agent does): the delay grows from `initial`
-// by `multiplier` per consecutive failure up to `max`, and is spread by +-`jitter` (a fraction)
-// using an injected random source so tests are exact. A poll error is logged once when it
+// by `multiplier` per consecutive failure up to `max`, and is shortened by up to `jitter` (a
+// fraction) using an injected random source so tests are exact. Jitter only ever shortens a
+// wait: the configured interval stays the longest gap between two polls, so it bounds how late a
+// notice can be seen, and a fleet of agents still spreads its requests. A poll error is logged once when it
 // starts, with its reason, and once when it ends, never on every retry: a metadata outage of an
 // hour would otherwise drown the journal.
 //
@@ -26,8 +28,8 @@ struct RetryPolicy {
   double jitter = 0.0;  // 0..1, fraction of the delay
 
   // `failures` is the number of consecutive failures so far (>= 1). `unit_random` returns a
-  // value in [0, 1); the jittered delay is delay * (1 - jitter + 2 * jitter * r), clamped to
-  // [1ms, max * (1 + jitter)].
+  // value in [0, 1); the jittered delay is delay * (1 - jitter * r), so it lies in
+  // [delay * (1 - jitter), delay], and is at least 1ms.
   Duration Delay(int failures, const std::function<double()>& unit_random) const;
 };
 

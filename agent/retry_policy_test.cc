@@ -19,13 +19,14 @@ TEST(RetryPolicy, GrowsByTheMultiplierUpToTheMax) {
   EXPECT_EQ(p.Delay(1000000, none), seconds(30));  // no overflow for long outages
 }
 
-TEST(RetryPolicy, JitterSpreadsAroundTheDelayUsingTheInjectedRandom) {
+TEST(RetryPolicy, JitterOnlyShortensTheDelayUsingTheInjectedRandom) {
   RetryPolicy p{seconds(10), seconds(10), 1.0, 0.1};
-  EXPECT_EQ(p.Delay(1, [] { return 0.0; }), seconds(9));
-  EXPECT_EQ(p.Delay(1, [] { return 0.5; }), seconds(10));
-  EXPECT_EQ(p.Delay(1, [] { return 0.999999; }), milliseconds(11000));
-  // Out-of-range randoms are clamped, never negative.
-  EXPECT_EQ(p.Delay(1, [] { return -5.0; }), seconds(9));
+  EXPECT_EQ(p.Delay(1, [] { return 0.0; }), seconds(10));
+  EXPECT_EQ(p.Delay(1, [] { return 0.5; }), milliseconds(9500));
+  EXPECT_EQ(p.Delay(1, [] { return 0.999999; }), seconds(9));
+  // Out-of-range randoms are clamped: never longer than the delay, never shorter than the spread.
+  EXPECT_EQ(p.Delay(1, [] { return -5.0; }), seconds(10));
+  EXPECT_EQ(p.Delay(1, [] { return 7.0; }), seconds(9));
 }
 
 TEST(RetryPolicy, NeverZero) {
