@@ -1,25 +1,25 @@
 #include "agent/journal_sink.h"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+
+#include "agent/unix_datagram.h"
 
 namespace lastcall {
 namespace {
 
 class JournalSink final : public LogSink {
  public:
-  explicit JournalSink(std::string identifier) : identifier_(std::move(identifier)) {}
+  JournalSink(std::string identifier, std::string socket_path)
+      : identifier_(std::move(identifier)), socket_path_(std::move(socket_path)) {}
 
   void Write(LogPriority priority, std::string_view message, const LogFields& fields) override {
-    std::vector<std::string> entry = JournalEntry(identifier_, priority, message, fields);
-    std::vector<iovec> iov;
-    iov.reserve(entry.size());
-    for (std::string& e : entry) iov.push_back({e.data(), e.size()});
-    if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0) {
+    std::string datagram =
+        SerializeJournalEntry(JournalEntry(identifier_, priority, message, fields));
+    if (!SendUnixDatagram(socket_path_, datagram, /*fd_fallback=*/true).ok()) {
       // The journal went away (journald restarting): do not lose the line.
       fallback_->Write(priority, message, fields);
     }
@@ -27,6 +27,7 @@ class JournalSink final : public LogSink {
 
  private:
   std::string identifier_;
+  std::string socket_path_;
   std::unique_ptr<LogSink> fallback_ = MakeStderrSink();
 };
 
@@ -64,6 +65,27 @@ std::vector<std::string> JournalEntry(std::string_view identifier, LogPriority p
   return out;
 }
 
+std::string SerializeJournalEntry(const std::vector<std::string>& entries) {
+  std::string out;
+  for (const std::string& e : entries) {
+    size_t eq = e.find('=');
+    std::string_view value =
+        eq == std::string::npos ? std::string_view() : std::string_view(e).substr(eq + 1);
+    if (value.find('\n') == std::string_view::npos) {
+      out += e;
+    } else {
+      // Binary-safe form: the name, a newline, the length, then the raw value.
+      out.append(e, 0, eq);
+      out += '\n';
+      uint64_t n = value.size();
+      for (int i = 0; i < 8; ++i) out += static_cast<char>((n >> (8 * i)) & 0xff);
+      out += value;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 bool JournalStreamMatches(const char* journal_stream, int fd) {
   if (journal_stream == nullptr) return false;
   char* end = nullptr;
@@ -78,8 +100,8 @@ bool JournalStreamMatches(const char* journal_stream, int fd) {
          static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
-std::unique_ptr<LogSink> MakeJournalSink(std::string identifier) {
-  return std::make_unique<JournalSink>(std::move(identifier));
+std::unique_ptr<LogSink> MakeJournalSink(std::string identifier, std::string socket_path) {
+  return std::make_unique<JournalSink>(std::move(identifier), std::move(socket_path));
 }
 
 std::unique_ptr<LogSink> MakeDefaultSink(std::string identifier) {

@@ -6,7 +6,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
+
+#include "agent/unix_datagram.h"
 
 namespace lastcall {
 namespace {
@@ -55,6 +60,39 @@ TEST(SdNotifier, SendsDatagramsToNotifySocket) {
   EXPECT_EQ(sock.Read(), "STOPPING=1");
 }
 
+TEST(SdNotifier, SendsToAnAbstractNamespaceSocket) {
+  // NOTIFY_SOCKET="@name": the abstract namespace, as systemd uses for some services.
+  std::string name = "lastcall-notify-test-" + std::to_string(::getpid());
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ::setenv("NOTIFY_SOCKET", ("@" + name).c_str(), 1);
+  SdNotifier n;
+  n.Notify("READY=1");
+  ::unsetenv("NOTIFY_SOCKET");
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 2000), 1);
+  char buf[64];
+  ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(got, 0))), "READY=1");
+}
+
+TEST(SdNotifier, ABadNotifySocketIsIgnored) {
+  SdNotifier n;
+  for (const char* bad : {"relative/path", "@", "/nonexistent/dir/notify.sock"}) {
+    ::setenv("NOTIFY_SOCKET", bad, 1);
+    n.Notify("READY=1");  // nothing to tell, nothing to crash
+  }
+  ::unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(SendUnixDatagram("relative/path", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SendUnixDatagram("/nonexistent/dir/notify.sock", "x").code(), StatusCode::kUnavailable);
+}
+
 TEST(SdNotifier, WithoutNotifySocketIsANoOp) {
   ::unsetenv("NOTIFY_SOCKET");
   SdNotifier n;
@@ -70,7 +108,13 @@ TEST(SdNotifier, WatchdogIntervalIsHalfOfWatchdogUsecForThisPid) {
   // Meant for another process (e.g. inherited from a parent): not ours.
   ::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
   EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
+  ::setenv("WATCHDOG_PID", "not-a-pid", 1);
+  EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
   ::unsetenv("WATCHDOG_PID");
+  // Without WATCHDOG_PID the watchdog is ours; a malformed WATCHDOG_USEC means none.
+  EXPECT_EQ(n.WatchdogInterval(), std::optional<Duration>(std::chrono::seconds(1)));
+  ::setenv("WATCHDOG_USEC", "2s", 1);
+  EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
   ::unsetenv("WATCHDOG_USEC");
   EXPECT_EQ(n.WatchdogInterval(), std::nullopt);
 }
