@@ -33,36 +33,26 @@ std::string_view ModeName(TokenMode mode) {
 
 AlibabaProvider::AlibabaProvider(AlibabaOptions options, PollOptions poll,
                                  std::unique_ptr<HttpClient> http, const Clock& clock)
-    : options_(std::move(options)), poll_(poll), http_(std::move(http)), clock_(clock) {
+    : options_(std::move(options)),
+      session_(options_.endpoint, poll.request_timeout, std::move(http)),
+      clock_(clock) {
   use_token_ = options_.token == TokenMode::kRequired;
 }
 
-Result<HttpResponse> AlibabaProvider::Send(HttpRequest request) {
-  // One timeout or failed connection is enough to know the endpoint is down for this batch;
-  // trying every other path too would make a poll cost several request timeouts.
-  if (batch_unreachable_) {
-    return Unavailable("skipped: endpoint unreachable (" + batch_unreachable_->message() + ")");
-  }
-  request.timeout = poll_.request_timeout;
-  request.connect_timeout = poll_.request_timeout;
-  auto r = http_->Send(request);
-  if (!r.ok() && (r.status().code() == StatusCode::kTimeout ||
-                  r.status().code() == StatusCode::kUnavailable)) {
-    batch_unreachable_ = r.status();
-  }
-  if (r.ok()) {
-    if (auto date = r->Header("Date")) {
-      if (auto t = ParseHttpDate(*date); t.ok()) last_date_ = *t;
-    }
-  }
-  return r;
+void AlibabaProvider::BeginBatch() {
+  session_.BeginBatch();
+  batch_token_error_.reset();
+}
+
+std::string AlibabaProvider::MetadataUrl(std::string_view path) const {
+  return session_.Url(std::string(kMetaData) + std::string(path));
 }
 
 Result<HttpResponse> AlibabaProvider::SendGet(const std::string& url, const std::string& token) {
   HttpRequest req;
   req.url = url;
   if (!token.empty()) req.headers.emplace_back(std::string(kTokenHeader), token);
-  return Send(std::move(req));
+  return session_.Send(std::move(req));
 }
 
 Result<std::string> AlibabaProvider::FetchToken() {
@@ -70,34 +60,29 @@ Result<std::string> AlibabaProvider::FetchToken() {
       std::chrono::duration_cast<std::chrono::seconds>(options_.token_ttl).count(), 1, 21600);
   HttpRequest req;
   req.method = "PUT";
-  req.url = JoinUrl(options_.endpoint, kTokenPath);
+  req.url = session_.Url(kTokenPath);
   req.headers.emplace_back(std::string(kTtlHeader), std::to_string(ttl));
-  auto r = Send(req);
+  auto r = session_.Send(req);
   if (!r.ok()) return r.status().WithContext("metadata token");
   if (r->status != 200) return HttpStatusError(r->status, "metadata token: PUT " + req.url);
   std::string token(TrimWhitespace(r->body));
   if (token.empty()) return DataLoss("metadata token: PUT " + req.url + ": empty token");
-  const Duration lifetime = std::chrono::seconds(ttl);
-  const Duration margin = std::min<Duration>(lifetime / 10, std::chrono::minutes(5));
-  const MonoTime now = clock_.Monotonic();
-  token_ = token;
-  token_expires_at_ = now + lifetime;
-  token_refresh_at_ = token_expires_at_ - margin;
+  token_.Store(token, std::chrono::seconds(ttl), clock_.Monotonic());
   return token;
 }
 
 Result<std::string> AlibabaProvider::Token(bool force_refresh) {
   const MonoTime now = clock_.Monotonic();
-  if (!force_refresh && !token_.empty() && now < token_refresh_at_) return token_;
+  if (!force_refresh && token_.Fresh(now)) return token_.value();
   auto fresh = FetchToken();
   if (fresh.ok()) return fresh;
-  if (!force_refresh && !token_.empty() && now < token_expires_at_) return token_;
-  token_.clear();
+  if (!force_refresh && token_.Usable(now)) return token_.value();
+  token_.Clear();
   return fresh.status();
 }
 
 Result<HttpResponse> AlibabaProvider::Get(std::string_view path) {
-  const std::string url = JoinUrl(options_.endpoint, std::string(kMetaData) + std::string(path));
+  const std::string url = MetadataUrl(path);
   const TokenMode mode = options_.token;
   if (mode == TokenMode::kAuto && probe_pending_) {
     probe_pending_ = false;
@@ -129,7 +114,7 @@ Result<HttpResponse> AlibabaProvider::Get(std::string_view path) {
   auto r = SendGet(url, token);
   if (r.ok() && r->status == 401 && use_token_) {
     // Unknown or expired token: one new token, one retry.
-    token_.clear();
+    token_.Clear();
     auto t = Token(true);
     if (!t.ok()) {
       if (mode == TokenMode::kAuto) probe_pending_ = true;
@@ -153,51 +138,28 @@ Result<HttpResponse> AlibabaProvider::Get(std::string_view path) {
 }
 
 Result<std::optional<std::string>> AlibabaProvider::GetOptional(std::string_view path) {
-  auto r = Get(path);
-  if (!r.ok()) return r.status().WithContext(path);
-  if (r->status == 404) return std::optional<std::string>();
-  if (r->status != 200) {
-    return HttpStatusError(r->status, "GET " + JoinUrl(options_.endpoint,
-                                                       std::string(kMetaData) + std::string(path)))
-        .WithContext(path);
-  }
-  return std::optional<std::string>(std::move(r->body));
+  return OptionalBody(Get(path), path, MetadataUrl(path));
 }
 
 Result<Identity> AlibabaProvider::FetchIdentity() {
-  batch_token_error_.reset();
-  batch_unreachable_.reset();
+  BeginBatch();
   Identity id;
-  auto required = [&](std::string_view path, std::string* out) -> Status {
-    auto v = GetOptional(path);
-    if (!v.ok()) return v.status();
-    if (!v->has_value()) return NotFound(std::string(path) + ": HTTP 404");
-    *out = std::string(TrimWhitespace(**v));
-    if (out->empty()) return DataLoss(std::string(path) + ": empty answer");
-    return Status::Ok();
-  };
-  LASTCALL_RETURN_IF_ERROR(required("instance-id", &id.instance_id));
-  LASTCALL_RETURN_IF_ERROR(required("instance/instance-type", &id.instance_type));
-  LASTCALL_RETURN_IF_ERROR(required("zone-id", &id.zone));
-  LASTCALL_RETURN_IF_ERROR(required("region-id", &id.region));
+  for (auto [path, out] : {std::pair{"instance-id", &id.instance_id},
+                           std::pair{"instance/instance-type", &id.instance_type},
+                           std::pair{"zone-id", &id.zone}, std::pair{"region-id", &id.region}}) {
+    LASTCALL_RETURN_IF_ERROR(RequiredValue(GetOptional(path), path, out));
+  }
   instance_id_ = id.instance_id;
   return id;
 }
 
 PollResult AlibabaProvider::Poll() {
   PollResult result;
-  last_date_.reset();
-  batch_token_error_.reset();
-  batch_unreachable_.reset();
+  BeginBatch();
   if (instance_id_.empty()) {
-    auto v = GetOptional("instance-id");
-    if (v.ok() && v->has_value() && !TrimWhitespace(**v).empty()) {
-      instance_id_ = std::string(TrimWhitespace(**v));
-    } else {
-      // Report notices anyway; the poll is not clean, so nothing is concluded from it.
-      result.errors.push_back(
-          (v.ok() ? NotFound("no instance id") : v.status()).WithContext("instance-id"));
-    }
+    // Report notices anyway; the poll is not clean, so nothing is concluded from it.
+    Status s = RequiredValue(GetOptional("instance-id"), "instance-id", &instance_id_);
+    if (!s.ok()) result.errors.push_back(s);
   }
   auto body = GetOptional(kTerminationPath);
   if (!body.ok()) {
@@ -218,7 +180,7 @@ PollResult AlibabaProvider::Poll() {
       result.notices.push_back(std::move(n));
     }
   }
-  result.server_date = last_date_;
+  result.server_date = session_.server_date();
   return result;
 }
 

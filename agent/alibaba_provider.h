@@ -22,6 +22,7 @@
 
 #include "agent/config.h"
 #include "agent/http_client.h"
+#include "agent/metadata_session.h"
 #include "agent/provider.h"
 #include "common/clock.h"
 
@@ -46,28 +47,22 @@ class AlibabaProvider final : public Provider {
   Result<std::optional<std::string>> GetOptional(std::string_view path);
   Result<std::string> Token(bool force_refresh);
   Result<std::string> FetchToken();
-  Result<HttpResponse> Send(HttpRequest request);
   Result<HttpResponse> SendGet(const std::string& url, const std::string& token);
+  std::string MetadataUrl(std::string_view path) const;
+  // Starts a Poll / FetchIdentity (see MetadataSession).
+  void BeginBatch();
 
   AlibabaOptions options_;
-  PollOptions poll_;
-  std::unique_ptr<HttpClient> http_;
+  MetadataSession session_;
   const Clock& clock_;
 
   bool use_token_ = false;
   bool probe_pending_ = true;  // kAuto: try the token PUT before the next request
-  std::string token_;
-  MonoTime token_refresh_at_{};
-  MonoTime token_expires_at_{};
+  SessionToken token_;
   std::string instance_id_;
-  std::optional<WallTime> last_date_;
   // Why the token could not be had in this Poll / FetchIdentity (kRequired): later requests
   // of the same batch fail at once instead of each waiting for another PUT.
   std::optional<Status> batch_token_error_;
-  // The first timeout or connection failure of this Poll / FetchIdentity: the remaining
-  // requests of the batch are skipped (reported as errors), so a poll against a hanging
-  // endpoint costs about one request timeout, not one per monitor.
-  std::optional<Status> batch_unreachable_;
 };
 
 }  // namespace lastcall

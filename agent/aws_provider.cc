@@ -50,36 +50,22 @@ Notice MakeNotice(std::string_view instance_id, NoticeKind kind, std::string_vie
 
 AwsProvider::AwsProvider(AwsOptions options, PollOptions poll, std::unique_ptr<HttpClient> http,
                          const Clock& clock)
-    : options_(std::move(options)), poll_(poll), http_(std::move(http)), clock_(clock) {}
+    : options_(std::move(options)),
+      session_(options_.endpoint, poll.request_timeout, std::move(http)),
+      clock_(clock) {}
 
-Result<HttpResponse> AwsProvider::Send(HttpRequest request) {
-  // One timeout or failed connection is enough to know the endpoint is down for this batch;
-  // trying every other path too would make a poll cost several request timeouts.
-  if (batch_unreachable_) {
-    return Unavailable("skipped: endpoint unreachable (" + batch_unreachable_->message() + ")");
-  }
-  request.timeout = poll_.request_timeout;
-  request.connect_timeout = poll_.request_timeout;
-  auto r = http_->Send(request);
-  if (!r.ok() && (r.status().code() == StatusCode::kTimeout ||
-                  r.status().code() == StatusCode::kUnavailable)) {
-    batch_unreachable_ = r.status();
-  }
-  if (r.ok()) {
-    if (auto date = r->Header("Date")) {
-      if (auto t = ParseHttpDate(*date); t.ok()) last_date_ = *t;
-    }
-  }
-  return r;
+void AwsProvider::BeginBatch() {
+  session_.BeginBatch();
+  batch_token_error_.reset();
 }
 
 Result<std::string> AwsProvider::FetchToken() {
   const long long ttl = TtlSeconds(options_.token_ttl);
   HttpRequest req;
   req.method = "PUT";
-  req.url = JoinUrl(options_.endpoint, kTokenPath);
+  req.url = session_.Url(kTokenPath);
   req.headers.emplace_back(std::string(kTtlHeader), std::to_string(ttl));
-  auto r = Send(req);
+  auto r = session_.Send(req);
   if (!r.ok()) return r.status().WithContext("IMDSv2 token");
   if (r->status != 200) return HttpStatusError(r->status, "IMDSv2 token: PUT " + req.url);
   std::string token(TrimWhitespace(r->body));
@@ -99,14 +85,7 @@ Result<std::string> AwsProvider::FetchToken() {
     Log(LogPriority::kDebug, "IMDSv2 token answer has no TTL header; assuming the requested TTL",
         {{"PROVIDER", "aws"}});
   }
-  const Duration lifetime = std::chrono::seconds(granted);
-  // Refresh a little early (a tenth of the lifetime, at most 5 minutes) so that a token never
-  // expires between our check and the server's.
-  const Duration margin = std::min<Duration>(lifetime / 10, std::chrono::minutes(5));
-  const MonoTime now = clock_.Monotonic();
-  token_ = token;
-  token_expires_at_ = now + lifetime;
-  token_refresh_at_ = token_expires_at_ - margin;
+  token_.Store(token, std::chrono::seconds(granted), clock_.Monotonic());
   if (imdsv1_) Log(LogPriority::kNotice, "IMDSv2 token available again", {{"PROVIDER", "aws"}});
   imdsv1_ = false;
   return token;
@@ -116,14 +95,14 @@ Result<std::string> AwsProvider::Token(bool force_refresh) {
   if (batch_token_error_) return *batch_token_error_;
   const MonoTime now = clock_.Monotonic();
   if (!force_refresh) {
-    if (!token_.empty() && now < token_refresh_at_) return token_;
+    if (token_.Fresh(now)) return token_.value();
     if (imdsv1_ && now < token_retry_at_) return std::string();
   }
   auto fresh = FetchToken();
   if (fresh.ok()) return fresh;
   // A failed refresh is not fatal while the old token is still valid.
-  if (!force_refresh && !token_.empty() && now < token_expires_at_) return token_;
-  token_.clear();
+  if (!force_refresh && token_.Usable(now)) return token_.value();
+  token_.Clear();
   if (!options_.allow_imdsv1) {
     batch_token_error_ = fresh.status();
     return fresh.status();
@@ -139,49 +118,38 @@ Result<std::string> AwsProvider::Token(bool force_refresh) {
 
 Result<HttpResponse> AwsProvider::Get(std::string_view path) {
   HttpRequest req;
-  req.url = JoinUrl(options_.endpoint, std::string(kMetaData) + std::string(path));
+  req.url = MetadataUrl(path);
   auto token = Token(false);
   if (!token.ok()) return token.status();
   if (!token->empty()) req.headers.emplace_back(std::string(kTokenHeader), *token);
-  auto r = Send(req);
+  auto r = session_.Send(req);
   if (!r.ok() || r->status != 401) return r;
   // Unknown or expired token, or an instance that requires IMDSv2: one new token, one retry.
-  token_.clear();
+  token_.Clear();
   auto fresh = Token(true);
   if (!fresh.ok()) return fresh.status();
   if (fresh->empty()) return r;  // IMDSv1 fallback and still no token: the 401 stands
   req.headers.clear();
   req.headers.emplace_back(std::string(kTokenHeader), *fresh);
-  return Send(req);
+  return session_.Send(req);
+}
+
+std::string AwsProvider::MetadataUrl(std::string_view path) const {
+  return session_.Url(std::string(kMetaData) + std::string(path));
 }
 
 Result<std::optional<std::string>> AwsProvider::GetOptional(std::string_view path) {
-  auto r = Get(path);
-  if (!r.ok()) return r.status().WithContext(path);
-  if (r->status == 404) return std::optional<std::string>();
-  if (r->status != 200) {
-    return HttpStatusError(r->status, "GET " + JoinUrl(options_.endpoint,
-                                                       std::string(kMetaData) + std::string(path)))
-        .WithContext(path);
-  }
-  return std::optional<std::string>(std::move(r->body));
+  return OptionalBody(Get(path), path, MetadataUrl(path));
 }
 
 Result<Identity> AwsProvider::FetchIdentity() {
-  batch_token_error_.reset();
-  batch_unreachable_.reset();
+  BeginBatch();
   Identity id;
-  auto required = [&](std::string_view path, std::string* out) -> Status {
-    auto v = GetOptional(path);
-    if (!v.ok()) return v.status();
-    if (!v->has_value()) return NotFound(std::string(path) + ": HTTP 404");
-    *out = std::string(TrimWhitespace(**v));
-    if (out->empty()) return DataLoss(std::string(path) + ": empty answer");
-    return Status::Ok();
-  };
-  LASTCALL_RETURN_IF_ERROR(required("instance-id", &id.instance_id));
-  LASTCALL_RETURN_IF_ERROR(required("instance-type", &id.instance_type));
-  LASTCALL_RETURN_IF_ERROR(required("placement/availability-zone", &id.zone));
+  for (auto [path, out] :
+       {std::pair{"instance-id", &id.instance_id}, std::pair{"instance-type", &id.instance_type},
+        std::pair{"placement/availability-zone", &id.zone}}) {
+    LASTCALL_RETURN_IF_ERROR(RequiredValue(GetOptional(path), path, out));
+  }
   auto region = GetOptional("placement/region");
   if (!region.ok()) return region.status();
   if (region->has_value()) {
@@ -195,23 +163,16 @@ Result<Identity> AwsProvider::FetchIdentity() {
 
 std::string AwsProvider::InstanceIdForNotices(PollResult& result) {
   if (!instance_id_.empty()) return instance_id_;
-  auto v = GetOptional("instance-id");
-  if (v.ok() && v->has_value() && !TrimWhitespace(**v).empty()) {
-    instance_id_ = std::string(TrimWhitespace(**v));
-  } else {
-    // Notices are still reported (a missed deadline is worse than an unstable id), but the
-    // poll is not clean, so nothing is concluded from it.
-    result.errors.push_back(
-        (v.ok() ? NotFound("no instance id") : v.status()).WithContext("instance-id"));
-  }
+  // Notices are still reported without it (a missed deadline is worse than an unstable id),
+  // but the poll is not clean, so nothing is concluded from it.
+  Status s = RequiredValue(GetOptional("instance-id"), "instance-id", &instance_id_);
+  if (!s.ok()) result.errors.push_back(s);
   return instance_id_;
 }
 
 PollResult AwsProvider::Poll() {
   PollResult result;
-  last_date_.reset();
-  batch_token_error_.reset();
-  batch_unreachable_.reset();
+  BeginBatch();
   const std::string iid = InstanceIdForNotices(result);
 
   auto monitor = [&](bool enabled, std::string_view path, auto&& on_body) {
@@ -293,7 +254,7 @@ PollResult AwsProvider::Poll() {
             result.notices.push_back(std::move(n));
             return Status::Ok();
           });
-  result.server_date = last_date_;
+  result.server_date = session_.server_date();
   return result;
 }
 

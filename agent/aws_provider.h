@@ -27,6 +27,7 @@
 
 #include "agent/config.h"
 #include "agent/http_client.h"
+#include "agent/metadata_session.h"
 #include "agent/provider.h"
 #include "common/clock.h"
 
@@ -56,28 +57,22 @@ class AwsProvider final : public Provider {
   // The token to send, "" for an IMDSv1 request, or why there is none.
   Result<std::string> Token(bool force_refresh);
   Result<std::string> FetchToken();
-  Result<HttpResponse> Send(HttpRequest request);
+  std::string MetadataUrl(std::string_view path) const;
   std::string InstanceIdForNotices(PollResult& result);
+  // Starts a Poll / FetchIdentity (see MetadataSession).
+  void BeginBatch();
 
   AwsOptions options_;
-  PollOptions poll_;
-  std::unique_ptr<HttpClient> http_;
+  MetadataSession session_;
   const Clock& clock_;
 
-  std::string token_;
-  MonoTime token_refresh_at_{};
-  MonoTime token_expires_at_{};
+  SessionToken token_;
   bool imdsv1_ = false;
   MonoTime token_retry_at_{};
   std::string instance_id_;
-  std::optional<WallTime> last_date_;
   // Why the token could not be had in this Poll / FetchIdentity: the other paths of the same
   // batch fail at once instead of each waiting for another PUT to time out.
   std::optional<Status> batch_token_error_;
-  // The first timeout or connection failure of this Poll / FetchIdentity: the remaining
-  // requests of the batch are skipped (reported as errors), so a poll against a hanging
-  // endpoint costs about one request timeout, not one per monitor.
-  std::optional<Status> batch_unreachable_;
 };
 
 }  // namespace lastcall
