@@ -46,6 +46,14 @@ std::string DefaultDescription(std::string_view code) {
   return "The instance is scheduled to be stopped";
 }
 
+// IncorrectInstanceState unless `inst` is in the state `want`.
+Status RequireState(const Instance& inst, InstanceState want) {
+  if (inst.state == want) return Status::Ok();
+  return CloudError(StatusCode::kFailedPrecondition, kIncorrectInstanceState,
+                    "instance " + inst.id + " is " + std::string(InstanceStateName(inst.state)) +
+                        ", not " + std::string(InstanceStateName(want)));
+}
+
 bool MarketStatus(std::string_view status) {
   return status == "instance-stopped-by-price" || status == "instance-stopped-no-capacity";
 }
@@ -863,13 +871,8 @@ Status AwsFlavor::StopInstance(std::string_view id, std::string_view cause) {
   if (!f.ok()) return f.status();
   auto [inst, ai] = *f;
   if (inst->state == InstanceState::kStopped) return Status::Ok();
-  if (inst->state != InstanceState::kRunning) {
-    return CloudError(StatusCode::kFailedPrecondition, kIncorrectInstanceState,
-                      "instance " + inst->id + " is " +
-                          std::string(InstanceStateName(inst->state)) + ", not running");
-  }
-  SpotRequest* r = nullptr;
-  if (auto it = requests_.find(ai->request_id); it != requests_.end()) r = &it->second;
+  LASTCALL_RETURN_IF_ERROR(RequireState(*inst, InstanceState::kRunning));
+  SpotRequest* r = RequestOf(*ai);
   if (inst->spot && (!r || r->spec.type != SpotRequestType::kPersistent)) {
     return CloudError(
         StatusCode::kFailedPrecondition, kUnsupportedOperation,
@@ -896,13 +899,8 @@ Status AwsFlavor::StartInstance(std::string_view id, std::string_view cause) {
   if (!f.ok()) return f.status();
   auto [inst, ai] = *f;
   if (inst->state == InstanceState::kRunning) return Status::Ok();
-  if (inst->state != InstanceState::kStopped) {
-    return CloudError(StatusCode::kFailedPrecondition, kIncorrectInstanceState,
-                      "instance " + inst->id + " is " +
-                          std::string(InstanceStateName(inst->state)) + ", not stopped");
-  }
-  SpotRequest* r = nullptr;
-  if (auto it = requests_.find(ai->request_id); it != requests_.end()) r = &it->second;
+  LASTCALL_RETURN_IF_ERROR(RequireState(*inst, InstanceState::kStopped));
+  SpotRequest* r = RequestOf(*ai);
   if (inst->spot) {
     const Pool& pool = market_.catalog().pool(inst->pool);
     if (pool.price > ai->max_price) {
@@ -922,6 +920,11 @@ Status AwsFlavor::StartInstance(std::string_view id, std::string_view cause) {
 }
 
 // --- Injectable per instance ---------------------------------------------------------------------
+
+SpotRequest* AwsFlavor::RequestOf(const AwsInstance& ai) {
+  auto it = requests_.find(ai.request_id);
+  return it == requests_.end() ? nullptr : &it->second;
+}
 
 ScheduledEvent* AwsFlavor::FindEvent(AwsInstance& ai, std::string_view event_id) {
   for (ScheduledEvent& e : ai.events) {
@@ -1034,18 +1037,13 @@ Status AwsFlavor::ForceInterruption(std::string_view instance_id, InterruptionBe
     return CloudError(StatusCode::kFailedPrecondition, kUnsupportedOperation,
                       "instance " + inst->id + " is not a spot instance");
   }
-  if (inst->state != InstanceState::kRunning) {
-    return CloudError(StatusCode::kFailedPrecondition, kIncorrectInstanceState,
-                      "instance " + inst->id + " is " +
-                          std::string(InstanceStateName(inst->state)) + ", not running");
-  }
+  LASTCALL_RETURN_IF_ERROR(RequireState(*inst, InstanceState::kRunning));
   if (lead < Duration(0) || lead > std::chrono::hours(6)) {
     return Invalid("lead time " + FormatDuration(lead) + " must be between 0s and 6h");
   }
-  auto it = requests_.find(ai->request_id);
+  const SpotRequest* r = RequestOf(*ai);
   if (action != InterruptionBehavior::kTerminate &&
-      (it == requests_.end() || it->second.spec.type != SpotRequestType::kPersistent ||
-       ai->block)) {
+      (!r || r->spec.type != SpotRequestType::kPersistent || ai->block)) {
     return Invalid("action " + std::string(InterruptionBehaviorName(action)) +
                    " needs an instance of a persistent spot request");
   }

@@ -250,6 +250,8 @@ class AwsFlavor final : public Flavor {
   Result<std::pair<Instance*, AwsInstance*>> Find(std::string_view id);
   Result<std::pair<const Instance*, const AwsInstance*>> Find(std::string_view id) const;
   ScheduledEvent* FindEvent(AwsInstance& ai, std::string_view event_id);
+  // The spot request `ai` was launched by, or nullptr (on-demand, or a request already gone).
+  SpotRequest* RequestOf(const AwsInstance& ai);
   double Cost(const Instance& inst, const AwsInstance& ai, const Run& run, WallTime to) const;
 
   Market& market_;

@@ -37,6 +37,29 @@ Result<std::string> OptString(const toml::table& t, const std::string& path, std
   return ctx.String(t, path, key);
 }
 
+// Reads an optional string field into `out`, which keeps `fallback` when the key is absent.
+Status ReadOptString(const toml::table& t, const std::string& path, std::string_view key,
+                     ScenarioContext& ctx, std::string fallback, std::string* out) {
+  Result<std::string> v = OptString(t, path, key, ctx, std::move(fallback));
+  if (!v.ok()) return v.status();
+  *out = std::move(*v);
+  return Status::Ok();
+}
+
+// Reads an optional field whose string names an enum value; `parse`'s error (which lists the
+// accepted names) is reported at the field.
+template <typename T>
+Status ReadOptEnum(const toml::table& t, const std::string& path, std::string_view key,
+                   ScenarioContext& ctx, std::string fallback, Result<T> (*parse)(std::string_view),
+                   T* out) {
+  std::string name;
+  LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, key, ctx, std::move(fallback), &name));
+  Result<T> v = parse(name);
+  if (!v.ok()) return ctx.Error(*t.get(key), path, key, std::string(CloudErrorMessage(v.status())));
+  *out = *v;
+  return Status::Ok();
+}
+
 Result<WallTime> OptTime(const toml::table& t, const std::string& path, std::string_view key,
                          ScenarioContext& ctx) {
   if (!ctx.Has(t, key)) return ctx.market().start();
@@ -88,9 +111,7 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();
     spec.instance_type = *type;
-    Result<std::string> zone = OptString(t, path, "zone", ctx, "");
-    if (!zone.ok()) return zone.status();
-    spec.zone = *zone;
+    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "zone", ctx, "", &spec.zone));
     if (ctx.Has(t, "max_price")) {
       Result<double> p = ctx.Number(t, path, "max_price");
       if (!p.ok()) return p.status();
@@ -102,13 +123,8 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
       if (*n < 1 || *n > 1000) return ctx.Error(*t.get("count"), path, "count", "must be 1..1000");
       spec.instance_count = static_cast<int>(*n);
     }
-    Result<std::string> rt = OptString(t, path, "request_type", ctx, "one-time");
-    if (!rt.ok()) return rt.status();
-    Result<SpotRequestType> rtype = ParseSpotRequestType(*rt);
-    if (!rtype.ok())
-      return ctx.Error(*t.get("request_type"), path, "request_type",
-                       std::string(CloudErrorMessage(rtype.status())));
-    spec.type = *rtype;
+    LASTCALL_RETURN_IF_ERROR(
+        ReadOptEnum(t, path, "request_type", ctx, "one-time", &ParseSpotRequestType, &spec.type));
     for (auto [key, field] :
          {std::pair{"valid_from", &spec.valid_from}, std::pair{"valid_until", &spec.valid_until}}) {
       if (!ctx.Has(t, key)) continue;
@@ -116,12 +132,9 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
       if (!v.ok()) return v.status();
       *field = *v;
     }
-    Result<std::string> group = OptString(t, path, "launch_group", ctx, "");
-    if (!group.ok()) return group.status();
-    spec.launch_group = *group;
-    Result<std::string> az_group = OptString(t, path, "availability_zone_group", ctx, "");
-    if (!az_group.ok()) return az_group.status();
-    spec.availability_zone_group = *az_group;
+    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "launch_group", ctx, "", &spec.launch_group));
+    LASTCALL_RETURN_IF_ERROR(
+        ReadOptString(t, path, "availability_zone_group", ctx, "", &spec.availability_zone_group));
     if (ctx.Has(t, "block_duration_minutes")) {
       Result<int64_t> b = ctx.Integer(t, path, "block_duration_minutes");
       if (!b.ok()) return b.status();
@@ -130,16 +143,9 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
                          "must be 60, 120, 180, 240, 300 or 360");
       spec.block_duration_minutes = static_cast<int>(*b);
     }
-    Result<std::string> ib = OptString(t, path, "interruption_behavior", ctx, "terminate");
-    if (!ib.ok()) return ib.status();
-    Result<InterruptionBehavior> behavior = ParseInterruptionBehavior(*ib);
-    if (!behavior.ok())
-      return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
-                       std::string(CloudErrorMessage(behavior.status())));
-    spec.interruption_behavior = *behavior;
-    Result<std::string> name = OptString(t, path, "name", ctx, "");
-    if (!name.ok()) return name.status();
-    spec.name = *name;
+    LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "interruption_behavior", ctx, "terminate",
+                                         &ParseInterruptionBehavior, &spec.interruption_behavior));
+    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
     Result<WallTime> at = OptTime(t, path, "at", ctx);
     if (!at.ok()) return at.status();
     if (Status s = ctx.market().aws().ValidateSpec(spec); !s.ok()) {
@@ -183,29 +189,17 @@ Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
       return ctx.Error(*t.get("market"), path, "market", "must be spot or on-demand");
     }
     spec.spot = *market == "spot";
-    Result<std::string> name = OptString(t, path, "name", ctx, "");
-    if (!name.ok()) return name.status();
-    spec.name = *name;
+    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
     if (ctx.Has(t, "max_price")) {
       Result<double> p = ctx.Number(t, path, "max_price");
       if (!p.ok()) return p.status();
       if (*p <= 0) return ctx.Error(*t.get("max_price"), path, "max_price", "must be > 0");
       spec.max_price = *p;
     }
-    Result<std::string> rt = OptString(t, path, "request_type", ctx, "one-time");
-    if (!rt.ok()) return rt.status();
-    Result<SpotRequestType> rtype = ParseSpotRequestType(*rt);
-    if (!rtype.ok())
-      return ctx.Error(*t.get("request_type"), path, "request_type",
-                       std::string(CloudErrorMessage(rtype.status())));
-    spec.spot_type = *rtype;
-    Result<std::string> ib = OptString(t, path, "interruption_behavior", ctx, "terminate");
-    if (!ib.ok()) return ib.status();
-    Result<InterruptionBehavior> behavior = ParseInterruptionBehavior(*ib);
-    if (!behavior.ok())
-      return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
-                       std::string(CloudErrorMessage(behavior.status())));
-    spec.interruption_behavior = *behavior;
+    LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "request_type", ctx, "one-time",
+                                         &ParseSpotRequestType, &spec.spot_type));
+    LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "interruption_behavior", ctx, "terminate",
+                                         &ParseInterruptionBehavior, &spec.interruption_behavior));
     if (spec.interruption_behavior != InterruptionBehavior::kTerminate &&
         spec.spot_type != SpotRequestType::kPersistent) {
       return ctx.Error(t, path, "interruption_behavior",

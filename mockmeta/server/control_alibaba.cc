@@ -4,6 +4,7 @@
 // flavor validates and applies all or nothing, and its errors keep Alibaba's codes
 // (InvalidSpotPriceLimit.LowerThanPublicPrice, OperationDenied.NoStock, ...). Instances are shown
 // in DescribeInstances' words (Status, OperationLocks.LockReason[] = Recycling, ...).
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -68,6 +69,19 @@ HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200
   Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
   if (!info.ok()) return ErrorResponse(ErrorFromStatus(info.status()));
   return JsonResponse(status, AlibabaInstanceJson(*info));
+}
+
+// Runs `action` on instance `id` and answers with the instance as it is after it (or the
+// action's error); then lets parked event waiters see what changed.
+HttpResponse ActOnInstance(ControlApi& api, const std::string& id,
+                           const std::function<Status(AlibabaFlavor&)>& action) {
+  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
+    Status s = action(market.alibaba());
+    if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
+    return DescribeOne(market, id);
+  });
+  api.Tick();
+  return out;
 }
 
 }  // namespace
@@ -199,29 +213,15 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
       if (!m.ok()) return ErrorResponse(ErrorFromStatus(m.status(), "stopped_mode"));
       mode = *m;
     }
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.alibaba().StopInstance(id, mode, cause::kUser);
-      if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-      return DescribeOne(market, id);
-    });
-    api.Tick();
-    return out;
+    return ActOnInstance(
+        api, id, [&](AlibabaFlavor& ali) { return ali.StopInstance(id, mode, cause::kUser); });
   });
 
   router.AddSync("POST", "/v1/alibaba/instances/{id}/start", [&api](const ControlRequest& req) {
+    if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
     const std::string& id = req.Param("id");
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err, true);
-    if (!body) return ErrorResponse(err);
-    JsonFields f(*body, "", {});
-    if (!f.ok()) return ErrorResponse(f.error());
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.alibaba().StartInstance(id, cause::kUser);
-      if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-      return DescribeOne(market, id);
-    });
-    api.Tick();
-    return out;
+    return ActOnInstance(api, id,
+                         [&](AlibabaFlavor& ali) { return ali.StartInstance(id, cause::kUser); });
   });
 
   // DeleteInstance: ?force=true releases a running (or To Be Released) instance too.
@@ -230,31 +230,18 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
     ApiError err;
     std::map<std::string, bool> q;
     if (!ReadBoolQuery(req, {"force"}, q, err)) return ErrorResponse(err);
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.alibaba().DeleteInstance(id, q["force"], cause::kUser);
-      if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-      return DescribeOne(market, id);
+    return ActOnInstance(api, id, [&](AlibabaFlavor& ali) {
+      return ali.DeleteInstance(id, q["force"], cause::kUser);
     });
-    api.Tick();
-    return out;
   });
 
   // The forced release notice: To Be Released now, released at now + 5 min (Alibaba's fixed
   // lead; the core has no other, so the body takes no fields).
   router.AddSync("POST", "/v1/alibaba/instances/{id}/recycle", [&api](const ControlRequest& req) {
+    if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
     const std::string& id = req.Param("id");
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err, true);
-    if (!body) return ErrorResponse(err);
-    JsonFields f(*body, "", {});
-    if (!f.ok()) return ErrorResponse(f.error());
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.alibaba().ForceRecycle(id, cause::kService);
-      if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-      return DescribeOne(market, id);
-    });
-    api.Tick();
-    return out;
+    return ActOnInstance(api, id,
+                         [&](AlibabaFlavor& ali) { return ali.ForceRecycle(id, cause::kService); });
   });
 
   // DescribeSpotAdvice, grouped by zone as the ECS API does.

@@ -73,16 +73,6 @@ HttpResponse RequestOr404(const Market& market, const std::string& id, int statu
   return JsonResponse(status, SpotRequestJson(*r));
 }
 
-// Reads an empty body or {}: action routes take no fields.
-std::optional<ApiError> NoFields(const ControlRequest& req) {
-  ApiError err;
-  std::optional<json> body = req.JsonBody(err, true);
-  if (!body) return err;
-  JsonFields f(*body, "", {});
-  if (!f.ok()) return f.error();
-  return std::nullopt;
-}
-
 using UserAction = Status (AwsFlavor::*)(std::string_view, std::string_view);
 
 // POST /v1/aws/instances/{id}/<verb>: a user action with no body.

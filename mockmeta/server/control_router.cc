@@ -85,6 +85,15 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
+std::optional<ApiError> NoFields(const ControlRequest& req) {
+  ApiError err;
+  std::optional<nlohmann::json> body = req.JsonBody(err, true);
+  if (!body) return err;
+  JsonFields f(*body, "", {});
+  if (!f.ok()) return f.error();
+  return std::nullopt;
+}
+
 ApiError ErrorFromStatus(const Status& status, std::string field) {
   ApiError e;
   e.status = HttpStatusFor(status.code());

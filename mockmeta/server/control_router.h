@@ -63,6 +63,9 @@ struct ControlRequest {
   std::optional<nlohmann::json> JsonBody(ApiError& error, bool allow_empty = false) const;
 };
 
+// Nullopt for an empty body or {} (action routes take no fields), else the error to answer.
+std::optional<ApiError> NoFields(const ControlRequest& req);
+
 using ControlHandler = std::function<void(const ControlRequest&, HttpResponder)>;
 using SyncControlHandler = std::function<HttpResponse(const ControlRequest&)>;
 
