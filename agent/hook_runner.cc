@@ -186,6 +186,10 @@ std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
     left = std::to_string(secs < 0 ? 0 : secs);
   }
   env["LASTCALL_SECONDS_LEFT"] = left;
+  // The hook's own budget (min of its timeout and the time left less the safety margin), so a
+  // hook can give up cleanly, and say why, before it is killed.
+  env["LASTCALL_TIMEOUT"] =
+      std::to_string(std::chrono::floor<std::chrono::seconds>(r.timeout).count());
   env["LASTCALL_INSTANCE_ID"] = r.identity.instance_id;
   env["LASTCALL_INSTANCE_TYPE"] = r.identity.instance_type;
   env["LASTCALL_ZONE"] = r.identity.zone;

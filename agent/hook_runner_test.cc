@@ -69,7 +69,7 @@ TEST_F(HookRunnerTest, EnvironmentIsExactlyTheContract) {
         "LASTCALL_NOTICE_ID=aws-interruption-i-0abc-20231114T222320Z",
         "LASTCALL_NOTICE_KIND=interruption", "LASTCALL_ACTION=terminate",
         "LASTCALL_DEADLINE=2023-11-14T22:15:20Z", "LASTCALL_DEADLINE_UNIX=1700000120",
-        "LASTCALL_SECONDS_LEFT=120", "LASTCALL_INSTANCE_ID=i-0abc",
+        "LASTCALL_SECONDS_LEFT=120", "LASTCALL_TIMEOUT=10", "LASTCALL_INSTANCE_ID=i-0abc",
         "LASTCALL_INSTANCE_TYPE=m5.large", "LASTCALL_ZONE=us-east-1a", "LASTCALL_REGION=us-east-1",
         "MY_SETTING=42", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}) {
     EXPECT_THAT(env, Contains(expected));
@@ -88,11 +88,13 @@ TEST_F(HookRunnerTest, AdvisoryWithoutDeadlineGetsEmptyDeadlineAndBudgetLeft) {
   r.notice.kind = NoticeKind::kRebalance;
   r.notice.deadline.reset();
   r.effective_deadline = r.now + seconds(90);
+  r.timeout = std::chrono::milliseconds(84500);  // whole seconds, rounded down
   ASSERT_TRUE(runner_.Run(r).ok());
   std::vector<std::string> env = Lines(ReadFile(tmp_ / "env.txt"));
   EXPECT_THAT(env, Contains("LASTCALL_DEADLINE="));
   EXPECT_THAT(env, Contains("LASTCALL_DEADLINE_UNIX="));
   EXPECT_THAT(env, Contains("LASTCALL_SECONDS_LEFT=90"));
+  EXPECT_THAT(env, Contains("LASTCALL_TIMEOUT=84"));
 }
 
 TEST_F(HookRunnerTest, NoticeJsonArrivesOnStdin) {

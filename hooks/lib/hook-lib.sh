@@ -86,9 +86,9 @@ lc_load_conf() {
 
 # lc_init NAME CONF KEY...: names the hook, loads its settings, computes its time budget:
 #   min(LASTCALL_SECONDS_LEFT - HOOK_RESERVE, timeout - 1)
-# where timeout is what lastcalld gives the hook (LASTCALL_TIMEOUT when lastcalld exports it,
-# else HOOK_TIMEOUT: default 10 for notify hooks, 60 otherwise, like hooks.notify_timeout and
-# hooks.default_timeout). HOOK_RESERVE (default 6) must exceed hooks.safety_margin (5s), so
+# where timeout is what lastcalld gives the hook (LASTCALL_TIMEOUT, which lastcalld exports;
+# outside lastcalld HOOK_TIMEOUT: default 10 for notify hooks, 60 otherwise, like
+# hooks.notify_timeout and hooks.default_timeout). HOOK_RESERVE (default 6) must exceed hooks.safety_margin (5s), so
 # that the hook gives up and says why before lastcalld has to kill it.
 lc_init() {
   LC_HOOK=$1

@@ -305,7 +305,8 @@ TEST_F(LastcalldE2eTest, HookSeesEveryLastcallVariableAndTheNoticeOnStdin) {
   for (const char* name :
        {"LASTCALL_PHASE", "LASTCALL_PROVIDER", "LASTCALL_NOTICE_ID", "LASTCALL_NOTICE_KIND",
         "LASTCALL_ACTION", "LASTCALL_DEADLINE", "LASTCALL_DEADLINE_UNIX", "LASTCALL_SECONDS_LEFT",
-        "LASTCALL_INSTANCE_ID", "LASTCALL_INSTANCE_TYPE", "LASTCALL_ZONE", "LASTCALL_REGION"}) {
+        "LASTCALL_TIMEOUT", "LASTCALL_INSTANCE_ID", "LASTCALL_INSTANCE_TYPE", "LASTCALL_ZONE",
+        "LASTCALL_REGION"}) {
     EXPECT_TRUE(env.count(name)) << name << " missing; got:\n" << ReadFile(Path("env.txt"));
   }
   EXPECT_EQ(env["LASTCALL_PHASE"], "checkpoint");
@@ -319,6 +320,10 @@ TEST_F(LastcalldE2eTest, HookSeesEveryLastcallVariableAndTheNoticeOnStdin) {
   const int left = std::stoi(env["LASTCALL_SECONDS_LEFT"]);
   EXPECT_GT(left, 90);
   EXPECT_LE(left, 120);
+  // The hook's own budget: its timeout, capped by the time left less the safety margin.
+  const int budget = std::stoi(env["LASTCALL_TIMEOUT"]);
+  EXPECT_GT(budget, 0);
+  EXPECT_LT(budget, left);
   EXPECT_EQ(env["LASTCALL_INSTANCE_ID"], "i-0e2e");
   EXPECT_EQ(env["LASTCALL_INSTANCE_TYPE"], "m5.large");
   EXPECT_EQ(env["LASTCALL_ZONE"], "us-east-1a");
