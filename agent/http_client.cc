@@ -82,6 +82,10 @@ Status SplitUrl(std::string_view url, HttpUrl* out) {
     bracketed = true;
   } else {
     size_t colon = authority.find(':');
+    if (colon != authority.rfind(':')) {
+      return InvalidArgument("bad host \"" + std::string(authority) +
+                             "\" (IPv6 literals go in brackets)");
+    }
     out->host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
     bool name_ok = std::all_of(out->host.begin(), out->host.end(), [](char c) {
