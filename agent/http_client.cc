@@ -142,8 +142,9 @@ MonoTime Now() { return SystemClock::Instance().Monotonic(); }
 
 std::string Millis(Duration d) { return std::to_string(d.count()) + "ms"; }
 
-// Waits until `fd` has one of `events` or `deadline` passes. False on timeout; a poll error
-// counts as ready (the next send/recv reports it).
+// Waits until `fd` has one of `events` or `deadline` passes. False on timeout. A poll error
+// counts as ready (the next send/recv reports it), but never past the deadline, so a poll that
+// keeps failing cannot turn the caller's loop into one without end.
 bool WaitFor(int fd, short events, MonoTime deadline) {
   for (;;) {
     auto left = std::chrono::ceil<milliseconds>(deadline - Now()).count();
@@ -151,7 +152,7 @@ bool WaitFor(int fd, short events, MonoTime deadline) {
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
     if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;
+    if (r < 0 && errno != EINTR) return Now() < deadline;
   }
 }
 
@@ -331,7 +332,8 @@ class SocketHttpClient final : public HttpClient {
     bool reused = fd.valid();
     for (;;) {
       if (!fd.valid()) {
-        Result<Fd> c = Connect(url, start + connect_timeout, connect_timeout);
+        // The retry's connect gets its own connect timeout, within the overall deadline.
+        Result<Fd> c = Connect(url, std::min(Now() + connect_timeout, deadline), connect_timeout);
         if (!c.ok()) return fail(c.status());
         fd = std::move(c).value();
       }

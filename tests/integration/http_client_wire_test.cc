@@ -56,10 +56,10 @@ class RawConn {
       buffer_.append(buf, static_cast<size_t>(n));
     }
   }
-  // True once the client has closed its end (bounded wait).
+  // True once the client has closed its end (bounded wait; false when the server stops).
   bool WaitForClientClose(milliseconds limit) {
     const auto deadline = steady_clock::now() + limit;
-    while (steady_clock::now() < deadline) {
+    while (!stopping() && steady_clock::now() < deadline) {
       if (!WaitReadable(milliseconds(50))) continue;
       char buf[4096];
       ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
@@ -413,6 +413,44 @@ TEST(HttpClientWireTest, ConnectionRefused) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   EXPECT_NE(r.status().message().find("Connection refused"), std::string::npos)
       << r.status().message();
+}
+
+// A listener whose accept queue is full drops new SYNs (Linux), so connecting hangs: the
+// connect timeout ends it, well before the overall timeout.
+TEST(HttpClientWireTest, ConnectTimeoutOnAFullAcceptQueue) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), len), 0);
+  ASSERT_EQ(::listen(lfd, 0), 0);
+  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  // Fill the queue (never accepted) until a connect no longer completes at once.
+  std::vector<int> fillers;
+  for (int i = 0; i < 8; ++i) {
+    int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fillers.push_back(c);
+    ::connect(c, reinterpret_cast<sockaddr*>(&a), len);
+    pollfd p{c, POLLOUT, 0};
+    if (::poll(&p, 1, 100) == 0) break;  // this one hangs: the queue is full
+  }
+  auto http = MakeHttpClient();
+  HttpRequest req = Get("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/x");
+  req.connect_timeout = milliseconds(200);
+  req.timeout = milliseconds(3000);
+  const auto start = steady_clock::now();
+  auto r = http->Send(req);
+  const auto took = steady_clock::now() - start;
+  for (int c : fillers) ::close(c);
+  ::close(lfd);
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("timed out after 200ms connecting to 127.0.0.1:"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_GE(took, milliseconds(200));
+  EXPECT_LT(took, milliseconds(1000));
 }
 
 TEST(HttpClientWireTest, Ipv6LiteralAndHostHeader) {
