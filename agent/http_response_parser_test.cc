@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -261,6 +262,52 @@ TEST(HttpResponseParserTest, StartedAndFailedStays) {
   Result<size_t> again = p.Feed("HTTP/1.1 200 OK\r\n\r\n");
   EXPECT_EQ(again.status().code(), StatusCode::kDataLoss);
   EXPECT_FALSE(p.done());
+}
+
+// Mutated responses (fixed seed): whatever the bytes, the parser ends in done, an error or a
+// wish for more, with the limits held; never a crash (this runs under ASan/UBSan too).
+TEST(HttpResponseParserTest, MutatedResponsesNeverBreakTheLimits) {
+  const std::vector<std::string> seeds = {
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: x\r\n\r\nhello",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+      "HTTP/1.0 404 Not Found\r\n\r\nbody until close",
+  };
+  const std::string alphabet = "0123456789abcdefABCDEF:;, \r\n\t-HTTP/1.chunkedContent-Length\xff";
+  std::mt19937 rng(12345);
+  Limits limits{.max_header_bytes = 128, .max_body_bytes = 32};
+  for (int i = 0; i < 3000; ++i) {
+    std::string wire = seeds[static_cast<size_t>(i) % seeds.size()];
+    int edits = 1 + static_cast<int>(rng() % 6);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % (wire.size() + 1);
+      char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          if (at < wire.size()) wire[at] = c;
+          break;
+        case 1:
+          wire.insert(at, std::string(1 + rng() % 40, c));
+          break;
+        default:
+          if (at < wire.size()) wire.erase(at, 1 + rng() % 8);
+      }
+    }
+    HttpResponseParser p(limits);
+    size_t from = 0;
+    Status st;
+    while (from < wire.size() && st.ok() && !p.done()) {
+      size_t n = 1 + rng() % 16;
+      Result<size_t> used = p.Feed(std::string_view(wire).substr(from, n));
+      st = used.status();
+      from += n;
+    }
+    if (st.ok() && rng() % 2 == 0) st = p.FinishAtEof();
+    EXPECT_LE(p.response().body.size(), limits.max_body_bytes) << wire;
+    if (!st.ok()) {
+      EXPECT_FALSE(p.done());
+      EXPECT_FALSE(st.message().empty());
+    }
+  }
 }
 
 }  // namespace
