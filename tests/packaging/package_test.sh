@@ -55,9 +55,11 @@ expect_field "$agent_deb" Version "^${version}$"
 expect_field "$agent_deb" Architecture "^${arch}$"
 expect_field "$agent_deb" Section '^admin$'
 # From dpkg-shlibdeps: the libraries the binary really links, with versions.
-for dep in 'libc6 \(>= ' 'libcurl4 \(>= ' 'libsystemd0( |,|$)' 'libstdc\+\+6 \(>= ' 'bash' 'coreutils'; do
+for dep in 'libc6 \(>= ' 'libsystemd0( |,|$)' 'libstdc\+\+6 \(>= ' 'bash' 'coreutils'; do
   expect_field "$agent_deb" Depends "(^|, )${dep}"
 done
+# lastcalld speaks HTTP itself: libcurl (and its TLS stacks) must not come back into its link.
+field "$agent_deb" Depends | grep -q libcurl && fail "lastcalld must not depend on libcurl"
 expect_field "$agent_deb" Recommends 'curl'
 expect_field "$mock_deb" Package '^mockmeta$'
 expect_field "$mock_deb" Section '^devel$'
