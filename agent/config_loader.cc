@@ -175,12 +175,18 @@ class Parser {
     std::string v = *out;
     LASTCALL_RETURN_IF_ERROR(GetString(t, "endpoint", name, &v));
     if (const toml::node* n = t.get("endpoint")) {
-      bool scheme = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
-      size_t host_at = v.find("//") + 2;
-      if (!scheme || v.size() <= host_at || v[host_at] == '/') {
+      // lastcalld's HTTP client speaks plain HTTP only: metadata services are plain HTTP on a
+      // link-local address, and TLS would cost the daemon a TLS library (docs/lastcalld.md).
+      if (v.rfind("https://", 0) == 0) {
         return Err(*n, std::string(name) +
-                           " must be an http:// or https:// URL with a host (a path prefix is "
-                           "allowed), got " +
+                           " must be an http:// URL: https is not supported (instance metadata "
+                           "is plain HTTP on a link-local address), got " +
+                           Quote(v));
+      }
+      constexpr size_t kHostAt = 7;  // after "http://"
+      if (v.rfind("http://", 0) != 0 || v.size() <= kHostAt || v[kHostAt] == '/') {
+        return Err(*n, std::string(name) +
+                           " must be an http:// URL with a host (a path prefix is allowed), got " +
                            Quote(v));
       }
     }

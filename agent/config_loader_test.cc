@@ -194,8 +194,19 @@ TEST(ConfigLoader, EnumsAndPathsAreChecked) {
   ExpectError("[alibaba]\ntoken = \"maybe\"\n", 2, 9, "alibaba.token must be one of");
   ExpectError("state_dir = \"var/lib\"\n", 1, 13, "state_dir must be an absolute path");
   ExpectError("[aws]\nendpoint = \"169.254.169.254\"\n", 2, 12,
-              "aws.endpoint must be an http:// or https:// URL");
+              "aws.endpoint must be an http:// URL with a host");
+  ExpectError("[aws]\nendpoint = \"http:///latest\"\n", 2, 12,
+              "aws.endpoint must be an http:// URL with a host (a path prefix is allowed), got "
+              "\"http:///latest\"");
   ExpectError("[metrics]\ntextfile = \"x.prom\"\n", 2, 12, "must be an absolute path");
+}
+
+TEST(ConfigLoader, HttpsEndpointsAreRejected) {
+  ExpectError("[aws]\nendpoint = \"https://169.254.169.254\"\n", 2, 12,
+              "aws.endpoint must be an http:// URL: https is not supported (instance metadata is "
+              "plain HTTP on a link-local address), got \"https://169.254.169.254\"");
+  ExpectError("\n[alibaba]\nendpoint = \"https://100.100.100.200/\"\n", 3, 12,
+              "alibaba.endpoint must be an http:// URL: https is not supported");
 }
 
 TEST(ConfigLoader, HookPolicyNamesAreChecked) {
