@@ -41,7 +41,7 @@ Result<ProviderChoice> DetectProvider(const Config& config, HttpClient& http,
                                       std::string* evidence = nullptr);
 
 // Builds the configured provider (detecting it when config.provider is kAuto). `http` is the
-// client the provider will own; nullptr means a new libcurl client. `clock` must outlive the
+// client the provider will own; nullptr means a new HttpClient. `clock` must outlive the
 // provider.
 Result<std::unique_ptr<Provider>> MakeProvider(const Config& config, const Clock& clock,
                                                std::unique_ptr<HttpClient> http = nullptr);

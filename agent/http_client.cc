@@ -398,10 +398,6 @@ std::unique_ptr<HttpClient> MakeHttpClient(HttpClientOptions options) {
   return std::make_unique<SocketHttpClient>(options);
 }
 
-std::unique_ptr<HttpClient> MakeCurlHttpClient(HttpClientOptions options) {
-  return MakeHttpClient(options);
-}
-
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   HttpUrl out;
   Status st = SplitUrl(url, &out);

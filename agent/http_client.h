@@ -69,10 +69,6 @@ struct HttpClientOptions {
 // The production client (plain HTTP/1.1 over POSIX sockets). Never fails to construct.
 std::unique_ptr<HttpClient> MakeHttpClient(HttpClientOptions options = {});
 
-// The names from when the production client was libcurl's; kept so callers compile unchanged.
-using CurlHttpClientOptions = HttpClientOptions;
-std::unique_ptr<HttpClient> MakeCurlHttpClient(HttpClientOptions options = {});
-
 // An http:// URL split for a request. Host is without brackets ("::1"); target is the path
 // plus query ("/" when the URL has none); host_header is what goes in the Host header.
 struct HttpUrl {

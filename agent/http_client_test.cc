@@ -39,8 +39,8 @@ TEST(HttpResponseTest, HeaderLookupIgnoresCase) {
   EXPECT_EQ(r.Header("ETag"), std::nullopt);
 }
 
-TEST(CurlHttpClientTest, RejectsWhatItMustNotSend) {
-  auto http = MakeCurlHttpClient();
+TEST(HttpClientTest, RejectsWhatItMustNotSend) {
+  auto http = MakeHttpClient();
   HttpRequest bad_method;
   bad_method.method = "DELETE";
   bad_method.url = "http://127.0.0.1:1/";

@@ -1,4 +1,4 @@
-// The libcurl HttpClient against the loopback test server: what goes on the wire, keep-alive,
+// The HttpClient against the loopback test server: what goes on the wire, keep-alive,
 // and how every kind of failure maps to a Status.
 #include <gtest/gtest.h>
 
@@ -49,7 +49,7 @@ TEST(HttpClientIntegrationTest, GetSendsHeadersAndCapturesResponseHeaders) {
   server.SetDate(date);
   server.Set("GET", "/aws/i-1/latest/meta-data/instance-id",
              TestResponse::Text("i-0abc").WithHeader("X-Extra", " v "));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   HttpRequest req = Get(JoinUrl(server.url() + "/aws/i-1", "/latest/meta-data/instance-id"));
   req.headers.emplace_back("X-aws-ec2-metadata-token", "tok");
   auto r = http->Send(req);
@@ -68,7 +68,7 @@ TEST(HttpClientIntegrationTest, GetSendsHeadersAndCapturesResponseHeaders) {
 TEST(HttpClientIntegrationTest, PutSendsBodyAndNoFormContentType) {
   TestHttpServer server;
   server.Set("PUT", "/latest/api/token", TestResponse::Text("token"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   HttpRequest req = Get(server.url() + "/latest/api/token");
   req.method = "PUT";
   req.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "60");
@@ -88,7 +88,7 @@ TEST(HttpClientIntegrationTest, OneConnectionForManyRequests) {
   TestHttpServer server;
   server.Set("GET", "/a", TestResponse::Text("a"));
   server.Set("PUT", "/t", TestResponse::Text("t"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   for (int i = 0; i < 10; ++i) {
     HttpRequest req = Get(server.url() + (i % 3 == 0 ? "/t" : "/a"));
     if (i % 3 == 0) req.method = "PUT";
@@ -107,7 +107,7 @@ TEST(HttpClientIntegrationTest, GetAfterPutOnTheSameClientIsAPlainGet) {
   TestHttpServer server;
   server.Set("GET", "/a", TestResponse::Text("a"));
   server.Set("PUT", "/t", TestResponse::Text("t"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   HttpRequest put = Get(server.url() + "/t");
   put.method = "PUT";
   put.body = "x";
@@ -131,7 +131,7 @@ TEST(HttpClientIntegrationTest, ReconnectsAfterTheServerClosed) {
   TestHttpServer server;
   server.Set("GET", "/close", TestResponse::Text("bye").WithClose());
   server.Set("GET", "/a", TestResponse::Text("a"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   ASSERT_TRUE(http->Send(Get(server.url() + "/close")).ok());
   auto r = http->Send(Get(server.url() + "/a"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -141,7 +141,7 @@ TEST(HttpClientIntegrationTest, ReconnectsAfterTheServerClosed) {
 TEST(HttpClientIntegrationTest, HttpErrorsAreResponsesNotStatuses) {
   TestHttpServer server;
   server.Set("GET", "/err", TestResponse::Status(503, "busy"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto r = http->Send(Get(server.url() + "/err"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 503);
@@ -151,7 +151,7 @@ TEST(HttpClientIntegrationTest, HttpErrorsAreResponsesNotStatuses) {
 TEST(HttpClientIntegrationTest, HangLongerThanTimeoutIsTimeout) {
   TestHttpServer server;
   server.Set("GET", "/slow", TestResponse::Text("late").WithDelay(std::chrono::seconds(10)));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   const MonoTime start = SystemClock::Instance().Monotonic();
   auto r = http->Send(Get(server.url() + "/slow", milliseconds(200)));
   const auto took = SystemClock::Instance().Monotonic() - start;
@@ -168,7 +168,7 @@ TEST(HttpClientIntegrationTest, RefusedAndDroppedAreUnavailable) {
     TestHttpServer gone;
     url = gone.url();
   }
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto refused = http->Send(Get(url + "/x"));
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
 
@@ -182,7 +182,7 @@ TEST(HttpClientIntegrationTest, BodyOverTheBoundIsAnError) {
   TestHttpServer server;
   server.Set("GET", "/big", TestResponse::Text(std::string(70 * 1024, 'x')));
   server.Set("GET", "/ok", TestResponse::Text(std::string(64 * 1024, 'x')));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto big = http->Send(Get(server.url() + "/big"));
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted) << big.status().ToString();
   auto ok = http->Send(Get(server.url() + "/ok"));
@@ -190,9 +190,9 @@ TEST(HttpClientIntegrationTest, BodyOverTheBoundIsAnError) {
   EXPECT_EQ(ok->body.size(), 64u * 1024);
 
   // The bound is the client's option.
-  CurlHttpClientOptions options;
+  HttpClientOptions options;
   options.max_body_bytes = 100;
-  auto small = MakeCurlHttpClient(options);
+  auto small = MakeHttpClient(options);
   auto r = small->Send(Get(server.url() + "/ok"));
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
 }
@@ -200,7 +200,7 @@ TEST(HttpClientIntegrationTest, BodyOverTheBoundIsAnError) {
 TEST(HttpClientIntegrationTest, HeadersOverTheBoundAreAnError) {
   TestHttpServer server;
   server.Set("GET", "/fat", TestResponse::Text("x").WithHeader("X-Fat", std::string(20000, 'h')));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto r = http->Send(Get(server.url() + "/fat"));
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
   EXPECT_NE(r.status().message().find("headers"), std::string::npos);
@@ -210,7 +210,7 @@ TEST(HttpClientIntegrationTest, RedirectsAreNotFollowed) {
   TestHttpServer server;
   server.Set("GET", "/from", TestResponse::Status(302).WithHeader("Location", "/to"));
   server.Set("GET", "/to", TestResponse::Text("elsewhere"));
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto r = http->Send(Get(server.url() + "/from"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 302);
@@ -223,7 +223,7 @@ TEST(HttpClientIntegrationTest, ProxyEnvironmentIsIgnored) {
   // A proxy that refuses connections: using it would fail the request.
   EnvGuard http_proxy("http_proxy", "http://127.0.0.1:1");
   EnvGuard all_proxy("ALL_PROXY", "http://127.0.0.1:1");
-  auto http = MakeCurlHttpClient();
+  auto http = MakeHttpClient();
   auto r = http->Send(Get(server.url() + "/a"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->body, "direct");

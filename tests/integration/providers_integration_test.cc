@@ -1,6 +1,6 @@
-// AwsProvider, AlibabaProvider and cloud detection over real HTTP (libcurl) against the
-// loopback test server playing IMDS / ECS metadata, with a path prefix in the endpoint as a
-// mockmeta instance would have. Time that the providers read is a FakeClock.
+// AwsProvider, AlibabaProvider and cloud detection over real HTTP (the production HttpClient)
+// against the loopback test server playing IMDS / ECS metadata, with a path prefix in the endpoint
+// as a mockmeta instance would have. Time that the providers read is a FakeClock.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -100,7 +100,7 @@ class AwsIntegrationTest : public ::testing::Test {
   // The handlers point into imds_: no request may reach them once it is gone.
   ~AwsIntegrationTest() override { server_.Stop(); }
   std::unique_ptr<AwsProvider> Make() {
-    return std::make_unique<AwsProvider>(options_, poll_, MakeCurlHttpClient(), clock_);
+    return std::make_unique<AwsProvider>(options_, poll_, MakeHttpClient(), clock_);
   }
 
   TestHttpServer server_;
@@ -388,7 +388,7 @@ class AlibabaIntegrationTest : public ::testing::Test {
   ~AlibabaIntegrationTest() override { server_.Stop(); }
   std::unique_ptr<AlibabaProvider> Make(TokenMode mode) {
     options_.token = mode;
-    return std::make_unique<AlibabaProvider>(options_, poll_, MakeCurlHttpClient(), clock_);
+    return std::make_unique<AlibabaProvider>(options_, poll_, MakeHttpClient(), clock_);
   }
   static void ExpectRelease(const PollResult& r) {
     ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
@@ -530,7 +530,7 @@ class DetectIntegrationTest : public ::testing::Test {
   TestHttpServer aws_, ali_;
   std::filesystem::path dmi_;
   Config config_;
-  std::unique_ptr<HttpClient> http_ = MakeCurlHttpClient();
+  std::unique_ptr<HttpClient> http_ = MakeHttpClient();
 };
 
 TEST_F(DetectIntegrationTest, AwsByTokenProbe) {
