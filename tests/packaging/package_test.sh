@@ -55,13 +55,13 @@ expect_field "$agent_deb" Version "^${version}$"
 expect_field "$agent_deb" Architecture "^${arch}$"
 expect_field "$agent_deb" Section '^admin$'
 # From dpkg-shlibdeps: the libraries the binary really links, with versions.
-for dep in 'libc6 \(>= ' 'libstdc\+\+6 \(>= ' 'bash' 'coreutils'; do
+for dep in 'libc6 \(>= ' 'bash' 'coreutils'; do
   expect_field "$agent_deb" Depends "(^|, )${dep}"
 done
-# lastcalld speaks HTTP, sd_notify and the journal protocol itself: libcurl (and its TLS
-# stacks) and libsystemd must not come back into its link.
-field "$agent_deb" Depends | grep -Eq 'libcurl|libsystemd' &&
-  fail "lastcalld must not depend on libcurl or libsystemd"
+# lastcalld speaks HTTP, sd_notify and the journal protocol itself, and carries its C++ runtime
+# and TOML parser (agent/CMakeLists.txt): none of these libraries may come back into its link.
+field "$agent_deb" Depends | grep -Eq 'libcurl|libsystemd|libstdc|libtomlplusplus' &&
+  fail "lastcalld must not depend on libcurl, libsystemd, libstdc++ or libtomlplusplus"
 expect_field "$agent_deb" Recommends 'curl'
 expect_field "$mock_deb" Package '^mockmeta$'
 expect_field "$mock_deb" Section '^devel$'
