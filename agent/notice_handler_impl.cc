@@ -131,6 +131,7 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
     if (r.withdrawn && !r.Started(HookPhase::kResume)) {
       Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
       r.withdrawn.reset();
+      r.superseded_by.clear();
       changed = true;
     }
     if (changed) Persist(r);
@@ -144,6 +145,26 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
       r.withdrawn = now;
       Persist(r);
       Log(LogPriority::kNotice, "notice withdrawn", NoticeFields(r.notice.id));
+    }
+  }
+
+  // After all withdrawals of this poll are recorded (a deadlined notice withdrawn in the same
+  // poll must count as withdrawn): mark withdrawn advisories that a deadlined notice replaced,
+  // so they get no resume. Re-checked each poll until resume starts: if the replacing notice
+  // is later taken back before its deadline, the advisory is resumed after all.
+  {
+    const std::vector<NoticeRecord> all = store_.All();
+    for (const NoticeRecord& r : all) {
+      if (!r.withdrawn || r.notice.deadline || r.Started(HookPhase::kResume)) continue;
+      std::string by = Planner::SupersededBy(r, all);
+      if (by == r.superseded_by) continue;
+      NoticeRecord updated = r;
+      updated.superseded_by = by;
+      Persist(updated);
+      Log(LogPriority::kNotice,
+          by.empty() ? "no longer superseded: " + r.superseded_by + " was taken back"
+                     : "superseded by " + by + ", not withdrawn: no resume",
+          NoticeFields(r.notice.id));
     }
   }
 

@@ -237,6 +237,70 @@ TEST_F(NoticeHandlerTest, NoticeBackBeforeResumeStartedCarriesOn) {
   EXPECT_EQ(logs_.sink().Find("notice is back after being withdrawn").size(), 1u);
 }
 
+TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersededNotResumed) {
+  auto h = NewHandler();
+  Notice rebalance = Interruption(seconds(0));
+  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.kind = NoticeKind::kRebalance;
+  rebalance.action = "rebalance";
+  rebalance.deadline.reset();
+  rebalance.source = "events/recommendations/rebalance";
+  h->Update(Poll({rebalance}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(seconds(30));
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({rebalance, n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  // Terminated at the deadline: the metadata service answers 404 for both.
+  clock_.Advance(seconds(121));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({}), clock_.Now() + seconds(2));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("checkpoint", "10-save", rebalance)));
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", rebalance))));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+  EXPECT_EQ(logs_.sink().Find("superseded by " + n.id).size(), 1u);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  for (const auto& entry : status["notices"]) {
+    EXPECT_EQ(entry["finished"], true) << entry.dump();
+    if (entry["id"] == rebalance.id) {
+      EXPECT_EQ(entry["plan"], "superseded by " + n.id + ": no resume");
+    }
+  }
+  // Kept across a restart: the mark is on disk.
+  h.reset();
+  auto again = NewHandler();
+  again->Update(Poll({}), clock_.Now() + seconds(4));
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_EQ(Ran().size(), ran.size());
+}
+
+TEST_F(NoticeHandlerTest, RebalanceVanishingWhenTheInterruptionIsTakenBackIsResumed) {
+  auto h = NewHandler();
+  Notice rebalance = Interruption(seconds(0));
+  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.kind = NoticeKind::kRebalance;
+  rebalance.deadline.reset();
+  h->Update(Poll({rebalance}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(seconds(10));
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({rebalance, n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  // Both vanish well before the interruption's deadline: the instance stays, both resume.
+  clock_.Advance(seconds(10));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("resume", "10-undo", rebalance)));
+  EXPECT_THAT(ran, ::testing::Contains(Line("resume", "10-undo", n)));
+  EXPECT_TRUE(logs_.sink().Find("superseded by").empty());
+}
+
 TEST_F(NoticeHandlerTest, FailedPollDoesNotWithdraw) {
   AddBlockingHook("checkpoint", "10-save");
   auto h = NewHandler();

@@ -89,6 +89,7 @@ std::string NoticeRecordToJson(const NoticeRecord& r) {
       {"withdrawn_ms", MillisOrNull(r.withdrawn)},
       {"phases", phases},
   };
+  if (!r.superseded_by.empty()) j["superseded_by"] = r.superseded_by;
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -128,6 +129,8 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     if (!first) return DataLoss("record: missing field \"first_seen_ms\"");
     r.first_seen = *first;
     r.withdrawn = OptMillis(j, "withdrawn_ms", "record");
+    // Optional: records written before the field existed have none.
+    if (j.contains("superseded_by")) r.superseded_by = Str(j, "superseded_by", "record");
     const json& phases = Field(j, "phases", "record");
     if (!phases.is_object()) return DataLoss("record: \"phases\" must be an object");
     for (const auto& [name, p] : phases.items()) {

@@ -36,6 +36,9 @@ struct NoticeRecord {
   Notice notice;                      // as last seen
   WallTime first_seen{};              // effective time of first detection
   std::optional<WallTime> withdrawn;  // when a clean poll no longer showed it
+  // Set when this advisory vanished because a deadlined notice (this id) took its place: no
+  // resume then (see Planner::SupersededBy). Empty otherwise.
+  std::string superseded_by;
   std::map<HookPhase, PhaseRecord> phases;
 
   bool Started(HookPhase phase) const;

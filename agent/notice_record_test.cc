@@ -34,6 +34,19 @@ TEST(NoticeRecord, RoundTripsThroughJson) {
   EXPECT_TRUE(back->AnyWorkStarted());
 }
 
+TEST(NoticeRecord, SupersededByRoundTripsAndIsOptionalOnDisk) {
+  NoticeRecord r = Sample();
+  std::string old_form = NoticeRecordToJson(r);
+  EXPECT_EQ(old_form.find("superseded_by"), std::string::npos);
+  auto back = NoticeRecordFromJson(old_form);  // a record written before the field existed
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->superseded_by, "");
+  r.superseded_by = "aws-interruption-i-1-20260407T000200Z";
+  back = NoticeRecordFromJson(NoticeRecordToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+}
+
 TEST(NoticeRecord, ErrorsNameTheField) {
   EXPECT_EQ(NoticeRecordFromJson("{\"version\":1}").status().message(),
             "record: missing field \"notice\"");

@@ -23,6 +23,11 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
                           : "withdrawn before any phase started: nothing to resume";
       return plan;
     }
+    if (record.withdrawn && !record.superseded_by.empty()) {
+      plan.finished = true;
+      plan.why = "superseded by " + record.superseded_by + ": no resume";
+      return plan;
+    }
     // Withdrawn after the deadline means the instance survived but the action time passed:
     // the notice expired rather than being taken back, so there is nothing to undo.
     const WallTime when = record.withdrawn ? std::min(*record.withdrawn, now) : now;
@@ -87,6 +92,22 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
   plan.phases = remaining;
   plan.why = "running phases";
   return plan;
+}
+
+std::string Planner::SupersededBy(const NoticeRecord& advisory,
+                                  const std::vector<NoticeRecord>& records) {
+  const Notice& a = advisory.notice;
+  if (a.deadline || !advisory.withdrawn) return "";
+  for (const NoticeRecord& r : records) {
+    const Notice& n = r.notice;
+    if (n.id == a.id || n.provider != a.provider || !n.deadline) continue;
+    if (r.first_seen < advisory.first_seen) continue;  // older: it did not replace the advisory
+    if (n.state == NoticeState::kCanceled) continue;   // taken back: the instance stays
+    // Withdrawn before its deadline: the instance survives, so the advisory really ended.
+    if (r.withdrawn && *r.withdrawn < *n.deadline) continue;
+    return n.id;
+  }
+  return "";
 }
 
 std::optional<Duration> Planner::HookTimeout(const Plan& plan, WallTime now, Duration own) {

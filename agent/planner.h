@@ -18,6 +18,13 @@
 //  - A notice withdrawn (vanished from a clean poll) or canceled before its deadline, after
 //    checkpoint or drain started, gets the `resume` phase (once, no deadline: default_timeout).
 //    Nothing is resumed that never started. `completed` maintenance is simply finished.
+//  - Superseded, not withdrawn: an advisory without a deadline (rebalance, lifecycle) that
+//    vanishes while a notice WITH a deadline is on record for the instance (first seen at or
+//    after the advisory, and not itself withdrawn or canceled before its deadline) was replaced
+//    by it, e.g. a rebalance recommendation followed by the interruption, after which the
+//    terminated instance answers 404 everywhere. No resume for it (SupersededBy; the handler
+//    records the id in NoticeRecord::superseded_by). The records in one state_dir are one
+//    instance's, so "for the instance" is every record of the same provider.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -62,6 +69,11 @@ class Planner {
   // The timeout of one hook started at `now` under `plan`: min(own, time left - margin), at
   // least min(kMinimalBudget, time left). nullopt: the deadline has passed, do not start it.
   static std::optional<Duration> HookTimeout(const Plan& plan, WallTime now, Duration own);
+
+  // The id of the deadlined notice in `records` that supersedes the withdrawn advisory
+  // `advisory` (rule above), or "" if none does (or `advisory` is not a withdrawn advisory).
+  static std::string SupersededBy(const NoticeRecord& advisory,
+                                  const std::vector<NoticeRecord>& records);
 
   // The deadline hooks work toward: the notice's deadline, or first_seen + advisory_budget.
   static WallTime EffectiveDeadline(const NoticeRecord& record, const HookOptions& options);

@@ -208,5 +208,71 @@ TEST_F(PlannerTest, WithdrawnAfterTheDeadlineIsNotResumed) {
   EXPECT_TRUE(p.finished);
 }
 
+TEST_F(PlannerTest, AdvisoryVanishingAfterADeadlinedNoticeWasSupersededNotWithdrawn) {
+  NoticeRecord rebalance = Interruption(seconds(0));
+  rebalance.notice.id = "aws-rebalance-i-1-x";
+  rebalance.notice.kind = NoticeKind::kRebalance;
+  rebalance.notice.deadline.reset();
+  MarkDone(rebalance, HookPhase::kCheckpoint, clock_.Now());
+  clock_.Advance(seconds(30));
+  NoticeRecord interruption = Interruption(seconds(120));  // seen after the advisory
+  // Still on record: the advisory was not withdrawn yet, so nothing supersedes it.
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, interruption}), "");
+
+  // The instance is terminated at the deadline; both vanish from the next clean poll.
+  clock_.Advance(seconds(121));
+  rebalance.withdrawn = clock_.Now();
+  interruption.withdrawn = clock_.Now();
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, interruption}), interruption.notice.id);
+  // Without the mark the advisory would be resumed; with it, it is finished.
+  EXPECT_THAT(Planner::Decide(rebalance, clock_.Now(), options_).phases,
+              ElementsAre(HookPhase::kResume));
+  rebalance.superseded_by = interruption.notice.id;
+  Plan p = Planner::Decide(rebalance, clock_.Now(), options_);
+  EXPECT_TRUE(p.idle());
+  EXPECT_TRUE(p.finished);
+  EXPECT_EQ(p.why, "superseded by aws-interruption-i-1-x: no resume");
+  // The interruption itself ended after its deadline: no resume either (kept rule).
+  MarkDone(interruption, HookPhase::kCheckpoint, clock_.Now());
+  EXPECT_TRUE(Planner::Decide(interruption, clock_.Now(), options_).finished);
+}
+
+TEST_F(PlannerTest, AdvisoryIsNotSupersededByANoticeTakenBackOrOlderOrWithoutDeadline) {
+  NoticeRecord older = Interruption(seconds(600));  // seen before the advisory
+  older.notice.id = "aws-interruption-i-1-older";
+  clock_.Advance(seconds(10));
+  NoticeRecord rebalance = Interruption(seconds(0));
+  rebalance.notice.id = "aws-rebalance-i-1-x";
+  rebalance.notice.kind = NoticeKind::kRebalance;
+  rebalance.notice.deadline.reset();
+  clock_.Advance(seconds(10));
+  NoticeRecord interruption = Interruption(seconds(120));
+  clock_.Advance(seconds(20));
+  rebalance.withdrawn = clock_.Now();
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {older, rebalance}), "");
+
+  // Withdrawn before its deadline: the instance stays, the advisory really ended.
+  interruption.withdrawn = clock_.Now();
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, interruption}), "");
+  interruption.withdrawn.reset();
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, interruption}), interruption.notice.id);
+  interruption.notice.state = NoticeState::kCanceled;  // a canceled maintenance event
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, interruption}), "");
+  interruption.notice.state = NoticeState::kActive;
+
+  NoticeRecord lifecycle = rebalance;  // another advisory: no deadline, supersedes nothing
+  lifecycle.notice.id = "aws-lifecycle-i-1-x";
+  lifecycle.notice.kind = NoticeKind::kLifecycle;
+  lifecycle.first_seen = clock_.Now();
+  lifecycle.withdrawn.reset();
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, lifecycle}), "");
+  NoticeRecord other_cloud = interruption;
+  other_cloud.notice.provider = "alibaba";
+  EXPECT_EQ(Planner::SupersededBy(rebalance, {rebalance, other_cloud}), "");
+  // A notice with a deadline is never superseded by this rule.
+  interruption.withdrawn = clock_.Now();
+  EXPECT_EQ(Planner::SupersededBy(interruption, {rebalance, interruption}), "");
+}
+
 }  // namespace
 }  // namespace lastcall

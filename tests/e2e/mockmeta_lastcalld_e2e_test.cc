@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -62,10 +63,10 @@ bool WaitFor(Pred pred, milliseconds limit = milliseconds(20000)) {
 // lastcalld as a child process; SIGTERM then SIGKILL by pid when the guard goes.
 class Agent {
  public:
-  Agent(const std::string& config, const std::string& dir) : err_(dir + "/lastcalld.stderr") {
+  Agent(const std::string& config, const std::string& prefix) : err_(prefix + ".stderr") {
     pid_ = ::fork();
     if (pid_ == 0) {
-      int out = ::open((dir + "/lastcalld.stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int out = ::open((prefix + ".stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(err, 2);
@@ -114,12 +115,43 @@ class Agent {
   std::string err_;
 };
 
+// How many times `needle` occurs in `text`.
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// How many lines of `text` contain `what` and, after it, `token`.
+size_t LinesWith(const std::string& text, const std::string& what, const std::string& token) {
+  size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t at = line.find(what);
+    if (at != std::string::npos && line.find(token, at) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// What differs between the agents of the tests; the defaults are the existing tests' agent.
+struct AgentOptions {
+  // "" = the test's main agent (files directly in the test dir); otherwise a second agent with
+  // its own config, state and runtime dirs under <dir>/<tag>/ (the hooks are shared).
+  std::string tag;
+  // Short, so tests are fast; a loaded machine may need more room (see the fault tests).
+  std::string interval = "100ms";
+  std::string request_timeout = "80ms";
+  std::string poll_extra;      // more [poll] lines
+  std::string provider_extra;  // more [aws] / [alibaba] lines
+};
+
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(::access(LastcalldBin().c_str(), X_OK), 0) << LastcalldBin();
-    dir_ = ::testing::TempDir() + "/lastcall-e2e-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');  // parameterized: "Name/aws_5xx"
+    dir_ = ::testing::TempDir() + "/lastcall-e2e-" + std::to_string(::getpid()) + "-" + name;
     std::filesystem::remove_all(dir_);
     for (const char* phase : {"checkpoint", "drain", "resume"}) {
       std::filesystem::create_directories(dir_ + "/hooks.d/" + phase);
@@ -135,6 +167,11 @@ class EndToEndTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (second_) {
+      const int code = second_->Stop();
+      EXPECT_EQ(code, 0) << second_->Stderr();
+      if (HasFailure()) std::cerr << "second lastcalld stderr:\n" << second_->Stderr();
+    }
     if (agent_) {
       const int code = agent_->Stop();
       EXPECT_EQ(code, 0) << agent_->Stderr();
@@ -156,33 +193,45 @@ class EndToEndTest : public ::testing::Test {
     ::chmod(path.c_str(), 0755);  // not group/world-writable: the agent trusts it
   }
 
-  void StartAgent(const std::string& provider, const std::string& instance_id) {
-    const Endpoint imds = mock_->imds();
-    const std::string config = dir_ + "/lastcalld.toml";
-    std::ofstream(config) << "provider = \"" << provider << "\"\n"
-                          << "state_dir = \"" << dir_ << "/state\"\n"
-                          << "runtime_dir = \"" << dir_ << "/run\"\n"
-                          << "log_level = \"debug\"\n"
-                          << "[poll]\ninterval = \"100ms\"\nrequest_timeout = \"80ms\"\n"
-                          << "jitter = 0\nclock_skew_threshold = \"2s\"\n"
-                          << "[" << provider << "]\nendpoint = \"http://" << imds.address << ":"
-                          << imds.port << "/" << instance_id << "\"\n"
-                          << "[hooks]\ndir = \"" << dir_ << "/hooks.d\"\n"
-                          << "allowed_owner = \"" << ::getuid() << "\"\n"
-                          << "default_timeout = \"20s\"\n";
-    agent_ = std::make_unique<Agent>(config, dir_);
-    // Ready: it has read the instance's identity through mockmeta.
-    ASSERT_TRUE(WaitFor([&] {
-      const json identity = AgentStatus().value("identity", json());
-      return identity.is_object() && identity.value("instance_id", "") == instance_id;
-    })) << agent_->Stderr();
+  // The directory of an agent's config, state, runtime dir and output.
+  std::string AgentDir(const std::string& tag) const {
+    return tag.empty() ? dir_ : dir_ + "/" + tag;
   }
 
-  json AgentStatus() const {
-    json j = json::parse(ReadFile(dir_ + "/run/status.json"), nullptr, false);
+  void StartAgent(const std::string& provider, const std::string& instance_id,
+                  const AgentOptions& options = {}) {
+    const Endpoint imds = mock_->imds();
+    const std::string home = AgentDir(options.tag);
+    std::filesystem::create_directories(home);
+    const std::string config = home + "/lastcalld.toml";
+    std::ofstream(config) << "provider = \"" << provider << "\"\n"
+                          << "state_dir = \"" << home << "/state\"\n"
+                          << "runtime_dir = \"" << home << "/run\"\n"
+                          << "log_level = \"debug\"\n"
+                          << "[poll]\ninterval = \"" << options.interval
+                          << "\"\nrequest_timeout = \"" << options.request_timeout << "\"\n"
+                          << "jitter = 0\nclock_skew_threshold = \"2s\"\n"
+                          << options.poll_extra << "[" << provider << "]\nendpoint = \"http://"
+                          << imds.address << ":" << imds.port << "/" << instance_id << "\"\n"
+                          << options.provider_extra << "[hooks]\ndir = \"" << dir_ << "/hooks.d\"\n"
+                          << "allowed_owner = \"" << ::getuid() << "\"\n"
+                          << "default_timeout = \"20s\"\n";
+    std::unique_ptr<Agent>& slot = options.tag.empty() ? agent_ : second_;
+    slot = std::make_unique<Agent>(config, home + "/lastcalld");
+    // Ready: it has read the instance's identity through mockmeta.
+    ASSERT_TRUE(WaitFor([&] {
+      const json identity = AgentStatus(options.tag).value("identity", json());
+      return identity.is_object() && identity.value("instance_id", "") == instance_id;
+    })) << slot->Stderr();
+  }
+
+  json AgentStatus(const std::string& tag = "") const {
+    json j = json::parse(ReadFile(AgentDir(tag) + "/run/status.json"), nullptr, false);
     return j.is_object() ? j : json::object();
   }
-  uint64_t Polls() const { return AgentStatus().value("polls", uint64_t{0}); }
+  uint64_t Polls(const std::string& tag = "") const {
+    return AgentStatus(tag).value("polls", uint64_t{0});
+  }
 
   json Control(const std::string& method, const std::string& target, const std::string& body = "",
                int want = 200) {
@@ -215,6 +264,7 @@ class EndToEndTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<MockmetaProcess> mock_;
   std::unique_ptr<Agent> agent_;
+  std::unique_ptr<Agent> second_;  // a second agent (AgentOptions::tag), stopped first
 };
 
 TEST_F(EndToEndTest,
@@ -336,6 +386,302 @@ TEST_F(EndToEndTest, ScheduledEventCanceledBeforeNotBeforeRunsResumeHooks) {
   EXPECT_EQ(Runs("checkpoint", "maintenance").size(), 1u);
   EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "running");
 }
+
+// The index in the timeline of the first line starting with `prefix`, or the timeline's size.
+size_t IndexOf(const std::vector<std::string>& timeline, const std::string& prefix) {
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    if (timeline[i].rfind(prefix, 0) == 0) return i;
+  }
+  return timeline.size();
+}
+
+TEST_F(EndToEndTest, AwsPersistentRequestInterruptedByACapacityDropReopensAndGetsANewInstance) {
+  const std::string pool = "/v1/pools/m5.large@us-east-1a";
+  // Room for 8: one instance is far from the utilisation mark that raises a rebalance.
+  Control("PATCH", pool, R"({"model":{"kind":"fixed"},"price":0.035,"capacity":8})");
+  json req = Control("POST", "/v1/aws/spot-requests",
+                     R"({"instance_type":"m5.large","zone":"us-east-1a","type":"persistent",)"
+                     R"("max_price":0.05})",
+                     201);
+  ASSERT_EQ(req["spot_requests"].size(), 1u) << req.dump();
+  const std::string sir = req["spot_requests"][0]["id"];
+  ASSERT_EQ(req["spot_requests"][0]["status"]["code"], "fulfilled") << req.dump();
+  const std::string id = req["spot_requests"][0]["instance_id"];
+  StartAgent("aws", id);
+  AwaitMorePolls(3);
+  EXPECT_TRUE(Lines(dir_ + "/timeline").empty());
+
+  // Capacity drops: two minutes' notice for the only instance.
+  Control("PATCH", pool, R"({"capacity":0})");
+  Advance("0s");
+  json sr = Control("GET", "/v1/aws/spot-requests/" + sir);
+  EXPECT_EQ(sr["status"]["code"], "marked-for-termination") << sr.dump();
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }))
+      << agent_->Stderr();
+  // Checkpoint then drain, both before the termination (the instance still runs).
+  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  const size_t cp = IndexOf(timeline, "checkpoint interruption aws-interruption-" + id);
+  const size_t dr = IndexOf(timeline, "drain interruption aws-interruption-" + id);
+  EXPECT_LT(cp, dr) << ReadFile(dir_ + "/timeline");
+  EXPECT_LT(dr, timeline.size()) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "running");
+
+  // At the deadline the instance ends and the persistent request opens again (wire-formats
+  // section 5: instance-terminated-no-capacity is "open again" for a persistent request).
+  Advance("2m");
+  EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "terminated");
+  sr = Control("GET", "/v1/aws/spot-requests/" + sir);
+  EXPECT_EQ(sr["state"], "open") << sr.dump();
+  // Re-evaluated at once: still no room, so it waits as capacity-not-available (also "open").
+  EXPECT_EQ(sr["status"]["code"], "capacity-not-available") << sr.dump();
+  std::vector<std::string> states;
+  const json events = Control("GET", "/v1/events?limit=1000");  // (a temporary would dangle)
+  for (const json& e : events["events"]) {
+    if (e.value("id", "") == sir) states.push_back(e.value("new_state", ""));
+  }
+  EXPECT_NE(std::find(states.begin(), states.end(), "open/instance-terminated-no-capacity"),
+            states.end())
+      << ::testing::PrintToString(states);
+  AwaitMorePolls(5);
+  EXPECT_EQ(Runs("checkpoint", "interruption").size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(Runs("drain", "interruption").size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_TRUE(agent_->running());
+
+  // Capacity returns: the request is fulfilled again, with a new instance.
+  Control("PATCH", pool, R"({"capacity":8})");
+  Advance("0s");
+  sr = Control("GET", "/v1/aws/spot-requests/" + sir);
+  EXPECT_EQ(sr["state"], "active") << sr.dump();
+  EXPECT_EQ(sr["status"]["code"], "fulfilled") << sr.dump();
+  ASSERT_TRUE(sr["instance_id"].is_string()) << sr.dump();
+  const std::string fresh = sr["instance_id"];
+  EXPECT_NE(fresh, id);
+  EXPECT_EQ(Control("GET", "/v1/instances/" + fresh)["state"], "running");
+
+  // An agent on the new instance sees no notice and runs nothing.
+  AgentOptions second;
+  second.tag = "fresh";
+  StartAgent("aws", fresh, second);
+  const uint64_t from = Polls("fresh");
+  ASSERT_TRUE(WaitFor([&] { return Polls("fresh") >= from + 5; })) << second_->Stderr();
+  const json status = AgentStatus("fresh");
+  EXPECT_TRUE(status["handler"]["notices"].empty()) << status.dump();
+  EXPECT_TRUE(status["last_poll"]["notices"].empty()) << status.dump();
+  for (const std::string& line : Lines(dir_ + "/timeline")) {
+    EXPECT_EQ(line.find(fresh), std::string::npos) << line;
+  }
+  EXPECT_TRUE(second_->running());
+}
+
+TEST_F(EndToEndTest, AwsRebalanceThenInterruptionRunEachOnceInOrderAndTheRebalanceIsNotResumed) {
+  const std::string pool = "/v1/pools/m5.large@us-east-1a";
+  Control("PATCH", pool, R"({"model":{"kind":"fixed"},"price":0.035,"capacity":8})");
+  json req = Control("POST", "/v1/aws/spot-requests",
+                     R"({"instance_type":"m5.large","zone":"us-east-1a","max_price":0.05})", 201);
+  ASSERT_EQ(req["spot_requests"].size(), 1u) << req.dump();
+  const std::string id = req["spot_requests"][0]["instance_id"];
+  StartAgent("aws", id);
+  AwaitMorePolls(3);
+
+  // The rebalance recommendation: the test config gives it a checkpoint (no drain).
+  Control("POST", "/v1/aws/instances/" + id + "/rebalance");
+  ASSERT_TRUE(WaitFor([&] { return Runs("checkpoint", "rebalance").size() == 1; }))
+      << agent_->Stderr();
+  AwaitMorePolls(3);
+  EXPECT_TRUE(Runs("drain", "rebalance").empty());
+
+  // Then the interruption: capacity gone.
+  Control("PATCH", pool, R"({"capacity":0})");
+  Advance("0s");
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }))
+      << agent_->Stderr();
+  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  ASSERT_EQ(timeline.size(), 3u) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(timeline[0].rfind("checkpoint rebalance aws-rebalance-" + id, 0), 0u) << timeline[0];
+  EXPECT_EQ(timeline[1].rfind("checkpoint interruption aws-interruption-" + id, 0), 0u)
+      << timeline[1];
+  EXPECT_EQ(timeline[2].rfind("drain interruption aws-interruption-" + id, 0), 0u) << timeline[2];
+
+  // Terminated at the deadline: the metadata answers 404 everywhere, both notices vanish. The
+  // interruption ended after its deadline and the rebalance was superseded: no resume at all.
+  Advance("2m");
+  EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "terminated");
+  ASSERT_TRUE(WaitFor([&] {
+    return Count(agent_->Stderr(), "superseded by aws-interruption-") == 1;
+  })) << agent_->Stderr();
+  AwaitMorePolls(10);
+  EXPECT_EQ(Lines(dir_ + "/timeline"), timeline) << ReadFile(dir_ + "/timeline");
+  EXPECT_TRUE(Runs("resume", "rebalance").empty());
+  EXPECT_TRUE(Runs("resume", "interruption").empty());
+  EXPECT_EQ(Count(agent_->Stderr(), "superseded by aws-interruption-"), 1u) << agent_->Stderr();
+  const json status = AgentStatus();
+  for (const json& n : status["handler"]["notices"]) {
+    EXPECT_EQ(n["finished"], true) << n.dump();
+  }
+  EXPECT_TRUE(agent_->running());
+}
+
+// Faults on the notice paths of an agent's instance, before and while the notice is raised.
+struct FaultCase {
+  std::string cloud;  // "aws" or "alibaba"
+  std::string name;   // "5xx", "timeout", "malformed", "token_expiry"
+};
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.cloud << " " << c.name; }
+
+class FaultEndToEndTest : public EndToEndTest, public ::testing::WithParamInterface<FaultCase> {
+ protected:
+  // The rule (minus instance and path) and how many requests it spoils. Each count covers
+  // several polls, so the fault is on before the notice and still on while it is up.
+  static std::vector<json> Rules(const std::string& fault) {
+    if (fault == "5xx") {
+      return {{{"kind", "error"}, {"status", 500}, {"count", 4}},
+              {{"kind", "error"}, {"status", 503}, {"count", 12}}};
+    }
+    if (fault == "timeout") {  // well above the agent's request_timeout (150ms)
+      return {{{"kind", "latency"}, {"latency", "600ms"}, {"count", 8}}};
+    }
+    if (fault == "malformed") return {{{"kind", "malformed"}, {"count", 14}}};
+    return {{{"kind", "expire-tokens"}, {"count", 16}}};
+  }
+
+  // Posts the rules for `path` of `instance`; returns their ids.
+  std::vector<std::string> Inject(const std::string& instance, const std::string& path) {
+    std::vector<std::string> ids;
+    for (json rule : Rules(GetParam().name)) {
+      rule["instance"] = instance;
+      rule["path"] = path;
+      json made = Control("POST", "/v1/faults", rule.dump(), 201);
+      ids.push_back(made["id"].dump());  // a number
+    }
+    return ids;
+  }
+
+  // fired counts of the live rules by id (a rule whose count is used up is gone).
+  std::map<std::string, uint64_t> Live() {
+    std::map<std::string, uint64_t> out;
+    const json faults = Control("GET", "/v1/faults");
+    for (const json& f : faults["faults"]) {
+      out[f["id"].dump()] = f.value("fired", uint64_t{0});
+    }
+    return out;
+  }
+  uint64_t Fired(const std::vector<std::string>& ids) {
+    uint64_t n = 0;
+    for (const auto& [id, fired] : Live()) {
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) n += fired;
+    }
+    return n;
+  }
+  bool AnyLive(const std::vector<std::string>& ids) {
+    const auto live = Live();
+    return std::any_of(ids.begin(), ids.end(),
+                       [&](const std::string& id) { return live.count(id) > 0; });
+  }
+};
+
+TEST_P(FaultEndToEndTest, AgentRidesOutTheFaultAndRunsCheckpointThenDrainOnce) {
+  const FaultCase& c = GetParam();
+  // A request timeout with room for a loaded machine (the compiler next door): a real timeout
+  // on another path would be a second, unrelated error episode.
+  AgentOptions options;
+  options.interval = "200ms";
+  options.request_timeout = "150ms";
+  options.poll_extra = "max_backoff = \"400ms\"\n";
+  if (c.cloud == "alibaba") options.provider_extra = "token = \"required\"\n";
+  // The path the notice comes from: the fault's episode names it.
+  const std::string path =
+      c.cloud == "aws" ? "spot/instance-action" : "instance/spot/termination-time";
+  std::string id, kind, pool;
+  std::vector<std::string> notice_rules, other_rules;
+  if (c.cloud == "aws") {
+    kind = "interruption";
+    pool = "/v1/pools/m5.large@us-east-1a";
+    Control("PATCH", pool, R"({"model":{"kind":"fixed"},"price":0.035,"capacity":8})");
+    json req = Control("POST", "/v1/aws/spot-requests",
+                       R"({"instance_type":"m5.large","zone":"us-east-1a","max_price":0.05})", 201);
+    ASSERT_EQ(req["spot_requests"].size(), 1u) << req.dump();
+    id = req["spot_requests"][0]["instance_id"];
+    Control("PATCH", "/v1/instances/" + id, R"({"http_tokens":"required"})");
+    StartAgent("aws", id, options);
+    AwaitMorePolls(2);
+    notice_rules = Inject(id, "/latest/meta-data/spot/*");
+    other_rules = Inject(id, "/latest/meta-data/events/recommendations/*");
+  } else {
+    kind = "release";
+    json made = Control("POST", "/v1/alibaba/instances",
+                        R"({"zone":"cn-hangzhou-b","type":"ecs.c5.8xlarge",)"
+                        R"("spot_strategy":"SpotAsPriceGo","http_tokens":"required"})",
+                        201);
+    ASSERT_EQ(made["InstanceIdSets"]["InstanceIdSet"].size(), 1u) << made.dump();
+    id = made["InstanceIdSets"]["InstanceIdSet"][0];
+    StartAgent("alibaba", id, options);
+    AwaitMorePolls(2);
+    notice_rules = Inject(id, "/latest/meta-data/instance/spot/*");
+  }
+  ASSERT_FALSE(HasFailure());
+  std::vector<std::string> all = notice_rules;
+  all.insert(all.end(), other_rules.begin(), other_rules.end());
+
+  // The fault is on before the notice: the agent has met it.
+  ASSERT_TRUE(WaitFor([&] { return Fired(notice_rules) >= 2; })) << agent_->Stderr();
+  if (c.cloud == "aws") {
+    Control("PATCH", pool, R"({"capacity":0})");
+    Advance("0s");
+  } else {
+    Control("POST", "/v1/alibaba/instances/" + id + "/recycle");
+  }
+  // ... and while it is up. While the notice path is still spoilt no hook can have run for it
+  // (read the hooks first: if the rule is live afterwards, it was live then too).
+  const uint64_t at_notice = Fired(notice_rules);
+  bool checked_while_live = false;
+  ASSERT_TRUE(WaitFor([&] {
+    const bool none_ran = Runs("checkpoint", kind).empty();
+    if (!AnyLive(notice_rules)) return true;
+    if (Fired(notice_rules) < at_notice + 2) return false;
+    EXPECT_TRUE(none_ran) << ReadFile(dir_ + "/timeline");
+    checked_while_live = true;
+    return true;
+  })) << agent_->Stderr();
+  EXPECT_TRUE(checked_while_live) << "the fault ran out before the agent met it with the notice";
+
+  // The fault runs out; the notice is handled, once.
+  ASSERT_TRUE(WaitFor([&] { return !AnyLive(all); })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", kind).size() == 1; })) << agent_->Stderr();
+  const std::string failed = "metadata poll failed (backing off, logged once): ";
+  const std::string recovered = "metadata polls succeed again ";
+  ASSERT_TRUE(WaitFor([&] { return LinesWith(agent_->Stderr(), recovered, path) >= 1; }))
+      << agent_->Stderr();
+  AwaitMorePolls(5);
+  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  const std::string notice = c.cloud == "aws" ? "aws-interruption-" + id : "alibaba-release-" + id;
+  const size_t cp = IndexOf(timeline, "checkpoint " + kind + " " + notice);
+  const size_t dr = IndexOf(timeline, "drain " + kind + " " + notice);
+  EXPECT_LT(cp, dr) << ReadFile(dir_ + "/timeline");
+  EXPECT_LT(dr, timeline.size()) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(Runs("checkpoint", kind).size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(Runs("drain", kind).size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_TRUE(Lines(dir_ + "/resume.marker").empty()) << ReadFile(dir_ + "/timeline");
+
+  // One error episode, logged once when it starts and once when it ends (the lines name the
+  // episode's first errors: the fault's name the notice path; a stray timeout of a loaded
+  // machine on another path would be an episode of its own, and is not this test's business).
+  const std::string err = agent_->Stderr();
+  EXPECT_EQ(LinesWith(err, failed, path), 1u) << err;
+  EXPECT_EQ(LinesWith(err, recovered, path), 1u) << err;
+  EXPECT_GT(AgentStatus().value("poll_errors", uint64_t{0}), 0u);
+  EXPECT_EQ(AgentStatus()["last_poll"]["ok"], true);
+  EXPECT_TRUE(agent_->running());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FaultEndToEndTest,
+    ::testing::Values(FaultCase{"aws", "5xx"}, FaultCase{"aws", "timeout"},
+                      FaultCase{"aws", "malformed"}, FaultCase{"aws", "token_expiry"},
+                      FaultCase{"alibaba", "5xx"}, FaultCase{"alibaba", "timeout"},
+                      FaultCase{"alibaba", "malformed"}, FaultCase{"alibaba", "token_expiry"}),
+    [](const ::testing::TestParamInfo<FaultCase>& p) {
+      return p.param.cloud + "_" + p.param.name;
+    });
 
 }  // namespace
 }  // namespace lastcall::testing
