@@ -2,7 +2,9 @@
 # IMDS throughput: wrk against one instance's notice path on mockmeta, and in the same run against
 # nginx with one worker serving the same body as a static file with the same Content-Type. Prints
 # requests/s for each, the ratio mockmeta/nginx, wrk's latency percentiles, and mockmeta's memory
-# under the load (VmRSS sampled every 0.2 s while wrk runs, VmHWM after). Results go in
+# under the load (VmRSS sampled every 0.2 s while wrk runs, VmHWM after). Also each server's CPU
+# time per request (utime+stime from /proc/PID/stat over the run / requests completed): on a
+# shared machine requests/s follow whatever else runs, CPU per request much less. Results go in
 # bench/RESULTS.md ("IMDS throughput").
 #
 #   bench/imds_throughput.sh [BUILD_DIR]            (default build/rel; needs mockmeta)
@@ -166,24 +168,31 @@ cmp -s <(curl -sf "http://$imds$path") <(curl -sf "http://127.0.0.1:$nginx_port$
   fail "nginx and mockmeta serve different bodies"
 
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
-# wrk NAME URL CONNS: runs wrk and prints "rps p50 p90 p99 errors" (latencies in ms).
+clk_tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }  # utime + stime
+# wrk NAME URL CONNS PID: runs wrk and prints "rps p50 p90 p99 errors cpu_us_per_request"
+# (latencies in ms; CPU of PID, the server, over the run divided by the requests wrk completed).
 run_wrk() {
-  local name="$1" url="$2" c="$3" out="$work/wrk.$1.$3"
+  local name="$1" url="$2" c="$3" pid="$4" out="$work/wrk.$1.$3" t0 t1
+  t0="$(cpu_ticks "$pid")"
   wrk -t"$threads" -c"$c" -d"$duration" --latency "$url" >"$out" 2>&1 || fail "wrk failed: $(cat "$out")"
-  awk '
+  t1="$(cpu_ticks "$pid")"
+  awk -v ticks=$((t1 - t0)) -v hz="$clk_tck" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
                      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
     /^Requests\/sec:/ { rps = $2 }
+    / requests in / { n = $1 }
     /Non-2xx or 3xx responses:/ { err += $NF }
     /Socket errors:/ { for (i = 4; i <= NF; i += 2) err += $i }
-    END { printf "%s %.3f %.3f %.3f %d\n", rps, p50, p90, p99, err }' "$out"
+    END { printf "%s %.3f %.3f %.3f %d %.2f\n", rps, p50, p90, p99, err, n ? ticks / hz * 1e6 / n : 0 }' "$out"
 }
 
 echo "imds_throughput: $flavor notice path $path ($(wc -c <"$work/www$path") bytes, $ctype)"
 echo "imds_throughput: mockmeta on $imds (pid $mm), nginx 1 worker on 127.0.0.1:$nginx_port (pid $ngx)"
 echo "imds_throughput: wrk -t$threads -cN -d$duration --latency; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '\n%-6s %-9s %12s %9s %9s %9s %7s %12s %12s\n' conns server "req/s" "p50 ms" "p90 ms" "p99 ms" errors "VmRSS MiB" "VmHWM MiB"
+printf '\n%-6s %-9s %12s %9s %9s %9s %7s %11s %10s %10s\n' conns server "req/s" "p50 ms" "p90 ms" "p99 ms" errors \
+  "CPU us/req" "VmRSS MiB" "VmHWM MiB"
 for c in $conns; do
   # Sample mockmeta's RSS while wrk loads it; keep the highest sample.
   (
@@ -195,14 +204,15 @@ for c in $conns; do
   ) &
   sampler=$!
   pids+=("$sampler")
-  read -r m_rps m50 m90 m99 merr < <(run_wrk mockmeta "http://$imds$path" "$c")
+  read -r m_rps m50 m90 m99 merr mcpu < <(run_wrk mockmeta "http://$imds$path" "$c" "$mm")
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   rss="$(cat "$work/rss.$c")"; hwm="$(kib "$mm" VmHWM)"
-  read -r n_rps n50 n90 n99 nerr < <(run_wrk nginx "http://127.0.0.1:$nginx_port$path" "$c")
-  printf '%-6s %-9s %12.0f %9.3f %9.3f %9.3f %7d %12.2f %12.2f\n' "$c" mockmeta "$m_rps" "$m50" "$m90" "$m99" "$merr" \
-    "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')"
-  printf '%-6s %-9s %12.0f %9.3f %9.3f %9.3f %7d\n' "$c" nginx "$n_rps" "$n50" "$n90" "$n99" "$nerr"
-  printf '%-6s %-9s %11.2fx   (goal: >= 1.00x)\n' "$c" ratio "$(awk -v a="$m_rps" -v b="$n_rps" 'BEGIN { print a / b }')"
+  read -r n_rps n50 n90 n99 nerr ncpu < <(run_wrk nginx "http://127.0.0.1:$nginx_port$path" "$c" "$ngx")
+  printf '%-6s %-9s %12.0f %9.3f %9.3f %9.3f %7d %11.2f %10.2f %10.2f\n' "$c" mockmeta "$m_rps" "$m50" "$m90" "$m99" \
+    "$merr" "$mcpu" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')"
+  printf '%-6s %-9s %12.0f %9.3f %9.3f %9.3f %7d %11.2f\n' "$c" nginx "$n_rps" "$n50" "$n90" "$n99" "$nerr" "$ncpu"
+  printf '%-6s %-9s %11.2fx   (goal: >= 1.00x; CPU per request nginx/mockmeta %.2fx)\n' "$c" ratio \
+    "$(awk -v a="$m_rps" -v b="$n_rps" 'BEGIN { print a / b }')" "$(awk -v a="$ncpu" -v b="$mcpu" 'BEGIN { print b ? a / b : 0 }')"
 done
 echo
 echo "machine: $(nproc) cpu ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -sr)," \
