@@ -8,6 +8,7 @@
 #   bench/detection_latency.sh [BUILD_DIR]          (default build/rel; needs lastcalld, mockmeta)
 #   SETS="aws:100ms:200 alibaba:100ms:200 aws:2s:200" bench/detection_latency.sh build/rel
 #   PARALLEL=4 JITTER=0 KEEP=/tmp/lat bench/detection_latency.sh   (KEEP: copy the raw samples)
+#   STATE_BASE=/dev/shm bench/detection_latency.sh   (lastcalld's state_dir there, e.g. tmpfs)
 #
 # A set is PROVIDER:INTERVAL:COUNT. Per notice, a worker launches an instance (AWS spot through
 # POST /v1/aws/instances, or an Alibaba SpotAsPriceGo instance), starts a lastcalld watching it
@@ -20,6 +21,11 @@
 # the checkpoint hook is `/usr/bin/date +%s%N` itself (no shell), so its stamp is taken about an
 # exec after lastcalld spawns it; lastcalld's own log lines carry no timestamp. Its stdout
 # reaches lastcalld's log, where the worker finds it.
+#
+# lastcalld's state_dir is on the temporary directory's file system unless STATE_BASE is set:
+# before the first hook it writes (and fsyncs, file and directory) the new notice's record and
+# the phase start, so the disk's fsync latency is part of what this measures (as in production,
+# /var/lib/lastcall); STATE_BASE=/dev/shm separates it out.
 #
 # Sets with an interval under 1 s run one notice at a time; slower sets run PARALLEL (default 10)
 # workers, each with its own agent and instance (the agents are idle between polls). Only
@@ -178,7 +184,7 @@ worker() {
     kill "$apid" 2>/dev/null || true
     wait "$apid" 2>/dev/null || true
     [ "$ok" = 1 ] || { echo "worker: notice on $id failed:" >&2; tail -n 5 "$d/agent.log" >&2; }
-    [ -n "${KEEP:-}" ] || rm -rf "$d"
+    [ -n "${KEEP:-}" ] || rm -rf "$d" "${STATE_BASE:-$d}/state-$id"
   done
 }
 
