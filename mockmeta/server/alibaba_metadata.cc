@@ -4,11 +4,15 @@
 
 namespace lastcall::mock {
 
-MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view) {
-  MetadataTree t;
+MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view,
+                              std::optional<std::string_view> focus) {
+  MetadataTree t = focus ? MetadataTree(*focus) : MetadataTree();
   const std::string md = "latest/meta-data/";
   auto add = [&](const char* path, const std::string& value) {
-    if (!value.empty()) t.Add(md + path, value);
+    if (value.empty()) return;
+    std::string full = md + path;
+    std::string v = t.Wants(full) ? value : std::string();
+    t.Add(std::move(full), std::move(v));
   };
   add("hostname", view.hostname);
   add("image-id", view.image_id);
@@ -24,7 +28,9 @@ MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view) {
   add("vswitch-id", view.vswitch_id);
   add("zone-id", view.zone_id);
   if (view.termination_time) {
-    t.Add(md + "instance/spot/termination-time", FormatRfc3339(*view.termination_time));
+    std::string full = md + "instance/spot/termination-time";
+    std::string v = t.Wants(full) ? FormatRfc3339(*view.termination_time) : std::string();
+    t.Add(std::move(full), std::move(v));
   }
   return t;
 }

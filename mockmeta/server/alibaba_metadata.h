@@ -5,12 +5,17 @@
 // Thread-safety: pure function.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "mockmeta/server/instance_directory.h"
 #include "mockmeta/server/metadata_tree.h"
 
 namespace lastcall::mock {
 
-// Paths are relative to the instance root: "latest/meta-data/instance-id".
-MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view);
+// Paths are relative to the instance root: "latest/meta-data/instance-id". With a `focus`, only
+// that leaf's value is computed (see BuildAwsTree).
+MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view,
+                              std::optional<std::string_view> focus = std::nullopt);
 
 }  // namespace lastcall::mock

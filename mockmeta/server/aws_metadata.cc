@@ -1,6 +1,7 @@
 #include "mockmeta/server/aws_metadata.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "common/time_format.h"
 
@@ -14,8 +15,15 @@ std::string Dump(const Json& j, int indent = -1) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
+// Adds the leaf, computing its value (make()) only if the tree wants it.
+template <typename Make>
+void AddComputed(MetadataTree& tree, std::string path, Make&& make) {
+  std::string value = tree.Wants(path) ? std::forward<Make>(make)() : std::string();
+  tree.Add(std::move(path), std::move(value));
+}
+
 void AddIfSet(MetadataTree& tree, std::string path, const std::string& value) {
-  if (!value.empty()) tree.Add(std::move(path), value);
+  if (!value.empty()) AddComputed(tree, std::move(path), [&] { return value; });
 }
 
 }  // namespace
@@ -69,8 +77,8 @@ std::string AwsIdentityDocumentJson(const AwsMetadataView& view) {
   return Dump(j, 2);
 }
 
-MetadataTree BuildAwsTree(const AwsMetadataView& view) {
-  MetadataTree t;
+MetadataTree BuildAwsTree(const AwsMetadataView& view, std::optional<std::string_view> focus) {
+  MetadataTree t = focus ? MetadataTree(*focus) : MetadataTree();
   const std::string md = "latest/meta-data/";
   AddIfSet(t, md + "ami-id", view.ami_id);
   AddIfSet(t, md + "hostname", view.local_hostname);
@@ -85,20 +93,26 @@ MetadataTree BuildAwsTree(const AwsMetadataView& view) {
   AddIfSet(t, md + "public-hostname", view.public_hostname);
   AddIfSet(t, md + "public-ipv4", view.public_ipv4);
   if (view.instance_action) {
-    t.Add(md + "spot/instance-action", AwsInstanceActionJson(*view.instance_action));
+    AddComputed(t, md + "spot/instance-action",
+                [&] { return AwsInstanceActionJson(*view.instance_action); });
   }
   if (view.termination_time) {
-    t.Add(md + "spot/termination-time", FormatRfc3339(*view.termination_time));
+    AddComputed(t, md + "spot/termination-time",
+                [&] { return FormatRfc3339(*view.termination_time); });
   }
   if (view.rebalance_notice_time) {
-    t.Add(md + "events/recommendations/rebalance", AwsRebalanceJson(*view.rebalance_notice_time));
+    AddComputed(t, md + "events/recommendations/rebalance",
+                [&] { return AwsRebalanceJson(*view.rebalance_notice_time); });
   }
-  t.Add(md + "events/maintenance/scheduled", AwsScheduledEventsJson(view.scheduled_events));
+  AddComputed(t, md + "events/maintenance/scheduled",
+              [&] { return AwsScheduledEventsJson(view.scheduled_events); });
   if (view.target_lifecycle_state) {
-    t.Add(md + "autoscaling/target-lifecycle-state", *view.target_lifecycle_state);
+    AddComputed(t, md + "autoscaling/target-lifecycle-state",
+                [&] { return *view.target_lifecycle_state; });
   }
-  t.Add("latest/dynamic/instance-identity/document", AwsIdentityDocumentJson(view));
-  if (view.user_data) t.Add("latest/user-data", *view.user_data);
+  AddComputed(t, "latest/dynamic/instance-identity/document",
+              [&] { return AwsIdentityDocumentJson(view); });
+  if (view.user_data) AddComputed(t, "latest/user-data", [&] { return *view.user_data; });
   return t;
 }
 

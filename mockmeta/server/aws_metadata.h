@@ -8,7 +8,9 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mockmeta/server/instance_directory.h"
@@ -16,8 +18,10 @@
 
 namespace lastcall::mock {
 
-// Paths are relative to the instance root: "latest/meta-data/instance-id".
-MetadataTree BuildAwsTree(const AwsMetadataView& view);
+// Paths are relative to the instance root: "latest/meta-data/instance-id". With a `focus` (the
+// one path a request asks for), only that leaf's value is computed (MetadataTree(focus)).
+MetadataTree BuildAwsTree(const AwsMetadataView& view,
+                          std::optional<std::string_view> focus = std::nullopt);
 
 std::string AwsInstanceActionJson(const AwsInstanceAction& action);
 std::string AwsRebalanceJson(WallTime notice_time);

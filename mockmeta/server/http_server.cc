@@ -72,6 +72,20 @@ struct ServerState {
   // Open sessions, to close them on Stop(). io thread only (and the destroying thread once the
   // io_context has stopped).
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  // The Date header value, formatted once per second of `clock` rather than per response.
+  // io thread only.
+  const std::string& DateHeader() {
+    const WallTime now = clock.Now();
+    const auto second = std::chrono::floor<std::chrono::seconds>(now);
+    if (!date_second || *date_second != second) {
+      date_second = second;
+      date_text = FormatHttpDate(now);
+    }
+    return date_text;
+  }
+  std::optional<std::chrono::time_point<WallTime::clock, std::chrono::seconds>> date_second;
+  std::string date_text;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -215,7 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->reason(beast::string_view(reason.data(), reason.size()));
     for (const auto& [name, value] : response.headers) res->insert(name, value);
     res->set(http::field::server, "mockmeta");
-    res->set(http::field::date, FormatHttpDate(state_->clock.Now()));
+    res->set(http::field::date, state_->DateHeader());
     res->set(http::field::content_type, response.content_type);
     res->body() = response.body;
     res->keep_alive(keep_alive && !response.close && !state_->stopping);

@@ -176,6 +176,24 @@ TEST_F(HttpServerTest, EveryResponseCarriesVirtualDateAndServer) {
   EXPECT_NE(later->body.find("<title>404 - Not Found</title>"), std::string::npos);
 }
 
+// The Date value is formatted once per second and reused; it must still follow the clock.
+TEST_F(HttpServerTest, DateFollowsTheClockSecondBySecond) {
+  Start();
+  auto c = Connect("i-0aws");
+  ASSERT_TRUE(c);
+  auto date = [&] {
+    auto r = Get(*c, "/latest/meta-data/instance-id");
+    return r && r->Header("Date") ? *r->Header("Date") : std::string("no answer");
+  };
+  EXPECT_EQ(date(), "Mon, 23 Nov 2026 12:00:00 GMT");
+  clock_.Advance(std::chrono::milliseconds(999));
+  EXPECT_EQ(date(), "Mon, 23 Nov 2026 12:00:00 GMT");
+  clock_.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(date(), "Mon, 23 Nov 2026 12:00:01 GMT");
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(date(), "Mon, 23 Nov 2026 12:01:00 GMT");
+}
+
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   Start();
   auto c = Connect("i-0aws");

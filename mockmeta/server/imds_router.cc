@@ -159,7 +159,10 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
       if (auto denied = CheckToken(request, *instance, rules, required, tokens_)) {
         response = std::move(*denied);
       } else {
-        response = Serve(aws ? BuildAwsTree(*aws_view) : BuildAlibabaTree(*ali_view), rel_path);
+        // Focused on the requested path: only that leaf's value is built.
+        response =
+            Serve(aws ? BuildAwsTree(*aws_view, rel_path) : BuildAlibabaTree(*ali_view, rel_path),
+                  rel_path);
       }
     }
   }

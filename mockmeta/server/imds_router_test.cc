@@ -2,9 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/time_format.h"
+#include "mockmeta/server/alibaba_metadata.h"
+#include "mockmeta/server/aws_metadata.h"
 #include "mockmeta/server/memory_instance_directory.h"
 
 namespace lastcall::mock {
@@ -500,6 +507,97 @@ TEST_F(ImdsRouterTest, ErrorPageHasReasonForEveryFaultStatus) {
     EXPECT_NE(r.body.find("<title>" + std::to_string(s) + " - " + std::string(HttpReason(s))),
               std::string::npos);
   }
+}
+
+// --- Focused trees: the router builds each request's tree focused on the requested path. ------
+
+// Every path of a tree, found by walking its listings from "latest", in the spellings a client
+// may use (leading and trailing slashes), plus a few that do not exist.
+std::vector<std::string> AllPaths(const MetadataTree& tree) {
+  std::vector<std::string> out = {"", "/", "latest/nope", "latest/meta-data//instance-id"};
+  std::vector<std::string> todo = {"latest"};
+  while (!todo.empty()) {
+    std::string path = todo.back();
+    todo.pop_back();
+    out.push_back(path);
+    out.push_back("/" + path + "/");
+    MetadataTree::Entry e = tree.Lookup(path, true);
+    if (e.kind != MetadataTree::Entry::Kind::kDirectory) continue;
+    size_t start = 0;
+    while (start <= e.body.size()) {
+      size_t nl = e.body.find('\n', start);
+      std::string child = e.body.substr(start, nl == std::string::npos ? nl : nl - start);
+      if (!child.empty() && child.back() == '/') child.pop_back();
+      todo.push_back(path + "/" + child);
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+  return out;
+}
+
+using TreeBuilder = std::function<MetadataTree(std::optional<std::string_view>)>;
+
+// For every path, the tree focused on it answers exactly like the full tree.
+void ExpectFocusedTreesAnswerLikeTheFullTree(const TreeBuilder& build, size_t min_paths) {
+  MetadataTree full = build(std::nullopt);
+  std::vector<std::string> paths = AllPaths(full);
+  ASSERT_GE(paths.size(), min_paths);
+  for (const std::string& path : paths) {
+    for (bool mark_dirs : {false, true}) {
+      MetadataTree::Entry want = full.Lookup(path, mark_dirs);
+      MetadataTree::Entry got = build(path).Lookup(path, mark_dirs);
+      EXPECT_EQ(got.kind, want.kind) << path;
+      EXPECT_EQ(got.body, want.body) << path;
+      EXPECT_EQ(got.content_type, want.content_type) << path;
+    }
+  }
+}
+
+AwsMetadataView AwsInstanceWithEverything() {
+  AwsMetadataView v = AwsInstance();
+  v.public_hostname = "ec2-3-0-0-5.compute-1.amazonaws.com";
+  v.public_ipv4 = "3.0.0.5";
+  v.user_data = "#!/bin/sh";
+  v.instance_action = AwsInstanceAction{"terminate", T("2026-11-23T12:02:00Z")};
+  v.termination_time = T("2026-11-23T12:02:00Z");
+  v.rebalance_notice_time = T("2026-11-23T11:58:00Z");
+  AwsScheduledEvent e;
+  e.code = "system-reboot";
+  e.description = "scheduled reboot";
+  e.event_id = "instance-event-0d59937288b749b32";
+  e.not_before = T("2026-11-24T09:00:00Z");
+  e.not_after = T("2026-11-24T11:00:00Z");
+  v.scheduled_events.push_back(e);
+  v.target_lifecycle_state = "Terminated";
+  return v;
+}
+
+TEST(FocusedTreeTest, AwsTreeFocusedOnAnyPathAnswersLikeTheFullTree) {
+  const AwsMetadataView v = AwsInstanceWithEverything();
+  ExpectFocusedTreesAnswerLikeTheFullTree(
+      [&](std::optional<std::string_view> focus) { return BuildAwsTree(v, focus); }, 40);
+  const AwsMetadataView plain = AwsInstance();
+  ExpectFocusedTreesAnswerLikeTheFullTree(
+      [&](std::optional<std::string_view> focus) { return BuildAwsTree(plain, focus); }, 30);
+}
+
+TEST(FocusedTreeTest, AlibabaTreeFocusedOnAnyPathAnswersLikeTheFullTree) {
+  AlibabaMetadataView v = AlibabaInstance();
+  v.termination_time = T("2026-11-23T12:05:00Z");
+  ExpectFocusedTreesAnswerLikeTheFullTree(
+      [&](std::optional<std::string_view> focus) { return BuildAlibabaTree(v, focus); }, 30);
+}
+
+TEST(FocusedTreeTest, OnlyTheFocusedLeafValueIsBuilt) {
+  const AwsMetadataView v = AwsInstanceWithEverything();
+  MetadataTree t = BuildAwsTree(v, "/latest/meta-data/spot/instance-action");
+  EXPECT_EQ(t.Lookup("latest/meta-data/spot/instance-action", true).body,
+            R"({"action":"terminate","time":"2026-11-23T12:02:00Z"})");
+  // The identity document exists (for listings) but was not serialised.
+  MetadataTree::Entry doc = t.Lookup("latest/dynamic/instance-identity/document", true);
+  EXPECT_EQ(doc.kind, MetadataTree::Entry::Kind::kLeaf);
+  EXPECT_EQ(doc.body, "");
 }
 
 }  // namespace

@@ -1,56 +1,59 @@
 #include "mockmeta/server/market_directory.h"
 
+#include <utility>
+
 namespace lastcall::mock {
 
-AwsMetadataView ToAwsView(const MetadataView& v, bool tokens_required) {
+AwsMetadataView ToAwsView(MetadataView v, bool tokens_required) {
   AwsMetadataView a;
   a.tokens_required = tokens_required;
-  a.instance_id = v.instance_id;
-  a.instance_type = v.instance_type;
-  a.ami_id = v.image_id;
-  a.instance_life_cycle = v.instance_life_cycle.empty() ? "on-demand" : v.instance_life_cycle;
-  a.local_hostname = v.hostname;
-  a.local_ipv4 = v.private_ip;
-  a.mac = v.mac;
-  a.availability_zone = v.zone;
-  a.region = v.region;
-  a.account_id = v.account_id;
+  a.instance_id = std::move(v.instance_id);
+  a.instance_type = std::move(v.instance_type);
+  a.ami_id = std::move(v.image_id);
+  a.instance_life_cycle =
+      v.instance_life_cycle.empty() ? "on-demand" : std::move(v.instance_life_cycle);
+  a.local_hostname = std::move(v.hostname);
+  a.local_ipv4 = std::move(v.private_ip);
+  a.mac = std::move(v.mac);
+  a.availability_zone = std::move(v.zone);
+  a.region = std::move(v.region);
+  a.account_id = std::move(v.account_id);
   a.pending_time = v.launch_time;
   if (v.instance_action)
     a.instance_action = AwsInstanceAction{v.instance_action->action, v.instance_action->time};
   a.termination_time = v.termination_time;
   a.rebalance_notice_time = v.rebalance_notice_time;
-  for (const ScheduledEvent& e : v.scheduled_events) {
+  for (ScheduledEvent& e : v.scheduled_events) {
     AwsScheduledEvent s;
-    s.code = e.code;
-    s.description = e.description;
-    s.event_id = e.event_id;
+    s.code = std::move(e.code);
+    s.description = std::move(e.description);
+    s.event_id = std::move(e.event_id);
     s.not_before = e.not_before;
     s.not_after = e.not_after;
     s.not_before_deadline = e.not_before_deadline;
-    s.state = e.state;
+    s.state = std::move(e.state);
     a.scheduled_events.push_back(std::move(s));
   }
-  a.target_lifecycle_state = v.target_lifecycle_state;
+  a.target_lifecycle_state = std::move(v.target_lifecycle_state);
   return a;
 }
 
-AlibabaMetadataView ToAlibabaView(const MetadataView& v, bool tokens_required) {
+AlibabaMetadataView ToAlibabaView(MetadataView v, bool tokens_required) {
   AlibabaMetadataView a;
   a.tokens_required = tokens_required;
-  a.instance_id = v.instance_id;
-  a.instance_type = v.instance_type;
-  a.instance_name = v.name;
-  a.hostname = v.hostname;
-  a.region_id = v.region;
-  a.zone_id = v.zone;
-  a.image_id = v.image_id;
-  a.mac = v.mac;
-  a.private_ipv4 = v.private_ip;
-  a.vpc_id = v.vpc_id;
-  a.vswitch_id = v.vswitch_id;
-  a.serial_number = v.serial_number;
-  a.owner_account_id = v.account_id;
+  a.instance_id = std::move(v.instance_id);
+  a.instance_type = std::move(v.instance_type);
+  a.instance_name = std::move(v.name);
+  a.hostname = std::move(v.hostname);
+  a.region_id = std::move(v.region);
+  a.zone_id = std::move(v.zone);
+  a.image_id = std::move(v.image_id);
+  a.mac = std::move(v.mac);
+  a.private_ipv4 = std::move(v.private_ip);
+  a.vpc_id = std::move(v.vpc_id);
+  a.vswitch_id = std::move(v.vswitch_id);
+  a.serial_number = std::move(v.serial_number);
+  a.owner_account_id = std::move(v.account_id);
   a.termination_time = v.termination_time;
   return a;
 }
@@ -104,14 +107,14 @@ std::optional<MetadataView> MarketDirectory::View(std::string_view instance_id) 
 std::optional<AwsMetadataView> MarketDirectory::AwsView(std::string_view instance_id) const {
   std::optional<MetadataView> v = View(instance_id);
   if (!v || v->flavor != FlavorKind::kAws) return std::nullopt;
-  return ToAwsView(*v, TokensRequired(instance_id));
+  return ToAwsView(std::move(*v), TokensRequired(instance_id));
 }
 
 std::optional<AlibabaMetadataView> MarketDirectory::AlibabaView(
     std::string_view instance_id) const {
   std::optional<MetadataView> v = View(instance_id);
   if (!v || v->flavor != FlavorKind::kAlibaba) return std::nullopt;
-  return ToAlibabaView(*v, TokensRequired(instance_id));
+  return ToAlibabaView(std::move(*v), TokensRequired(instance_id));
 }
 
 }  // namespace lastcall::mock

@@ -24,8 +24,9 @@
 namespace lastcall::mock {
 
 // Pure mappings from the core's view to the routers' views (unit-tested).
-AwsMetadataView ToAwsView(const MetadataView& view, bool tokens_required);
-AlibabaMetadataView ToAlibabaView(const MetadataView& view, bool tokens_required);
+// By value: the strings are moved out of the view (one copy less per IMDS request).
+AwsMetadataView ToAwsView(MetadataView view, bool tokens_required);
+AlibabaMetadataView ToAlibabaView(MetadataView view, bool tokens_required);
 
 class MarketDirectory final : public InstanceDirectory {
  public:

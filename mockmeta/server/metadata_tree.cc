@@ -4,6 +4,12 @@
 
 namespace lastcall::mock {
 
+MetadataTree::MetadataTree(std::string_view focus) {
+  while (!focus.empty() && focus.front() == '/') focus.remove_prefix(1);
+  while (!focus.empty() && focus.back() == '/') focus.remove_suffix(1);
+  focus_ = std::string(focus);
+}
+
 void MetadataTree::Add(std::string path, std::string value, std::string content_type) {
   leaves_.insert_or_assign(std::move(path), Leaf{std::move(value), std::move(content_type)});
 }

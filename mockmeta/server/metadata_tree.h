@@ -7,10 +7,16 @@
 // names, one per line, no trailing newline; with `mark_dirs`, directories carry a trailing '/'.
 // Trailing slashes on leaf paths are tolerated ("instance-id/" is "instance-id").
 //
+// A tree may be built for one request: with a focus path, builders skip computing the values of
+// the other leaves (Wants() says which value is needed) while still adding their names, so
+// listings stay exact; serialising the identity document and the events for every request was
+// most of the IMDS CPU cost (bench/RESULTS.md, "IMDS throughput").
+//
 // Thread-safety: a plain value; build it, then read it from one thread or share it const.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +31,15 @@ class MetadataTree {
     std::string content_type;
   };
 
+  // A tree that holds every value.
+  MetadataTree() = default;
+  // A tree that is only asked for `focus` (leading and trailing slashes ignored): the values of
+  // other leaves may be left empty. Lookup() of another leaf then answers an empty value.
+  explicit MetadataTree(std::string_view focus);
+
+  // Whether the value of the leaf at `path` (as given to Add) is needed.
+  bool Wants(std::string_view path) const { return !focus_ || *focus_ == path; }
+
   // `path` is relative, segments separated by '/', no leading or trailing slash.
   void Add(std::string path, std::string value, std::string content_type = "text/plain");
 
@@ -37,6 +52,7 @@ class MetadataTree {
     std::string content_type;
   };
   std::map<std::string, Leaf, std::less<>> leaves_;
+  std::optional<std::string> focus_;
 };
 
 }  // namespace lastcall::mock

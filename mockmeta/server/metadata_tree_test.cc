@@ -54,5 +54,16 @@ TEST(MetadataTreeTest, UnknownPathsAreNotFound) {
   EXPECT_EQ(MetadataTree().Lookup("/", false).kind, Kind::kNotFound);
 }
 
+TEST(MetadataTreeTest, FocusedTreeWantsOnlyItsFocus) {
+  MetadataTree all;
+  EXPECT_TRUE(all.Wants("latest/meta-data/instance-id"));
+  MetadataTree t("/latest/meta-data/instance-id/");
+  EXPECT_TRUE(t.Wants("latest/meta-data/instance-id"));
+  EXPECT_FALSE(t.Wants("latest/meta-data/ami-id"));
+  EXPECT_FALSE(t.Wants("latest/meta-data"));
+  MetadataTree root("/");
+  EXPECT_FALSE(root.Wants("latest/meta-data/instance-id"));
+}
+
 }  // namespace
 }  // namespace lastcall::mock
