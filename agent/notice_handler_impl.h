@@ -94,7 +94,9 @@ class NoticeHandlerImpl final : public NoticeHandler {
   // Starts a worker for `id` if it has work now and none is running. mu_ held.
   void KickLocked(const std::string& id, WallTime now);
   void JoinFinishedLocked();
-  void Persist(const NoticeRecord& record);  // logs failures; mu_ held
+  void Persist(const NoticeRecord& record,
+               StateStore::Durability durability =
+                   StateStore::Durability::kDurable);  // logs failures; mu_ held
 
   void RunNotice(const std::string& id, const Snapshot& snap);
   void RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan);

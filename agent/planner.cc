@@ -94,6 +94,16 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
   return plan;
 }
 
+void Planner::SortByUrgency(std::vector<NoticeRecord>& records) {
+  std::stable_sort(records.begin(), records.end(),
+                   [](const NoticeRecord& a, const NoticeRecord& b) {
+                     const std::optional<WallTime>& da = a.notice.deadline;
+                     const std::optional<WallTime>& db = b.notice.deadline;
+                     if (da.has_value() != db.has_value()) return da.has_value();
+                     return da && *da < *db;
+                   });
+}
+
 std::string Planner::SupersededBy(const NoticeRecord& advisory,
                                   const std::vector<NoticeRecord>& records) {
   const Notice& a = advisory.notice;

@@ -70,6 +70,11 @@ class Planner {
   // least min(kMinimalBudget, time left). nullopt: the deadline has passed, do not start it.
   static std::optional<Duration> HookTimeout(const Plan& plan, WallTime now, Duration own);
 
+  // Orders `records` most urgent first: notices with a deadline, earliest first, then
+  // advisories, each group otherwise in its given order. Work is started in this order, so an
+  // interruption's hooks never queue behind a rebalance recommendation's.
+  static void SortByUrgency(std::vector<NoticeRecord>& records);
+
   // The id of the deadlined notice in `records` that supersedes the withdrawn advisory
   // `advisory` (rule above), or "" if none does (or `advisory` is not a withdrawn advisory).
   static std::string SupersededBy(const NoticeRecord& advisory,

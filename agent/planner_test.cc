@@ -208,6 +208,24 @@ TEST_F(PlannerTest, WithdrawnAfterTheDeadlineIsNotResumed) {
   EXPECT_TRUE(p.finished);
 }
 
+TEST_F(PlannerTest, WorkStartsWithTheEarliestDeadlineAndAdvisoriesLast) {
+  NoticeRecord rebalance = Interruption(seconds(0));
+  rebalance.notice.id = "aws-a-rebalance";  // sorts first by id: the order must not be by id
+  rebalance.notice.kind = NoticeKind::kRebalance;
+  rebalance.notice.deadline.reset();
+  NoticeRecord late = Maintenance(seconds(3600));
+  NoticeRecord soon = Interruption(seconds(120));
+  NoticeRecord lifecycle = rebalance;
+  lifecycle.notice.id = "aws-b-lifecycle";
+  lifecycle.notice.kind = NoticeKind::kLifecycle;
+  std::vector<NoticeRecord> records = {rebalance, late, lifecycle, soon};
+  Planner::SortByUrgency(records);
+  std::vector<std::string> ids;
+  for (const NoticeRecord& r : records) ids.push_back(r.notice.id);
+  EXPECT_THAT(ids,
+              ElementsAre(soon.notice.id, late.notice.id, "aws-a-rebalance", "aws-b-lifecycle"));
+}
+
 TEST_F(PlannerTest, AdvisoryVanishingAfterADeadlinedNoticeWasSupersededNotWithdrawn) {
   NoticeRecord rebalance = Interruption(seconds(0));
   rebalance.notice.id = "aws-rebalance-i-1-x";

@@ -120,13 +120,15 @@ std::vector<NoticeRecord> StateStore::All() const {
   return out;
 }
 
-Status StateStore::Put(const NoticeRecord& record) {
+Status StateStore::Put(const NoticeRecord& record, Durability durability) {
   std::lock_guard lock(mu_);
   records_[record.notice.id] = record;
-  return WriteAtomically(PathFor(record.notice.id), NoticeRecordToJson(record));
+  return WriteAtomically(PathFor(record.notice.id), NoticeRecordToJson(record), durability);
 }
 
-Status StateStore::WriteAtomically(const std::string& path, const std::string& contents) {
+Status StateStore::WriteAtomically(const std::string& path, const std::string& contents,
+                                   Durability durability) {
+  const bool durable = durability == Durability::kDurable;
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Unavailable("cannot write " + tmp + ": " + Errno());
@@ -142,7 +144,7 @@ Status StateStore::WriteAtomically(const std::string& path, const std::string& c
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     std::string err = Errno();
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -154,6 +156,7 @@ Status StateStore::WriteAtomically(const std::string& path, const std::string& c
     ::unlink(tmp.c_str());
     return Unavailable("cannot rename " + tmp + " to " + path + ": " + err);
   }
+  if (!durable) return Status::Ok();
   // The rename itself is only durable once the directory is synced.
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Unavailable("cannot open " + dir_ + " to fsync it: " + Errno());

@@ -1,10 +1,12 @@
 // StateStore: the notice records on disk, one JSON file per notice id.
 //
-// Layout: <state_dir>/notices/<id>.json. Every Put writes a temporary file, fsyncs it, renames
-// it over the old one and fsyncs the directory, so after a crash or kill -9 a record is either
-// the old or the new version, never a torn one. Load() reads all records at start; a file that
-// cannot be parsed is logged and renamed to <id>.json.corrupt-<unix time> (kept for
-// inspection, never fatal). Prune() removes records some time after their deadline.
+// Layout: <state_dir>/notices/<id>.json. Every Put writes a temporary file and renames it over
+// the old one, so after a kill -9 a record is either the old or the new version, never a torn
+// one. A durable Put also fsyncs the file and the directory, so the same holds after a power cut
+// or a kernel crash; a cached Put skips both (a record that can be rebuilt, like a notice's
+// first sighting: if it is lost, the notice is simply seen again). Load() reads all records at
+// start; a file that cannot be parsed is logged and renamed to <id>.json.corrupt-<unix time> (kept
+// for inspection, never fatal). Prune() removes records some time after their deadline.
 //
 // Thread-safety: all methods are safe from any thread (one mutex; writes are small).
 #pragma once
@@ -32,9 +34,11 @@ class StateStore {
   std::optional<NoticeRecord> Get(const std::string& id) const;
   std::vector<NoticeRecord> All() const;
 
+  enum class Durability { kDurable, kCached };
+
   // Persists atomically (see above). On error the in-memory copy is updated anyway, so the
   // daemon keeps its exactly-once promise for this run; the error is returned for logging.
-  Status Put(const NoticeRecord& record);
+  Status Put(const NoticeRecord& record, Durability durability = Durability::kDurable);
 
   // Removes records whose deadline (or, for advisories, first sighting) is more than `keep`
   // before `now`. Returns how many were removed.
@@ -44,7 +48,8 @@ class StateStore {
   const std::string& dir() const { return dir_; }
 
  private:
-  Status WriteAtomically(const std::string& path, const std::string& contents);
+  Status WriteAtomically(const std::string& path, const std::string& contents,
+                         Durability durability);
 
   const std::string dir_;  // <state_dir>/notices
   const Clock& clock_;

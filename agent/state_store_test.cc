@@ -55,6 +55,22 @@ TEST(StateStore, PutIsReadBackByANewStore) {
   EXPECT_EQ(again.All().size(), 1u);
 }
 
+TEST(StateStore, CachedPutIsWrittenAndReadBackLikeADurableOne) {
+  TempDir tmp;
+  FakeClock clock;
+  NoticeRecord r = Record("aws-interruption-i-1-a", clock.Now());
+  {
+    StateStore store(tmp.path(), clock);
+    ASSERT_TRUE(store.Load().ok());
+    ASSERT_TRUE(store.Put(r, StateStore::Durability::kCached).ok());
+  }
+  EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre("aws-interruption-i-1-a.json"));
+  StateStore again(tmp.path(), clock);
+  ASSERT_TRUE(again.Load().ok());
+  ASSERT_TRUE(again.Get(r.notice.id));
+  EXPECT_EQ(*again.Get(r.notice.id), r);
+}
+
 TEST(StateStore, LeftoverTempFileFromACrashIsIgnored) {
   TempDir tmp;
   FakeClock clock;
