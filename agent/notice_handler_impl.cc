@@ -237,7 +237,11 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
                               1, "Hook runs by phase and result");
         }
       }
-      if (!plan.skip.empty() || plan.run_notify) Persist(*r);
+      // Flushed with the phase start just below, which rewrites this same record; when no
+      // phase follows, with the notify or skip results. One flush before the first hook.
+      const auto durability =
+          plan.phases.empty() ? StateStore::Durability::kDurable : StateStore::Durability::kCached;
+      if (!plan.skip.empty() || plan.run_notify) Persist(*r, durability);
     }
     if (plan.run_notify && !notify.joinable()) {
       notify = std::thread([this, id, snap, plan] { RunNotify(id, snap, plan); });
