@@ -17,28 +17,27 @@ std::string Dump(const Json& j, int indent = -1) {
 
 // Adds the leaf, computing its value (make()) only if the tree wants it.
 template <typename Make>
-void AddComputed(MetadataTree& tree, std::string path, Make&& make) {
+void AddComputed(MetadataTree& tree, std::string_view path, Make&& make) {
   std::string value = tree.Wants(path) ? std::forward<Make>(make)() : std::string();
-  tree.Add(std::move(path), std::move(value));
+  tree.Add(path, std::move(value));
 }
 
-void AddIfSet(MetadataTree& tree, std::string path, const std::string& value) {
-  if (!value.empty()) AddComputed(tree, std::move(path), [&] { return value; });
+void AddIfSet(MetadataTree& tree, std::string_view path, const std::string& value) {
+  if (!value.empty()) AddComputed(tree, path, [&] { return value; });
 }
 
 }  // namespace
 
+// The two notice bodies are the paths agents poll, so they are written directly rather than
+// through a JSON document (bench/RESULTS.md, "IMDS throughput"). Nothing in them needs escaping:
+// the action is one of the market's words (terminate | stop | hibernate), the times are RFC 3339.
 std::string AwsInstanceActionJson(const AwsInstanceAction& action) {
-  Json j;
-  j["action"] = action.action;
-  j["time"] = FormatRfc3339(action.time);
-  return Dump(j);
+  return R"({"action":")" + action.action + R"(","time":")" + FormatRfc3339(action.time) +
+         R"("})";
 }
 
 std::string AwsRebalanceJson(WallTime notice_time) {
-  Json j;
-  j["noticeTime"] = FormatRfc3339(notice_time);
-  return Dump(j);
+  return R"({"noticeTime":")" + FormatRfc3339(notice_time) + R"("})";
 }
 
 std::string AwsScheduledEventsJson(const std::vector<AwsScheduledEvent>& events) {
@@ -79,35 +78,34 @@ std::string AwsIdentityDocumentJson(const AwsMetadataView& view) {
 
 MetadataTree BuildAwsTree(const AwsMetadataView& view, std::optional<std::string_view> focus) {
   MetadataTree t = focus ? MetadataTree(*focus) : MetadataTree();
-  const std::string md = "latest/meta-data/";
-  AddIfSet(t, md + "ami-id", view.ami_id);
-  AddIfSet(t, md + "hostname", view.local_hostname);
-  AddIfSet(t, md + "instance-id", view.instance_id);
-  AddIfSet(t, md + "instance-life-cycle", view.instance_life_cycle);
-  AddIfSet(t, md + "instance-type", view.instance_type);
-  AddIfSet(t, md + "local-hostname", view.local_hostname);
-  AddIfSet(t, md + "local-ipv4", view.local_ipv4);
-  AddIfSet(t, md + "mac", view.mac);
-  AddIfSet(t, md + "placement/availability-zone", view.availability_zone);
-  AddIfSet(t, md + "placement/region", view.region);
-  AddIfSet(t, md + "public-hostname", view.public_hostname);
-  AddIfSet(t, md + "public-ipv4", view.public_ipv4);
+  AddIfSet(t, "latest/meta-data/ami-id", view.ami_id);
+  AddIfSet(t, "latest/meta-data/hostname", view.local_hostname);
+  AddIfSet(t, "latest/meta-data/instance-id", view.instance_id);
+  AddIfSet(t, "latest/meta-data/instance-life-cycle", view.instance_life_cycle);
+  AddIfSet(t, "latest/meta-data/instance-type", view.instance_type);
+  AddIfSet(t, "latest/meta-data/local-hostname", view.local_hostname);
+  AddIfSet(t, "latest/meta-data/local-ipv4", view.local_ipv4);
+  AddIfSet(t, "latest/meta-data/mac", view.mac);
+  AddIfSet(t, "latest/meta-data/placement/availability-zone", view.availability_zone);
+  AddIfSet(t, "latest/meta-data/placement/region", view.region);
+  AddIfSet(t, "latest/meta-data/public-hostname", view.public_hostname);
+  AddIfSet(t, "latest/meta-data/public-ipv4", view.public_ipv4);
   if (view.instance_action) {
-    AddComputed(t, md + "spot/instance-action",
+    AddComputed(t, "latest/meta-data/spot/instance-action",
                 [&] { return AwsInstanceActionJson(*view.instance_action); });
   }
   if (view.termination_time) {
-    AddComputed(t, md + "spot/termination-time",
+    AddComputed(t, "latest/meta-data/spot/termination-time",
                 [&] { return FormatRfc3339(*view.termination_time); });
   }
   if (view.rebalance_notice_time) {
-    AddComputed(t, md + "events/recommendations/rebalance",
+    AddComputed(t, "latest/meta-data/events/recommendations/rebalance",
                 [&] { return AwsRebalanceJson(*view.rebalance_notice_time); });
   }
-  AddComputed(t, md + "events/maintenance/scheduled",
+  AddComputed(t, "latest/meta-data/events/maintenance/scheduled",
               [&] { return AwsScheduledEventsJson(view.scheduled_events); });
   if (view.target_lifecycle_state) {
-    AddComputed(t, md + "autoscaling/target-lifecycle-state",
+    AddComputed(t, "latest/meta-data/autoscaling/target-lifecycle-state",
                 [&] { return *view.target_lifecycle_state; });
   }
   AddComputed(t, "latest/dynamic/instance-identity/document",

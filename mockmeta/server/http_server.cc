@@ -5,12 +5,15 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
+#include <chrono>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <csignal>
@@ -27,6 +30,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// Sockets and timers bound to the io_context's own executor type: the default any_io_executor
+// is type-erased, and copying and destroying it showed up in every completion (profile in
+// bench/RESULTS.md, "IMDS throughput").
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
 
 // After a response that closes the connection, unread request bytes are drained for at most
 // this long (and this much) before closing, so the kernel does not answer them with a RST that
@@ -46,11 +57,43 @@ bool IsHttpProtocolError(const beast::error_code& ec) {
 
 // steady_timer::cancel() reports failure by throwing; Close() runs inside handlers, where nothing
 // may escape, and a timer that cannot be cancelled will simply fire into a closed session.
-void CancelTimer(net::steady_timer& timer) noexcept {
+void CancelTimer(Timer& timer) noexcept {
   try {
     timer.cancel();
   } catch (...) {
   }
+}
+
+// Serialises a response head and body into `out` (cleared first, capacity kept). The server writes
+// its own responses rather than through Beast's serializer: one buffer, no per-field nodes, and
+// the same bytes Beast would send. HEAD answers carry the length but no body.
+void SerializeResponse(const HttpResponse& response, int version, bool keep_alive,
+                       bool head_only, std::string_view date, std::string& out) {
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char number[24];
+  out.append(number, std::to_chars(number, number + sizeof number, response.status).ptr);
+  out += ' ';
+  out += HttpReason(response.status);
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "Server: mockmeta\r\nDate: ";
+  out += date;
+  out += "\r\nContent-Type: ";
+  out += response.content_type;
+  out += "\r\nContent-Length: ";
+  out.append(number, std::to_chars(number, number + sizeof number, response.body.size()).ptr);
+  out += "\r\n";
+  // HTTP/1.1 is persistent unless it says otherwise; HTTP/1.0 only when it says so.
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!head_only) out += response.body;
 }
 
 struct ListenerInfo {
@@ -90,11 +133,12 @@ struct ServerState {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<ServerState> state,
+  Session(Socket&& socket, std::shared_ptr<ServerState> state,
           std::shared_ptr<const ListenerInfo> listener)
-      : stream_(std::move(socket)),
+      : socket_(std::move(socket)),
         buffer_(state->options.header_limit + state->options.body_limit + size_t{16} * 1024),
-        timer_(stream_.get_executor()),
+        watchdog_(socket_.get_executor()),
+        delay_(socket_.get_executor()),
         state_(std::move(state)),
         listener_(std::move(listener)) {
     ++state_->connections;
@@ -109,30 +153,57 @@ class Session : public std::enable_shared_from_this<Session> {
     state_->sessions.emplace(this, weak_from_this());
     context_.listener = listener_->bound.name;
     beast::error_code ec;
-    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint peer = socket_.remote_endpoint(ec);
     if (!ec) {
       context_.peer_address = peer.address().to_string();
       context_.peer_port = peer.port();
     }
-    net::dispatch(stream_.get_executor(),
+    net::dispatch(socket_.get_executor(),
                   beast::bind_front_handler(&Session::DoRead, shared_from_this()));
   }
 
   // Ends the connection now; pending operations complete with operation_aborted.
   void Close() {
     beast::error_code ec;
-    CancelTimer(timer_);
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    CancelTimer(watchdog_);
+    CancelTimer(delay_);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
  private:
+  // Timeouts: one watchdog timer per connection checks a deadline that each read or write moves
+  // forward. Arming an asio timer per operation (as beast::tcp_stream does) costs a timer-queue
+  // insert, a cancel and an extra completion per read and per write; here the watchdog wakes
+  // about once per timeout and re-arms for the deadline it finds. It holds the session weakly,
+  // so an idle watchdog never keeps a finished connection open.
+  void SetDeadline(Duration timeout) {
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+    if (deadline_ < watch_until_) Watch(deadline_);
+  }
+  void ClearDeadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void Watch(std::chrono::steady_clock::time_point until) {
+    watch_until_ = until;
+    watchdog_.expires_at(until);
+    watchdog_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // re-armed earlier, or the connection ended
+      if (auto self = weak.lock()) self->OnWatchdog();
+    });
+  }
+
+  void OnWatchdog() {
+    watch_until_ = std::chrono::steady_clock::time_point::max();
+    if (std::chrono::steady_clock::now() >= deadline_) return Close();
+    if (deadline_ != std::chrono::steady_clock::time_point::max()) Watch(deadline_);
+  }
+
   void DoRead() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     parser_->body_limit(state_->options.body_limit);
-    stream_.expires_after(state_->options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    SetDeadline(state_->options.read_timeout);
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
@@ -144,23 +215,23 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       if (IsHttpProtocolError(ec)) return SendError(400, "bad request: " + ec.message());
-      return;  // timeout (the stream is closed), reset, or aborted by Stop()
+      return Close();  // timeout (the watchdog closed the socket), reset, or aborted by Stop()
     }
-    HttpRequest request = ToRequest(parser_->release());
-    if (listener_->async_handler) return CallAsyncHandler(request);
-    HttpResponse response = CallHandler(request);
-    Respond(std::move(response), request.version, request.keep_alive);
+    ToRequest(parser_->release(), request_);
+    if (listener_->async_handler) return CallAsyncHandler(request_);
+    HttpResponse response = CallHandler(request_);
+    Respond(std::move(response), request_.version, request_.keep_alive);
   }
 
   // The session waits with no read pending; the responder holds it alive and posts the answer
   // back to the io thread, whichever thread calls it.
   void CallAsyncHandler(const HttpRequest& request) {
-    stream_.expires_never();
+    ClearDeadline();
     auto done = std::make_shared<std::atomic<bool>>(false);
     HttpResponder responder = [self = shared_from_this(), done, version = request.version,
                                keep_alive = request.keep_alive](HttpResponse response) {
       if (done->exchange(true)) return;
-      net::post(self->stream_.get_executor(),
+      net::post(self->socket_.get_executor(),
                 [self, version, keep_alive, r = std::move(response)]() mutable {
                   if (self->state_->stopping) return;
                   self->Respond(std::move(r), version, keep_alive);
@@ -180,8 +251,9 @@ class Session : public std::enable_shared_from_this<Session> {
     drop_ = response.drop_connection;
     Prepare(response, version, keep_alive);
     if (response.delay > Duration::zero()) {
-      timer_.expires_after(response.delay);
-      timer_.async_wait(beast::bind_front_handler(&Session::OnDelay, shared_from_this()));
+      ClearDeadline();
+      delay_.expires_after(response.delay);
+      delay_.async_wait(beast::bind_front_handler(&Session::OnDelay, shared_from_this()));
       return;
     }
     DoWrite();
@@ -193,20 +265,26 @@ class Session : public std::enable_shared_from_this<Session> {
     DoWrite();
   }
 
-  HttpRequest ToRequest(http::request<http::string_body> req) {
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
+  // Fills `r` (its strings keep their capacity from the previous request on this connection).
+  static void ToRequest(http::request<http::string_body> req, HttpRequest& r) {
+    const beast::string_view method = req.method_string();
+    const beast::string_view target = req.target();
+    r.method.assign(method.data(), method.size());
+    r.target.assign(target.data(), target.size());
     size_t q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.path.assign(r.target, 0, q);
+    if (q != std::string::npos) {
+      r.query.assign(r.target, q + 1);
+    } else {
+      r.query.clear();
+    }
+    r.headers.clear();
     for (const auto& field : req) {
       r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     r.version = static_cast<int>(req.version());
     r.keep_alive = req.keep_alive();
     r.body = std::move(req.body());
-    return r;
   }
 
   HttpResponse CallHandler(const HttpRequest& request) {
@@ -222,74 +300,70 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Prepare(const HttpResponse& response, int version, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(static_cast<unsigned>(version));
-    res->result(static_cast<unsigned>(response.status));
-    std::string_view reason = HttpReason(response.status);
-    res->reason(beast::string_view(reason.data(), reason.size()));
-    for (const auto& [name, value] : response.headers) res->insert(name, value);
-    res->set(http::field::server, "mockmeta");
-    res->set(http::field::date, state_->DateHeader());
-    res->set(http::field::content_type, response.content_type);
-    res->body() = response.body;
-    res->keep_alive(keep_alive && !response.close && !state_->stopping);
-    res->prepare_payload();
-    res_ = std::move(res);
+    close_after_write_ = !(keep_alive && !response.close && !state_->stopping);
+    SerializeResponse(response, version, !close_after_write_, request_.method == "HEAD",
+                      state_->DateHeader(), out_);
   }
 
   void SendError(int status, std::string message) {
     HttpResponse r = HttpResponse::Text(status, std::move(message) + "\n");
     r.close = true;
     drop_ = false;
+    request_.method.clear();  // the request did not parse: whatever it was, send the body
     Prepare(r, 11, false);
     DoWrite();
   }
 
   void DoWrite() {
-    stream_.expires_after(state_->options.write_timeout);
-    http::async_write(
-        stream_, *res_,
-        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res_->need_eof()));
+    SetDeadline(state_->options.write_timeout);
+    net::async_write(socket_, net::buffer(out_),
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
-  void OnWrite(bool close, beast::error_code ec, std::size_t /*bytes*/) {
-    if (ec) return;
-    res_.reset();
-    if (close) return DoLinger();
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return Close();
+    if (close_after_write_) return DoLinger();
     DoRead();
   }
 
   // Half-close, then discard what the client still sends, until it closes or time is up.
   void DoLinger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
     buffer_.consume(buffer_.size());
-    stream_.expires_after(kLingerTimeout);
-    stream_.async_read_some(net::buffer(discard_),
+    SetDeadline(kLingerTimeout);
+    socket_.async_read_some(net::buffer(discard_),
                             beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
   }
 
   void OnLinger(beast::error_code ec, std::size_t bytes) {
     lingered_ += bytes;
     if (ec || lingered_ > kLingerMaxBytes) return Close();
-    stream_.async_read_some(net::buffer(discard_),
+    socket_.async_read_some(net::buffer(discard_),
                             beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
   }
 
   void DoShutdown() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    Close();
   }
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   beast::flat_buffer buffer_;
-  net::steady_timer timer_;
+  Timer watchdog_;  // the read/write deadline (SetDeadline)
+  Timer delay_;     // latency faults
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point watch_until_ =
+      std::chrono::steady_clock::time_point::max();
   std::shared_ptr<ServerState> state_;
   std::shared_ptr<const ListenerInfo> listener_;
   RequestContext context_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<http::response<http::string_body>> res_;
+  HttpRequest request_;
+  std::string out_;  // the serialised response being written
+  bool close_after_write_ = false;
   bool drop_ = false;
   std::array<char, 4096> discard_{};
   size_t lingered_ = 0;
@@ -297,11 +371,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<ServerState> state,
+  Listener(Acceptor acceptor, std::shared_ptr<ServerState> state,
            std::shared_ptr<const ListenerInfo> info)
-      : ioc_(ioc),
-        acceptor_(std::move(acceptor)),
-        retry_(ioc),
+      : acceptor_(std::move(acceptor)),
+        retry_(acceptor_.get_executor()),
         state_(std::move(state)),
         info_(std::move(info)) {}
 
@@ -316,11 +389,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void DoAccept() {
     if (state_->stopping) return;
-    acceptor_.async_accept(ioc_,
-                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+    acceptor_.async_accept(beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
   }
 
-  void OnAccept(beast::error_code ec, tcp::socket socket) {
+  void OnAccept(beast::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || state_->stopping) return;
     if (ec) {
       // EMFILE and friends: try again a little later instead of spinning.
@@ -339,9 +411,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
     DoAccept();
   }
 
-  net::io_context& ioc_;
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_;
+  Acceptor acceptor_;
+  Timer retry_;
   std::shared_ptr<ServerState> state_;
   std::shared_ptr<const ListenerInfo> info_;
 };
@@ -368,7 +439,7 @@ class HttpServer::Impl {
     }
     std::string where = FormatEndpoint(spec.address, spec.port);
     tcp::endpoint endpoint(address, spec.port);
-    tcp::acceptor acceptor(ioc_);
+    Acceptor acceptor(ioc_.get_executor());
     auto fail = [&](const char* step) {
       return Unavailable("listener \"" + spec.name + "\": cannot " + step + " " + where + ": " +
                          ec.message());
@@ -385,7 +456,7 @@ class HttpServer::Impl {
     info->handler = std::move(spec.handler);
     info->async_handler = std::move(async_handler);
     bound_.push_back(info->bound);
-    listeners_.push_back(std::make_shared<Listener>(ioc_, std::move(acceptor), state_, info));
+    listeners_.push_back(std::make_shared<Listener>(std::move(acceptor), state_, info));
     return info->bound;
   }
 

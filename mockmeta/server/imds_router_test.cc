@@ -594,10 +594,13 @@ TEST(FocusedTreeTest, OnlyTheFocusedLeafValueIsBuilt) {
   MetadataTree t = BuildAwsTree(v, "/latest/meta-data/spot/instance-action");
   EXPECT_EQ(t.Lookup("latest/meta-data/spot/instance-action", true).body,
             R"({"action":"terminate","time":"2026-11-23T12:02:00Z"})");
-  // The identity document exists (for listings) but was not serialised.
+  // Leaves that cannot answer the focus are not kept (the identity document was not serialised).
   MetadataTree::Entry doc = t.Lookup("latest/dynamic/instance-identity/document", true);
-  EXPECT_EQ(doc.kind, MetadataTree::Entry::Kind::kLeaf);
-  EXPECT_EQ(doc.body, "");
+  EXPECT_EQ(doc.kind, MetadataTree::Entry::Kind::kNotFound);
+  // Focused on a directory, its leaves are kept by name, their values are not built.
+  MetadataTree dir = BuildAwsTree(v, "/latest/dynamic/");
+  EXPECT_EQ(dir.Lookup("latest/dynamic", true).body, "instance-identity/");
+  EXPECT_EQ(dir.Lookup("latest/dynamic/instance-identity/document", true).body, "");
 }
 
 }  // namespace

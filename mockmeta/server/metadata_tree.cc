@@ -10,8 +10,15 @@ MetadataTree::MetadataTree(std::string_view focus) {
   focus_ = std::string(focus);
 }
 
-void MetadataTree::Add(std::string path, std::string value, std::string content_type) {
-  leaves_.insert_or_assign(std::move(path), Leaf{std::move(value), std::move(content_type)});
+bool MetadataTree::Keeps(std::string_view path) const {
+  if (!focus_ || focus_->empty() || path == *focus_) return true;
+  // The focus is a directory holding this leaf: the leaf's name is part of the listing.
+  return path.size() > focus_->size() && path.starts_with(*focus_) && path[focus_->size()] == '/';
+}
+
+void MetadataTree::Add(std::string_view path, std::string value, std::string_view content_type) {
+  if (!Keeps(path)) return;
+  leaves_.insert_or_assign(std::string(path), Leaf{std::move(value), std::string(content_type)});
 }
 
 MetadataTree::Entry MetadataTree::Lookup(std::string_view path, bool mark_dirs) const {

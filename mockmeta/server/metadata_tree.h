@@ -8,9 +8,10 @@
 // Trailing slashes on leaf paths are tolerated ("instance-id/" is "instance-id").
 //
 // A tree may be built for one request: with a focus path, builders skip computing the values of
-// the other leaves (Wants() says which value is needed) while still adding their names, so
-// listings stay exact; serialising the identity document and the events for every request was
-// most of the IMDS CPU cost (bench/RESULTS.md, "IMDS throughput").
+// the other leaves (Wants() says which value is needed), and the tree keeps only the leaves that
+// can answer the focus (the focus itself, or the leaves under it when it is a directory), so
+// listings stay exact. Serialising the identity document and the events, and storing ~20 leaves
+// for every request, was most of the IMDS CPU cost (bench/RESULTS.md, "IMDS throughput").
 //
 // Thread-safety: a plain value; build it, then read it from one thread or share it const.
 #pragma once
@@ -40,8 +41,9 @@ class MetadataTree {
   // Whether the value of the leaf at `path` (as given to Add) is needed.
   bool Wants(std::string_view path) const { return !focus_ || *focus_ == path; }
 
-  // `path` is relative, segments separated by '/', no leading or trailing slash.
-  void Add(std::string path, std::string value, std::string content_type = "text/plain");
+  // `path` is relative, segments separated by '/', no leading or trailing slash. A focused tree
+  // drops leaves that cannot answer its focus.
+  void Add(std::string_view path, std::string value, std::string_view content_type = "text/plain");
 
   // `path` may have leading and trailing slashes; "" and "/" are the root.
   Entry Lookup(std::string_view path, bool mark_dirs) const;
@@ -51,6 +53,9 @@ class MetadataTree {
     std::string value;
     std::string content_type;
   };
+  // Whether a leaf at `path` is needed to answer the focus (always, without a focus).
+  bool Keeps(std::string_view path) const;
+
   std::map<std::string, Leaf, std::less<>> leaves_;
   std::optional<std::string> focus_;
 };
