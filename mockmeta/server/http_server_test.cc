@@ -480,6 +480,49 @@ TEST(HttpServerHandlerTest, ThrowingHandlerGets500AndServerGoesOn) {
   EXPECT_EQ(r->body, "fine");
 }
 
+// The server writes its responses itself: the head must be what a client library expects.
+TEST(HttpServerHandlerTest, HeadGetsTheLengthButNoBodyAndHttp10KeepAliveIsExplicit) {
+  FakeClock clock;
+  HttpServer server(clock);
+  auto bound = server.AddListener(
+      {"t", "127.0.0.1", 0, [](const HttpRequest& r, const RequestContext&) -> HttpResponse {
+         HttpResponse response = HttpResponse::Text(200, r.method + " body");
+         response.SetHeader("X-Extra", "1");
+         return response;
+       }});
+  ASSERT_TRUE(bound.ok());
+  ServerThread running(server);
+  auto c = TestConnection::Connect("127.0.0.1", bound->port);
+  ASSERT_TRUE(c.ok());
+  // HEAD then GET in one write: no body bytes of the HEAD answer may precede the GET's answer.
+  ASSERT_TRUE((*c)->Send(MakeRequest("HEAD", "/x") + MakeRequest("GET", "/x")));
+  auto head = (*c)->ReadResponse(seconds(5), /*to_head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(*head->Header("Content-Length"), "9");  // "HEAD body"
+  EXPECT_EQ(*head->Header("X-Extra"), "1");
+  EXPECT_EQ(head->Header("Connection"), nullptr);  // HTTP/1.1 is persistent by default
+  auto get = (*c)->ReadResponse();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->version, "HTTP/1.1");
+  EXPECT_EQ(get->body, "GET body");
+
+  // HTTP/1.0 stays open only when asked, and says so; otherwise it is answered and closed.
+  auto old = TestConnection::Connect("127.0.0.1", bound->port);
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE((*old)->Send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto kept = (*old)->ReadResponse();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->version, "HTTP/1.0");
+  ASSERT_NE(kept->Header("Connection"), nullptr);
+  EXPECT_EQ(*kept->Header("Connection"), "keep-alive");
+  ASSERT_TRUE((*old)->Send("GET /b HTTP/1.0\r\n\r\n"));
+  auto last = (*old)->ReadResponse();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, "GET body");
+  EXPECT_EQ((*old)->WaitForClose(seconds(5)), TestConnection::Outcome::kClosed);
+}
+
 TEST(HttpServerStopTest, StopEndsRunAndClosesOpenConnections) {
   FakeClock clock;
   HttpServer server(clock);

@@ -83,7 +83,7 @@ bool TestConnection::Fill(Duration timeout) {
   return true;
 }
 
-std::optional<ParsedResponse> TestConnection::ReadResponse(Duration timeout) {
+std::optional<ParsedResponse> TestConnection::ReadResponse(Duration timeout, bool to_head) {
   MonoTime deadline = SystemClock::Instance().Monotonic() + timeout;
   size_t header_end;
   while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -94,6 +94,7 @@ std::optional<ParsedResponse> TestConnection::ReadResponse(Duration timeout) {
   size_t line_end = head.find("\r\n");
   std::string_view status_line = head.substr(0, line_end);
   if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") return std::nullopt;
+  r.version = std::string(status_line.substr(0, 8));
   r.status = std::stoi(std::string(status_line.substr(9, 3)));
   size_t content_length = 0;
   bool has_length = false;
@@ -114,6 +115,7 @@ std::optional<ParsedResponse> TestConnection::ReadResponse(Duration timeout) {
     r.headers.emplace_back(std::move(name), std::string(value));
   }
   if (!has_length) return std::nullopt;
+  if (to_head) content_length = 0;  // the length of the body a GET would have had
   size_t total = header_end + 4 + content_length;
   while (buffer_.size() < total) {
     if (!Fill(Duration(RemainingMs(deadline)))) return std::nullopt;

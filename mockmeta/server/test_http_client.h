@@ -18,6 +18,7 @@
 namespace lastcall::mock::testing {
 
 struct ParsedResponse {
+  std::string version;  // "HTTP/1.1"
   int status = 0;
   HttpHeaders headers;
   std::string body;
@@ -34,8 +35,10 @@ class TestConnection {
   TestConnection& operator=(const TestConnection&) = delete;
 
   bool Send(std::string_view bytes);
-  // One response, in order; nullopt on close, error or timeout.
-  std::optional<ParsedResponse> ReadResponse(Duration timeout = std::chrono::seconds(5));
+  // One response, in order; nullopt on close, error or timeout. A response to HEAD (`to_head`)
+  // has a Content-Length but no body.
+  std::optional<ParsedResponse> ReadResponse(Duration timeout = std::chrono::seconds(5),
+                                             bool to_head = false);
 
   enum class Outcome { kClosed, kData, kTimeout };
   // Waits for the peer to close (EOF or reset). kData if bytes arrive first.
