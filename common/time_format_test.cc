@@ -17,6 +17,24 @@ TEST(Rfc3339, RoundTripsAwsInstanceActionTime) {
   EXPECT_EQ(FormatRfc3339(*t), "2017-09-18T08:22:00Z");
 }
 
+// FormatRfc3339 writes its digits itself: every field width, zeros, the ends of WallTime's range
+// (nanoseconds: 1677..2262), and a sweep of odd seconds across leap years all round-trip.
+TEST(Rfc3339, FormatsEveryFieldWithItsWidth) {
+  for (const char* text : {"1700-01-01T00:00:00Z", "1901-02-03T04:05:06Z", "1970-01-01T00:00:00Z",
+                           "2024-02-29T23:59:59Z", "2200-12-31T23:59:59Z"}) {
+    auto t = ParseRfc3339(text);
+    ASSERT_TRUE(t.ok()) << text << ": " << t.status().ToString();
+    EXPECT_EQ(FormatRfc3339(*t), text);
+  }
+  auto start = ParseRfc3339("2019-12-31T23:59:58Z");
+  ASSERT_TRUE(start.ok());
+  for (WallTime t = *start; t < *start + hours(24 * 800); t += seconds(86413)) {
+    auto back = ParseRfc3339(FormatRfc3339(t));
+    ASSERT_TRUE(back.ok()) << FormatRfc3339(t);
+    EXPECT_EQ(*back, t);
+  }
+}
+
 TEST(Rfc3339, AcceptsOffsetsAndFractions) {
   auto utc = ParseRfc3339("2020-04-07T17:03:00Z");
   auto offset = ParseRfc3339("2020-04-07T19:03:00+02:00");
