@@ -123,13 +123,14 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   if (path.empty() || path.front() != '/') return ImdsErrorPage(400);
   std::string_view first = path.substr(1, path.find('/', 1) - 1);
   std::string_view prefix = (first.empty() || first == "latest") ? std::string_view() : first;
-  std::optional<ImdsInstance> instance = directory_.Find(context.listener, prefix);
-  if (!instance) return ImdsErrorPage(404);
+  std::optional<ImdsSnapshot> snapshot = directory_.Resolve(context.listener, prefix);
+  if (!snapshot) return ImdsErrorPage(404);
+  const ImdsInstance& instance = snapshot->instance;
   std::string_view rel = path.substr(prefix.empty() ? 0 : 1 + prefix.size());
   std::string rel_path = rel.empty() ? "/" : std::string(rel);
 
-  FaultDecision fault = faults_.Decide(instance->instance_id, rel_path);
-  if (fault.expire_tokens) tokens_.ExpireAll(instance->instance_id);
+  FaultDecision fault = faults_.Decide(instance.instance_id, rel_path);
+  if (fault.expire_tokens) tokens_.ExpireAll(instance.instance_id);
   HttpResponse response;
   if (fault.drop) {
     response.drop_connection = true;
@@ -138,25 +139,18 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   if (fault.status) {
     response = ImdsErrorPage(*fault.status);
   } else {
-    const bool aws = instance->flavor == ImdsFlavor::kAws;
+    const bool aws = instance.flavor == ImdsFlavor::kAws;
     const TokenRules& rules = aws ? kAwsRules : kAlibabaRules;
-    std::optional<AwsMetadataView> aws_view;
-    std::optional<AlibabaMetadataView> ali_view;
-    if (aws) {
-      aws_view = directory_.AwsView(instance->instance_id);
-    } else {
-      ali_view = directory_.AlibabaView(instance->instance_id);
-    }
-    if (!aws_view && !ali_view) {
-      response = ImdsErrorPage(404);  // gone between Find and now
-    } else if (IsTokenPath(rel_path)) {
-      response = request.method == "PUT" ? IssueToken(request, *instance, rules, tokens_)
+    const std::optional<AwsMetadataView>& aws_view = snapshot->aws;
+    const std::optional<AlibabaMetadataView>& ali_view = snapshot->alibaba;
+    if (IsTokenPath(rel_path)) {
+      response = request.method == "PUT" ? IssueToken(request, instance, rules, tokens_)
                                          : MethodNotAllowed("PUT");
     } else if (request.method != "GET") {
       response = MethodNotAllowed("GET");
     } else {
       bool required = aws ? aws_view->tokens_required : ali_view->tokens_required;
-      if (auto denied = CheckToken(request, *instance, rules, required, tokens_)) {
+      if (auto denied = CheckToken(request, instance, rules, required, tokens_)) {
         response = std::move(*denied);
       } else {
         // Focused on the requested path: only that leaf's value is built.

@@ -98,6 +98,14 @@ struct ImdsInstance {
   friend bool operator==(const ImdsInstance&, const ImdsInstance&) = default;
 };
 
+// The instance a request is addressed to and its metadata as of now (one of the two views is
+// set, the one of its flavor).
+struct ImdsSnapshot {
+  ImdsInstance instance;
+  std::optional<AwsMetadataView> aws;
+  std::optional<AlibabaMetadataView> alibaba;
+};
+
 class InstanceDirectory {
  public:
   virtual ~InstanceDirectory() = default;
@@ -112,6 +120,12 @@ class InstanceDirectory {
   // flavor).
   virtual std::optional<AwsMetadataView> AwsView(std::string_view instance_id) const = 0;
   virtual std::optional<AlibabaMetadataView> AlibabaView(std::string_view instance_id) const = 0;
+
+  // Find() and then the view of the instance's flavor, in one step: what the router asks for
+  // every request. The default composes the calls above; a directory that can answer from one
+  // look at its state (MarketDirectory: one lock, one clock advance) overrides it.
+  virtual std::optional<ImdsSnapshot> Resolve(std::string_view listener,
+                                              std::string_view prefix) const;
 };
 
 }  // namespace lastcall::mock

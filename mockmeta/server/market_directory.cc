@@ -117,4 +117,25 @@ std::optional<AlibabaMetadataView> MarketDirectory::AlibabaView(
   return ToAlibabaView(std::move(*v), TokensRequired(instance_id));
 }
 
+std::optional<ImdsSnapshot> MarketDirectory::Resolve(std::string_view listener,
+                                                     std::string_view prefix) const {
+  std::string id(prefix);
+  bool required = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (id.empty()) {
+      auto it = listener_instance_.find(listener);
+      if (it == listener_instance_.end()) return std::nullopt;
+      id = it->second;
+    }
+    required = tokens_required_.count(id) != 0;
+  }
+  std::optional<MetadataView> view = View(id);
+  if (!view) return std::nullopt;
+  if (view->flavor == FlavorKind::kAws) {
+    return ImdsSnapshot{{id, ImdsFlavor::kAws}, ToAwsView(std::move(*view), required), {}};
+  }
+  return ImdsSnapshot{{id, ImdsFlavor::kAlibaba}, {}, ToAlibabaView(std::move(*view), required)};
+}
+
 }  // namespace lastcall::mock

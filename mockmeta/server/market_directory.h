@@ -42,6 +42,9 @@ class MarketDirectory final : public InstanceDirectory {
                                    std::string_view prefix) const override;
   std::optional<AwsMetadataView> AwsView(std::string_view instance_id) const override;
   std::optional<AlibabaMetadataView> AlibabaView(std::string_view instance_id) const override;
+  // One look at the market per IMDS request (Find + view took the market lock three times).
+  std::optional<ImdsSnapshot> Resolve(std::string_view listener,
+                                      std::string_view prefix) const override;
 
  private:
   std::optional<MetadataView> View(std::string_view instance_id) const;

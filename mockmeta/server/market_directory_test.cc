@@ -151,6 +151,42 @@ TEST(MarketDirectoryTest, FindsByPrefixAndByBoundListenerWithTheFlavor) {
   EXPECT_TRUE(dir.AwsView(aws)->tokens_required);
 }
 
+// Resolve() is what the router calls per request: the same answers as Find() then the view.
+TEST(MarketDirectoryTest, ResolveIsFindThenTheViewOfTheFlavorInOneStep) {
+  FakeClock clock;
+  auto market = MakeMarket();
+  const std::string aws = Add(*market, FlavorKind::kAws, "us-east-1a");
+  const std::string ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");
+  MarketHost host(clock, std::move(market), ClockSpec{ClockMode::kManual, 0});
+  MarketDirectory dir(host);
+  dir.BindListener("port-a", ali);
+  dir.SetTokensRequired(ali, true);
+
+  std::optional<ImdsSnapshot> a = dir.Resolve("imds", aws);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->instance, (ImdsInstance{aws, ImdsFlavor::kAws}));
+  ASSERT_TRUE(a->aws.has_value());
+  EXPECT_FALSE(a->alibaba.has_value());
+  EXPECT_EQ(a->aws->availability_zone, dir.AwsView(aws)->availability_zone);
+  EXPECT_EQ(a->aws->instance_id, aws);
+  EXPECT_FALSE(a->aws->tokens_required);
+
+  std::optional<ImdsSnapshot> b = dir.Resolve("port-a", "");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->instance, (ImdsInstance{ali, ImdsFlavor::kAlibaba}));
+  ASSERT_TRUE(b->alibaba.has_value());
+  EXPECT_FALSE(b->aws.has_value());
+  EXPECT_EQ(b->alibaba->instance_name, "worker");
+  EXPECT_TRUE(b->alibaba->tokens_required);
+
+  EXPECT_FALSE(dir.Resolve("imds", "").has_value());
+  EXPECT_FALSE(dir.Resolve("imds", "i-unknown").has_value());
+  host.With([&](Market& m, VirtualClock&) {
+    m.SetInstanceState(*m.FindInstance(aws), InstanceState::kTerminated, "user");
+  });
+  EXPECT_FALSE(dir.Resolve("imds", aws).has_value());
+}
+
 TEST(MarketDirectoryTest, ATerminatedInstanceServesNothing) {
   FakeClock clock;
   auto market = MakeMarket();
