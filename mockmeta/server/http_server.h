@@ -8,7 +8,9 @@
 // response's directions (delay on an asio timer, drop the connection), writes, and reads the
 // next request: keep-alive and pipelined requests are answered in order. A slow or hostile
 // client only ever holds its own session. Every response carries `Date` from the injected clock
-// (mockmeta's virtual clock) and `Server: mockmeta`.
+// (mockmeta's virtual clock) and `Server: mockmeta`. Beast parses requests; responses are
+// written by the server itself in one buffer (HEAD: head only), which with a single watchdog
+// timer per connection is what lets one thread outpace a one-worker nginx (bench/RESULTS.md).
 //
 // A listener with an AsyncHttpHandler parks the session until the handler's responder is called
 // (from any thread; the response is posted to the io thread).
