@@ -4,8 +4,8 @@
 # stand-in that answers 404 to every notice path. Prints the figures with the goals and their
 # ratios; results go in bench/RESULTS.md.
 #
-#   bench/agent_footprint.sh [BUILD_DIR]        (default build/rel; needs lastcalld, imds_standin)
-#   POLLS=1000 INTERVAL=100ms bench/agent_footprint.sh build/rel
+#   bench/agent_footprint.sh [BUILD_DIR]        (default build/release; needs lastcalld, imds_standin)
+#   POLLS=1000 INTERVAL=100ms bench/agent_footprint.sh build/release
 #   SMAPS_OUT=/tmp/fp bench/agent_footprint.sh    (keeps /proc/PID/smaps as /tmp/fp.<provider>)
 #
 # CPU is counted between a warm-up poll count and POLLS polls later (utime+stime from
@@ -13,7 +13,7 @@
 # stopped by pid on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build="${1:-build/rel}"
+build="${1:-build/release}"
 polls="${POLLS:-1000}"
 interval="${INTERVAL:-100ms}"
 warmup=20

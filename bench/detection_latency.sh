@@ -5,8 +5,8 @@
 # loopback. Prints p50/p90/p99/max per set and the goal (p99 <= interval + 20 ms) with the ratio;
 # results go in bench/RESULTS.md ("detection latency").
 #
-#   bench/detection_latency.sh [BUILD_DIR]          (default build/rel; needs lastcalld, mockmeta)
-#   SETS="aws:100ms:200 alibaba:100ms:200 aws:2s:200" bench/detection_latency.sh build/rel
+#   bench/detection_latency.sh [BUILD_DIR]          (default build/release; needs lastcalld, mockmeta)
+#   SETS="aws:100ms:200 alibaba:100ms:200 aws:2s:200" bench/detection_latency.sh build/release
 #   PARALLEL=4 JITTER=0 KEEP=/tmp/lat bench/detection_latency.sh   (KEEP: copy the raw samples)
 #   STATE_BASE=/dev/shm bench/detection_latency.sh   (lastcalld's state_dir there, e.g. tmpfs)
 #
@@ -32,7 +32,7 @@
 # loopback traffic; every process it starts is stopped by pid on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build="${1:-build/rel}"
+build="${1:-build/release}"
 sets="${SETS:-aws:100ms:200 alibaba:100ms:200 aws:2s:200}"
 agent="$build/agent/lastcalld"
 mockmeta="$build/mockmeta/mockmeta"

@@ -7,8 +7,8 @@
 # shared machine requests/s follow whatever else runs, CPU per request much less. Results go in
 # bench/RESULTS.md ("IMDS throughput").
 #
-#   bench/imds_throughput.sh [BUILD_DIR]            (default build/rel; needs mockmeta)
-#   CONNS="1 50 200" DURATION=10s THREADS=1 bench/imds_throughput.sh build/rel
+#   bench/imds_throughput.sh [BUILD_DIR]            (default build/release; needs mockmeta)
+#   CONNS="1 50 200" DURATION=10s THREADS=1 bench/imds_throughput.sh build/release
 #   FLAVOR=alibaba bench/imds_throughput.sh         (instance/spot/termination-time instead)
 #
 # The path is /<id>/latest/meta-data/spot/instance-action of an AWS spot instance with an active
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-build="${1:-build/rel}"
+build="${1:-build/release}"
 conns="${CONNS:-1 50 200}"
 duration="${DURATION:-10s}"
 threads="${THREADS:-1}"
