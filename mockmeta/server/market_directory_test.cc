@@ -126,14 +126,27 @@ TEST(MarketDirectoryTest, MapsEveryAlibabaField) {
   EXPECT_EQ(a.termination_time, v.termination_time);
 }
 
-TEST(MarketDirectoryTest, FindsByPrefixAndByBoundListenerWithTheFlavor) {
+// An AWS and an Alibaba instance; listener "port-a" is bound to the Alibaba one.
+class TwoInstancesTest : public ::testing::Test {
+ protected:
+  TwoInstancesTest() : host(clock, MakeAndFill(), ClockSpec{ClockMode::kManual, 0}), dir(host) {
+    dir.BindListener("port-a", ali);
+  }
+  std::unique_ptr<Market> MakeAndFill() {
+    auto market = MakeMarket();
+    aws = Add(*market, FlavorKind::kAws, "us-east-1a");
+    ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");
+    return market;
+  }
+
   FakeClock clock;
-  auto market = MakeMarket();
-  const std::string aws = Add(*market, FlavorKind::kAws, "us-east-1a");
-  const std::string ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");
-  MarketHost host(clock, std::move(market), ClockSpec{ClockMode::kManual, 0});
-  MarketDirectory dir(host);
-  dir.BindListener("port-a", ali);
+  std::string aws;
+  std::string ali;
+  MarketHost host;
+  MarketDirectory dir;
+};
+
+TEST_F(TwoInstancesTest, FindsByPrefixAndByBoundListenerWithTheFlavor) {
 
   EXPECT_EQ(dir.Find("imds", aws), (ImdsInstance{aws, ImdsFlavor::kAws}));
   EXPECT_EQ(dir.Find("port-a", ""), (ImdsInstance{ali, ImdsFlavor::kAlibaba}));
@@ -152,14 +165,7 @@ TEST(MarketDirectoryTest, FindsByPrefixAndByBoundListenerWithTheFlavor) {
 }
 
 // Resolve() is what the router calls per request: the same answers as Find() then the view.
-TEST(MarketDirectoryTest, ResolveIsFindThenTheViewOfTheFlavorInOneStep) {
-  FakeClock clock;
-  auto market = MakeMarket();
-  const std::string aws = Add(*market, FlavorKind::kAws, "us-east-1a");
-  const std::string ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");
-  MarketHost host(clock, std::move(market), ClockSpec{ClockMode::kManual, 0});
-  MarketDirectory dir(host);
-  dir.BindListener("port-a", ali);
+TEST_F(TwoInstancesTest, ResolveIsFindThenTheViewOfTheFlavorInOneStep) {
   dir.SetTokensRequired(ali, true);
 
   std::optional<ImdsSnapshot> a = dir.Resolve("imds", aws);
