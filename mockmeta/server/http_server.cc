@@ -65,8 +65,9 @@ void CancelTimer(Timer& timer) noexcept {
 }
 
 // Serialises a response head and body into `out` (cleared first, capacity kept). The server writes
-// its own responses rather than through Beast's serializer: one buffer, no per-field nodes, and
-// the same bytes Beast would send. HEAD answers carry the length but no body.
+// its own responses rather than through Beast's serializer: one buffer, no per-field nodes, the
+// same fields Beast would send. HEAD answers carry the length but no body. Header values come
+// from the routers, never from a request, so they need no CR/LF check here.
 void SerializeResponse(const HttpResponse& response, int version, bool keep_alive,
                        bool head_only, std::string_view date, std::string& out) {
   out.clear();
