@@ -147,7 +147,14 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
       if (r.notice.state != NoticeState::kActive) continue;  // already over
       r.withdrawn = now;
       Persist(r);
-      Log(LogPriority::kNotice, "notice withdrawn", NoticeFields(r.notice.id));
+      // Gone at or after its deadline, the notice was carried out (the instance was stopped or
+      // released, and its metadata answers 404), not taken back: say so, the Planner resumes
+      // nothing for it.
+      const bool carried_out = r.notice.deadline && now >= *r.notice.deadline;
+      Log(LogPriority::kNotice,
+          carried_out ? "notice gone after its deadline: carried out, not withdrawn"
+                      : "notice withdrawn",
+          NoticeFields(r.notice.id));
     }
   }
 

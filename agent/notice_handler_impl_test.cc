@@ -16,6 +16,7 @@ using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FileExists;
 using testing::Lines;
+using testing::LogEntry;
 using testing::MakeDir;
 using testing::ReadFile;
 using testing::TempDir;
@@ -264,6 +265,12 @@ TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersed
   EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", rebalance))));
   EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
   EXPECT_EQ(logs_.sink().Find("superseded by " + n.id).size(), 1u);
+  std::vector<LogEntry> gone = logs_.sink().Find("notice gone after its deadline");
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].Field("NOTICE_ID"), n.id);
+  std::vector<LogEntry> withdrawn = logs_.sink().Find("notice withdrawn");
+  ASSERT_EQ(withdrawn.size(), 1u);  // the rebalance, which has no deadline
+  EXPECT_EQ(withdrawn[0].Field("NOTICE_ID"), rebalance.id);
   auto status = nlohmann::json::parse(h->StatusJson());
   for (const auto& entry : status["notices"]) {
     EXPECT_EQ(entry["finished"], true) << entry.dump();
