@@ -457,6 +457,52 @@ TEST_F(HttpServerTest, ConnectionLimitClosesExcessConnections) {
   EXPECT_EQ(Get(*d, "/latest/meta-data/instance-id")->body, "i-0aws");
 }
 
+// Bounded polling of a counter the server changes on its own thread.
+bool WaitForConnections(const HttpServer& server, size_t want, Duration limit) {
+  const MonoTime deadline = Now() + limit;
+  while (server.open_connections() != want) {
+    if (Now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+// The connection timer only watches: a connection whose client has gone is released at once,
+// not when its read timeout would have fired.
+TEST_F(HttpServerTest, AClosedConnectionIsReleasedBeforeItsTimeout) {
+  HttpServerOptions o;
+  o.read_timeout = seconds(60);
+  Start(o);
+  auto c = Connect("i-0aws");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(Get(*c, "/latest/meta-data/instance-id"));
+  EXPECT_EQ(server_->open_connections(), 1u);
+  c.reset();  // the client closes
+  EXPECT_TRUE(WaitForConnections(*server_, 0, seconds(5)));
+}
+
+// A client that asks for a large answer and never reads it is cut off after the write timeout.
+TEST(HttpServerHandlerTest, WriteTimeoutClosesAClientThatDoesNotRead) {
+  FakeClock clock;
+  HttpServerOptions o;
+  o.write_timeout = seconds(1);
+  HttpServer server(clock, o);
+  const std::string big(size_t{64} << 20, 'x');  // far more than the loopback socket buffers
+  auto bound = server.AddListener(
+      {"t", "127.0.0.1", 0, [&big](const HttpRequest&, const RequestContext&) {
+         return HttpResponse::Text(200, big);
+       }});
+  ASSERT_TRUE(bound.ok());
+  ServerThread running(server);
+  auto c = TestConnection::Connect("127.0.0.1", bound->port);
+  ASSERT_TRUE(c.ok());
+  const MonoTime start = Now();
+  ASSERT_TRUE((*c)->Send(MakeRequest("GET", "/big")));
+  ASSERT_TRUE(WaitForConnections(server, 1, seconds(5)));
+  EXPECT_TRUE(WaitForConnections(server, 0, seconds(10)));
+  EXPECT_GE(Now() - start, milliseconds(900));
+}
+
 TEST(HttpServerHandlerTest, ThrowingHandlerGets500AndServerGoesOn) {
   FakeClock clock;
   HttpServer server(clock);
