@@ -26,6 +26,17 @@ using testing::TestConnection;
 
 MonoTime Now() { return SystemClock::Instance().Monotonic(); }
 
+// Bounded polling of the server's connection count, which changes on the server's thread and
+// has no event a test could wait on.
+bool WaitForConnections(const HttpServer& server, size_t want, Duration limit) {
+  const MonoTime deadline = Now() + limit;
+  while (server.open_connections() != want) {
+    if (Now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
 // Runs a server on its own thread; stops and joins it when the test ends, pass or fail.
 class ServerThread {
  public:
@@ -448,23 +459,10 @@ TEST_F(HttpServerTest, ConnectionLimitClosesExcessConnections) {
   EXPECT_EQ(c->WaitForClose(seconds(5)), TestConnection::Outcome::kClosed);
   a.reset();
   // Once a slot is free, new connections are served again (bounded wait for the close to land).
-  MonoTime deadline = Now() + seconds(5);
-  while (server_->open_connections() > 1 && Now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
+  EXPECT_TRUE(WaitForConnections(*server_, 1, seconds(5)));
   auto d = Connect("i-0aws");
   ASSERT_TRUE(d);
   EXPECT_EQ(Get(*d, "/latest/meta-data/instance-id")->body, "i-0aws");
-}
-
-// Bounded polling of a counter the server changes on its own thread.
-bool WaitForConnections(const HttpServer& server, size_t want, Duration limit) {
-  const MonoTime deadline = Now() + limit;
-  while (server.open_connections() != want) {
-    if (Now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
 }
 
 // The connection timer only watches: a connection whose client has gone is released at once,
