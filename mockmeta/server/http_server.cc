@@ -6,6 +6,8 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -112,6 +114,16 @@ struct ServerState {
   const Clock& clock;
   const HttpServerOptions options;
   std::atomic<size_t> connections{0};
+  // Signalled on every change of `connections`, for WaitForOpenConnections().
+  std::mutex connections_mu;
+  std::condition_variable connections_changed;
+  void CountConnection(int delta) {
+    {
+      std::lock_guard<std::mutex> lock(connections_mu);
+      connections += static_cast<size_t>(delta);
+    }
+    connections_changed.notify_all();
+  }
   bool stopping = false;  // io thread only
   // Open sessions, to close them on Stop(). io thread only (and the destroying thread once the
   // io_context has stopped).
@@ -142,11 +154,11 @@ class Session : public std::enable_shared_from_this<Session> {
         delay_(socket_.get_executor()),
         state_(std::move(state)),
         listener_(std::move(listener)) {
-    ++state_->connections;
+    state_->CountConnection(+1);
   }
 
   ~Session() {
-    --state_->connections;
+    state_->CountConnection(-1);
     state_->sessions.erase(this);
   }
 
@@ -485,6 +497,11 @@ class HttpServer::Impl {
 
   std::vector<BoundListener> bound() const { return bound_; }
   size_t connections() const { return state_->connections.load(); }
+  bool WaitForConnections(size_t count, Duration timeout) const {
+    std::unique_lock<std::mutex> lock(state_->connections_mu);
+    return state_->connections_changed.wait_for(
+        lock, timeout, [&] { return state_->connections.load() == count; });
+  }
 
  private:
   // io thread: stop accepting, close every connection; run() returns once nothing is pending.
@@ -531,5 +548,9 @@ Status HttpServer::Run() { return impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
 size_t HttpServer::open_connections() const { return impl_->connections(); }
+
+bool HttpServer::WaitForOpenConnections(size_t count, Duration timeout) const {
+  return impl_->WaitForConnections(count, timeout);
+}
 
 }  // namespace lastcall::mock

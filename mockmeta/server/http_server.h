@@ -80,6 +80,9 @@ class HttpServer {
 
   // Connections open right now (for tests and metrics).
   size_t open_connections() const;
+  // Blocks until exactly `count` connections are open or `timeout` has passed; whether the count
+  // was reached. For tests and tools that must see a connection's end land (safe from any thread).
+  bool WaitForOpenConnections(size_t count, Duration timeout) const;
 
  private:
   class Impl;

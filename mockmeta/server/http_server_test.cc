@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -25,17 +26,6 @@ using testing::ParsedResponse;
 using testing::TestConnection;
 
 MonoTime Now() { return SystemClock::Instance().Monotonic(); }
-
-// Bounded polling of the server's connection count, which changes on the server's thread and
-// has no event a test could wait on.
-bool WaitForConnections(const HttpServer& server, size_t want, Duration limit) {
-  const MonoTime deadline = Now() + limit;
-  while (server.open_connections() != want) {
-    if (Now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
 
 // Runs a server on its own thread; stops and joins it when the test ends, pass or fail.
 class ServerThread {
@@ -459,7 +449,7 @@ TEST_F(HttpServerTest, ConnectionLimitClosesExcessConnections) {
   EXPECT_EQ(c->WaitForClose(seconds(5)), TestConnection::Outcome::kClosed);
   a.reset();
   // Once a slot is free, new connections are served again (bounded wait for the close to land).
-  EXPECT_TRUE(WaitForConnections(*server_, 1, seconds(5)));
+  EXPECT_TRUE(server_->WaitForOpenConnections(1, seconds(5)));
   auto d = Connect("i-0aws");
   ASSERT_TRUE(d);
   EXPECT_EQ(Get(*d, "/latest/meta-data/instance-id")->body, "i-0aws");
@@ -476,7 +466,7 @@ TEST_F(HttpServerTest, AClosedConnectionIsReleasedBeforeItsTimeout) {
   ASSERT_TRUE(Get(*c, "/latest/meta-data/instance-id"));
   EXPECT_EQ(server_->open_connections(), 1u);
   c.reset();  // the client closes
-  EXPECT_TRUE(WaitForConnections(*server_, 0, seconds(5)));
+  EXPECT_TRUE(server_->WaitForOpenConnections(0, seconds(5)));
 }
 
 // A client that asks for a large answer and never reads it is cut off after the write timeout.
@@ -496,8 +486,8 @@ TEST(HttpServerHandlerTest, WriteTimeoutClosesAClientThatDoesNotRead) {
   ASSERT_TRUE(c.ok());
   const MonoTime start = Now();
   ASSERT_TRUE((*c)->Send(MakeRequest("GET", "/big")));
-  ASSERT_TRUE(WaitForConnections(server, 1, seconds(5)));
-  EXPECT_TRUE(WaitForConnections(server, 0, seconds(10)));
+  ASSERT_TRUE(server.WaitForOpenConnections(1, seconds(5)));
+  EXPECT_TRUE(server.WaitForOpenConnections(0, seconds(10)));
   EXPECT_GE(Now() - start, milliseconds(900));
 }
 
@@ -606,16 +596,16 @@ TEST(HttpServerSignalTest, SigtermStopsRun) {
   HttpServer server(clock);
   ASSERT_TRUE(server.AddListener({"t", "127.0.0.1", 0, {}}).ok());
   server.EnableSignalHandling();  // registered now, so the signal cannot kill the process
-  std::atomic<bool> returned{false};
+  std::promise<void> returned;
+  std::future<void> run_ended = returned.get_future();
   std::thread t([&] {
     EXPECT_TRUE(server.Run().ok());
-    returned = true;
+    returned.set_value();
   });
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
-  MonoTime deadline = Now() + seconds(5);
-  while (!returned && Now() < deadline) std::this_thread::sleep_for(milliseconds(5));
-  EXPECT_TRUE(returned);
-  if (!returned) server.Stop();  // do not hang the test binary
+  const bool stopped = run_ended.wait_for(seconds(5)) == std::future_status::ready;
+  EXPECT_TRUE(stopped);
+  if (!stopped) server.Stop();  // do not hang the test binary
   t.join();
 }
 
