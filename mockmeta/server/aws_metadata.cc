@@ -15,17 +15,6 @@ std::string Dump(const Json& j, int indent = -1) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
-// Adds the leaf, computing its value (make()) only if the tree wants it.
-template <typename Make>
-void AddComputed(MetadataTree& tree, std::string_view path, Make&& make) {
-  std::string value = tree.Wants(path) ? std::forward<Make>(make)() : std::string();
-  tree.Add(path, std::move(value));
-}
-
-void AddIfSet(MetadataTree& tree, std::string_view path, const std::string& value) {
-  if (!value.empty()) AddComputed(tree, path, [&] { return value; });
-}
-
 }  // namespace
 
 // The two notice bodies are the paths agents poll, so they are written directly rather than
@@ -78,39 +67,39 @@ std::string AwsIdentityDocumentJson(const AwsMetadataView& view) {
 
 MetadataTree BuildAwsTree(const AwsMetadataView& view, std::optional<std::string_view> focus) {
   MetadataTree t = focus ? MetadataTree(*focus) : MetadataTree();
-  AddIfSet(t, "latest/meta-data/ami-id", view.ami_id);
-  AddIfSet(t, "latest/meta-data/hostname", view.local_hostname);
-  AddIfSet(t, "latest/meta-data/instance-id", view.instance_id);
-  AddIfSet(t, "latest/meta-data/instance-life-cycle", view.instance_life_cycle);
-  AddIfSet(t, "latest/meta-data/instance-type", view.instance_type);
-  AddIfSet(t, "latest/meta-data/local-hostname", view.local_hostname);
-  AddIfSet(t, "latest/meta-data/local-ipv4", view.local_ipv4);
-  AddIfSet(t, "latest/meta-data/mac", view.mac);
-  AddIfSet(t, "latest/meta-data/placement/availability-zone", view.availability_zone);
-  AddIfSet(t, "latest/meta-data/placement/region", view.region);
-  AddIfSet(t, "latest/meta-data/public-hostname", view.public_hostname);
-  AddIfSet(t, "latest/meta-data/public-ipv4", view.public_ipv4);
+  t.AddIfSet("latest/meta-data/ami-id", view.ami_id);
+  t.AddIfSet("latest/meta-data/hostname", view.local_hostname);
+  t.AddIfSet("latest/meta-data/instance-id", view.instance_id);
+  t.AddIfSet("latest/meta-data/instance-life-cycle", view.instance_life_cycle);
+  t.AddIfSet("latest/meta-data/instance-type", view.instance_type);
+  t.AddIfSet("latest/meta-data/local-hostname", view.local_hostname);
+  t.AddIfSet("latest/meta-data/local-ipv4", view.local_ipv4);
+  t.AddIfSet("latest/meta-data/mac", view.mac);
+  t.AddIfSet("latest/meta-data/placement/availability-zone", view.availability_zone);
+  t.AddIfSet("latest/meta-data/placement/region", view.region);
+  t.AddIfSet("latest/meta-data/public-hostname", view.public_hostname);
+  t.AddIfSet("latest/meta-data/public-ipv4", view.public_ipv4);
   if (view.instance_action) {
-    AddComputed(t, "latest/meta-data/spot/instance-action",
+    t.AddComputed("latest/meta-data/spot/instance-action",
                 [&] { return AwsInstanceActionJson(*view.instance_action); });
   }
   if (view.termination_time) {
-    AddComputed(t, "latest/meta-data/spot/termination-time",
+    t.AddComputed("latest/meta-data/spot/termination-time",
                 [&] { return FormatRfc3339(*view.termination_time); });
   }
   if (view.rebalance_notice_time) {
-    AddComputed(t, "latest/meta-data/events/recommendations/rebalance",
+    t.AddComputed("latest/meta-data/events/recommendations/rebalance",
                 [&] { return AwsRebalanceJson(*view.rebalance_notice_time); });
   }
-  AddComputed(t, "latest/meta-data/events/maintenance/scheduled",
+  t.AddComputed("latest/meta-data/events/maintenance/scheduled",
               [&] { return AwsScheduledEventsJson(view.scheduled_events); });
   if (view.target_lifecycle_state) {
-    AddComputed(t, "latest/meta-data/autoscaling/target-lifecycle-state",
+    t.AddComputed("latest/meta-data/autoscaling/target-lifecycle-state",
                 [&] { return *view.target_lifecycle_state; });
   }
-  AddComputed(t, "latest/dynamic/instance-identity/document",
+  t.AddComputed("latest/dynamic/instance-identity/document",
               [&] { return AwsIdentityDocumentJson(view); });
-  if (view.user_data) AddComputed(t, "latest/user-data", [&] { return *view.user_data; });
+  if (view.user_data) t.AddComputed("latest/user-data", [&] { return *view.user_data; });
   return t;
 }
 

@@ -77,15 +77,23 @@ bool MarketDirectory::TokensRequired(std::string_view instance_id) const {
   return tokens_required_.count(instance_id) != 0;
 }
 
+std::optional<std::string> MarketDirectory::InstanceIdLocked(std::string_view listener,
+                                                             std::string_view prefix) const {
+  if (!prefix.empty()) return std::string(prefix);
+  auto it = listener_instance_.find(listener);
+  if (it == listener_instance_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<ImdsInstance> MarketDirectory::Find(std::string_view listener,
                                                   std::string_view prefix) const {
-  std::string id(prefix);
-  if (id.empty()) {
+  std::optional<std::string> found;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = listener_instance_.find(listener);
-    if (it == listener_instance_.end()) return std::nullopt;
-    id = it->second;
+    found = InstanceIdLocked(listener, prefix);
   }
+  if (!found) return std::nullopt;
+  const std::string& id = *found;
   return host_.With([&](Market& market, VirtualClock&) -> std::optional<ImdsInstance> {
     const Instance* inst = market.FindInstance(id);
     if (inst == nullptr || inst->state == InstanceState::kTerminated) return std::nullopt;
@@ -119,17 +127,15 @@ std::optional<AlibabaMetadataView> MarketDirectory::AlibabaView(
 
 std::optional<ImdsSnapshot> MarketDirectory::Resolve(std::string_view listener,
                                                      std::string_view prefix) const {
-  std::string id(prefix);
+  std::optional<std::string> found;
   bool required = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (id.empty()) {
-      auto it = listener_instance_.find(listener);
-      if (it == listener_instance_.end()) return std::nullopt;
-      id = it->second;
-    }
-    required = tokens_required_.count(id) != 0;
+    found = InstanceIdLocked(listener, prefix);
+    if (!found) return std::nullopt;
+    required = tokens_required_.count(*found) != 0;
   }
+  const std::string& id = *found;
   std::optional<MetadataView> view = View(id);
   if (!view) return std::nullopt;
   if (view->flavor == FlavorKind::kAws) {

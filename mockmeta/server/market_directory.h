@@ -48,6 +48,9 @@ class MarketDirectory final : public InstanceDirectory {
 
  private:
   std::optional<MetadataView> View(std::string_view instance_id) const;
+  // The instance a request is for: the prefix, or the instance bound to the listener. mu_ held.
+  std::optional<std::string> InstanceIdLocked(std::string_view listener,
+                                              std::string_view prefix) const;
 
   MarketHost& host_;
   mutable std::mutex mu_;  // guards the two maps below, never held while calling host_

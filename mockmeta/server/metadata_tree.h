@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace lastcall::mock {
 
@@ -44,6 +45,16 @@ class MetadataTree {
   // `path` is relative, segments separated by '/', no leading or trailing slash. A focused tree
   // drops leaves that cannot answer its focus.
   void Add(std::string_view path, std::string value, std::string_view content_type = "text/plain");
+  // Add() with the value computed by make() only when the tree Wants() it (a JSON document, a
+  // formatted time): the builders' way to add every leaf.
+  template <typename Make>
+  void AddComputed(std::string_view path, Make&& make) {
+    Add(path, Wants(path) ? std::forward<Make>(make)() : std::string());
+  }
+  // A leaf that exists only while `value` is not empty (public-ipv4, an unset identity field).
+  void AddIfSet(std::string_view path, const std::string& value) {
+    if (!value.empty()) Add(path, Wants(path) ? value : std::string());
+  }
 
   // `path` may have leading and trailing slashes; "" and "/" are the root.
   Entry Lookup(std::string_view path, bool mark_dirs) const;
