@@ -97,7 +97,9 @@ for phase in checkpoint drain notify resume; do
     expect_entry "$T/agent.list" -rwxr-xr-x "./usr/libexec/lastcall/hooks/$phase/$(basename "$hook")"
   done
 done
-expect_entry "$T/agent.list" -rw-r--r-- ./usr/libexec/lastcall/hooks/lib/hook-lib.sh
+for lib in hook-lib.sh slurm.sh; do
+  expect_entry "$T/agent.list" -rw-r--r-- "./usr/libexec/lastcall/hooks/lib/$lib"
+done
 expect_entry "$T/agent.list" -rw-r--r-- ./usr/share/man/man8/lastcalld.8.gz
 expect_entry "$T/agent.list" -rw-r--r-- ./usr/share/man/man5/lastcalld.toml.5.gz
 for doc in hooks.md configuration.md lastcalld.md copyright; do
