@@ -238,8 +238,8 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
                 " could run: skipped",
             {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
         if (metrics_) {
-          metrics_->Increment(metric::kHookRuns,
-                              {{"phase", std::string(HookPhaseName(phase))}, {"result", "skipped"}});
+          metrics_->Increment(metric::kHookRuns, {{"phase", std::string(HookPhaseName(phase))},
+                                                  {"result", "skipped"}});
         }
       }
       // Flushed with the phase start just below, which rewrites this same record; when no
