@@ -14,6 +14,7 @@
 #include <random>
 
 #include "agent/log.h"
+#include "agent/metric_catalog.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -63,6 +64,8 @@ Daemon::Daemon(Config config, DaemonDeps deps)
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     deps_.random = [rng] { return std::uniform_real_distribution<double>(0.0, 1.0)(*rng); };
   }
+  // Every family and known series at 0 from the first export on.
+  DeclareLastcallMetrics(*deps_.metrics);
 }
 
 Daemon::~Daemon() = default;
@@ -149,7 +152,7 @@ void Daemon::PollOnce() {
 
   PollResult result = provider_->Poll();
   ++polls_;
-  deps_.metrics->Increment("lastcall_polls_total", {}, 1, "Metadata polls tried.");
+  deps_.metrics->Increment(metric::kPolls);
   deps_.effective->Observe(result.server_date);
   WallTime now = deps_.effective->Now();
   deps_.handler->Update(result, now);
@@ -158,17 +161,15 @@ void Daemon::PollOnce() {
   MonoTime mono = deps_.clock->Monotonic();
   if (result.ok()) {
     last_success_ = *last_poll_time_;
-    deps_.metrics->Set("lastcall_last_successful_poll_timestamp_seconds", {},
-                       static_cast<double>(ToUnixSeconds(*last_success_)),
-                       "Unix time of the last poll without errors.");
+    deps_.metrics->Set(metric::kLastSuccessfulPoll, {},
+                       static_cast<double>(ToUnixSeconds(*last_success_)));
     if (auto rec = poll_episode_.Succeed(mono)) {
       Log(LogPriority::kNotice, "metadata polls succeed again " + *rec,
           {{"provider", std::string(provider_->name())}});
     }
   } else {
     ++poll_errors_;
-    deps_.metrics->Increment("lastcall_poll_errors_total", {}, 1,
-                             "Metadata polls with at least one failed monitor.");
+    deps_.metrics->Increment(metric::kPollErrors);
     std::string reason = JoinErrors(result.errors);
     if (poll_episode_.Fail(mono, reason)) {
       Log(LogPriority::kWarning, "metadata poll failed (backing off, logged once): " + reason,

@@ -559,6 +559,25 @@ TEST_F(DaemonTest, MetricsTextfileIsWrittenAndFinalAtExit) {
       << s.str();
 }
 
+// A counter that appears only at its first increment gives rate() nothing to start from, and a
+// scraper cannot tell "never happened" from "not exported".
+TEST_F(DaemonTest, MetricsStartWithEveryKnownSeriesAtZero) {
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 1; }));
+  const std::string text = metrics_.RenderPrometheus();
+  Stop();
+  for (const char* line :
+       {"lastcall_poll_errors_total 0\n", "lastcall_notices_total{kind=\"interruption\"} 0\n",
+        "lastcall_notices_total{kind=\"maintenance\"} 0\n",
+        "lastcall_hook_runs_total{phase=\"drain\",result=\"timeout\"} 0\n",
+        "lastcall_hook_runs_total{phase=\"resume\",result=\"skipped\"} 0\n",
+        "lastcall_hook_duration_seconds_bucket{phase=\"checkpoint\",le=\"300\"} 0\n",
+        "lastcall_hook_duration_seconds_count{phase=\"notify\"} 0\n",
+        "# HELP lastcall_notice_lead_seconds ", "# TYPE lastcall_notice_lead_seconds gauge\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << " missing from:\n" << text;
+  }
+}
+
 TEST_F(DaemonTest, MetricsListenerFailureDoesNotStopTheDaemon) {
   config_.metrics.listen = "10.1.2.3:9877";  // refused: not loopback
   Start();

@@ -60,7 +60,8 @@ TEST(WriteFileAtomically, ReplacesTheWholeFile) {
 
 TEST(HandleMetricsRequest, ServesOnlyGetMetrics) {
   Metrics m;
-  m.Increment("lastcall_polls_total", {}, 3, "Metadata polls tried.");
+  m.DeclareCounter("lastcall_polls_total", "Metadata polls tried.");
+  m.Increment("lastcall_polls_total", {}, 3);
   std::string ok = HandleMetricsRequest("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", m);
   EXPECT_EQ(ok.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   EXPECT_NE(ok.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/log.h"
+#include "agent/metric_catalog.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -12,7 +13,7 @@ namespace {
 
 double Seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
 
-// Coarse result for the metrics label (bounded cardinality).
+// Coarse result for the metrics label (bounded cardinality): one of metric::kHookRunResults.
 std::string MetricResult(const HookResult& r) {
   switch (r.outcome) {
     case HookResult::Outcome::kExited:
@@ -110,13 +111,11 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
         msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
                std::to_string(static_cast<long long>(left)) + "s left)";
         if (metrics_) {
-          metrics_->Set("lastcall_seconds_left_at_detection", {{"kind", kind}}, left,
-                        "Seconds between detection and deadline of the last notice");
+          metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
         }
       }
       if (metrics_) {
-        metrics_->Increment("lastcall_notices_total", {{"kind", kind}}, 1,
-                            "Notices detected, by kind");
+        metrics_->Increment(metric::kNotices, {{"kind", kind}});
       }
       Log(LogPriority::kNotice, msg, NoticeFields(n.id));
       continue;
@@ -239,9 +238,8 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
                 " could run: skipped",
             {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
         if (metrics_) {
-          metrics_->Increment("lastcall_hook_runs_total",
-                              {{"phase", std::string(HookPhaseName(phase))}, {"result", "skipped"}},
-                              1, "Hook runs by phase and result");
+          metrics_->Increment(metric::kHookRuns, {{"phase", std::string(HookPhaseName(phase))},
+                                                  {"result", "skipped"}});
         }
       }
       // Flushed with the phase start just below, which rewrites this same record; when no
@@ -396,11 +394,8 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   }
   if (metrics_) {
     const std::string phase(HookPhaseName(hook.phase));
-    metrics_->Increment("lastcall_hook_runs_total",
-                        {{"phase", phase}, {"result", MetricResult(result)}}, 1,
-                        "Hook runs by phase and result");
-    metrics_->Observe("lastcall_hook_duration_seconds", {{"phase", phase}},
-                      Seconds(result.duration), "How long hooks ran");
+    metrics_->Increment(metric::kHookRuns, {{"phase", phase}, {"result", MetricResult(result)}});
+    metrics_->Observe(metric::kHookDuration, {{"phase", phase}}, Seconds(result.duration));
   }
   return result;
 }

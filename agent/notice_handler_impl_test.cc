@@ -118,7 +118,7 @@ TEST_F(NoticeHandlerTest, RunsCheckpointThenDrainAndNotifyOnce) {
   EXPECT_THAT(ran, ElementsAre(Line("checkpoint", "10-save", n), Line("drain", "10-drain", n)));
 
   EXPECT_EQ(metrics_.Value("lastcall_notices_total", {{"kind", "interruption"}}), 1);
-  EXPECT_EQ(metrics_.Value("lastcall_seconds_left_at_detection", {{"kind", "interruption"}}), 120);
+  EXPECT_EQ(metrics_.Value("lastcall_notice_lead_seconds", {{"kind", "interruption"}}), 120);
   EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "checkpoint"}, {"result", "ok"}}),
             1);
   EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "drain"}, {"result", "ok"}}), 1);

@@ -79,9 +79,26 @@ lc_load_conf() {
     pending[$key]=$value
   done <"$file"
   for k in "${!pending[@]}"; do
-    # The environment (e.g. a [[hook]] env table) wins over the file.
+    # The environment (e.g. a [[hook]] env table) wins over the file. lastcalld always sets
+    # PATH (to LC_DEFAULT_PATH unless the [[hook]] env sets another), so for PATH only a value
+    # other than that default counts as set by the environment.
+    if [ "$k" = PATH ]; then
+      [ "$PATH" != "$LC_DEFAULT_PATH" ] || export PATH="${pending[$k]}"
+      continue
+    fi
     [ -n "${!k+x}" ] || printf -v "$k" '%s' "${pending[$k]}"
   done
+}
+
+# The PATH lastcalld gives every hook whose [[hook]] env sets none (agent/hook_runner.cc).
+LC_DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# lc_export VAR...: exports each VAR that is set, so the tool the hook drives sees it (e.g.
+# SLURM_CONF for scontrol, NOMAD_ADDR for nomad). lastcalld clears the environment; a hook's
+# settings file may name these variables because the hook lists them in lc_init.
+lc_export() {
+  local v
+  for v in "$@"; do [ -z "${!v:-}" ] || export "${v?}"; done
 }
 
 # lc_init NAME CONF KEY...: names the hook, loads its settings, computes its time budget:
@@ -94,8 +111,9 @@ lc_init() {
   LC_HOOK=$1
   local conf=$2
   shift 2
+  # PATH: every settings file may set the PATH the hook's tool is found on.
   lc_load_conf "${HOOKS_CONF_DIR:-/etc/lastcall/hooks.conf.d}/$conf.conf" \
-    HOOK_RESERVE HOOK_TIMEOUT HOOK_DRY_RUN "$@"
+    HOOK_RESERVE HOOK_TIMEOUT HOOK_DRY_RUN PATH "$@"
   HOOK_RESERVE=${HOOK_RESERVE:-6}
   if [ "${LASTCALL_PHASE:-}" = notify ]; then
     HOOK_TIMEOUT=${HOOK_TIMEOUT:-10}
@@ -158,6 +176,16 @@ lc_run() {
   fi
   lc_log "run (max ${secs}s): $*"
   timeout --foreground -k 2 "$secs" "$@"
+}
+
+# lc_done MESSAGE: the hook's closing line; in a dry run it says that nothing was changed, so a
+# dry run never claims a drain it did not make.
+lc_done() {
+  if lc_yes "${HOOK_DRY_RUN:-}"; then
+    lc_log "dry run: nothing was changed"
+  else
+    lc_log "$*"
+  fi
 }
 
 # Reads the notice JSON lastcalld writes to stdin (empty when run by hand from a terminal).

@@ -46,7 +46,8 @@ for tool in bash env timeout date stat readlink dirname hostname sleep tr head c
 done
 
 # stub NAME: a stand-in that appends "NAME arg..." (args %q-quoted) to $T/calls, saves its stdin
-# to $T/stub/NAME.stdin.N when $T/stub/NAME.read-stdin exists, prints $T/stub/NAME.out, and
+# to $T/stub/NAME.stdin.N when $T/stub/NAME.read-stdin exists, prints $T/stub/NAME.out.N (its
+# Nth call) or else $T/stub/NAME.out, and
 # exits with the next code of $T/stub/NAME.codes (one per line; the last one repeats; default 0).
 # A code "sleep:N" sleeps N seconds first (a tool that hangs).
 stub() {
@@ -57,7 +58,7 @@ d=$T/stub
 n=\$(( \$(cat "\$d/$name.count" 2>/dev/null || echo 0) + 1 ))
 echo "\$n" >"\$d/$name.count"
 { printf '%s' "$name"; printf ' %q' "\$@"; echo; } >>"$T/calls"
-env | $GREP -E '^(NOMAD_|KUBECONFIG)' | $SORT >"\$d/$name.env.\$n" || true
+env | $GREP -E '^(NOMAD_|KUBECONFIG|SLURM_)' | $SORT >"\$d/$name.env.\$n" || true
 [ ! -e "\$d/$name.read-stdin" ] || cat >"\$d/$name.stdin.\$n"
 code=0
 if [ -e "\$d/$name.codes" ]; then
@@ -65,7 +66,8 @@ if [ -e "\$d/$name.codes" ]; then
   [ -n "\$code" ] || code=\$($TAIL -n1 "\$d/$name.codes")
 fi
 case "\$code" in sleep:*) sleep "\${code#sleep:}"; code=0 ;; esac
-[ ! -e "\$d/$name.out" ] || cat "\$d/$name.out"
+if [ -e "\$d/$name.out.\$n" ]; then cat "\$d/$name.out.\$n"
+elif [ -e "\$d/$name.out" ]; then cat "\$d/$name.out"; fi
 exit "\$code"
 EOF
   chmod 755 "$T/stubs/$name"
@@ -75,7 +77,8 @@ EOF
 stub_curl() {
   stub curl
   touch "$T/stub/curl.read-stdin"
-  sed -i 's|^\[ ! -e "\$d/curl.out" \].*$|s=$(sed -n "${n}p" "$d/curl.http"); [ -n "$s" ] \|\| s=$('"$TAIL"' -n1 "$d/curl.http"); printf "%s" "$s"|' \
+  sed -i -e '/^elif \[ -e "\$d\/curl.out" \]/d' \
+    -e 's|^if \[ -e "\$d/curl.out.*$|s=$(sed -n "${n}p" "$d/curl.http"); [ -n "$s" ] \|\| s=$('"$TAIL"' -n1 "$d/curl.http"); printf "%s" "$s"|' \
     "$T/stubs/curl"
 }
 
@@ -296,33 +299,165 @@ case_nomad_missing_does_nothing() {
   expect_err "nomad not found on PATH"
 }
 
-case_nomad_resume_disables_drain_and_reenables() {
+case_nomad_resume_only_disables_the_drain() {
+  # `drain -disable` already makes the node eligible: no second `eligibility -enable` call.
   stub nomad
   run_hook resume nomad LASTCALL_SECONDS_LEFT=
   expect_rc 0
-  expect_calls "nomad node drain -self -disable -yes" "nomad node eligibility -self -enable"
+  expect_calls "nomad node drain -self -disable -yes"
+}
+
+case_nomad_drain_force_or_no_deadline_gets_no_deadline() {
+  # nomad refuses -deadline together with -force or -no-deadline.
+  stub nomad
+  run_hook drain nomad LASTCALL_SECONDS_LEFT=40 NOMAD_DRAIN_ARGS="-force -ignore-system"
+  expect_rc 0
+  expect_calls "nomad node drain -self -enable -yes -force -ignore-system"
+  : >"$T/calls"
+  run_hook drain nomad LASTCALL_SECONDS_LEFT=40 NOMAD_DRAIN_ARGS=-no-deadline
+  expect_rc 0
+  expect_calls "nomad node drain -self -enable -yes -no-deadline"
+}
+
+case_kubernetes_dry_run_does_not_claim_a_drain() {
+  stub kubectl
+  run_hook drain kubernetes K8S_NODE=node-a HOOK_DRY_RUN=yes
+  expect_rc 0
+  expect_no_calls
+  grep -qF "cordoned and drained" "$T/out" && fail "a dry run says it drained"
+  expect_out "kubernetes-drain: dry run: nothing was changed"
+}
+
+# slurm_node NAME STATE [REASON]: `scontrol show node NAME` as Slurm 22.05 prints it.
+slurm_node() {
+  printf 'NodeName=%s Arch=x86_64 CoresPerSocket=1 \n   CPUAlloc=0 CPUEfctv=2 CPUTot=2 CPULoad=0.01\n' "$1"
+  printf '   NodeAddr=127.0.0.1 NodeHostName=%s Version=22.05.8\n' "$(hostname -s)"
+  printf '   State=%s ThreadsPerCore=1 TmpDisk=0 Weight=1 Owner=N/A MCS_label=N/A\n' "$2"
+  printf '   Partitions=batch \n   BootTime=2026-12-02T05:00:00 SlurmdStartTime=2026-12-02T05:00:01\n'
+  [ -z "${3:-}" ] || printf '   Reason=%s [root@2026-12-02T05:30:00]\n' "$3"
 }
 
 case_slurm_drain_and_resume() {
   stub scontrol
+  slurm_node node017 IDLE >"$T/stub/scontrol.out.1"
+  slurm_node node017 IDLE+DRAIN "lastcall: aws interruption terminate by 2026-11-23T18:00:00Z" \
+    >"$T/stub/scontrol.out.3"
   run_hook drain slurm SLURM_NODE=node017
   expect_rc 0
-  expect_calls "scontrol update NodeName=node017 State=DRAIN Reason=lastcall:\\ aws\\ interruption\\ terminate\\ by\\ 2026-11-23T18:00:00Z"
+  expect_calls "scontrol show node node017" \
+    "scontrol update NodeName=node017 State=DRAIN Reason=lastcall:\\ aws\\ interruption\\ terminate\\ by\\ 2026-11-23T18:00:00Z"
+  expect_out "slurm node node017 set to DRAIN"
   : >"$T/calls"
   run_hook resume slurm SLURM_NODE=node017 LASTCALL_SECONDS_LEFT=
   expect_rc 0
-  expect_calls "scontrol update NodeName=node017 State=RESUME"
+  expect_calls "scontrol show node node017" "scontrol update NodeName=node017 State=RESUME"
 }
 
 case_slurm_failure_and_missing() {
   stub scontrol
-  echo 1 >"$T/stub/scontrol.codes"
+  printf '0\n1\n' >"$T/stub/scontrol.codes"
+  slurm_node n1 MIXED >"$T/stub/scontrol.out"
   run_hook drain slurm SLURM_NODE=n1
   expect_rc 1
   expect_err "scontrol could not drain n1"
   rm "$T/stubs/scontrol"
   run_hook drain slurm SLURM_NODE=n1
   expect_rc 3
+}
+
+case_slurm_settings_file_passes_slurm_conf_and_path() {
+  # lastcalld clears the environment: a Slurm whose config is not at the default path needs
+  # SLURM_CONF, and a scontrol off the default PATH needs PATH, both from slurm.conf.
+  mkdir -p "$T/slurm-bin"
+  stub scontrol
+  mv "$T/stubs/scontrol" "$T/slurm-bin/scontrol"
+  slurm_node n1 IDLE >"$T/stub/scontrol.out"
+  printf 'SLURM_CONF=/opt/slurm/etc/slurm.conf\nPATH=%s\n' "$T/slurm-bin:$T/tools" \
+    >"$T/conf/slurm.conf"
+  RC=0
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOOKS_CONF_DIR="$T/conf" "${NOTICE_ENV[@]}" SLURM_NODE=n1 \
+    "$T/tools/timeout" 30 "$HOOKS/drain/slurm" </dev/null >"$T/out" 2>"$T/err" || RC=$?
+  expect_rc 0
+  expect_calls "scontrol show node n1" \
+    "scontrol update NodeName=n1 State=DRAIN Reason=lastcall:\\ aws\\ interruption\\ terminate\\ by\\ 2026-11-23T18:00:00Z"
+  grep -qx 'SLURM_CONF=/opt/slurm/etc/slurm.conf' "$T/stub/scontrol.env.2" ||
+    fail "SLURM_CONF not exported to scontrol"
+  # A PATH the [[hook]] env sets wins over the file's.
+  mv "$T/slurm-bin/scontrol" "$T/stubs/scontrol"
+  : >"$T/calls"
+  printf 'PATH=/nonexistent\n' >"$T/conf/slurm.conf"
+  run_hook resume slurm SLURM_NODE=n1 LASTCALL_SECONDS_LEFT=
+  expect_rc 0
+  expect_calls "scontrol show node n1"
+}
+
+case_slurm_resume_of_a_node_not_drained_succeeds() {
+  # Hooks are idempotent: resuming a node in service is not an error ("Invalid node state").
+  stub scontrol
+  printf '0\n1\n' >"$T/stub/scontrol.codes"  # scontrol update State=RESUME would fail
+  slurm_node n1 ALLOCATED >"$T/stub/scontrol.out"
+  run_hook resume slurm SLURM_NODE=n1 LASTCALL_SECONDS_LEFT=
+  expect_rc 0
+  expect_calls "scontrol show node n1"
+  expect_out "slurm node n1 is not drained (ALLOCATED); nothing to resume"
+}
+
+case_slurm_admin_drain_is_kept_through_drain_and_resume() {
+  stub scontrol
+  slurm_node n1 MIXED+DRAIN "admin: bad DIMM" >"$T/stub/scontrol.out"
+  run_hook drain slurm SLURM_NODE=n1
+  expect_rc 0
+  expect_calls "scontrol show node n1"
+  expect_out "keeping that drain and its reason"
+  : >"$T/calls"
+  run_hook resume slurm SLURM_NODE=n1 LASTCALL_SECONDS_LEFT=
+  expect_rc 0
+  expect_calls "scontrol show node n1"
+  expect_out "was drained by someone else (reason: admin: bad DIMM); leaving it drained"
+}
+
+case_slurm_drain_twice_drains_once() {
+  stub scontrol
+  slurm_node n1 IDLE+DRAIN "lastcall: aws interruption terminate by 2026-11-23T18:00:00Z" \
+    >"$T/stub/scontrol.out"
+  run_hook drain slurm SLURM_NODE=n1
+  expect_rc 0
+  expect_calls "scontrol show node n1"
+  expect_out "already drained by lastcall"
+}
+
+case_slurm_node_name_is_asked_from_slurm() {
+  # NodeName need not be the host name: the node whose NodeHostName is this host is drained.
+  stub scontrol
+  printf 'NodeName=cn-1 Arch=x86_64 NodeAddr=10.0.0.1 NodeHostName=other-host Version=22.05.8 State=IDLE\nNodeName=cn-7 Arch=x86_64 NodeAddr=10.0.0.7 NodeHostName=%s Version=22.05.8 State=IDLE\n' \
+    "$(hostname -s)" >"$T/stub/scontrol.out.1"
+  slurm_node cn-7 IDLE >"$T/stub/scontrol.out.2"
+  run_hook drain slurm
+  expect_rc 0
+  expect_calls "scontrol show node -o" "scontrol show node cn-7" \
+    "scontrol update NodeName=cn-7 State=DRAIN Reason=lastcall:\\ aws\\ interruption\\ terminate\\ by\\ 2026-11-23T18:00:00Z"
+  # No node at this host: a settings error naming what to set, nothing changed.
+  : >"$T/calls"
+  rm "$T/stub/scontrol.count"
+  printf 'NodeName=cn-1 NodeAddr=10.0.0.1 NodeHostName=other-host State=IDLE\n' >"$T/stub/scontrol.out.1"
+  run_hook drain slurm
+  expect_rc 2
+  expect_err "no Slurm node has NodeHostname or NodeAddr $(hostname -s)"
+  expect_err "set SLURM_NODE"
+  expect_calls "scontrol show node -o"
+}
+
+case_slurm_out_of_time_exits_4() {
+  # Like the Kubernetes and Nomad hooks: a scontrol cut at the budget is "out of time" (4).
+  stub scontrol
+  printf '0\nsleep:20\n' >"$T/stub/scontrol.codes"
+  slurm_node n1 IDLE >"$T/stub/scontrol.out"
+  local start=$SECONDS
+  run_hook drain slurm SLURM_NODE=n1 LASTCALL_SECONDS_LEFT=8
+  expect_rc 4
+  expect_err "scontrol could not drain n1 within 2s"
+  [ $((SECONDS - start)) -lt 10 ] || fail "the hook ran $((SECONDS - start))s, its budget was 2s"
 }
 
 case_stop_units_in_order_and_reports_failures() {

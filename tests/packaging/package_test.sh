@@ -3,10 +3,15 @@
 # metadata (dpkg-deb -I) and contents (dpkg-deb -c), unpacks both into a temporary root with
 # dpkg -x (never a real install), runs the installed lastcalld --check-config on the installed
 # default config, the installed mockmeta --version and an installed hook, and checks the unit
-# file (systemd-analyze verify and security) and the man pages.
+# file (systemd-analyze verify and security) and the man pages. lintian must be clean at
+# warning level; the maintainer scripts run against the unpacked root (DPKG_ROOT) to show that
+# the unit is enabled on install, disabled on removal and that purge leaves nothing, and, in a
+# private mount namespace that plays a running systemd, that the service is started and
+# stopped. Sizes and dependencies go to BINARY_DIR/packaging/package-facts.md (docs/packaging.md
+# points there rather than carrying figures that go stale).
 #
-# Usage: package_test.sh BINARY_DIR SOURCE_DIR. Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev) and
-# systemd-analyze (systemd): `scripts/install-deps packaging` installs them.
+# Usage: package_test.sh BINARY_DIR SOURCE_DIR. Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev),
+# systemd-analyze (systemd), man and lintian: `scripts/install-deps packaging` installs them.
 set -euo pipefail
 
 BIN=$1
@@ -21,17 +26,20 @@ fail() {
 }
 step() { echo "== $*"; }
 
-for tool in cpack dpkg-deb dpkg-shlibdeps systemd-analyze man gzip; do
+for tool in cpack dpkg-deb dpkg-shlibdeps systemd-analyze man gzip lintian deb-systemd-helper unshare; do
   command -v "$tool" >/dev/null ||
-    fail "$tool is missing; run scripts/install-deps packaging (installs dpkg-dev, systemd, man-db)"
+    fail "$tool is missing; run scripts/install-deps packaging (installs dpkg-dev, systemd, man-db, lintian)"
 done
 
 step "cpack -G DEB"
 cpack -G DEB --config "$BIN/CPackConfig.cmake" -B "$T/out" >"$T/cpack.log" 2>&1 ||
   { cat "$T/cpack.log" >&2; fail "cpack failed"; }
 arch=$(dpkg --print-architecture)
-version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$BIN/CPackConfig.cmake")
-[ -n "$version" ] || fail "no CPACK_PACKAGE_VERSION in CPackConfig.cmake"
+upstream=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$BIN/CPackConfig.cmake")
+release=$(sed -n 's/^set(CPACK_DEBIAN_PACKAGE_RELEASE "\(.*\)")$/\1/p' "$BIN/CPackConfig.cmake")
+[ -n "$upstream" ] && [ -n "$release" ] ||
+  fail "no CPACK_PACKAGE_VERSION or CPACK_DEBIAN_PACKAGE_RELEASE in CPackConfig.cmake"
+version=$upstream-$release  # not native: the Debian revision, and changelog.Debian.gz
 agent_deb=$T/out/lastcalld_${version}_${arch}.deb
 mock_deb=$T/out/mockmeta_${version}_${arch}.deb
 [ -f "$agent_deb" ] || fail "missing $(basename "$agent_deb"); cpack wrote: $(ls "$T/out")"
@@ -54,21 +62,16 @@ expect_field "$agent_deb" Package '^lastcalld$'
 expect_field "$agent_deb" Version "^${version}$"
 expect_field "$agent_deb" Architecture "^${arch}$"
 expect_field "$agent_deb" Section '^admin$'
-# From dpkg-shlibdeps: the libraries the binary really links, with versions.
-for dep in 'libc6 \(>= ' 'bash' 'coreutils'; do
-  expect_field "$agent_deb" Depends "(^|, )${dep}"
-done
-# lastcalld speaks HTTP, sd_notify and the journal protocol itself, and carries its C++ runtime
-# and TOML parser (agent/CMakeLists.txt): none of these libraries may come back into its link.
-field "$agent_deb" Depends | grep -Eq 'libcurl|libsystemd|libstdc|libtomlplusplus' &&
-  fail "lastcalld must not depend on libcurl, libsystemd, libstdc++ or libtomlplusplus"
 expect_field "$agent_deb" Recommends 'curl'
 expect_field "$mock_deb" Package '^mockmeta$'
 expect_field "$mock_deb" Section '^devel$'
-for dep in 'libc6 \(>= ' 'libstdc\+\+6 \(>= '; do
-  expect_field "$mock_deb" Depends "(^|, )${dep}"
+for deb in "$agent_deb" "$mock_deb"; do
+  expect_field "$deb" Maintainer '^[^<]+ <[^@ ]+@[^@ ]+\.[a-z]+>$'
+  field "$deb" Maintainer | grep -qiE 'localhost|example' && fail "$(basename "$deb"): placeholder Maintainer"
 done
-field "$mock_deb" Depends | grep -q libsystemd && fail "mockmeta must not depend on libsystemd"
+# The short descriptions tell the two packages apart.
+[ "$(field "$agent_deb" Description | head -1)" != "$(field "$mock_deb" Description | head -1)" ] ||
+  fail "both packages have the same short description"
 grep -q 'conffiles' "$T/agent.info" || fail "lastcalld has no conffiles"
 grep -qE '^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst' "$T/agent.info" ||
   fail "lastcalld's postinst is missing or not executable"
@@ -97,7 +100,9 @@ for phase in checkpoint drain notify resume; do
     expect_entry "$T/agent.list" -rwxr-xr-x "./usr/libexec/lastcall/hooks/$phase/$(basename "$hook")"
   done
 done
-expect_entry "$T/agent.list" -rw-r--r-- ./usr/libexec/lastcall/hooks/lib/hook-lib.sh
+for lib in hook-lib.sh slurm.sh; do
+  expect_entry "$T/agent.list" -rw-r--r-- "./usr/libexec/lastcall/hooks/lib/$lib"
+done
 expect_entry "$T/agent.list" -rw-r--r-- ./usr/share/man/man8/lastcalld.8.gz
 expect_entry "$T/agent.list" -rw-r--r-- ./usr/share/man/man5/lastcalld.toml.5.gz
 for doc in hooks.md configuration.md lastcalld.md copyright; do
@@ -121,12 +126,103 @@ root=$T/root
 dpkg -x "$agent_deb" "$root"
 dpkg -x "$mock_deb" "$root"
 
+step "Depends is what dpkg-shlibdeps finds in the binaries, and nothing essential unversioned"
+# Derived, not listed: a library the binary links (libcurl4, libsystemd0, ...) comes with it.
+shlibdeps() {  # BINARY: its dependencies, one per line, sorted
+  (cd "$T" && mkdir -p debian && : >debian/control &&
+    dpkg-shlibdeps -O "$1" 2>/dev/null | sed 's/^shlibs:Depends=//' | tr ',' '\n' |
+    sed 's/^ *//' | sort)
+}
+deps() { field "$1" Depends | tr ',' '\n' | sed 's/^ *//' | sort; }
+[ "$(deps "$agent_deb")" = "$(shlibdeps "$root/usr/sbin/lastcalld")" ] ||
+  fail "lastcalld Depends '$(field "$agent_deb" Depends)' is not dpkg-shlibdeps' '$(shlibdeps "$root/usr/sbin/lastcalld" | paste -sd,)'"
+[ "$(deps "$mock_deb")" = "$(shlibdeps "$root/usr/bin/mockmeta")" ] ||
+  fail "mockmeta Depends '$(field "$mock_deb" Depends)' is not dpkg-shlibdeps' '$(shlibdeps "$root/usr/bin/mockmeta" | paste -sd,)'"
+expect_field "$agent_deb" Depends '(^|, )libc6 \(>= '
+# lastcalld carries its C++ runtime and TOML parser (agent/CMakeLists.txt).
+field "$agent_deb" Depends | grep -Eq 'libstdc|libtomlplusplus' &&
+  fail "lastcalld must not depend on libstdc++ or libtomlplusplus"
+
+step "lintian (errors and warnings fail)"
+lintian --fail-on error,warning --display-level '>=warning' "$agent_deb" "$mock_deb" \
+  >"$T/lintian.log" 2>&1 || { cat "$T/lintian.log" >&2; fail "lintian is not clean"; }
+grep -E '^[EW]: ' "$T/lintian.log" && fail "lintian reported the tags above"
+for pkg in lastcalld mockmeta; do
+  [ -f "$root/usr/share/doc/$pkg/changelog.Debian.gz" ] || fail "$pkg has no changelog.Debian.gz"
+  grep -q '^License: Apache-2.0$' "$root/usr/share/doc/$pkg/copyright" || fail "$pkg copyright"
+done
+
+step "maintainer scripts on the unpacked root (DPKG_ROOT): enable, disable, purge"
+# A stand-in for each command that would touch a running systemd: it records its call.
+mkdir -p "$T/sd-stubs"
+for cmd in systemctl deb-systemd-invoke; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s/sd.calls"\n' "$cmd" "$T" >"$T/sd-stubs/$cmd"
+  chmod 755 "$T/sd-stubs/$cmd"
+done
+: >"$T/sd.calls"
+maint() {  # SCRIPT ARG...: a maintainer script as dpkg runs it on DPKG_ROOT=$root
+  local script=$1
+  shift
+  env PATH="$T/sd-stubs:$PATH" DPKG_ROOT="$root" DPKG_MAINTSCRIPT_PACKAGE=lastcalld \
+    DPKG_MAINTSCRIPT_NAME="$script" sh "$T/control/$script" "$@" ||
+    fail "$script $* exited $?"
+}
+files() { (cd "$root" && find . ! -type d | sort); }
+files >"$T/files.before"
+wants=$root/etc/systemd/system/multi-user.target.wants/lastcalld.service
+maint postinst configure ""
+[ -L "$wants" ] || fail "postinst configure did not enable lastcalld.service (no $wants)"
+[ ! -s "$T/sd.calls" ] || fail "systemd is not running, yet postinst called: $(cat "$T/sd.calls")"
+maint postinst configure "$version"  # an upgrade keeps it enabled
+[ -L "$wants" ] || fail "an upgrade disabled lastcalld.service"
+mkdir -p "$root/var/lib/lastcall/notices" "$root/run/lastcall"
+echo '{}' >"$root/var/lib/lastcall/notices/n1.json"
+maint prerm remove
+maint postrm remove
+[ ! -e "$wants" ] && [ ! -L "$wants" ] || fail "postrm remove did not disable lastcalld.service"
+maint postrm purge
+[ ! -e "$root/var/lib/lastcall" ] || fail "purge left /var/lib/lastcall"
+files >"$T/files.after"
+diff -u "$T/files.before" "$T/files.after" >"$T/files.diff" ||
+  fail "purge left files behind: $(cat "$T/files.diff")"
+[ ! -s "$T/sd.calls" ] || fail "systemd is not running, yet the scripts called: $(cat "$T/sd.calls")"
+
+step "maintainer scripts where systemd runs: started on install, stopped on removal"
+# A private mount namespace whose /run says systemd is the running init; every systemd command
+# and deb-systemd-helper are stand-ins there, so nothing on this machine changes.
+printf '#!/bin/sh\necho "deb-systemd-helper $*" >>"%s/sd.calls"\n' "$T" >"$T/sd-stubs/deb-systemd-helper"
+chmod 755 "$T/sd-stubs/deb-systemd-helper"
+: >"$T/sd.calls"
+unshare --mount sh -c '
+  set -e
+  mount -t tmpfs lastcall-test-run /run
+  mkdir -p /run/systemd/system
+  export PATH="$1/sd-stubs:$PATH"
+  sh "$1/control/postinst" configure ""
+  sh "$1/control/postinst" configure "$2"
+  sh "$1/control/prerm" upgrade
+  sh "$1/control/prerm" remove' sh "$T" "$version" 2>"$T/unshare.err" ||
+  fail "cannot run the scripts in a private mount namespace (root needed): $(cat "$T/unshare.err")"
+printf '%s\n' \
+  "deb-systemd-helper unmask lastcalld.service" \
+  "deb-systemd-helper --quiet was-enabled lastcalld.service" \
+  "deb-systemd-helper enable lastcalld.service" \
+  "systemctl --system daemon-reload" \
+  "deb-systemd-invoke start lastcalld.service" \
+  "deb-systemd-helper unmask lastcalld.service" \
+  "deb-systemd-helper --quiet was-enabled lastcalld.service" \
+  "deb-systemd-helper enable lastcalld.service" \
+  "systemctl --system daemon-reload" \
+  "deb-systemd-invoke try-restart lastcalld.service" \
+  "deb-systemd-invoke stop lastcalld.service" >"$T/sd.want"
+diff -u "$T/sd.want" "$T/sd.calls" >"$T/sd.diff" || fail "systemd calls differ: $(cat "$T/sd.diff")"
+
 step "installed lastcalld --check-config on the installed default config"
 out=$("$root/usr/sbin/lastcalld" --check-config --config "$root/etc/lastcall/lastcalld.toml" 2>&1) ||
   fail "lastcalld --check-config exited $?: $out"
 [ "$out" = ok ] || fail "lastcalld --check-config said: $out"
-"$root/usr/sbin/lastcalld" --version | grep -qF "$version" || fail "lastcalld --version"
-"$root/usr/bin/mockmeta" --version | grep -qF "$version" || fail "mockmeta --version"
+"$root/usr/sbin/lastcalld" --version | grep -qF "$upstream" || fail "lastcalld --version"
+"$root/usr/bin/mockmeta" --version | grep -qF "$upstream" || fail "mockmeta --version"
 "$root/usr/bin/mockmeta" --help >/dev/null || fail "mockmeta --help"
 
 step "an installed hook finds its library"
@@ -168,8 +264,23 @@ for page in man8/lastcalld.8.gz man5/lastcalld.toml.5.gz man1/mockmeta.1.gz; do
   [ -z "$warnings" ] || fail "$page: $warnings"
 done
 
-echo "exposure: $score"
-echo "sizes: $(basename "$agent_deb") $(stat -c %s "$agent_deb") bytes," \
-  "$(basename "$mock_deb") $(stat -c %s "$mock_deb") bytes;" \
-  "installed: lastcalld $(field "$agent_deb" Installed-Size) KiB, mockmeta $(field "$mock_deb" Installed-Size) KiB"
+step "package facts (docs/packaging.md points here)"
+facts=$BIN/packaging/package-facts.md
+mkdir -p "$(dirname "$facts")"
+{
+  echo "<!-- written by tests/packaging/package_test.sh; do not edit -->"
+  echo "| package | .deb bytes | installed KiB | Depends |"
+  echo "|---|---|---|---|"
+  for deb in "$agent_deb" "$mock_deb"; do
+    echo "| \`$(basename "$deb")\` | $(stat -c %s "$deb") | $(field "$deb" Installed-Size) | $(field "$deb" Depends) |"
+  done
+  echo
+  echo "Exposure score of the unit (systemd-analyze security --offline=yes): $score"
+} >"$facts.tmp"
+mv "$facts.tmp" "$facts"
+cat "$facts"
+# The doc points to the generated figures; sizes or versioned dependencies written into it go
+# stale with the next build.
+stale=$(grep -nE '[0-9][0-9,.]* ?(KB|KiB|MB|MiB|bytes)\b|\((>=|=) [0-9]' "$SRC/docs/packaging.md" || true)
+[ -z "$stale" ] || fail "docs/packaging.md carries hand-written sizes or versions (use $facts): $stale"
 echo "PASS"
