@@ -5,8 +5,8 @@
 // with a cursor: Since(cursor, limit) returns events with seq > cursor, oldest first; the last
 // returned seq is the next cursor. Because seqs are dense, Since is O(limit).
 //
-// Bounded: the log keeps the newest `capacity` events (a ring; kDefaultEventCapacity unless the
-// Market is told otherwise) and forgets older ones, so a long run at a fine step cannot grow it
+// Bounded: the log keeps the newest `capacity` events (a ring; kDefaultEventCapacity unless
+// constructed with another) and forgets older ones, so a long run at a fine step cannot grow it
 // without end. Seqs keep counting; first_seq() is the oldest one still held. A reader whose
 // cursor fell behind gets the oldest held events next: it sees the jump in seq (the control API
 // also reports `first_seq` and how many it missed) rather than an error.
