@@ -37,6 +37,8 @@ struct PricePoint {
   double price = 0;
 };
 
+inline constexpr size_t kMaxPriceHistory = 100000;
+
 struct Pool {
   int index = 0;
   std::string id;  // "<type>@<zone>", e.g. "m5.large@us-east-1a"
@@ -49,7 +51,10 @@ struct Pool {
   double price = 0;      // current spot price, <= on_demand_price
   PriceModel model;
   PriceModelState model_state;
-  std::vector<PricePoint> history;  // every change, oldest first; the first is the start price
+  // Every change, oldest first; the first is the start price. Bounded: past kMaxPriceHistory
+  // points the oldest are dropped (PriceAt before the oldest held point answers that point's
+  // price, and so does billing for such times).
+  std::vector<PricePoint> history;
 
   // Stock shortage: more spot instances run than the capacity allows.
   int Shortage() const { return spot_running > capacity ? spot_running - capacity : 0; }

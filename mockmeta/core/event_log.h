@@ -5,6 +5,12 @@
 // with a cursor: Since(cursor, limit) returns events with seq > cursor, oldest first; the last
 // returned seq is the next cursor. Because seqs are dense, Since is O(limit).
 //
+// Bounded: the log keeps the newest `capacity` events (a ring; kDefaultEventCapacity unless
+// constructed with another) and forgets older ones, so a long run at a fine step cannot grow it
+// without end. Seqs keep counting; first_seq() is the oldest one still held. A reader whose
+// cursor fell behind gets the oldest held events next: it sees the jump in seq (the control API
+// also reports `first_seq` and how many it missed) rather than an error.
+//
 // Kinds and causes are short lowercase strings so flavors can add their own without touching
 // this file; the common ones are below. Keep states in the cloud's own words ("To Be Released",
 // "marked-for-termination", "running").
@@ -12,7 +18,9 @@
 // Thread-safety: not thread-safe; owned by the Market.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -49,18 +57,29 @@ struct Event {
   std::string detail;
 };
 
+inline constexpr size_t kDefaultEventCapacity = 100000;
+
 class EventLog {
  public:
-  // Assigns the next seq and returns it.
+  explicit EventLog(size_t capacity = kDefaultEventCapacity)
+      : capacity_(capacity > 0 ? capacity : 1) {}
+
+  // Assigns the next seq and returns it; drops the oldest event when full.
   uint64_t Append(Event e);
-  // Events with seq > cursor, oldest first, at most `limit`.
+  // Held events with seq > cursor, oldest first, at most `limit`.
   std::vector<Event> Since(uint64_t cursor, size_t limit) const;
-  uint64_t last_seq() const { return events_.size(); }
+  uint64_t last_seq() const { return last_seq_; }
+  // The oldest seq still held (last_seq() + 1 when empty).
+  uint64_t first_seq() const { return last_seq_ - events_.size() + 1; }
+  // Events held now (at most capacity()).
   size_t size() const { return events_.size(); }
-  const std::vector<Event>& all() const { return events_; }
+  size_t capacity() const { return capacity_; }
+  const std::deque<Event>& all() const { return events_; }
 
  private:
-  std::vector<Event> events_;  // events_[i].seq == i + 1
+  size_t capacity_;
+  uint64_t last_seq_ = 0;
+  std::deque<Event> events_;  // events_[i].seq == first_seq() + i
 };
 
 }  // namespace lastcall::mock

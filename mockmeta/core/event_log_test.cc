@@ -36,5 +36,25 @@ TEST(EventLogTest, SinceReturnsEventsAfterCursorUpToLimit) {
   EXPECT_TRUE(log.Since(0, 0).empty());
 }
 
+// A 1 ms walk step once grew the log to gigabytes: it now keeps only the newest events, and a
+// reader whose cursor fell behind continues at the oldest one held.
+TEST(EventLogTest, TheLogIsBoundedAndACursorThatFellBehindSkipsToTheOldestHeld) {
+  EventLog log(4);
+  for (int i = 1; i <= 10; ++i) EXPECT_EQ(log.Append(Ev(std::to_string(i))), uint64_t(i));
+  EXPECT_EQ(log.size(), 4u);
+  EXPECT_EQ(log.last_seq(), 10u);
+  EXPECT_EQ(log.first_seq(), 7u);
+  auto page = log.Since(2, 100);  // cursor 2: events 3..6 are gone
+  ASSERT_EQ(page.size(), 4u);
+  EXPECT_EQ(page.front().seq, 7u);
+  EXPECT_EQ(page.front().id, "7");
+  EXPECT_EQ(page.back().seq, 10u);
+  page = log.Since(8, 1);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].seq, 9u);
+  EXPECT_TRUE(log.Since(10, 5).empty());
+  EXPECT_EQ(EventLog().capacity(), kDefaultEventCapacity);
+}
+
 }  // namespace
 }  // namespace lastcall::mock

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "common/time_format.h"
 
@@ -11,6 +12,14 @@ namespace {
 
 // A flavor that never lets its NextDue pass `now` would spin forever; this bounds one instant.
 constexpr int kMaxTurnsPerInstant = 100000;
+
+// Keeps a pool's price history within kMaxPriceHistory points, dropping the oldest in batches
+// (a quarter over the bound) so that trimming costs O(1) per point on average.
+void TrimHistory(Pool& pool) {
+  if (pool.history.size() <= kMaxPriceHistory + kMaxPriceHistory / 4) return;
+  pool.history.erase(pool.history.begin(),
+                     pool.history.end() - static_cast<std::ptrdiff_t>(kMaxPriceHistory));
+}
 
 std::string CapacityState(int capacity) { return "capacity=" + std::to_string(capacity); }
 std::string PriceState(double price) { return "price=" + FormatPrice(price); }
@@ -56,15 +65,22 @@ std::optional<WallTime> Market::NextDue() const {
   return next;
 }
 
-Status Market::AdvanceTo(WallTime t) {
+Status Market::AdvanceTo(WallTime t) { return AdvanceTo(t, std::numeric_limits<size_t>::max()); }
+
+Status Market::AdvanceTo(WallTime t, size_t max_work) {
   if (t < now_) {
     return CloudError(
         StatusCode::kInvalidArgument, kInvalidParameterValue,
         "cannot move virtual time back from " + FormatRfc3339(now_) + " to " + FormatRfc3339(t));
   }
+  const uint64_t first_seq = log_.last_seq();
+  size_t instants = 0;
   for (;;) {
     const std::optional<WallTime> next = NextDue();
     if (!next || *next > t) break;
+    // Out of budget: stop at the last instant run (all of its work is done), not at t.
+    if (instants + (log_.last_seq() - first_seq) >= max_work) return Status::Ok();
+    ++instants;
     // Anything scheduled in the past (cannot happen through the public API) runs at now.
     const WallTime at = std::max(*next, now_);
     now_ = at;
@@ -146,6 +162,7 @@ void Market::ApplyPrice(Pool& pool, double price, std::string_view cause, std::s
     pool.history.back().price = price;  // two changes at one instant: the later one holds
   } else {
     pool.history.push_back({now_, price});
+    TrimHistory(pool);
   }
   Log(kind::kPool, pool.id, PriceState(old), PriceState(price), cause, detail);
   NotifyPool(pool, PoolChange::kPrice);

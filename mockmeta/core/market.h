@@ -101,6 +101,11 @@ class Market {
   // --- Engine ---------------------------------------------------------------------------
   // Runs every step due in (now, t] (and any still due at now) in order; t >= now().
   Status AdvanceTo(WallTime t);
+  // The same in slices: stops once `max_work` units (instants run plus events logged) are spent
+  // before t is reached; now() is then the last instant run, and the next call goes on from
+  // there. Any sequence of slices gives exactly the steps and events of one AdvanceTo(t). The
+  // server uses this so that a long advance never holds its lock (or its only thread) for long.
+  Status AdvanceTo(WallTime t, size_t max_work);
   // Earliest due time of anything, or nullopt when nothing is pending.
   std::optional<WallTime> NextDue() const;
 

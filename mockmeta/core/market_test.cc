@@ -119,6 +119,38 @@ TEST(MarketTest, OneBigAdvanceEqualsManySmallOnes) {
   EXPECT_EQ(Dump(*one), Dump(*odd));
 }
 
+// The server advances in budgeted slices so that a long advance never holds its thread; the
+// slices must not change what happens.
+TEST(MarketTest, AdvancingInBudgetedSlicesGivesTheSameLogAsOneAdvance) {
+  auto one = BusyMarket();
+  auto sliced = BusyMarket();
+  const WallTime end = one->now() + hours(24);
+  ASSERT_TRUE(one->AdvanceTo(end).ok());
+  int slices = 0;
+  while (sliced->now() < end) {
+    ASSERT_TRUE(sliced->AdvanceTo(end, 7).ok());
+    ASSERT_LT(++slices, 100000);
+  }
+  EXPECT_GT(slices, 10);  // the budget did cut the advance short
+  EXPECT_EQ(Dump(*one), Dump(*sliced));
+}
+
+// A one-second walk for a long time: the history stays bounded (it grew by a point per step).
+TEST(MarketTest, PriceHistoryStaysBoundedAtAFineStep) {
+  auto m = MakeMarket();
+  PriceModel w = Walk();
+  w.step = seconds(1);
+  w.volatility = 0.5;
+  ASSERT_TRUE(m->AddPool("m5.large", "us-east-1a", 10, w, std::nullopt).ok());
+  ASSERT_TRUE(m->AdvanceTo(m->now() + hours(40)).ok());
+  const Pool& p = m->catalog().pools()[0];
+  EXPECT_LE(p.history.size(), kMaxPriceHistory + kMaxPriceHistory / 4);
+  EXPECT_GE(p.history.size(), kMaxPriceHistory / 2);
+  EXPECT_LE(m->log().size(), m->log().capacity());
+  EXPECT_GT(m->log().last_seq(), m->log().capacity());  // seqs went on counting
+  EXPECT_EQ(p.PriceAt(m->now()), p.price);
+}
+
 TEST(MarketTest, SameSeedReplaysDifferentSeedDiffers) {
   auto a = MakeMarket(5), b = MakeMarket(5), c = MakeMarket(6);
   for (auto* m : {a.get(), b.get(), c.get()}) {

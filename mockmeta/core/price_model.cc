@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/time_format.h"
+
 namespace lastcall::mock {
 
 std::string_view PriceModelKindName(PriceModelKind kind) {
@@ -63,6 +65,14 @@ Status PriceOutOfRange(std::string_view field, double p, double on_demand) {
 
 double Clamp(double p, double lo, double hi) { return RoundPrice(std::clamp(p, lo, hi)); }
 
+Status CheckStep(Duration step) {
+  if (step < kMinPriceStep) {
+    return InvalidArgument("step " + FormatDuration(step) + " is shorter than " +
+                           FormatDuration(kMinPriceStep) + ", the shortest model step");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidatePriceModel(const PriceModel& m, double on_demand) {
@@ -86,10 +96,14 @@ Status ValidatePriceModel(const PriceModel& m, double on_demand) {
         return InvalidArgument(
             "period must be longer than the last step's offset when loop = true");
       }
+      if (m.loop && m.period < kMinPriceStep) {
+        return InvalidArgument("period " + FormatDuration(m.period) + " is shorter than " +
+                               FormatDuration(kMinPriceStep) + ", the shortest model period");
+      }
       return Status::Ok();
     }
     case PriceModelKind::kWalk:
-      if (m.step.count() <= 0) return InvalidArgument("step must be positive");
+      if (Status s = CheckStep(m.step); !s.ok()) return s;
       if (BadPrice(m.floor) || m.floor > on_demand) {
         return PriceOutOfRange("floor", m.floor, on_demand);
       }
@@ -106,7 +120,7 @@ Status ValidatePriceModel(const PriceModel& m, double on_demand) {
       }
       return Status::Ok();
     case PriceModelKind::kDemand:
-      if (m.step.count() <= 0) return InvalidArgument("step must be positive");
+      if (Status s = CheckStep(m.step); !s.ok()) return s;
       if (BadPrice(m.base) || m.base > on_demand) return PriceOutOfRange("base", m.base, on_demand);
       if (!std::isfinite(m.smoothing) || m.smoothing <= 0 || m.smoothing > 1) {
         return InvalidArgument("smoothing must be in (0, 1]");

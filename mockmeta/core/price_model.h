@@ -52,6 +52,10 @@ struct PriceModel {
   double smoothing = 0.5;  // in (0, 1]
 };
 
+// The shortest walk/demand step and looping trace period. Every step is an event and a
+// history point; a 1 ms step made 583k events per virtual 10 minutes and starved the server.
+inline constexpr Duration kMinPriceStep = std::chrono::seconds(1);
+
 // Checks the model against the pool's on-demand price; the error names the bad field.
 Status ValidatePriceModel(const PriceModel& model, double on_demand);
 

@@ -1,11 +1,19 @@
 #include "mockmeta/core/scenario.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "common/time_format.h"
 #include "mockmeta/core/scenario_context.h"
+#include "mockmeta/core/virtual_clock.h"
 
 namespace lastcall::mock {
 
@@ -55,14 +63,23 @@ Result<std::string> ScenarioContext::String(const toml::table& t, std::string_vi
   const toml::node* n = t.get(key);
   if (!n) return Error(t, path, key, "missing (a string is required)");
   if (!n->is_string()) return Error(*n, path, key, "must be a string");
-  return std::string(n->as_string()->get());
+  const std::string& v = n->as_string()->get();
+  if (v.find('\0') != std::string::npos) return Error(*n, path, key, "contains a NUL character");
+  return v;
 }
 
 Result<double> ScenarioContext::Number(const toml::table& t, std::string_view path,
                                        std::string_view key) const {
   const toml::node* n = t.get(key);
   if (!n) return Error(t, path, key, "missing (a number is required)");
-  if (n->is_floating_point()) return n->as_floating_point()->get();
+  if (n->is_floating_point()) {
+    const double d = n->as_floating_point()->get();
+    if (!std::isfinite(d)) return Error(*n, path, key, "must be a finite number");
+    // -0.0 compares equal to 0 and slips past every "not negative" check, then prints as
+    // "-0.0000"; no field here means anything by a negative zero.
+    if (d == 0 && std::signbit(d)) return Error(*n, path, key, "is -0.0; write 0");
+    return d;
+  }
   if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
   return Error(*n, path, key, "must be a number");
 }
@@ -100,7 +117,7 @@ Result<WallTime> ScenarioContext::Time(const toml::table& t, std::string_view pa
   // A date starts with four digits and a dash; anything else is an offset from the start.
   const bool absolute = s->size() > 4 && (*s)[4] == '-';
   if (absolute) {
-    Result<WallTime> r = ParseRfc3339(*s);
+    Result<WallTime> r = ParseVirtualTime(*s);
     if (!r.ok()) return Error(NodeOr(t, key), path, key, r.status().message());
     at = *r;
   } else {
@@ -108,6 +125,11 @@ Result<WallTime> ScenarioContext::Time(const toml::table& t, std::string_view pa
     if (!d.ok()) {
       return Error(NodeOr(t, key), path, key,
                    "\"" + *s + "\" is neither an offset like \"90m\" nor an RFC 3339 time");
+    }
+    if (*d > LatestVirtualTime() - market_.start()) {
+      return Error(NodeOr(t, key), path, key,
+                   "\"" + *s + "\" from the start is after " + FormatRfc3339(LatestVirtualTime()) +
+                       " (times are 64-bit nanoseconds)");
     }
     at = market_.start() + *d;
   }
@@ -415,7 +437,7 @@ Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::str
   if (root.contains("start")) {
     Result<std::string> s = pre.String(root, "", "start");
     if (!s.ok()) return s.status();
-    Result<WallTime> t = ParseRfc3339(*s);
+    Result<WallTime> t = ParseVirtualTime(*s);
     if (!t.ok()) return pre.Error(*root.get("start"), "", "start", t.status().message());
     opt.start = *t;
   }
@@ -460,14 +482,62 @@ Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
   }
 }
 
+namespace {
+
+// Reads a scenario file without ever blocking on it: opened non-blocking (a FIFO with no writer
+// opens at once instead of waiting), only a regular file is read (not a directory, a FIFO or a
+// device such as /dev/zero), and never more than kMaxScenarioBody bytes.
+Result<std::string> ReadScenarioFile(const std::string& path) {
+  if (path.find('\0') != std::string::npos) {
+    return InvalidArgument("scenario path contains a NUL byte");
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    return NotFound(path + ": cannot open scenario file: " + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return DataLoss(path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return InvalidArgument(path + ": is " + std::string(what) +
+                           "; a scenario must be a regular file");
+  }
+  const auto too_large = [&] {
+    return InvalidArgument(path + ": larger than " + std::to_string(kMaxScenarioBody) +
+                           " bytes, the scenario size limit");
+  };
+  if (static_cast<uint64_t>(st.st_size) > kMaxScenarioBody) return too_large();
+  // The size is checked again while reading: the file may grow after fstat.
+  std::string text(kMaxScenarioBody + 1, '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return DataLoss(path + ": read error: " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > kMaxScenarioBody) return too_large();
+  text.resize(got);
+  return text;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path,
                                                  const ScenarioOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot open scenario file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return DataLoss(path + ": read error");
-  return LoadScenarioText(ss.str(), path, options);
+  Result<std::string> text = ReadScenarioFile(path);
+  if (!text.ok()) return text.status();
+  return LoadScenarioText(*text, path, options);
 }
 
 }  // namespace lastcall::mock

@@ -14,6 +14,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +31,11 @@ struct ScenarioOptions {
   std::optional<uint64_t> seed;  // replaces the file's `seed`
 };
 
+// The largest scenario, as a file or a control API upload.
+inline constexpr size_t kMaxScenarioBody = 1024 * 1024;
+
+// Reads only a regular file of at most kMaxScenarioBody bytes, opened non-blocking: a FIFO, a
+// directory or a device is refused at once (kInvalidArgument naming the path), never waited on.
 Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path,
                                                  const ScenarioOptions& options = {});
 // `source_name` is used in error locations (a file name, or "<control-api>").

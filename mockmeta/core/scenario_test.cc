@@ -1,9 +1,12 @@
 #include "mockmeta/core/scenario.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <vector>
 
@@ -150,6 +153,52 @@ TEST(ScenarioTest, ErrorsNameFileLineColumnAndKey) {
               {"bad.toml:14:1", "action[0]", "on-demand"});
   ExpectError("[[zone]]\nname = \"z\"\nregion = \"r\"\n[[zone]]\nname = \"z\"\nregion = \"r\"\n",
               {"bad.toml:4:1", "zone[1]", "twice"});
+}
+
+TEST(ScenarioTest, AOneMillisecondWalkStepIsRefusedWithFileLine) {
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\n"
+                  "model = { kind = \"walk\", step = \"1ms\", mean = 0.1, floor = 0.0, volatility "
+                  "= 0.1 }\n",
+              {"bad.toml:13:9", "pool[0].model", "step 1ms is shorter than 1s"});
+}
+
+TEST(ScenarioTest, NegativeZeroNulNamesAndTheYear2610AreRefused) {
+  ExpectError(std::string(kCatalog) +
+                  "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\nprice = -0.0\n",
+              {"bad.toml:13:9", "pool[0].price", "-0.0"});
+  ExpectError("[[zone]]\nname = \"z\\u0000x\"\nregion = \"r\"\n",
+              {"bad.toml:2:8", "zone[0].name", "NUL"});
+  ExpectError("start = \"2610-01-01T00:00:00Z\"\n", {"bad.toml:1:9", "start", "1678..2261"});
+  ExpectError(
+      std::string(kCatalog) + "[[pool]]\ntype = \"t1\"\nzone = \"z1\"\ncapacity = 1\nprice = nan\n",
+      {"bad.toml:13:9", "pool[0].price", "finite"});
+}
+
+// {"path": FIFO} blocked the server until a writer came; /dev/zero read ~1 GB; a directory
+// loaded as an empty scenario.
+TEST(ScenarioTest, OnlyRegularFilesUpToTheSizeLimitAreRead) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("scenario_test." + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto m = LoadScenarioFile(fifo);  // returns at once: no writer is waited for
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("is a FIFO"), std::string::npos) << m.status().message();
+  m = LoadScenarioFile(dir.string());
+  EXPECT_NE(m.status().message().find("is a directory"), std::string::npos);
+  m = LoadScenarioFile("/dev/zero");
+  EXPECT_NE(m.status().message().find("character device"), std::string::npos);
+  const std::string big = (dir / "big.toml").string();
+  {
+    std::ofstream out(big);
+    out << "# " << std::string(kMaxScenarioBody, 'x') << "\n";
+  }
+  m = LoadScenarioFile(big);
+  EXPECT_NE(m.status().message().find("larger than 1048576 bytes"), std::string::npos)
+      << m.status().message();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ScenarioTest, SyntaxErrorsCarryTheLocation) {

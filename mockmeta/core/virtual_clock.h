@@ -19,7 +19,16 @@ namespace lastcall::mock {
 enum class ClockMode { kRealtime, kAccelerated, kManual };
 std::string_view ClockModeName(ClockMode mode);  // "realtime", "speed", "manual"
 
-// The CLI/config spelling: "realtime", "speed=N" (N > 0, N <= 1e6), "manual".
+// Virtual times are nanoseconds in 64 bits (WallTime), which hold 1677-09-21..2262-04-11. Times
+// are kept inside whole years of that range; a text time outside it is refused instead of
+// wrapping around (the year 2610 would otherwise land in 2026).
+inline constexpr int kFirstVirtualYear = 1678;
+inline constexpr int kLastVirtualYear = 2261;
+WallTime LatestVirtualTime();  // 2261-12-31T23:59:59Z
+// ParseRfc3339, with the year checked against kFirstVirtualYear..kLastVirtualYear first.
+Result<WallTime> ParseVirtualTime(std::string_view s);
+
+// The CLI/config spelling: "realtime", "speed=N" (N in [1e-3, 1e6]), "manual".
 struct ClockSpec {
   ClockMode mode = ClockMode::kRealtime;
   double speed = 1.0;  // 0 in manual mode
@@ -29,6 +38,8 @@ Result<ClockSpec> ParseClockSpec(std::string_view s);
 class VirtualClock {
  public:
   static constexpr double kMaxSpeed = 1e6;
+  // Slower than this is refused: 5e-324 is "greater than 0" but stands still in every sum.
+  static constexpr double kMinSpeed = 1e-3;
 
   VirtualClock(const Clock& host, WallTime virtual_start, ClockSpec spec = {});
 
@@ -36,12 +47,12 @@ class VirtualClock {
   ClockMode mode() const { return mode_; }
   double speed() const { return speed_; }
 
-  // speed 1 is real time, >1 accelerated; must be in (0, kMaxSpeed].
+  // speed 1 is real time, >1 accelerated; must be in [kMinSpeed, kMaxSpeed].
   Status SetSpeed(double speed);
   void SetManual();
-  // Moves virtual time forward by d (d >= 0).
+  // Moves virtual time forward by d (d >= 0), never past LatestVirtualTime().
   Status Advance(Duration d);
-  // Moves virtual time forward to t (t >= Now()).
+  // Moves virtual time forward to t (Now() <= t <= LatestVirtualTime()).
   Status SetTo(WallTime t);
 
  private:

@@ -80,6 +80,44 @@ TEST(VirtualClockTest, RefusesBackwardsAndBadSpeeds) {
   EXPECT_EQ(clock.Now(), kStart);
 }
 
+// 5e-324 is greater than 0 but makes every elapsed time round to nothing.
+TEST(VirtualClockTest, ADenormalSpeedIsRefused) {
+  FakeClock host;
+  VirtualClock clock(host, kStart);
+  EXPECT_FALSE(clock.SetSpeed(5e-324).ok());
+  EXPECT_NE(clock.SetSpeed(1e-4).message().find("0.001"), std::string::npos);
+  EXPECT_TRUE(clock.SetSpeed(VirtualClock::kMinSpeed).ok());
+  EXPECT_FALSE(ParseClockSpec("speed=5e-324").ok());
+}
+
+// Times are 64-bit nanoseconds: the year 2610 used to wrap around to 2026.
+TEST(VirtualClockTest, TimesPastTheYear2261AreRefusedNotWrapped) {
+  FakeClock host;
+  VirtualClock clock(host, kStart);
+  Status s = clock.SetTo(LatestVirtualTime() + seconds(1));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("2261-12-31T23:59:59Z"), std::string::npos) << s.message();
+  EXPECT_FALSE(clock.Advance(hours(24 * 365 * 300)).ok());
+  EXPECT_EQ(clock.Now(), kStart);
+  EXPECT_TRUE(clock.SetTo(LatestVirtualTime()).ok());
+  EXPECT_FALSE(clock.Advance(seconds(1)).ok());
+
+  Result<WallTime> t = ParseVirtualTime("2610-01-01T00:00:00Z");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("1678..2261"), std::string::npos) << t.status().message();
+  EXPECT_FALSE(ParseVirtualTime("1600-01-01T00:00:00Z").ok());
+  EXPECT_TRUE(ParseVirtualTime("2261-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(ParseVirtualTime("2026-04-07T00:00:00Z").ok());
+}
+
+// At a high speed for long enough the virtual time stops at the last representable second.
+TEST(VirtualClockTest, AHighSpeedStopsAtTheLastRepresentableTime) {
+  FakeClock host;
+  VirtualClock clock(host, kStart, ClockSpec{ClockMode::kAccelerated, VirtualClock::kMaxSpeed});
+  host.Advance(hours(24 * 365 * 10));  // a million times ten years
+  EXPECT_EQ(clock.Now(), LatestVirtualTime());
+}
+
 TEST(VirtualClockTest, ParsesClockSpec) {
   EXPECT_EQ(ParseClockSpec("realtime")->mode, ClockMode::kRealtime);
   EXPECT_EQ(ParseClockSpec("manual")->mode, ClockMode::kManual);

@@ -1,5 +1,6 @@
 #include "mockmeta/server/app.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,6 +34,26 @@ std::string_view LevelName(LogLevel level) {
 
 // Body limit of the server: a scenario upload plus room for headers of a chunked body.
 constexpr size_t kServerBodyLimit = kMaxScenarioBody + size_t{64} * 1024;
+
+// Connection caps, per listener (docs/security.md, "mockmeta"): a flood of IMDS connections
+// fills only the IMDS listener's slots, and the control listener keeps its own (more than its
+// parked long polls, ControlApiOptions::max_waiters).
+constexpr size_t kImdsMaxConnections = 1024;
+constexpr size_t kControlMaxConnections = 512;
+
+// Raises the soft open-file limit to the hard one: with the common soft limit of 1024, a flood
+// on one listener would run the process out of descriptors and starve the others' accepts even
+// with separate caps. Returns the limit in force.
+rlim_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
+}
 
 }  // namespace
 
@@ -159,7 +180,8 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
     ListenerSpec spec{.name = n == 0 ? "imds" : "imds-" + std::to_string(n),
                       .address = a.address,
                       .port = a.port,
-                      .handler = app->imds_.AsHandler()};
+                      .handler = app->imds_.AsHandler(),
+                      .max_connections = kImdsMaxConnections};
     ++n;
     Result<BoundListener> b = app->server_.AddListener(std::move(spec));
     if (!b.ok()) return Error{b.status(), false};
@@ -168,8 +190,11 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
   for (const auto& [id, a] : app->options_.instance_listen) {
     // The listener is named after its instance; prefix-less requests on it are that instance's.
     app->directory_.BindListener(id, id);
-    Result<BoundListener> b = app->server_.AddListener(
-        {.name = id, .address = a.address, .port = a.port, .handler = app->imds_.AsHandler()});
+    Result<BoundListener> b = app->server_.AddListener({.name = id,
+                                                        .address = a.address,
+                                                        .port = a.port,
+                                                        .handler = app->imds_.AsHandler(),
+                                                        .max_connections = kImdsMaxConnections});
     if (!b.ok()) return Error{b.status(), false};
     app->instance_bound_.emplace_back(id, *b);
     const bool exists = app->host_.With(
@@ -197,10 +222,22 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
       app->server_.AddAsyncListener({.name = "control",
                                      .address = app->options_.control_listen.address,
                                      .port = app->options_.control_listen.port,
-                                     .handler = {}},
+                                     .handler = {},
+                                     .max_connections = kControlMaxConnections},
                                     std::move(control));
   if (!c.ok()) return Error{c.status(), false};
   app->control_bound_ = *c;
+  const rlim_t files = RaiseOpenFileLimit();
+  const size_t wanted =
+      kImdsMaxConnections * (app->imds_bound_.size() + app->instance_bound_.size()) +
+      kControlMaxConnections + 64;
+  if (files != RLIM_INFINITY && files < wanted) {
+    log.Log(LogLevel::kWarning,
+            "the open-file limit (" + std::to_string(files) + ") is below the listeners' " +
+                "connection caps (" + std::to_string(wanted) +
+                "): a connection flood on one listener can starve the others; raise it "
+                "(ulimit -n, LimitNOFILE=)");
+  }
   app->server_.EnableSignalHandling();
   return app;
 }
@@ -241,8 +278,15 @@ void App::TickerLoop() {
     tick_cv_.wait_for(lock, options_.tick, [this] { return tick_stop_; });
     if (tick_stop_) break;
     lock.unlock();
-    host_.Tick();
-    control_.Tick();
+    // Catch up in slices, letting requests take the lock between them, until the market has
+    // reached the clock or the server stops (a long advance must not delay SIGTERM).
+    for (;;) {
+      const bool caught_up = host_.Tick();
+      control_.Tick();
+      if (caught_up) break;
+      std::lock_guard<std::mutex> stop_lock(tick_mu_);
+      if (tick_stop_) break;
+    }
     Status engine = host_.last_error();
     if (!(engine == last)) {
       if (!engine.ok()) log_.Log(LogLevel::kError, "market engine: " + engine.ToString());

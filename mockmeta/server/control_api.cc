@@ -8,6 +8,7 @@
 #include "common/time_format.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"
+#include "mockmeta/core/virtual_clock.h"
 
 namespace lastcall::mock {
 namespace {
@@ -87,7 +88,13 @@ std::optional<FaultRule> ParseFaultRule(const json& j, const std::string& where,
   if (count) rule.count = static_cast<uint64_t>(*count);
   if (probability) rule.probability = *probability;
   if (Status s = ValidateFaultRule(rule); !s.ok()) {
-    error = {400, "invalid_value", s.message(), where};
+    // "fault.path: ..." names the field: report it as <where>.path.
+    std::string field = where;
+    const std::string& m = s.message();
+    if (const size_t colon = m.find(':'); m.rfind("fault.", 0) == 0 && colon != m.npos) {
+      field = (where.empty() ? "" : where + ".") + m.substr(6, colon - 6);
+    }
+    error = {400, "invalid_value", m, field};
     return std::nullopt;
   }
   return rule;
@@ -355,14 +362,19 @@ void ControlApi::SetTokensRequired(const std::string& instance_id, bool required
 
 size_t ControlApi::parked() const {
   std::lock_guard<std::mutex> lock(waiters_mu_);
-  return waiters_.size();
+  return waiters_.size() + advancers_.size();
 }
 
 void ControlApi::CancelWaiters() {
   std::vector<Waiter> waiters;
+  std::vector<Advancer> advancers;
   {
     std::lock_guard<std::mutex> lock(waiters_mu_);
     waiters.swap(waiters_);
+    advancers.swap(advancers_);
+  }
+  for (Advancer& a : advancers) {
+    a.respond(ErrorResponse({503, "shutting_down", "mockmeta is shutting down", ""}));
   }
   for (Waiter& w : waiters) {
     w.respond(ErrorResponse({503, "shutting_down", "mockmeta is shutting down", ""}));
@@ -382,16 +394,122 @@ json EventPage(const Market& market, uint64_t cursor, size_t limit, uint64_t gen
     events.push_back(EventJson(e));
     next = e.seq;
   }
-  return {{"events", events},
-          {"next_cursor", next},
-          {"last_seq", market.log().last_seq()},
-          {"generation", generation},
+  // The log holds only the newest events (EventLog); a cursor that fell behind them skips the
+  // dropped ones, and says how many.
+  const uint64_t first_seq = market.log().first_seq();
+  const uint64_t missed = cursor + 1 < first_seq ? first_seq - 1 - cursor : 0;
+  return {{"events", events},       {"next_cursor", next}, {"last_seq", market.log().last_seq()},
+          {"first_seq", first_seq}, {"missed", missed},    {"generation", generation},
           {"reset", reset}};
 }
 
 }  // namespace
 
+void ControlApi::AdvanceClock(const ControlRequest& req, const HttpResponder& respond) {
+  ApiError err;
+  std::optional<json> body = req.JsonBody(err);
+  if (!body) return respond(ErrorResponse(err));
+  JsonFields f(*body, "", {"by", "to"});
+  std::optional<Duration> by = f.DurationField("by", Duration(0), options_.max_advance);
+  std::optional<WallTime> to = f.Time("to");
+  if (f.ok() && by.has_value() == to.has_value()) {
+    f.Fail("invalid_value", by ? "to" : "by", "give exactly one of \"by\" and \"to\"");
+  }
+  if (!f.ok()) return respond(ErrorResponse(f.error()));
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    if (advancers_.size() >= options_.max_waiters) {
+      return respond(ErrorResponse({503, "too_many_waiters",
+                                    "more than " + std::to_string(options_.max_waiters) +
+                                        " clock advances are still being caught up; retry later",
+                                    ""}));
+    }
+  }
+  std::optional<HttpResponse> answer;
+  host_.With([&](Market& market, VirtualClock& clock) {
+    const uint64_t first = market.log().last_seq() + 1;
+    if (to) {
+      if (*to < clock.Now()) {
+        answer = ErrorResponse({400, "out_of_range",
+                                "to: " + FormatRfc3339(*to) + " is before now (" +
+                                    FormatRfc3339(clock.Now()) + "); time only moves forward",
+                                "to"});
+        return;
+      }
+      if (*to - clock.Now() > options_.max_advance) {
+        answer = ErrorResponse(
+            {400, "out_of_range",
+             "to: more than " + FormatDuration(options_.max_advance) + " ahead of now", "to"});
+        return;
+      }
+      if (Status s = clock.SetTo(*to); !s.ok()) {
+        answer = ErrorResponse(ErrorFromStatus(s, "to"));
+        return;
+      }
+    } else if (Status s = clock.Advance(*by); !s.ok()) {
+      answer = ErrorResponse(ErrorFromStatus(s, "by"));
+      return;
+    }
+    const WallTime target = clock.Now();
+    if (Status s = market.AdvanceTo(target, MarketHost::kAdvanceSlice); !s.ok()) {
+      answer = ErrorResponse(ErrorFromStatus(s));
+      return;
+    }
+    if (market.now() >= target) {
+      json j = ClockJson(market, clock, host_.generation());
+      j["events"] = {{"first", first}, {"last", market.log().last_seq()}};
+      answer = JsonResponse(200, j);
+      return;
+    }
+    // Too much for one slice: the ticker catches up and Tick() answers.
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    advancers_.push_back(Advancer{target, first, host_.generation(), respond});
+  });
+  if (answer) {
+    Tick();
+    respond(std::move(*answer));
+  }
+}
+
+void ControlApi::TickAdvancers() {
+  std::vector<Advancer> advancers;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    if (advancers_.empty()) return;
+    advancers.swap(advancers_);
+  }
+  std::vector<std::pair<HttpResponder, HttpResponse>> answers;
+  std::vector<Advancer> still;
+  const Status engine = host_.last_error();
+  host_.With([&](Market& market, VirtualClock& clock) {
+    const uint64_t generation = host_.generation();
+    for (Advancer& a : advancers) {
+      if (a.generation != generation) {
+        answers.emplace_back(std::move(a.respond),
+                             ErrorResponse({409, "scenario_replaced",
+                                            "a scenario was loaded while the clock advanced; "
+                                            "the new scenario's clock is not moved",
+                                            ""}));
+      } else if (market.now() >= a.target) {
+        json j = ClockJson(market, clock, generation);
+        j["events"] = {{"first", a.first_seq}, {"last", market.log().last_seq()}};
+        answers.emplace_back(std::move(a.respond), JsonResponse(200, j));
+      } else if (!engine.ok()) {
+        answers.emplace_back(std::move(a.respond), ErrorResponse(ErrorFromStatus(engine)));
+      } else {
+        still.push_back(std::move(a));
+      }
+    }
+  });
+  if (!still.empty()) {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    for (Advancer& a : still) advancers_.push_back(std::move(a));
+  }
+  for (auto& [respond, response] : answers) respond(std::move(response));
+}
+
 void ControlApi::Tick() {
+  TickAdvancers();
   std::vector<Waiter> waiters;
   {
     std::lock_guard<std::mutex> lock(waiters_mu_);
@@ -511,47 +629,10 @@ void ControlApi::RegisterBaseRoutes() {
     });
   });
 
-  r.AddSync("POST", "/v1/clock/advance", [this](const ControlRequest& req) {
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err);
-    if (!body) return ErrorResponse(err);
-    JsonFields f(*body, "", {"by", "to"});
-    std::optional<Duration> by = f.DurationField("by", Duration(0), options_.max_advance);
-    std::optional<WallTime> to = f.Time("to");
-    if (f.ok() && by.has_value() == to.has_value()) {
-      f.Fail("invalid_value", by ? "to" : "by", "give exactly one of \"by\" and \"to\"");
-    }
-    if (!f.ok()) return ErrorResponse(f.error());
-    HttpResponse out = host_.With([&](Market& market, VirtualClock& clock) {
-      const uint64_t before = market.log().last_seq();
-      if (to) {
-        if (*to < clock.Now()) {
-          return ErrorResponse({400, "out_of_range",
-                                "to: " + FormatRfc3339(*to) + " is before now (" +
-                                    FormatRfc3339(clock.Now()) + "); time only moves forward",
-                                "to"});
-        }
-        if (*to - clock.Now() > options_.max_advance) {
-          return ErrorResponse(
-              {400, "out_of_range",
-               "to: more than " + FormatDuration(options_.max_advance) + " ahead of now", "to"});
-        }
-        Status s = clock.SetTo(*to);
-        if (!s.ok()) return ErrorResponse(ErrorFromStatus(s, "to"));
-      } else {
-        Status s = clock.Advance(*by);
-        if (!s.ok()) return ErrorResponse(ErrorFromStatus(s, "by"));
-      }
-      if (Status s = market.AdvanceTo(clock.Now()); !s.ok()) {
-        return ErrorResponse(ErrorFromStatus(s));
-      }
-      json j = ClockJson(market, clock, host_.generation());
-      j["events"] = {{"first", before + 1}, {"last", market.log().last_seq()}};
-      return JsonResponse(200, j);
-    });
-    Tick();
-    return out;
-  });
+  r.Add("POST", "/v1/clock/advance",
+        [this](const ControlRequest& req, const HttpResponder& respond) {
+          AdvanceClock(req, respond);
+        });
 
   r.AddSync("POST", "/v1/clock/speed", [this](const ControlRequest& req) {
     ApiError err;
@@ -564,8 +645,9 @@ void ControlApi::RegisterBaseRoutes() {
       if (*mode == "speed") {
         if (!speed)
           f.Fail("missing_field", "speed", "is required when mode is \"speed\"");
-        else if (*speed <= 0)
-          f.Fail("out_of_range", "speed", "must be greater than 0");
+        else if (*speed < VirtualClock::kMinSpeed)
+          f.Fail("out_of_range", "speed",
+                 "must be at least 0.001 (slower stands still in every time sum)");
       } else if (*mode == "realtime" || *mode == "manual") {
         if (speed) f.Fail("unknown_field", "speed", "only allowed when mode is \"speed\"");
       } else {
@@ -662,7 +744,7 @@ void ControlApi::RegisterBaseRoutes() {
         return ErrorResponse(
             {400, "unknown_field", key + ": unknown query parameter (expected since, until)", key});
       }
-      Result<WallTime> t = ParseRfc3339(value);
+      Result<WallTime> t = ParseVirtualTime(value);
       if (!t.ok()) return ErrorResponse(QueryError(key, t.status().message()));
       (key == "since" ? since : until) = *t;
     }
@@ -928,6 +1010,12 @@ void ControlApi::RegisterBaseRoutes() {
     JsonFields f(*body, "", {"faults"});
     const json* list = f.Array("faults", true);
     if (!f.ok()) return ErrorResponse(f.error());
+    if (list->size() > kMaxFaultRules) {
+      return ErrorResponse({400, "out_of_range",
+                            "faults: " + std::to_string(list->size()) + " rules; the limit is " +
+                                std::to_string(kMaxFaultRules),
+                            "faults"});
+    }
     std::vector<FaultRule> rules;
     for (size_t i = 0; i < list->size(); ++i) {
       const std::string where = "faults[" + std::to_string(i) + "]";

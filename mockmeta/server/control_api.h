@@ -10,6 +10,11 @@
 // an event after N exists, the scenario is replaced, or the wait runs out; Tick() (the app's
 // timer, and every mutating call) answers the parked requests that are due.
 //
+// A clock advance moves the clock at once but the market in slices (MarketHost::kAdvanceSlice):
+// one slice runs in the request, and when that does not reach the new time the request is parked
+// too and answered by Tick() once the ticker's slices have caught up. The server's thread is never
+// held for a long advance, so health, IMDS and SIGTERM are served meanwhile.
+//
 // Thread-safety: Handle() and Tick() may be called from any thread. Parked responders are
 // answered or dropped by Tick()/CancelWaiters(); call CancelWaiters() before the server goes.
 #pragma once
@@ -72,7 +77,8 @@ class ControlApi {
   void Handle(const HttpRequest& request, const RequestContext& context, HttpResponder respond);
   AsyncHttpHandler AsHandler();
 
-  // Answers parked long polls whose events arrived or whose wait ran out.
+  // Answers parked long polls whose events arrived or whose wait ran out, and parked clock
+  // advances whose market has caught up.
   void Tick();
   // Answers every parked request with 503 (shutdown).
   void CancelWaiters();
@@ -92,8 +98,17 @@ class ControlApi {
     HttpResponder respond;
   };
 
+  struct Advancer {
+    WallTime target;
+    uint64_t first_seq;  // the first event seq the advance may have made
+    uint64_t generation;
+    HttpResponder respond;
+  };
+
   void RegisterBaseRoutes();
   void Events(const ControlRequest& req, const HttpResponder& respond);
+  void AdvanceClock(const ControlRequest& req, const HttpResponder& respond);
+  void TickAdvancers();
 
   MarketHost& host_;
   MarketDirectory& directory_;
@@ -103,6 +118,7 @@ class ControlApi {
   ControlRouter router_;
   mutable std::mutex waiters_mu_;  // never held while calling host_
   std::vector<Waiter> waiters_;
+  std::vector<Advancer> advancers_;  // guarded by waiters_mu_
 };
 
 }  // namespace lastcall::mock

@@ -235,6 +235,98 @@ TEST_F(ControlApiTest, ALongPollEndsEmptyWhenTheWaitRunsOut) {
   EXPECT_EQ(json::parse(out->body)["next_cursor"], last);
 }
 
+// One advance at a fine step once ran entirely inside the request, on the server's only thread.
+// Now the request runs one slice and parks; the ticker's slices (host Tick) catch up, other
+// requests are served in between, and Tick() answers the advance with every event it made.
+TEST_F(ControlApiTest, AnAdvanceTooBigForOneSliceIsParkedAndAnsweredOnceCaughtUp) {
+  // The test scenario with a one-second walk in its pool.
+  std::string text(kScenario);
+  text.insert(text.find("[[action]]"),
+              "[pool.model]\nkind = \"walk\"\nstep = \"1s\"\nmean = 0.03\nfloor = 0.01\n"
+              "volatility = 0.5\n");
+  CallJson("POST", "/v1/scenario", text);
+  std::optional<HttpResponse> out;
+  api_.Handle(HttpRequest::Make("POST", "/v1/clock/advance", {}, R"({"by":"6h"})"), {},
+              [&](HttpResponse r) { out = std::move(r); });
+  EXPECT_FALSE(out.has_value());
+  EXPECT_EQ(api_.parked(), 1u);
+  // Served while the advance is under way: the clock already says +6h, the market lags.
+  EXPECT_EQ(CallJson("GET", "/v1/health")["status"], "ok");
+  EXPECT_EQ(CallJson("GET", "/v1/clock")["now"], "2026-04-07T06:00:00Z");
+  int slices = 0;
+  while (!host_.Tick()) {
+    api_.Tick();
+    ASSERT_LT(++slices, 10000);
+  }
+  EXPECT_GT(slices, 1);
+  api_.Tick();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, 200) << out->body;
+  json j = json::parse(out->body);
+  EXPECT_EQ(j["now"], "2026-04-07T06:00:00Z");
+  EXPECT_GT(j["events"]["last"].get<uint64_t>() - j["events"]["first"].get<uint64_t>(), 10000u);
+  EXPECT_EQ(api_.parked(), 0u);
+}
+
+TEST_F(ControlApiTest, AFineStepThroughTheApiIsRefused) {
+  HttpResponse r = Call("PATCH", "/v1/pools/m5.large@us-east-1a",
+                        R"({"model":{"kind":"walk","step":"1ms","mean":0.03}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("shorter than 1s"));
+}
+
+TEST_F(ControlApiTest, DenormalSpeedNegativeZeroPriceNulNamesAndTheYear2610AreRefused) {
+  auto error = [&](const std::string& method, const std::string& target, std::string body) {
+    HttpResponse r = Call(method, target, std::move(body));
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    return json::parse(r.body)["error"];
+  };
+  json e = error("POST", "/v1/clock/speed", R"({"mode":"speed","speed":5e-324})");
+  EXPECT_EQ(e["field"], "speed");
+  EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("0.001"));
+  e = error("PATCH", "/v1/pools/m5.large@us-east-1a", R"({"price":-0.0})");
+  EXPECT_EQ(e["field"], "price");
+  EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("-0"));
+  e = error("POST", "/v1/instances",
+            R"({"flavor":"aws","type":"m5.large","zone":"us-east-1a","name":"a\u0000b"})");
+  EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("NUL"));
+  e = error("POST", "/v1/clock/advance", R"({"to":"2610-01-01T00:00:00Z"})");
+  EXPECT_EQ(e["field"], "to");
+  EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("1678..2261"));
+  EXPECT_EQ(CallJson("GET", "/v1/clock")["now"], "2026-04-07T00:00:00Z");
+  EXPECT_DOUBLE_EQ(CallJson("GET", "/v1/pools/m5.large@us-east-1a")["price"].get<double>(), 0.03);
+}
+
+TEST_F(ControlApiTest, AScenarioPathThatIsNotARegularFileIsRefusedAtOnce) {
+  for (const char* path : {"/dev/zero", "/", "/dev/null"}) {
+    HttpResponse r = Call("POST", "/v1/scenario", json{{"path", path}}.dump(),
+                          {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    json e = json::parse(r.body)["error"];
+    EXPECT_EQ(e["code"], "invalid_scenario");
+    EXPECT_EQ(e["field"], "path");
+    EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("a scenario must be a regular file"));
+  }
+  EXPECT_EQ(CallJson("GET", "/v1/pools")["pools"].size(), 1u);  // the market is unchanged
+}
+
+TEST_F(ControlApiTest, MoreFaultRulesThanTheLimitAreRefused) {
+  json many = json::array();
+  for (size_t i = 0; i <= kMaxFaultRules; ++i) many.push_back({{"kind", "drop"}});
+  HttpResponse r = Call("PUT", "/v1/faults", json{{"faults", many}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"]["field"], "faults");
+  for (size_t i = 0; i < kMaxFaultRules; ++i)
+    CallJson("POST", "/v1/faults", R"({"kind":"drop"})", 201);
+  r = Call("POST", "/v1/faults", R"({"kind":"drop"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(r.body, HasSubstr("the limit"));
+  r = Call("POST", "/v1/faults",
+           json{{"kind", "drop"}, {"path", "/" + std::string(3900, 'a')}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"]["field"], "path");
+}
+
 TEST_F(ControlApiTest, CancelWaitersAnswers503) {
   std::optional<HttpResponse> out;
   api_.Handle(HttpRequest::Make("GET", "/v1/events?cursor=100&wait=30s"), {},

@@ -5,6 +5,7 @@
 
 #include "common/time_format.h"
 #include "mockmeta/core/cloud_error.h"
+#include "mockmeta/core/virtual_clock.h"
 
 namespace lastcall::mock {
 namespace {
@@ -298,6 +299,11 @@ std::optional<std::string> JsonFields::String(std::string_view key, bool require
     Fail("wrong_type", key, "must be a string, not " + std::string(JsonTypeName(*v)));
     return std::nullopt;
   }
+  // No name, id, path or time here has a use for NUL, and C APIs would cut the string at it.
+  if (v->get_ref<const std::string&>().find('\0') != std::string::npos) {
+    Fail("invalid_value", key, "contains a NUL character");
+    return std::nullopt;
+  }
   return v->get<std::string>();
 }
 
@@ -310,6 +316,11 @@ std::optional<double> JsonFields::Number(std::string_view key, double min, doubl
     return std::nullopt;
   }
   const double d = v->get<double>();
+  // -0.0 passes "d >= 0" and then prints as "-0.0000": refused where negatives are.
+  if (min >= 0 && d == 0 && std::signbit(d)) {
+    Fail("out_of_range", key, "-0 is negative; write 0");
+    return std::nullopt;
+  }
   if (!std::isfinite(d) || d < min || d > max) {
     Fail("out_of_range", key,
          FormatNumber(d) + " is out of range [" + FormatNumber(min) + ", " + FormatNumber(max) +
@@ -372,7 +383,7 @@ std::optional<Duration> JsonFields::DurationField(std::string_view key, Duration
 std::optional<WallTime> JsonFields::Time(std::string_view key, bool required) {
   std::optional<std::string> s = String(key, required);
   if (!s) return std::nullopt;
-  Result<WallTime> t = ParseRfc3339(*s);
+  Result<WallTime> t = ParseVirtualTime(*s);
   if (!t.ok()) {
     Fail("invalid_value", key, t.status().message());
     return std::nullopt;

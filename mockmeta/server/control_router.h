@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "mockmeta/core/scenario.h"
 #include "mockmeta/server/http_message.h"
 
 namespace lastcall::mock {
@@ -32,7 +33,7 @@ namespace lastcall::mock {
 // Bounds on request bodies that the control API parses (the server's own limit is larger, for
 // scenario uploads).
 inline constexpr size_t kMaxJsonBody = 64 * 1024;
-inline constexpr size_t kMaxScenarioBody = 1024 * 1024;
+// kMaxScenarioBody (uploads and files alike) is in mockmeta/core/scenario.h.
 
 struct ApiError {
   int status = 400;

@@ -34,32 +34,62 @@ std::optional<FaultKind> ParseFaultKind(std::string_view name) {
   return std::nullopt;
 }
 
-// Iterative glob with single-star backtracking: linear in practice, no recursion, so a hostile
-// pattern like "*a*a*a*a*b" cannot blow the stack.
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0;
-  size_t star = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_t = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_t;
+std::optional<Glob> Glob::Compile(std::string_view pattern) {
+  Glob g;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '*' && i > 0 && pattern[i - 1] == '*') continue;  // "**" is "*"
+    if (g.size_ >= kMaxFaultPathLength) return std::nullopt;
+    const size_t j = g.size_++;
+    if (c == '*') {
+      g.star_.set(j);
+    } else if (c == '?') {
+      g.any_char_.set(j + 1);
     } else {
-      return false;
+      int16_t& index = g.literal_index_[static_cast<unsigned char>(c)];
+      if (index == 0) {
+        g.literal_.emplace_back();
+        index = static_cast<int16_t>(g.literal_.size());
+      }
+      g.literal_[static_cast<size_t>(index - 1)].set(j + 1);
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return g;
+}
+
+bool Glob::Match(std::string_view text) const {
+  // A '*' also matches nothing: wherever state j is live and element j is '*', j+1 is live too.
+  // Runs of stars were merged, so one closure step is enough.
+  auto close = [this](States s) { return s | ((s & star_) << 1); };
+  States live = close(States().set(0));
+  for (const char c : text) {
+    States moved = any_char_;
+    if (int16_t index = literal_index_[static_cast<unsigned char>(c)]; index != 0) {
+      moved |= literal_[static_cast<size_t>(index - 1)];
+    }
+    // Advance past a matching element, or stay on a '*' that eats this byte.
+    live = close(((live << 1) & moved) | (live & star_));
+    if (live.none()) return false;
+  }
+  return live.test(size_);
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  std::optional<Glob> glob = Glob::Compile(pattern);
+  return glob && glob->Match(text);
 }
 
 Status ValidateFaultRule(const FaultRule& rule) {
   if (rule.instance.empty()) return InvalidArgument("fault.instance: empty (use \"*\" for all)");
   if (rule.path.empty()) return InvalidArgument("fault.path: empty (use \"*\" for all)");
+  if (rule.path.size() > kMaxFaultPathLength) {
+    return InvalidArgument("fault.path: " + std::to_string(rule.path.size()) +
+                           " characters; the limit is " + std::to_string(kMaxFaultPathLength));
+  }
+  if (rule.instance.size() > kMaxFaultPathLength) {
+    return InvalidArgument("fault.instance: longer than " + std::to_string(kMaxFaultPathLength) +
+                           " characters");
+  }
   if (rule.path.front() != '/' && rule.path.front() != '*') {
     return InvalidArgument("fault.path: \"" + rule.path + "\" must start with '/' or '*'");
   }
@@ -93,25 +123,33 @@ FaultTable::FaultTable(uint64_t seed) : rng_(seed) {}
 
 Result<FaultTable::Id> FaultTable::Add(FaultRule rule) {
   LASTCALL_RETURN_IF_ERROR(ValidateFaultRule(rule));
+  std::optional<Glob> glob = Glob::Compile(rule.path);
+  if (!glob) return InvalidArgument("fault.path: too long");  // ValidateFaultRule caught it
   std::lock_guard lock(mu_);
+  if (entries_.size() >= kMaxFaultRules) {
+    return ResourceExhausted("faults: the table already holds " + std::to_string(kMaxFaultRules) +
+                             " rules (the limit); delete some first");
+  }
   Id id = next_id_++;
   entries_.push_back(Entry{id, std::move(rule)});
+  globs_.push_back(std::make_shared<const Glob>(std::move(*glob)));
   return id;
 }
 
 bool FaultTable::Remove(Id id) {
   std::lock_guard lock(mu_);
-  return std::erase_if(entries_, [&](const Entry& e) { return e.id == id; }) > 0;
+  return EraseIf([&](const Entry& e) { return e.id == id; }) > 0;
 }
 
 size_t FaultTable::RemoveForInstance(std::string_view instance) {
   std::lock_guard lock(mu_);
-  return std::erase_if(entries_, [&](const Entry& e) { return e.rule.instance == instance; });
+  return EraseIf([&](const Entry& e) { return e.rule.instance == instance; });
 }
 
 void FaultTable::Clear() {
   std::lock_guard lock(mu_);
   entries_.clear();
+  globs_.clear();
 }
 
 std::vector<FaultTable::Entry> FaultTable::List() const {
@@ -123,10 +161,11 @@ FaultDecision FaultTable::Decide(std::string_view instance_id, std::string_view 
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   FaultDecision d;
   std::lock_guard lock(mu_);
-  for (Entry& e : entries_) {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    Entry& e = entries_[i];
     const FaultRule& r = e.rule;
     if (r.instance != "*" && r.instance != instance_id) continue;
-    if (!GlobMatch(r.path, path)) continue;
+    if (!globs_[i]->Match(path)) continue;
     ++e.matched;
     // Only probabilistic rules draw, so adding a count-only rule does not change which
     // requests a seeded probabilistic rule hits.
@@ -157,7 +196,7 @@ FaultDecision FaultTable::Decide(std::string_view instance_id, std::string_view 
         break;
     }
   }
-  std::erase_if(entries_, [](const Entry& e) { return e.rule.count && e.fired >= *e.rule.count; });
+  EraseIf([](const Entry& e) { return e.rule.count && e.fired >= *e.rule.count; });
   return d;
 }
 

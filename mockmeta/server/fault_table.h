@@ -11,13 +11,19 @@
 // Paths are the instance-relative request path with trailing slashes removed
 // ("/latest/meta-data/spot/instance-action"). Globs: '*' matches any run of characters,
 // including '/', '?' matches one character; everything else matches itself. So a prefix is
-// written "/latest/meta-data/spot/*".
+// written "/latest/meta-data/spot/*". Matching is a bit-parallel automaton (Glob), linear in
+// the path whatever the pattern: a pattern is at most kMaxFaultPathLength bytes and a table holds
+// at most kMaxFaultRules rules, so one request costs a bounded, small amount of matching (a
+// backtracking matcher took seconds for 200 rules of "*a*a*...").
 //
 // Thread-safety: all methods may be called from any thread (one mutex). Decisions are
 // reproducible for a given seed and sequence of requests.
 #pragma once
 
+#include <array>
+#include <bitset>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -65,6 +71,27 @@ struct FaultDecision {
   }
 };
 
+inline constexpr size_t kMaxFaultRules = 100;
+inline constexpr size_t kMaxFaultPathLength = 256;
+
+// A compiled glob: state j means "the first j pattern elements matched"; each text byte moves
+// every state at once with a few word operations, so matching is O(text) for a pattern of at most
+// kMaxFaultPathLength elements (longer patterns are refused by Compile).
+class Glob {
+ public:
+  static std::optional<Glob> Compile(std::string_view pattern);
+  bool Match(std::string_view text) const;
+
+ private:
+  using States = std::bitset<kMaxFaultPathLength + 1>;
+  size_t size_ = 0;                           // pattern elements (runs of '*' count as one)
+  States star_;                               // bit j: element j is '*'
+  States any_char_;                           // bit j+1: element j is '?'
+  std::array<int16_t, 256> literal_index_{};  // byte -> index into literal_ + 1, 0: none
+  std::vector<States> literal_;               // bit j+1: element j is that byte
+};
+
+// Whether `text` matches `pattern`; false for a pattern longer than kMaxFaultPathLength.
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
 class FaultTable {
@@ -79,7 +106,8 @@ class FaultTable {
 
   explicit FaultTable(uint64_t seed = 1);
 
-  // Checks the rule ("fault.status: 200 is not an error status (400..599)") and adds it.
+  // Checks the rule ("fault.status: 200 is not an error status (400..599)") and adds it;
+  // kResourceExhausted when the table already holds kMaxFaultRules rules.
   Result<Id> Add(FaultRule rule);
   bool Remove(Id id);
   // Removes every rule of `instance` ("*" rules are only removed by Clear()).
@@ -92,10 +120,29 @@ class FaultTable {
   FaultDecision Decide(std::string_view instance_id, std::string_view path);
 
  private:
+  // Removes the entries `pred` selects, with their compiled globs; mu_ held.
+  template <typename Pred>
+  size_t EraseIf(Pred pred) {
+    size_t kept = 0;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (pred(entries_[i])) continue;
+      if (kept != i) {
+        entries_[kept] = std::move(entries_[i]);
+        globs_[kept] = std::move(globs_[i]);
+      }
+      ++kept;
+    }
+    const size_t removed = entries_.size() - kept;
+    entries_.resize(kept);
+    globs_.resize(kept);
+    return removed;
+  }
+
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
   Id next_id_ = 1;
   std::vector<Entry> entries_;
+  std::vector<std::shared_ptr<const Glob>> globs_;  // entries_[i]'s compiled path
 };
 
 Status ValidateFaultRule(const FaultRule& rule);

@@ -5,23 +5,25 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
-#include <condition_variable>
-#include <mutex>
-#include <chrono>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "common/time_format.h"
 
@@ -47,6 +49,77 @@ using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr size_t kLingerMaxBytes = size_t{4} * 1024 * 1024;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+// Buffers above this capacity are released between requests (a 1 MiB upload must not leave
+// 1 MiB behind on every idle keep-alive connection); below it they are kept for reuse.
+constexpr size_t kKeptBufferCapacity = size_t{16} * 1024;
+
+// Frees a string's storage when a large request or response grew it.
+void ReleaseIfLarge(std::string& s) {
+  if (s.capacity() > kKeptBufferCapacity) std::string().swap(s);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Why a request head must be refused before its body is read, or empty when it may go on.
+// RFC 9112 §6.3: with a Transfer-Encoding whose final coding is not chunked the body length is
+// unknown, and reading on would take the rest of the stream for a second request (smuggling);
+// 400 and close. Codings before a final chunked (gzip, chunked) are valid HTTP but this server
+// decodes none, and §6.1 says 501 then. §3.2: HTTP/1.1 needs exactly one Host.
+struct HeadProblem {
+  int status = 0;  // 0: none
+  std::string message;
+};
+template <typename Fields>
+HeadProblem CheckRequestHead(const Fields& fields, unsigned version) {
+  std::string codings;
+  size_t te_fields = 0, host_fields = 0;
+  for (const auto& field : fields) {
+    if (field.name() == http::field::transfer_encoding) {
+      if (te_fields++ > 0) codings += ',';
+      codings.append(field.value().data(), field.value().size());
+    } else if (field.name() == http::field::host) {
+      ++host_fields;
+    }
+  }
+  if (te_fields > 0) {
+    std::vector<std::string_view> list;
+    std::string_view rest = codings;
+    for (;;) {
+      size_t comma = rest.find(',');
+      std::string_view one = Trim(rest.substr(0, comma));
+      if (!one.empty()) list.push_back(one);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (list.empty() || !EqualsIgnoreCase(list.back(), "chunked")) {
+      return {400, "bad request: Transfer-Encoding \"" + codings +
+                       "\" does not end in chunked, so the body length is unknown"};
+    }
+    if (list.size() > 1) {
+      return {501, "transfer coding \"" + codings + "\" is not implemented (only chunked)"};
+    }
+  }
+  if (version >= 11 && host_fields != 1) {
+    return {400, host_fields == 0 ? "bad request: HTTP/1.1 request without Host"
+                                  : "bad request: more than one Host"};
+  }
+  return {};
+}
 
 std::string FormatEndpoint(const std::string& address, unsigned short port) {
   if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
@@ -70,8 +143,8 @@ void CancelTimer(Timer& timer) noexcept {
 // its own responses rather than through Beast's serializer: one buffer, no per-field nodes, the
 // same fields Beast would send. HEAD answers carry the length but no body. Header values come
 // from the routers, never from a request, so they need no CR/LF check here.
-void SerializeResponse(const HttpResponse& response, int version, bool keep_alive,
-                       bool head_only, std::string_view date, std::string& out) {
+void SerializeResponse(const HttpResponse& response, int version, bool keep_alive, bool head_only,
+                       std::string_view date, std::string& out) {
   out.clear();
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   char number[24];
@@ -103,6 +176,9 @@ struct ListenerInfo {
   BoundListener bound;
   HttpHandler handler;
   AsyncHttpHandler async_handler;
+  size_t max_connections = 0;
+  // This listener's open sessions (each listener has its own cap). io thread only.
+  mutable size_t open = 0;
 };
 
 class Session;
@@ -155,9 +231,11 @@ class Session : public std::enable_shared_from_this<Session> {
         state_(std::move(state)),
         listener_(std::move(listener)) {
     state_->CountConnection(+1);
+    ++listener_->open;
   }
 
   ~Session() {
+    --listener_->open;
     state_->CountConnection(-1);
     state_->sessions.erase(this);
   }
@@ -191,10 +269,33 @@ class Session : public std::enable_shared_from_this<Session> {
   // about once per timeout and re-arms for the deadline it finds. It holds the session weakly,
   // so an idle watchdog never keeps a finished connection open.
   void SetDeadline(Duration timeout) {
+    reading_ = false;
     deadline_ = std::chrono::steady_clock::now() + timeout;
     if (deadline_ < watch_until_) Watch(deadline_);
   }
-  void ClearDeadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  // Waiting for a request: idle up to read_timeout, but the watchdog wakes every
+  // request_timeout to see whether bytes have come in; from then on the request has one
+  // request_timeout to complete (RequestStarted).
+  void SetReadDeadline() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto& o = state_->options;
+    reading_ = true;
+    request_started_ = false;
+    idle_until_ = now + o.read_timeout;
+    deadline_ = std::min(idle_until_, now + o.request_timeout);
+    if (deadline_ < watch_until_) Watch(deadline_);
+  }
+  void RequestStarted() {
+    reading_ = true;
+    request_started_ = true;
+    deadline_ = std::chrono::steady_clock::now() + state_->options.request_timeout;
+    if (deadline_ < watch_until_) Watch(deadline_);
+  }
+  void ClearDeadline() {
+    reading_ = false;
+    deadline_ = std::chrono::steady_clock::time_point::max();
+  }
 
   void Watch(std::chrono::steady_clock::time_point until) {
     watch_until_ = until;
@@ -207,20 +308,70 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWatchdog() {
     watch_until_ = std::chrono::steady_clock::time_point::max();
-    if (std::chrono::steady_clock::now() >= deadline_) return Close();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_ && reading_ && !request_started_) {
+      // Between completions the read is parked, so the buffer and parser are safe to look at.
+      if (buffer_.size() > 0 || (parser_ && parser_->got_some())) {
+        RequestStarted();
+        return;
+      }
+      if (now < idle_until_) {
+        deadline_ = std::min(idle_until_, now + state_->options.request_timeout);
+      }
+    }
+    if (now >= deadline_) return Close();
     if (deadline_ != std::chrono::steady_clock::time_point::max()) Watch(deadline_);
   }
 
   void DoRead() {
+    ReleaseLargeBuffers();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     parser_->body_limit(state_->options.body_limit);
-    SetDeadline(state_->options.read_timeout);
+    SetReadDeadline();
+    http::async_read_header(socket_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // What one large request or response grew is given back before the connection idles.
+  void ReleaseLargeBuffers() {
+    if (buffer_.capacity() > kKeptBufferCapacity) buffer_.shrink_to_fit();
+    ReleaseIfLarge(out_);
+    ReleaseIfLarge(request_.body);
+  }
+
+  // The head is in: refuse what must not be read on, answer `Expect: 100-continue`, then read
+  // the body (if any) under the request deadline.
+  void OnHeader(beast::error_code ec, std::size_t bytes) {
+    if (ec) return OnRead(ec, bytes);
+    const auto& head = parser_->get();
+    HeadProblem problem = CheckRequestHead(head, head.version());
+    if (problem.status != 0) return SendError(problem.status, std::move(problem.message));
+    if (parser_->is_done()) return OnRead(ec, bytes);
+    RequestStarted();
+    auto expect = head.find(http::field::expect);
+    if (expect != head.end() && head.version() >= 11 &&
+        EqualsIgnoreCase(Trim({expect->value().data(), expect->value().size()}), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                       beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
+      return;
+    }
+    ReadBody();
+  }
+
+  void OnContinueSent(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return Close();
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    reading_ = false;
     if (ec == http::error::end_of_stream) return DoShutdown();
     if (ec == http::error::header_limit) return SendError(431, "request header too large");
     if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
@@ -368,8 +519,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Timer watchdog_;  // the read/write deadline (SetDeadline)
   Timer delay_;     // latency faults
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  std::chrono::steady_clock::time_point watch_until_ =
-      std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point watch_until_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point idle_until_{};  // SetReadDeadline
+  bool reading_ = false;          // the deadline is a request read's (SetReadDeadline)
+  bool request_started_ = false;  // its first bytes are in
   std::shared_ptr<ServerState> state_;
   std::shared_ptr<const ListenerInfo> listener_;
   RequestContext context_;
@@ -415,7 +568,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    if (state_->connections.load() >= state_->options.max_connections) {
+    if (info_->open >= info_->max_connections) {
       beast::error_code close_ec;
       socket.close(close_ec);
     } else {
@@ -468,6 +621,8 @@ class HttpServer::Impl {
     info->bound = BoundListener{spec.name, spec.address, local.port()};
     info->handler = std::move(spec.handler);
     info->async_handler = std::move(async_handler);
+    info->max_connections =
+        spec.max_connections > 0 ? spec.max_connections : state_->options.max_connections;
     bound_.push_back(info->bound);
     listeners_.push_back(std::make_shared<Listener>(std::move(acceptor), state_, info));
     return info->bound;

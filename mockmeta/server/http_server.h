@@ -18,6 +18,17 @@
 // Errors: limits answer 431 (header) and 413 (body) and close that connection; a malformed
 // request answers 400 and closes; a handler that throws answers 500. Nothing escapes a handler.
 //
+// Hostile clients (docs/security.md, "mockmeta"): every listener has its own connection cap, so a
+// flood on one (IMDS) never locks out another (control). An idle keep-alive connection may wait
+// `read_timeout` for its next request, but once a request's first bytes are in, the whole request
+// must arrive within `request_timeout` (checked by the watchdog, so between one and two of them):
+// a slowloris client dribbling header bytes is cut off long before the idle timeout. A
+// Transfer-Encoding other than exactly `chunked` answers 400 and closes (RFC 9112 §6.3: the body
+// length is unknown, so anything after it could be a smuggled request); HTTP/1.1 without exactly
+// one Host answers 400; `Expect: 100-continue` gets `100 Continue` before the body is read.
+// Buffers grown by a large request or response are released before the next read, so an idle
+// connection holds a few KiB, not the body limit.
+//
 // Thread-safety: AddListener() and EnableSignalHandling() before Run(); Stop() from any thread
 // (or a signal handler set up by EnableSignalHandling). The clock and the handlers must outlive
 // the server.
@@ -35,11 +46,14 @@
 namespace lastcall::mock {
 
 struct HttpServerOptions {
-  size_t header_limit = 8 * 1024;                     // bytes of request line + headers; more: 431
-  size_t body_limit = 64 * 1024;                      // bytes of body; more: 413
-  Duration read_timeout = std::chrono::seconds(30);   // idle keep-alive and slow requests
-  Duration write_timeout = std::chrono::seconds(30);  // a client that does not read
-  size_t max_connections = 1024;  // beyond this, new connections are closed at once
+  size_t header_limit = 8 * 1024;                    // bytes of request line + headers; more: 431
+  size_t body_limit = 64 * 1024;                     // bytes of body; more: 413
+  Duration read_timeout = std::chrono::seconds(30);  // idle keep-alive before a request
+  Duration request_timeout = std::chrono::seconds(10);  // a started request (head and body)
+  Duration write_timeout = std::chrono::seconds(30);    // a client that does not read
+  // Per listener (ListenerSpec::max_connections overrides it): beyond this, new connections to
+  // that listener are closed at once.
+  size_t max_connections = 1024;
 };
 
 struct ListenerSpec {
@@ -47,6 +61,7 @@ struct ListenerSpec {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: pick a free port
   HttpHandler handler;
+  size_t max_connections = 0;  // 0: HttpServerOptions::max_connections
 };
 
 struct BoundListener {

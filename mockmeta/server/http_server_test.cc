@@ -455,6 +455,125 @@ TEST_F(HttpServerTest, ConnectionLimitClosesExcessConnections) {
   EXPECT_EQ(Get(*d, "/latest/meta-data/instance-id")->body, "i-0aws");
 }
 
+// One cap for all listeners let 2,000 IMDS connects lock the control API out: each listener now
+// counts its own connections.
+TEST_F(HttpServerTest, EachListenerHasItsOwnConnectionCap) {
+  HttpServerOptions o;
+  o.max_connections = 2;
+  Start(o);
+  auto a = Connect("imds");
+  auto b = Connect("imds");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(Get(*a, "/i-0aws/latest/meta-data/instance-id"));
+  ASSERT_TRUE(Get(*b, "/i-0aws/latest/meta-data/instance-id"));
+  auto over = Connect("imds");
+  ASSERT_TRUE(over);
+  over->Send(MakeRequest("GET", "/i-0aws/latest/meta-data/instance-id"));
+  EXPECT_EQ(over->WaitForClose(seconds(5)), TestConnection::Outcome::kClosed);
+  // The other listeners are not touched by the full one.
+  auto c = Connect("i-0aws");
+  auto d = Connect("i-0aws");
+  ASSERT_TRUE(c && d);
+  EXPECT_EQ(Get(*c, "/latest/meta-data/instance-id")->body, "i-0aws");
+  EXPECT_EQ(Get(*d, "/latest/meta-data/instance-id")->body, "i-0aws");
+}
+
+// Slowloris: a client dribbling a header held its connection for the whole idle timeout. Once
+// a request's first bytes are in, the request has request_timeout to complete; an idle
+// keep-alive connection still gets the longer read_timeout.
+TEST_F(HttpServerTest, AStartedRequestIsCutOffAtTheRequestTimeoutNotTheIdleTimeout) {
+  HttpServerOptions o;
+  o.read_timeout = seconds(60);
+  o.request_timeout = milliseconds(200);
+  Start(o);
+  auto idle = Connect("i-0aws");
+  auto slow = Connect("i-0aws");
+  ASSERT_TRUE(idle && slow);
+  const MonoTime start = Now();
+  ASSERT_TRUE(slow->Send("GET /latest/meta-data/instance-id HTTP/1.1\r\nHost: x\r\nX-A: 1"));
+  EXPECT_EQ(slow->WaitForClose(seconds(10)), TestConnection::Outcome::kClosed);
+  EXPECT_LT(Now() - start, seconds(5));  // two request timeouts at most, not 60 s
+  // The idle one was not cut off meanwhile and still serves.
+  EXPECT_FALSE(idle->HasData());
+  EXPECT_EQ(Get(*idle, "/latest/meta-data/instance-id")->body, "i-0aws");
+}
+
+// RFC 9112 §6.3: a transfer coding that does not end in chunked leaves the body length unknown;
+// reading on let a second request be smuggled in behind the first.
+TEST_F(HttpServerTest, TransferEncodingOtherThanAFinalChunkedGets400AndCloses) {
+  Start();
+  for (const char* coding : {"gzip", "identity", "deflate", "chunked, identity"}) {
+    auto c = Connect("i-0aws");
+    ASSERT_TRUE(c);
+    c->Send(std::string("POST /latest/api/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
+            coding + "\r\n\r\n" + MakeRequest("GET", "/latest/meta-data/instance-id"));
+    auto r = c->ReadResponse();
+    ASSERT_TRUE(r) << coding;
+    EXPECT_EQ(r->status, 400) << coding;
+    EXPECT_NE(r->body.find("Transfer-Encoding"), std::string::npos) << r->body;
+    EXPECT_EQ(*r->Header("Connection"), "close");
+    // The smuggled request is never answered.
+    EXPECT_EQ(c->WaitForClose(seconds(5)), TestConnection::Outcome::kClosed) << coding;
+  }
+  // A coding before a final chunked is valid HTTP that this server does not decode: 501.
+  auto c = Connect("i-0aws");
+  ASSERT_TRUE(c);
+  c->Send(
+      "POST /latest/api/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "0\r\n\r\n");
+  auto r = c->ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 501);
+  // Plain chunked still works.
+  auto ok = Connect("i-0aws");
+  ok->Send(
+      "PUT /latest/api/token HTTP/1.1\r\nHost: x\r\n"
+      "X-aws-ec2-metadata-token-ttl-seconds: 60\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n");
+  r = ok->ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBody) {
+  Start();
+  auto c = Connect("i-0aws");
+  ASSERT_TRUE(c);
+  c->Send(
+      "PUT /latest/api/token HTTP/1.1\r\nHost: x\r\n"
+      "X-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 4\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  auto interim = c->ReadResponse();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  c->Send("abcd");
+  auto r = c->ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. HTTP/1.0 needs none.
+TEST_F(HttpServerTest, Http11WithoutExactlyOneHostGets400) {
+  Start();
+  for (const char* head :
+       {"GET /latest/meta-data/instance-id HTTP/1.1\r\n\r\n",
+        "GET /latest/meta-data/instance-id HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    auto c = Connect("i-0aws");
+    ASSERT_TRUE(c);
+    c->Send(head);
+    auto r = c->ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_NE(r->body.find("Host"), std::string::npos) << r->body;
+  }
+  auto c = Connect("i-0aws");
+  ASSERT_TRUE(c);
+  c->Send("GET /latest/meta-data/instance-id HTTP/1.0\r\n\r\n");
+  auto r = c->ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 // The connection timer only watches: a connection whose client has gone is released at once,
 // not when its read timeout would have fired.
 TEST_F(HttpServerTest, AClosedConnectionIsReleasedBeforeItsTimeout) {
@@ -476,10 +595,10 @@ TEST(HttpServerHandlerTest, WriteTimeoutClosesAClientThatDoesNotRead) {
   o.write_timeout = seconds(1);
   HttpServer server(clock, o);
   const std::string big(size_t{64} << 20, 'x');  // far more than the loopback socket buffers
-  auto bound = server.AddListener(
-      {"t", "127.0.0.1", 0, [&big](const HttpRequest&, const RequestContext&) {
-         return HttpResponse::Text(200, big);
-       }});
+  auto bound =
+      server.AddListener({"t", "127.0.0.1", 0, [&big](const HttpRequest&, const RequestContext&) {
+                            return HttpResponse::Text(200, big);
+                          }});
   ASSERT_TRUE(bound.ok());
   ServerThread running(server);
   auto c = TestConnection::Connect("127.0.0.1", bound->port);

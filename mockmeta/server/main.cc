@@ -44,7 +44,7 @@ options:
   --imds-listen-instance ID=ADDR:PORT
                                a listener serving instance ID without a prefix (repeatable)
   --control-listen ADDR:PORT   control API listener (default 127.0.0.1:8180)
-  --clock MODE                 realtime (default), speed=N (N times real time, N <= 1e6),
+  --clock MODE                 realtime (default), speed=N (N times real time, 0.001..1e6),
                                or manual (only the control API moves time)
   --seed N                     overrides the scenario's seed (prices, ids, fault draws)
   --log-level LEVEL            debug, info (default), warning, error

@@ -7,17 +7,21 @@ MarketHost::MarketHost(const Clock& host, std::unique_ptr<Market> market, ClockS
       market_(std::move(market)),
       clock_(std::make_unique<VirtualClock>(host, market_->start(), spec)) {}
 
-void MarketHost::AdvanceLocked() {
+bool MarketHost::AdvanceLocked() {
   const WallTime now = clock_->Now();
-  if (now <= market_->now()) return;
-  Status s = market_->AdvanceTo(now);
-  // Kept (not thrown away) so the control API's health check can report it.
-  if (!s.ok()) last_error_ = s;
+  if (now <= market_->now()) return true;
+  Status s = market_->AdvanceTo(now, kAdvanceSlice);
+  if (!s.ok()) {
+    // Kept (not thrown away) so the control API's health check can report it.
+    last_error_ = s;
+    return true;  // stuck, not behind: another slice would fail the same way
+  }
+  return market_->now() >= now;
 }
 
-void MarketHost::Tick() {
+bool MarketHost::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
-  AdvanceLocked();
+  return AdvanceLocked();
 }
 
 uint64_t MarketHost::Replace(std::unique_ptr<Market> market) {

@@ -9,6 +9,13 @@
 // (all or nothing: the new Market was fully built before) and bumps generation(), so event
 // followers can tell that the log started over.
 //
+// Catching up is done in slices of at most kAdvanceSlice units of work (Market::AdvanceTo with
+// a budget): With() runs one slice before handing out the Market, so a request never waits for a
+// long catch-up and may see the market a little behind the clock while one is under way; Tick()
+// runs one slice and says whether the market has caught up, and the ticker thread calls it again
+// (releasing the lock in between) until it has. A big clock advance therefore never holds the
+// lock or the server's io thread for long, and SIGTERM is handled between slices.
+//
 // VirtualTimeClock adapts the virtual time to the Clock interface for the HTTP server's Date
 // header and for token expiry.
 //
@@ -44,8 +51,12 @@ class MarketHost {
     return std::forward<F>(f)(*market_, *clock_);
   }
 
-  // Advances the market to the virtual now (the periodic timer).
-  void Tick();
+  // Work units per slice (instants run plus events logged): a few milliseconds.
+  static constexpr size_t kAdvanceSlice = 4096;
+
+  // Runs one slice towards the virtual now; true when the market has caught up with the clock
+  // (or the engine failed and will not move: see last_error()).
+  bool Tick();
 
   // Installs a new market (a loaded scenario); the virtual clock restarts at its start time and
   // keeps its mode and speed. Returns the new generation.
@@ -59,7 +70,7 @@ class MarketHost {
   Status last_error() const;
 
  private:
-  void AdvanceLocked();
+  bool AdvanceLocked();
 
   const Clock& host_;
   mutable std::mutex mu_;

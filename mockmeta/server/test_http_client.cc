@@ -114,7 +114,8 @@ std::optional<ParsedResponse> TestConnection::ReadResponse(Duration timeout, boo
     }
     r.headers.emplace_back(std::move(name), std::string(value));
   }
-  if (!has_length) return std::nullopt;
+  // An interim 1xx answer (100 Continue) has no body and no length.
+  if (!has_length && !(r.status >= 100 && r.status < 200)) return std::nullopt;
   if (to_head) content_length = 0;  // the length of the body a GET would have had
   size_t total = header_end + 4 + content_length;
   while (buffer_.size() < total) {
