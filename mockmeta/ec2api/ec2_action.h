@@ -50,15 +50,18 @@ class Ec2Context {
   Ec2Context(MarketHost& host, std::function<void()> on_change)
       : host_(host), on_change_(std::move(on_change)) {}
 
-  // Runs f(Market&, Ec2State&) under the market's lock, the market advanced to now. A loaded
-  // scenario (a new generation) starts the EC2 state over.
+  // Runs f(Market&, Ec2State&) under the market's lock, the market advanced to now, including
+  // work a change at this very instant left due (a control API price change on a manual clock
+  // is evaluated before EC2 answers, as IMDS would see it at the next tick). A loaded scenario
+  // (a new generation) starts the EC2 state over.
   template <typename F>
-  auto With(F&& f) {
-    return host_.With([&](Market& market, VirtualClock&) {
+  MaybeError With(F&& f) {
+    return host_.With([&](Market& market, VirtualClock&) -> MaybeError {
       if (state_.generation != host_.generation()) {
         state_ = Ec2State{};
         state_.generation = host_.generation();
       }
+      if (Status s = market.AdvanceTo(market.now()); !s.ok()) return FromMarketStatus(s);
       return std::forward<F>(f)(market, state_);
     });
   }
