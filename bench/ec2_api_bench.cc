@@ -79,7 +79,9 @@ struct Bench {
         directory(host),
         tokens(vclock, 1),
         control(host, directory, tokens, faults),
-        ec2(host) {}
+        // As in the app: a mutation wakes the control API's event followers.
+        ec2(host, lm::ec2::Ec2ApiOptions{.credentials = std::nullopt,
+                                         .on_change = [this] { control.Tick(); }}) {}
 
   lm::HttpResponse Ec2(const std::string& body) {
     return ec2.Handle(

@@ -41,7 +41,6 @@ class QueryParams {
   // Names that start with `prefix.` but whose next part is not a positive number.
   std::optional<std::string> BadIndex(std::string_view prefix) const;
   const std::map<std::string, std::string, std::less<>>& all() const { return values_; }
-  void Set(std::string name, std::string value) { values_[std::move(name)] = std::move(value); }
 
  private:
   std::map<std::string, std::string, std::less<>> values_;
