@@ -7,9 +7,12 @@ import tempfile
 import unittest
 import urllib.request
 
-import boto3
-import botocore.config
-from botocore.exceptions import ClientError
+try:
+    import boto3
+    import botocore.config
+    from botocore.exceptions import ClientError
+except ImportError as e:
+    raise SystemExit("boto3 is not installed (scripts/install-deps ec2-clients): %s" % e)
 
 from mockmeta_ec2 import ACCESS_KEY, REGION, SECRET_KEY, Mockmeta, client_env
 

@@ -3,6 +3,7 @@ mockmeta and checks that what it made shows in the control API (one market behin
 
 import json
 import os
+import shutil
 import subprocess
 import unittest
 
@@ -16,6 +17,8 @@ class SdkJsTest(unittest.TestCase):
         env = dict(os.environ)
         env["NODE_PATH"] = os.path.join(os.environ["LASTCALL_NPM_PREFIX"], "node_modules")
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_js_test.cjs")
+        self.assertIsNotNone(shutil.which("node"),
+                             "node is not installed (scripts/install-deps ec2-clients)")
         r = subprocess.run(["node", script, mock.endpoint], env=env, capture_output=True,
                            text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr + "\nmockmeta: " + mock.log())
