@@ -24,6 +24,21 @@ struct RunParams {
   std::map<std::string, std::string> request_tags;
 };
 
+// Instance tags and spot request tags of TagSpecifications; other resource types are refused.
+MaybeError SplitTags(const std::vector<TagSpecification>& tag_specs, RunParams& run) {
+  for (const TagSpecification& ts : tag_specs) {
+    if (ts.resource_type != "instance" && ts.resource_type != "spot-instances-request") {
+      return Ec2Error{Ec2ErrorCode::kInvalidParameterValue,
+                      "'" + ts.resource_type.substr(0, 64) +
+                          "' is not a taggable resource type here (instance, "
+                          "spot-instances-request)"};
+    }
+    auto& into = ts.resource_type == "instance" ? run.instance_tags : run.request_tags;
+    for (const Tag& t : ts.tags) into[t.key] = t.value;
+  }
+  return std::nullopt;
+}
+
 MaybeError ReadRunParams(const Ec2Call& call, RunParams& run, bool& dry_run) {
   ParamReader p(call.params);
   RunInstanceSpec& spec = run.spec;
@@ -79,16 +94,7 @@ MaybeError ReadRunParams(const Ec2Call& call, RunParams& run, bool& dry_run) {
     }
     spec.interruption_behavior = *b;
   }
-  for (const TagSpecification& ts : tag_specs) {
-    if (ts.resource_type != "instance" && ts.resource_type != "spot-instances-request") {
-      return Ec2Error{Ec2ErrorCode::kInvalidParameterValue,
-                      "'" + ts.resource_type.substr(0, 64) +
-                          "' is not a taggable resource type here (instance, "
-                          "spot-instances-request)"};
-    }
-    auto& into = ts.resource_type == "instance" ? run.instance_tags : run.request_tags;
-    for (const Tag& t : ts.tags) into[t.key] = t.value;
-  }
+  if (MaybeError e = SplitTags(tag_specs, run)) return e;
   spec.instance_type = *type;
   spec.zone = zone.value_or("");
   if (auto it = run.instance_tags.find("Name"); it != run.instance_tags.end()) {

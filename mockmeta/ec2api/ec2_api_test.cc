@@ -294,6 +294,21 @@ TEST_F(Ec2ApiTest, RunInstancesSpotChecksTheWholeCallFirst) {
   EXPECT_EQ(All(body, "spotInstanceRequestId").size(), 3u);
 }
 
+TEST_F(Ec2ApiTest, RunInstancesTagsItsSpotRequestsAndRefusesOtherResourceTypes) {
+  Fails("RunInstances",
+        "InstanceType=m5.large&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=volume&"
+        "TagSpecification.1.Tag.1.Key=a&TagSpecification.1.Tag.1.Value=b",
+        "InvalidParameterValue");
+  EXPECT_EQ(InstanceCount(), 0u);
+  Ok("RunInstances",
+     "InstanceType=m5.large&MinCount=1&MaxCount=1&InstanceMarketOptions.MarketType=spot&"
+     "TagSpecification.1.ResourceType=spot-instances-request&TagSpecification.1.Tag.1.Key=job&"
+     "TagSpecification.1.Tag.1.Value=render");
+  const std::string d =
+      Ok("DescribeSpotInstanceRequests", "Filter.1.Name=tag%3Ajob&Filter.1.Value.1=render");
+  EXPECT_EQ(All(d, "spotInstanceRequestId").size(), 1u);
+}
+
 TEST_F(Ec2ApiTest, HugeOrWrongCountsAreRefusedWithNothingLaunched) {
   Fails("RunInstances", "InstanceType=m5.large&MinCount=5000&MaxCount=5000",
         "InstanceLimitExceeded");
