@@ -40,6 +40,7 @@ constexpr size_t kServerBodyLimit = kMaxScenarioBody + size_t{64} * 1024;
 // parked long polls, ControlApiOptions::max_waiters).
 constexpr size_t kImdsMaxConnections = 1024;
 constexpr size_t kControlMaxConnections = 512;
+constexpr size_t kEc2MaxConnections = 512;  // the EC2 API (SDK clients keep a small pool each)
 
 // Raises the soft open-file limit to the hard one: with the common soft limit of 1024, a flood
 // on one listener would run the process out of descriptors and starve the others' accepts even
@@ -161,6 +162,8 @@ App::App(const Clock& host, AppOptions options, const Logger& log, std::unique_p
       control_(host_, directory_, tokens_, faults_,
                ControlApiOptions{.version = options_.version,
                                  .scenario = ScenarioOptions{options_.seed}}),
+      ec2_(host_, ec2::Ec2ApiOptions{.credentials = options_.aws_credentials,
+                                     .on_change = [this] { control_.Tick(); }}),
       server_(virtual_clock_, HttpServerOptions{.body_limit = kServerBodyLimit}) {}
 
 App::~App() = default;
@@ -227,10 +230,17 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
                                     std::move(control));
   if (!c.ok()) return Error{c.status(), false};
   app->control_bound_ = *c;
+  Result<BoundListener> e = app->server_.AddListener({.name = "ec2",
+                                                      .address = app->options_.ec2_listen.address,
+                                                      .port = app->options_.ec2_listen.port,
+                                                      .handler = app->ec2_.AsHandler(),
+                                                      .max_connections = kEc2MaxConnections});
+  if (!e.ok()) return Error{e.status(), false};
+  app->ec2_bound_ = *e;
   const rlim_t files = RaiseOpenFileLimit();
   const size_t wanted =
       kImdsMaxConnections * (app->imds_bound_.size() + app->instance_bound_.size()) +
-      kControlMaxConnections + 64;
+      kControlMaxConnections + kEc2MaxConnections + 64;
   if (files != RLIM_INFINITY && files < wanted) {
     log.Log(LogLevel::kWarning,
             "the open-file limit (" + std::to_string(files) + ") is below the listeners' " +
@@ -250,6 +260,7 @@ std::string App::ReadyJson() const {
   nlohmann::json j = {{"imds", all.empty() ? nlohmann::json(nullptr) : all[0]},
                       {"imds_all", all},
                       {"control", FormatAddress(control_bound_.address, control_bound_.port)},
+                      {"ec2", FormatAddress(ec2_bound_.address, ec2_bound_.port)},
                       {"instances", instances},
                       {"pid", static_cast<long>(::getpid())}};
   return j.dump();

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mockmeta/core/virtual_clock.h"
+#include "mockmeta/ec2api/ec2_api.h"
 #include "mockmeta/server/control_api.h"
 #include "mockmeta/server/fault_table.h"
 #include "mockmeta/server/http_server.h"
@@ -65,6 +66,9 @@ struct AppOptions {
   std::vector<ListenAddress> imds_listen = {{"127.0.0.1", 8100}};
   std::vector<std::pair<std::string, ListenAddress>> instance_listen;  // id -> address
   ListenAddress control_listen = {"127.0.0.1", 8180};
+  ListenAddress ec2_listen = {"127.0.0.1", 8190};  // the EC2 Query API (docs/mockmeta-ec2.md)
+  // EC2 signatures are verified against these (access key -> secret); nullopt: any key passes.
+  std::optional<ec2::CredentialMap> aws_credentials;
   ClockSpec clock;
   std::optional<uint64_t> seed;
   std::string ready_file;  // written (atomically) once listening
@@ -84,8 +88,8 @@ class App {
                                                           const Logger& log);
   ~App();
 
-  // {"imds":"127.0.0.1:8100","imds_all":[...],"control":"127.0.0.1:8180","instances":{...},
-  //  "pid":N}
+  // {"imds":"127.0.0.1:8100","imds_all":[...],"control":"127.0.0.1:8180",
+  //  "ec2":"127.0.0.1:8190","instances":{...},"pid":N}
   std::string ReadyJson() const;
   // Writes the ready file, if one was asked for.
   Status WriteReadyFile() const;
@@ -105,9 +109,11 @@ class App {
   FaultTable faults_;
   ImdsRouter imds_;
   ControlApi control_;
+  ec2::Ec2Api ec2_;
   std::vector<BoundListener> imds_bound_;
   std::vector<std::pair<std::string, BoundListener>> instance_bound_;
   BoundListener control_bound_;
+  BoundListener ec2_bound_;
   std::mutex tick_mu_;
   std::condition_variable tick_cv_;
   bool tick_stop_ = false;

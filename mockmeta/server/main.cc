@@ -44,6 +44,10 @@ options:
   --imds-listen-instance ID=ADDR:PORT
                                a listener serving instance ID without a prefix (repeatable)
   --control-listen ADDR:PORT   control API listener (default 127.0.0.1:8180)
+  --ec2-listen ADDR:PORT       EC2 Query API listener for the AWS CLI, boto3 and the AWS SDKs
+                               (default 127.0.0.1:8190; docs/mockmeta-ec2.md)
+  --aws-credentials FILE       verify EC2 request signatures against the keys in FILE (the AWS
+                               CLI's credentials format); default: any access key is accepted
   --clock MODE                 realtime (default), speed=N (N times real time, 0.001..1e6),
                                or manual (only the control API moves time)
   --seed N                     overrides the scenario's seed (prices, ids, fault draws)
@@ -95,7 +99,8 @@ int Main(int argc, char** argv) {
     static const std::vector<std::string> kWithValue = {
         "--scenario",       "--imds-listen", "--imds-listen-instance",
         "--control-listen", "--clock",       "--seed",
-        "--log-level",      "--ready-file"};
+        "--log-level",      "--ready-file",  "--ec2-listen",
+        "--aws-credentials"};
     bool known = false;
     for (const std::string& k : kWithValue) known = known || k == flag;
     if (!known) return UsageError("unknown option \"" + args[i] + "\"");
@@ -124,6 +129,14 @@ int Main(int argc, char** argv) {
       Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
       if (!a.ok()) return UsageError("--control-listen " + a.status().message());
       options.control_listen = *a;
+    } else if (flag == "--ec2-listen") {
+      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
+      if (!a.ok()) return UsageError("--ec2-listen " + a.status().message());
+      options.ec2_listen = *a;
+    } else if (flag == "--aws-credentials") {
+      Result<mock::ec2::CredentialMap> c = mock::ec2::LoadCredentials(value);
+      if (!c.ok()) return UsageError("--aws-credentials: " + c.status().message());
+      options.aws_credentials = std::move(*c);
     } else if (flag == "--clock") {
       Result<mock::ClockSpec> spec = mock::ParseClockSpec(value);
       if (!spec.ok()) return UsageError("--clock " + spec.status().message());
