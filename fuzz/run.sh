@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs lastcall's libFuzzer targets over their checked-in seed corpora and fails on any crash,
+# sanitizer report, failed oracle (FUZZ_CHECK), leak or timeout. docs/security.md, "Fuzzing".
+#
+#   fuzz/run.sh [SECONDS] [TARGET...]   fuzz each target for SECONDS (default 5): the CI run;
+#                                       fuzz/run.sh 600 is the documented long run
+#   fuzz/run.sh --pending [TARGET...]   runs each reproducer in fuzz/pending/<target>/ once and
+#                                       says which still fail (known bugs awaiting their fix);
+#                                       exits non-zero while any does
+#
+# Build first: cmake --preset fuzz && cmake --build --preset fuzz (or set LASTCALL_FUZZ_BUILD).
+# The seed corpora (fuzz/corpus/<target>/) are only read; what a run discovers is kept under
+# <build>/fuzz-out/<target>/corpus, so a later long run starts from it; a crashing input is
+# saved there as crash-*/timeout-*/leak-* and its path printed. To keep one as a regression
+# input, copy it to fuzz/corpus/<target>/regress-<what> once the bug is fixed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${LASTCALL_FUZZ_BUILD:-build/fuzz}
+out="$build/fuzz-out"
+
+pending=0
+seconds=5
+if [ "${1:-}" = "--pending" ]; then
+  pending=1
+  shift
+elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+  seconds=$1
+  shift
+fi
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for d in fuzz/corpus/*/; do targets+=("$(basename "$d")"); done
+fi
+
+# Per input: 10 s is a hang (the server it models has one thread); 2 GiB is runaway memory.
+common=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+failed=()
+for t in "${targets[@]}"; do
+  bin="$build/fuzz/$t"
+  if [ ! -x "$bin" ]; then
+    echo "fuzz: $bin is not built (cmake --preset fuzz && cmake --build --preset fuzz)" >&2
+    exit 2
+  fi
+  mkdir -p "$out/$t/corpus"
+  log="$out/$t.log"
+  if [ $pending -eq 1 ]; then
+    [ -d "fuzz/pending/$t" ] || continue
+    for f in "fuzz/pending/$t"/*; do
+      if "$bin" "${common[@]}" "$f" >"$log" 2>&1; then
+        echo "fuzz: $t $(basename "$f"): passes now (move it to fuzz/corpus/$t/)"
+      else
+        echo "fuzz: $t $(basename "$f"): still fails: $(grep -m1 -E 'ERROR|FUZZ_CHECK|runtime error|Assertion|timeout' "$log" || tail -1 "$log")"
+        failed+=("$t/$(basename "$f")")
+      fi
+    done
+    continue
+  fi
+  start=$(date +%s)
+  if "$bin" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+      -artifact_prefix="$out/$t/" "$out/$t/corpus" "fuzz/corpus/$t" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+    echo "fuzz: $t: ok, ${runs:-?} runs, ${cov:-cov: ?}, $(( $(date +%s) - start ))s"
+  else
+    echo "fuzz: $t: FAILED; log $log" >&2
+    grep -E 'ERROR|FUZZ_CHECK|runtime error|Assertion|Test unit written' "$log" | head -5 >&2 || true
+    failed+=("$t")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: ${#failed[@]} failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: ${#targets[@]} passed, 0 failed"
