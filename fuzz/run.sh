@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs lastcall's libFuzzer targets over their checked-in seed corpora and fails on any crash,
-# sanitizer report, failed oracle (FUZZ_CHECK), leak or timeout. docs/security.md, "Fuzzing".
+# sanitizer report, failed oracle (FUZZ_CHECK), leak, OOM or timeout that fuzz/known-crashes does
+# not list (known bugs with a fix on its way). docs/security.md, "Fuzzing".
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]   fuzz each target for SECONDS (default 5): the CI run;
 #                                       fuzz/run.sh 600 is the documented long run
@@ -11,7 +12,8 @@
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz (or set LASTCALL_FUZZ_BUILD).
 # The seed corpora (fuzz/corpus/<target>/) are only read; what a run discovers is kept under
 # <build>/fuzz-out/<target>/corpus, so a later long run starts from it; a crashing input is
-# saved there as crash-*/timeout-*/leak-* and its path printed. To keep one as a regression
+# saved there as crash-*/timeout-*/oom-*/leak-* (with <name>.log, its re-run) and its path
+# printed. To keep one as a regression
 # input, copy it to fuzz/corpus/<target>/regress-<what> once the bug is fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,17 @@ common=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# Whether the output of a re-run crash ($2) matches a line of fuzz/known-crashes for target $1.
+Known() {
+  local target pattern
+  while read -r target pattern; do
+    [ "$target" = "$1" ] || continue
+    pattern=${pattern%% # *}
+    grep -qzE "$pattern" "$2" && return 0
+  done < <(grep -vE '^[[:space:]]*(#|$)' fuzz/known-crashes)
+  return 1
+}
+
 failed=()
 for t in "${targets[@]}"; do
   bin="$build/fuzz/$t"
@@ -58,15 +71,39 @@ for t in "${targets[@]}"; do
     done
     continue
   fi
+  # Fork mode with the crash, timeout and OOM ignored: a known bug (fuzz/known-crashes) that the
+  # fuzzer keeps finding must not end the search for unknown ones. Every finding is triaged below.
   start=$(date +%s)
-  if "$bin" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-      -artifact_prefix="$out/$t/" "$out/$t/corpus" "fuzz/corpus/$t" >"$log" 2>&1; then
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
-    echo "fuzz: $t: ok, ${runs:-?} runs, ${cov:-cov: ?}, $(( $(date +%s) - start ))s"
+  rm -f "$out/$t"/crash-* "$out/$t"/timeout-* "$out/$t"/oom-* "$out/$t"/leak-*
+  "$bin" "${common[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+      -max_total_time="$seconds" -artifact_prefix="$out/$t/" "$out/$t/corpus" "fuzz/corpus/$t" \
+      >"$log" 2>&1 || true
+  if ! grep -q "INFO: exiting" "$log"; then
+    echo "fuzz: $t: FAILED: the run did not finish; log $log" >&2
+    failed+=("$t")
+    continue
+  fi
+  known=0
+  unknown=()
+  for a in "$out/$t"/crash-* "$out/$t"/timeout-* "$out/$t"/oom-* "$out/$t"/leak-*; do
+    [ -f "$a" ] || continue
+    "$bin" "${common[@]}" "$a" >"$a.log" 2>&1 || true
+    if Known "$t" "$a.log"; then
+      known=$((known + 1))
+    else
+      unknown+=("$a")
+    fi
+  done
+  stats=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -E 's/^#([0-9]+): (cov: [0-9]+).*/\1 runs, \2/')
+  summary="${stats:-? runs}, $(( $(date +%s) - start ))s"
+  [ $known -gt 0 ] && summary+=", $known known crash(es) (fuzz/known-crashes)"
+  if [ ${#unknown[@]} -eq 0 ]; then
+    echo "fuzz: $t: ok, $summary"
   else
-    echo "fuzz: $t: FAILED; log $log" >&2
-    grep -E 'ERROR|FUZZ_CHECK|runtime error|Assertion|Test unit written' "$log" | head -5 >&2 || true
+    echo "fuzz: $t: FAILED, $summary; ${#unknown[@]} new finding(s):" >&2
+    for a in "${unknown[@]}"; do
+      echo "  $a: $(grep -m1 -E 'FUZZ_CHECK|runtime error|Assertion|ERROR: AddressSanitizer|ERROR: LeakSanitizer|ALARM|out-of-memory|terminate called' "$a.log" | cut -c1-200)" >&2
+    done
     failed+=("$t")
   fi
 done
