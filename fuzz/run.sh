@@ -45,7 +45,7 @@ Known() {
   while read -r target pattern; do
     [ "$target" = "$1" ] || continue
     pattern=${pattern%% # *}
-    grep -qzE "$pattern" "$2" && return 0
+    grep -aqzE "$pattern" "$2" && return 0
   done < <(grep -vE '^[[:space:]]*(#|$)' fuzz/known-crashes)
   return 1
 }
@@ -60,12 +60,13 @@ for t in "${targets[@]}"; do
   mkdir -p "$out/$t/corpus"
   log="$out/$t.log"
   if [ $pending -eq 1 ]; then
+    log="$out/$t.pending.log"
     [ -d "fuzz/pending/$t" ] || continue
     for f in "fuzz/pending/$t"/*; do
       if "$bin" "${common[@]}" "$f" >"$log" 2>&1; then
         echo "fuzz: $t $(basename "$f"): passes now (move it to fuzz/corpus/$t/)"
       else
-        echo "fuzz: $t $(basename "$f"): still fails: $(grep -m1 -E 'ERROR|FUZZ_CHECK|runtime error|Assertion|timeout' "$log" || tail -1 "$log")"
+        echo "fuzz: $t $(basename "$f"): still fails: $(grep -a -m1 -E 'FUZZ_CHECK|runtime error|Assertion|ERROR|ALARM' "$log" | cut -c1-200)"
         failed+=("$t/$(basename "$f")")
       fi
     done
@@ -78,7 +79,7 @@ for t in "${targets[@]}"; do
   "$bin" "${common[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
       -max_total_time="$seconds" -artifact_prefix="$out/$t/" "$out/$t/corpus" "fuzz/corpus/$t" \
       >"$log" 2>&1 || true
-  if ! grep -q "INFO: exiting" "$log"; then
+  if ! grep -aq "INFO: exiting" "$log"; then
     echo "fuzz: $t: FAILED: the run did not finish; log $log" >&2
     failed+=("$t")
     continue
@@ -94,7 +95,7 @@ for t in "${targets[@]}"; do
       unknown+=("$a")
     fi
   done
-  stats=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -E 's/^#([0-9]+): (cov: [0-9]+).*/\1 runs, \2/')
+  stats=$(grep -aE '^#[0-9]+' "$log" | tail -1 | sed -E 's/^#([0-9]+): (cov: [0-9]+).*/\1 runs, \2/')
   summary="${stats:-? runs}, $(( $(date +%s) - start ))s"
   [ $known -gt 0 ] && summary+=", $known known crash(es) (fuzz/known-crashes)"
   if [ ${#unknown[@]} -eq 0 ]; then
@@ -102,7 +103,7 @@ for t in "${targets[@]}"; do
   else
     echo "fuzz: $t: FAILED, $summary; ${#unknown[@]} new finding(s):" >&2
     for a in "${unknown[@]}"; do
-      echo "  $a: $(grep -m1 -E 'FUZZ_CHECK|runtime error|Assertion|ERROR: AddressSanitizer|ERROR: LeakSanitizer|ALARM|out-of-memory|terminate called' "$a.log" | cut -c1-200)" >&2
+      echo "  $a: $(grep -a -m1 -E 'FUZZ_CHECK|runtime error|Assertion|ERROR: AddressSanitizer|ERROR: LeakSanitizer|ALARM|out-of-memory|terminate called' "$a.log" | cut -c1-200)" >&2
     done
     failed+=("$t")
   fi
