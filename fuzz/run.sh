@@ -3,7 +3,8 @@
 # sanitizer report, failed oracle (FUZZ_CHECK), leak, OOM or timeout that fuzz/known-crashes does
 # not list (known bugs with a fix on its way). docs/security.md, "Fuzzing".
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]   fuzz each target for SECONDS (default 5): the CI run;
+#   fuzz/run.sh [SECONDS] [TARGET...]   run each target's seeds once (all must pass), then fuzz
+#                                       it for SECONDS (default 5): the CI run;
 #                                       fuzz/run.sh 600 is the documented long run
 #   fuzz/run.sh --pending [TARGET...]   runs each reproducer in fuzz/pending/<target>/ once and
 #                                       says which still fail (known bugs awaiting their fix);
@@ -72,9 +73,18 @@ for t in "${targets[@]}"; do
     done
     continue
   fi
+  # Every seed and regression input first, each once: these must all pass, known bugs or not
+  # (their reproducers wait in fuzz/pending/).
+  start=$(date +%s)
+  if ! "$bin" "${common[@]}" "fuzz/corpus/$t"/* >"$out/$t.seeds.log" 2>&1; then
+    echo "fuzz: $t: FAILED on a checked-in seed; log $out/$t.seeds.log" >&2
+    grep -a -E 'Running: |FUZZ_CHECK|runtime error|Assertion|ERROR|ALARM' "$out/$t.seeds.log" |
+      grep -a -B1 -v 'Running: ' | head -4 >&2 || true
+    failed+=("$t")
+    continue
+  fi
   # Fork mode with the crash, timeout and OOM ignored: a known bug (fuzz/known-crashes) that the
   # fuzzer keeps finding must not end the search for unknown ones. Every finding is triaged below.
-  start=$(date +%s)
   rm -f "$out/$t"/crash-* "$out/$t"/timeout-* "$out/$t"/oom-* "$out/$t"/leak-*
   "$bin" "${common[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
       -max_total_time="$seconds" -artifact_prefix="$out/$t/" "$out/$t/corpus" "fuzz/corpus/$t" \
