@@ -40,14 +40,16 @@ common=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-# Whether the output of a re-run crash ($2) matches a line of fuzz/known-crashes for target $1.
+# fuzz/known-crashes, read once: "<target> <regex>" per entry.
+mapfile -t known_crashes < <(grep -vE '^[[:space:]]*(#|$)' fuzz/known-crashes | sed 's/ # .*//')
+
+# Whether the output of a re-run crash ($2) matches a known crash of target $1.
 Known() {
-  local target pattern
-  while read -r target pattern; do
-    [ "$target" = "$1" ] || continue
-    pattern=${pattern%% # *}
-    grep -aqzE "$pattern" "$2" && return 0
-  done < <(grep -vE '^[[:space:]]*(#|$)' fuzz/known-crashes)
+  local entry
+  for entry in "${known_crashes[@]}"; do
+    [ "${entry%% *}" = "$1" ] || continue
+    grep -aqzE "${entry#* }" "$2" && return 0
+  done
   return 1
 }
 
