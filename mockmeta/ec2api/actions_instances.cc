@@ -288,7 +288,9 @@ MaybeError DescribeInstanceStatus(Ec2Context& ctx, const Ec2Call& call, XmlWrite
       if (inst.flavor != FlavorKind::kAws) continue;
       if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
       if (!all && inst.state != InstanceState::kRunning) continue;
-      if (!Matches(filters, [&](std::string_view n) { return StatusField(market, inst, n); })) {
+      // A named reference: clang before 16 cannot capture a structured binding (fuzz preset).
+      const Instance& instance = inst;
+      if (!Matches(filters, [&](std::string_view n) { return StatusField(market, instance, n); })) {
         continue;
       }
       chosen.push_back(&inst);

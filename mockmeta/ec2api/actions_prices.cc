@@ -187,7 +187,9 @@ MaybeError DescribeInstanceTypes(Ec2Context& ctx, const Ec2Call& call, XmlWriter
     std::vector<std::string> keys;
     for (const auto& [name, t] : offered) {
       if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
-      if (!Matches(filters, [&](std::string_view f) { return TypeField(*t, f); })) continue;
+      // A copy: clang before 16 cannot capture a structured binding (the fuzz preset is clang 14).
+      const InstanceType* type = t;
+      if (!Matches(filters, [&](std::string_view f) { return TypeField(*type, f); })) continue;
       chosen.push_back(t);
       keys.push_back(name);
     }

@@ -147,7 +147,9 @@ MaybeError DescribeSpotInstanceRequests(Ec2Context& ctx, const Ec2Call& call, Xm
     std::vector<std::string> keys;
     for (const auto& [id, r] : market.aws().requests()) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
-      if (!Matches(filters, [&](std::string_view n) { return RequestField(r, state, n); }))
+      // A named reference: clang before 16 cannot capture a structured binding (fuzz preset).
+      const SpotRequest& request = r;
+      if (!Matches(filters, [&](std::string_view n) { return RequestField(request, state, n); }))
         continue;
       chosen.push_back(&r);
       keys.push_back(id);
