@@ -172,7 +172,7 @@ PollResult AlibabaProvider::Poll() {
       Notice n;
       n.provider = std::string(kProvider);
       n.kind = NoticeKind::kRelease;
-      n.id = MakeNoticeId(kProvider, NoticeKind::kRelease, instance_id_, FormatRfc3339(*t));
+      n.id = MakeNoticeId(kProvider, NoticeKind::kRelease, instance_id_, DeadlineKey(*t));
       n.action = "release";
       n.deadline = *t;
       n.source = std::string(kTerminationPath);

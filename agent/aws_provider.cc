@@ -190,7 +190,7 @@ PollResult AwsProvider::Poll() {
   monitor(options_.watch_instance_action, "spot/instance-action", [&](const std::string& body) {
     auto a = ParseInstanceAction(body);
     if (!a.ok()) return a.status();
-    Notice n = MakeNotice(iid, NoticeKind::kInterruption, FormatRfc3339(a->time));
+    Notice n = MakeNotice(iid, NoticeKind::kInterruption, DeadlineKey(a->time));
     n.action = a->action;
     n.deadline = a->time;
     n.source = "spot/instance-action";
@@ -201,7 +201,7 @@ PollResult AwsProvider::Poll() {
   monitor(options_.watch_termination_time, "spot/termination-time", [&](const std::string& body) {
     auto t = ParseTerminationTime(body);
     if (!t.ok()) return t.status().WithContext("spot/termination-time");
-    Notice n = MakeNotice(iid, NoticeKind::kInterruption, FormatRfc3339(*t));
+    Notice n = MakeNotice(iid, NoticeKind::kInterruption, DeadlineKey(*t));
     // The legacy path repeats instance-action's time: the same notice, reported once.
     bool seen = std::any_of(result.notices.begin(), result.notices.end(),
                             [&](const Notice& o) { return o.id == n.id; });

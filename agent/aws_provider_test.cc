@@ -254,5 +254,25 @@ TEST_F(AwsProviderTest, DescribeNamesEndpointAndMonitors) {
   EXPECT_NE(d.find("IMDSv2"), std::string::npos);
 }
 
+// Regression (issue 11, item 3): a termination time in 2300 wrapped around to 1715, so the
+// notice looked past and checkpoint and drain were skipped. An absurd deadline is no usable
+// deadline: the notice is reported without one (the planner gives it the advisory budget).
+TEST_F(AwsProviderTest, ADeadlineInTheYear2300IsNoUsableDeadlineNeverAPastOne) {
+  Meta("spot/instance-action", Ok(R"({"action":"terminate","time":"2300-01-01T00:00:00Z"})"));
+  Meta("spot/termination-time", Ok("2300-01-01T00:00:00Z"));
+  Meta("events/maintenance/scheduled",
+       Ok(R"([{"Code":"system-reboot","EventId":"instance-event-1","State":"active",)"
+          R"("NotBefore":"1 Jan 2300 00:00:00 GMT"}])"));
+  auto p = Make();
+  PollResult r = p.Poll();
+  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].message());
+  ASSERT_EQ(r.notices.size(), 2u);
+  EXPECT_EQ(r.notices[0].kind, NoticeKind::kInterruption);
+  EXPECT_EQ(r.notices[0].id, "aws-interruption-i-0abc-no-usable-deadline");
+  EXPECT_FALSE(r.notices[0].deadline.has_value());
+  EXPECT_EQ(r.notices[1].kind, NoticeKind::kMaintenance);
+  EXPECT_FALSE(r.notices[1].deadline.has_value());
+}
+
 }  // namespace
 }  // namespace lastcall

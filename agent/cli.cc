@@ -16,6 +16,7 @@
 
 #include "agent/config_loader.h"
 #include "agent/provider.h"
+#include "common/files.h"
 #include "common/time_format.h"
 
 #ifndef LASTCALL_VERSION
@@ -217,17 +218,19 @@ Result<std::string> RenderStatus(const std::string& status_json) {
   return o.str();
 }
 
+// status.json is a few KiB; anything near this is not one.
+constexpr size_t kMaxStatusBytes = 1 << 20;
+
 int RunStatusCommand(const CliOptions& options, const Config& config, std::ostream& out,
                      std::ostream& err) {
   std::string path = config.runtime_dir + "/status.json";
-  std::ifstream in(path);
-  if (!in) {
-    err << "lastcalld is not running (no " << path << ": " << std::strerror(errno) << ")\n";
+  // Bounded and non-blocking: the runtime dir is the daemon's, but a reader never hangs on it.
+  Result<std::string> file = ReadFileBounded(path, kMaxStatusBytes);
+  if (!file.ok()) {
+    err << "lastcalld is not running (no " << path << ": " << file.status().message() << ")\n";
     return kExitNotRunning;
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string text = buf.str();
+  const std::string& text = *file;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   bool alive = false;
   if (!j.is_discarded() && j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) {

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <string_view>
 
 #include "agent/alibaba_provider.h"
 #include "agent/aws_provider.h"
 #include "agent/log.h"
+#include "common/files.h"
 
 namespace lastcall {
 namespace {
@@ -21,11 +21,10 @@ std::string Lower(std::string_view s) {
 
 // First line of a small sysfs file, or "" when it cannot be read.
 std::string ReadDmi(const std::string& dir, const char* name) {
-  std::ifstream in(dir + "/" + name);
-  if (!in) return "";
-  std::string line(256, '\0');
-  in.read(line.data(), static_cast<std::streamsize>(line.size()));
-  line.resize(static_cast<size_t>(in.gcount()));
+  // sysfs files report a size of one page; follow links (/sys/class/dmi/id is one).
+  Result<std::string> text = ReadFileBounded(dir + "/" + name, 4096, {.follow_symlinks = true});
+  if (!text.ok()) return "";
+  std::string line = text->substr(0, 256);
   size_t nl = line.find('\n');
   if (nl != std::string::npos) line.resize(nl);
   return std::string(TrimWhitespace(line));

@@ -336,5 +336,72 @@ TEST(EditDistance, CountsEdits) {
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
 }
 
+// Regression (issue 11, item 7): --check-config said "ok" for each of these, and the daemon
+// then failed (or did something else) with them.
+TEST(ConfigLoader, EndpointsAreParsedTheWayTheDaemonUsesThem) {
+  ExpectError("[aws]\nendpoint = \"http://h:p /x\"\n", 2, 12, "aws.endpoint: not a usable");
+  ExpectError("[aws]\nendpoint = \"http://h:99999\"\n", 2, 12, "the port must be 1-65535");
+  ExpectError("[aws]\nendpoint = \"http://user@h\"\n", 2, 12, "user info is not allowed");
+  ExpectError("[alibaba]\nendpoint = \"http://[::1\"\n", 2, 12, "must be in brackets");
+  ExpectError("[metrics]\nlisten = \"127.0.0.1.evil.com:9877\"\n", 2, 10,
+              "metrics.listen must be a loopback address");
+  ExpectError("[metrics]\nlisten = \"127.0.0.1:0\"\n", 2, 10, "port 1-65535");
+  Result<Config> v6 = ParseConfig("[aws]\nendpoint = \"http://[fd00:ec2::254]:80\"\n", "t.toml");
+  EXPECT_TRUE(v6.ok()) << v6.status().ToString();
+}
+
+TEST(ConfigLoader, PathsWithNulOrControlCharactersAreRefused) {
+  ExpectError("state_dir = \"/var/lib/x\\u0000y\"\n", 1, 13,
+              "state_dir must not contain control characters, got \"/var/lib/x\\x00y\"");
+  ExpectError("runtime_dir = \"/run/x\\ny\"\n", 1, 15, "runtime_dir must not contain control");
+  ExpectError("state_dir = \"relative\"\n", 1, 13, "must be an absolute path");
+}
+
+// Regression (issue 11, item 7): a crafted sum of durations overflowed and printed as "2s".
+TEST(ConfigLoader, DurationSumsThatOverflowAreRefused) {
+  std::string crafted;
+  for (int i = 0; i < 120; ++i) crafted += "1000000000d";
+  ExpectError("[poll]\ninterval = \"" + crafted + "2s\"\n", 2, 12, "longer than the longest");
+}
+
+// Regression (issue 11, item 7): --check-config --verbose printed control characters raw, so
+// its output no longer parsed. What FormatConfig writes parses back to the same config.
+TEST(ConfigLoader, FormatConfigEscapesControlCharacters) {
+  Result<Config> c = ParseConfig(
+      "[[hook]]\nname = \"a\\u001b[2J\\u007f\"\nphase = \"drain\"\ncommand = [\"/bin/x\", "
+      "\"\\r\\n\\t\"]\nenv = { K = \"\\u0001\" }\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string text = FormatConfig(*c);
+  for (char ch : text) {
+    unsigned char u = static_cast<unsigned char>(ch);
+    EXPECT_TRUE(ch == '\n' || (u >= 0x20 && u != 0x7f)) << "raw control byte " << int(u);
+  }
+  Result<Config> again = ParseConfig(text, "t.toml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << text;
+  EXPECT_EQ(FormatConfig(*again), text);
+}
+
+// Regression (issue 11, item 8): toml++ asserted (debug and sanitizer builds aborted) on "["
+// followed by a newline or NUL, and reached __builtin_unreachable on a non-ASCII bare key.
+// Each is a clean file:line:col error in every preset.
+TEST(ConfigLoader, TomlInputsThatCrashedTomlPlusPlusAreCleanErrors) {
+  ExpectError("[\n", 1, 2, "");
+  ExpectError("[[\n", 1, 3, "");
+  ExpectError("[ \t\n", 1, 4, "");
+  ExpectError(std::string("[\0", 2), 1, 2, "NUL byte");
+  ExpectError("log_level = \"info\"\n\xc3\xa9 = 1\n", 2, 1, "non-ASCII character");
+  ExpectError("[\xc3\xa9]\n", 1, 2, "non-ASCII character");
+  ExpectError("[poll]\na.\xc3\xa9 = 1\n", 2, 3, "non-ASCII character");
+  ExpectError("x = { \xc3\xa9 = 1 }\n", 1, 7, "non-ASCII character");
+  ExpectError("\xff\n", 1, 1, "non-ASCII character");
+  // Non-ASCII inside strings and comments stays fine, multi-line ones included.
+  Result<Config> ok = ParseConfig(
+      "# caf\xc3\xa9\n[[hook]]\nname = \"caf\xc3\xa9\"\nphase = 'drain'\n"
+      "command = [\"\"\"/bin/\xc3\xa9\"\"\"\"\", '''/x\xc3\xa9''']\n",
+      "t.toml");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
 }  // namespace
 }  // namespace lastcall

@@ -15,6 +15,8 @@
 
 #include "agent/log.h"
 #include "agent/metric_catalog.h"
+#include "common/escape.h"
+#include "common/files.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -27,19 +29,6 @@ std::string JoinErrors(const std::vector<Status>& errors) {
     out += s.message().empty() ? std::string(StatusCodeName(s.code())) : s.message();
   }
   return out;
-}
-
-Status MakeDirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      cur = dir.substr(0, i);
-      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Unavailable("cannot create " + cur + ": " + std::strerror(errno));
-      }
-    }
-  }
-  return Status::Ok();
 }
 
 bool ProviderSettingsChanged(const Config& a, const Config& b) {
@@ -238,7 +227,8 @@ void Daemon::WriteStatus(std::string_view state) {
     lp["time"] = nullptr;
     lp["ok"] = last_poll_->ok();
     lp["errors"] = nlohmann::json::array();
-    for (const Status& e : last_poll_->errors) lp["errors"].push_back(e.message());
+    // Error messages quote what the metadata server sent: made valid UTF-8 before the dump.
+    for (const Status& e : last_poll_->errors) lp["errors"].push_back(ToValidUtf8(e.message()));
     lp["notices"] = nlohmann::json::array();
     for (const Notice& n : last_poll_->notices) {
       lp["notices"].push_back(nlohmann::json::parse(NoticeToJson(n), nullptr, false));
@@ -254,7 +244,10 @@ void Daemon::WriteStatus(std::string_view state) {
   nlohmann::json hj = nlohmann::json::parse(handler, nullptr, false);
   j["handler"] = hj.is_discarded() ? nlohmann::json(handler) : hj;
 
-  std::string key = j.dump();
+  // Never the strict handler: one byte that is not UTF-8 in a foreign string would throw and
+  // abort the daemon on every poll (issue 11); replaced bytes show as U+FFFD.
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  std::string key = j.dump(-1, ' ', false, kReplace);
   MonoTime mono = deps_.clock->Monotonic();
   if (state == "running" && key == status_key_ && status_written_ &&
       mono - *status_written_ < kStatusRefresh && !status_write_failing_) {
@@ -275,8 +268,8 @@ void Daemon::WriteStatus(std::string_view state) {
   // No fsync: the runtime dir is tmpfs (/run), and a status lost in a crash is rewritten by
   // the next poll. The rename still keeps readers from seeing a torn file.
   if (st.ok()) {
-    st = WriteFileAtomically(runtime_dir + "/status.json", j.dump(2) + "\n",
-                             /*sync=*/false);
+    st = WriteFileAtomically(runtime_dir + "/status.json", j.dump(2, ' ', false, kReplace) + "\n",
+                             {.sync = false});
     // The directory may have been removed under us (tmpfiles cleanup): create it next time.
     if (!st.ok()) status_dir_made_.clear();
   }

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "agent/log.h"
+#include "common/files.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -24,24 +25,6 @@ constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 constexpr size_t kMaxLine = 4096;
 // How often the loop looks at the child and the clock when no output arrives.
 constexpr int kSliceMs = 20;
-
-// Owns a file descriptor; closes it once.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -265,9 +248,9 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
   if (rc != 0) return fail(r.hook.argv[0] + ": " + std::strerror(rc));
   result.pid = pid;
   const pid_t pgid = pid;
-  in_child.Reset();
-  out_write.Reset();
-  err_write.Reset();
+  in_child.reset();
+  out_write.reset();
+  err_write.reset();
   Log(LogPriority::kInfo,
       "hook started (pid " + std::to_string(pid) + ", timeout " + FormatDuration(r.timeout) + ")",
       tags);
@@ -331,7 +314,7 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
           output.Append(stream, buf, static_cast<size_t>(got));
           continue;
         }
-        if (got == 0 || (errno != EAGAIN && errno != EINTR)) fd.Reset();
+        if (got == 0 || (errno != EAGAIN && errno != EINTR)) fd.reset();
         break;
       }
     };
@@ -344,7 +327,7 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
         if (sent > 0) input_off += static_cast<size_t>(sent);
         // Done, or the hook closed its stdin (EPIPE): either way stdin is finished.
         if (input_off == input.size() || (sent < 0 && errno != EAGAIN && errno != EINTR)) {
-          in_parent.Reset();
+          in_parent.reset();
         }
       }
     }

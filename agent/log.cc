@@ -6,21 +6,15 @@
 #include <cstdio>
 #include <mutex>
 
+#include "common/escape.h"
+
 namespace lastcall {
 namespace {
 
 class StderrSink final : public LogSink {
  public:
   void Write(LogPriority priority, std::string_view message, const LogFields& fields) override {
-    std::string line = "<" + std::to_string(static_cast<int>(priority)) + ">";
-    line.append(message);
-    for (const auto& [k, v] : fields) {
-      line += ' ';
-      line += k;
-      line += '=';
-      line += v;
-    }
-    line += '\n';
+    std::string line = FormatStderrLine(priority, message, fields);
     std::lock_guard lock(mu_);
     // One write(2) per line so lines from several threads never interleave.
     size_t off = 0;
@@ -40,6 +34,27 @@ std::unique_ptr<LogSink> g_sink;
 std::atomic<int> g_level{static_cast<int>(LogPriority::kInfo)};
 
 }  // namespace
+
+std::string FormatStderrLine(LogPriority priority, std::string_view message,
+                             const LogFields& fields) {
+  std::string line = "<" + std::to_string(static_cast<int>(priority)) + ">";
+  line += EscapeControl(message);
+  for (const auto& [k, v] : fields) {
+    line += ' ';
+    line += EscapeControl(k);
+    line += '=';
+    line += EscapeControl(v);
+  }
+  if (line.size() > kMaxLogLine) {
+    // Cut on a character boundary: back off over UTF-8 continuation bytes.
+    size_t cut = kMaxLogLine;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;
+    line.resize(cut);
+    line += "... (line cut)";
+  }
+  line += '\n';
+  return line;
+}
 
 std::unique_ptr<LogSink> MakeStderrSink() { return std::make_unique<StderrSink>(); }
 

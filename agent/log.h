@@ -5,9 +5,15 @@
 // sd-daemon priority prefixes ("<4>poll failed ..."), which journald and systemd also understand.
 // Fields carry the things operators filter on: NOTICE_ID, HOOK, PHASE, PROVIDER.
 //
+// Foreign text (metadata, file contents, config values) goes into a message through Quote()
+// (common/escape.h), which quotes, escapes and bounds it. The sinks escape control bytes and
+// invalid UTF-8 in every message and field value once more, so no caller can forge a line or a
+// priority ("\n<0>...") by forgetting to.
+//
 // Thread-safety: Log() may be called from any thread; sinks serialise their own output.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,8 +33,17 @@ class LogSink {
   virtual void Write(LogPriority priority, std::string_view message, const LogFields& fields) = 0;
 };
 
-// "<6>message key=value ..." on a FILE*, one write per line.
+// "<6>message key=value ..." on stderr, one write per line.
 std::unique_ptr<LogSink> MakeStderrSink();
+
+// The longest line the stderr sink writes (before its newline); the rest is cut.
+inline constexpr size_t kMaxLogLine = 8192;
+
+// The stderr sink's line: "<6>message key=value\n", control bytes and invalid UTF-8 in the
+// message, keys and values escaped (common/escape.h EscapeControl), at most kMaxLogLine bytes
+// before the newline. Exactly one '\n', at the end.
+std::string FormatStderrLine(LogPriority priority, std::string_view message,
+                             const LogFields& fields);
 
 // Replaces the process-wide sink and level; returns the previous sink.
 std::unique_ptr<LogSink> SetLogSink(std::unique_ptr<LogSink> sink);

@@ -4,22 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/http_client.h"
+#include "common/escape.h"
 #include "common/time_format.h"
 
 namespace lastcall {
 namespace {
 
 using nlohmann::json;
-
-// Payload text in messages is cut short: metadata can be anything, logs should stay readable.
-std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 80;
-  std::string out = "\"";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
 
 Result<json> ParseJson(std::string_view body, std::string_view what) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
@@ -37,7 +28,7 @@ Result<std::string> StringField(const json& obj, std::string_view key, std::stri
   }
   if (!it->is_string()) {
     return DataLoss(std::string(what) + ": \"" + std::string(key) + "\" must be a string, got " +
-                    it->dump(-1, ' ', false, json::error_handler_t::replace));
+                    Quote(it->dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   return it->get<std::string>();
 }
@@ -50,6 +41,14 @@ Result<WallTime> Rfc3339Field(const json& obj, std::string_view key, std::string
     return DataLoss(std::string(what) + ": \"" + std::string(key) + "\": " + t.status().message());
   }
   return *t;
+}
+
+// A deadline: a well-formed time outside the representable years is no usable deadline
+// (nullopt), so the notice still counts; any other failure is the caller's error.
+Result<std::optional<WallTime>> DeadlineOrNone(Result<WallTime> t) {
+  if (t.ok()) return std::optional<WallTime>(*t);
+  if (t.status().code() == StatusCode::kOutOfRange) return std::optional<WallTime>();
+  return t.status();
 }
 
 }  // namespace
@@ -69,13 +68,17 @@ Result<InstanceAction> ParseInstanceAction(std::string_view body) {
     return DataLoss(std::string(kWhat) + ": \"action\" must be terminate, stop or hibernate, got " +
                     Quote(*action));
   }
-  auto time = Rfc3339Field(*j, "time", kWhat);
+  auto time = StringField(*j, "time", kWhat);
   if (!time.ok()) return time.status();
-  return InstanceAction{*action, *time};
+  auto deadline = DeadlineOrNone(ParseRfc3339(*time));
+  if (!deadline.ok()) {
+    return DataLoss(std::string(kWhat) + ": \"time\": " + deadline.status().message());
+  }
+  return InstanceAction{*action, *deadline};
 }
 
-Result<WallTime> ParseTerminationTime(std::string_view body) {
-  auto t = ParseRfc3339(TrimWhitespace(body));
+Result<std::optional<WallTime>> ParseTerminationTime(std::string_view body) {
+  auto t = DeadlineOrNone(ParseRfc3339(TrimWhitespace(body)));
   if (!t.ok()) return DataLoss("termination-time: " + t.status().message());
   return *t;
 }
@@ -138,7 +141,7 @@ Result<ScheduledEvents> ParseScheduledEvents(std::string_view body) {
           where + ": \"State\" must be active, canceled or completed, got " + Quote(*state)));
       continue;
     }
-    auto nb = ParseAwsEventTime(*not_before);
+    auto nb = DeadlineOrNone(ParseAwsEventTime(*not_before));
     if (!nb.ok()) {
       out.errors.push_back(DataLoss(where + ": \"NotBefore\": " + nb.status().message()));
       continue;
@@ -151,7 +154,7 @@ Result<ScheduledEvents> ParseScheduledEvents(std::string_view body) {
         continue;
       }
       if (!na->empty()) {
-        auto t = ParseAwsEventTime(*na);
+        auto t = DeadlineOrNone(ParseAwsEventTime(*na));
         if (!t.ok()) {
           out.errors.push_back(DataLoss(where + ": \"NotAfter\": " + t.status().message()));
           continue;
@@ -166,6 +169,10 @@ Result<ScheduledEvents> ParseScheduledEvents(std::string_view body) {
     out.events.push_back(std::move(ev));
   }
   return out;
+}
+
+std::string DeadlineKey(const std::optional<WallTime>& deadline) {
+  return deadline ? FormatRfc3339(*deadline) : std::string(kNoUsableDeadline);
 }
 
 Result<std::string> ParseLifecycleState(std::string_view body) {

@@ -19,26 +19,34 @@
 
 namespace lastcall {
 
+// Deadlines: a time that is well-formed but outside the years a WallTime holds (1678-2261,
+// common/time_format.h) is read as "no usable deadline" (nullopt): the notice still counts, and
+// the planner gives it the advisory budget. It is never taken for a time in the past (a year
+// 2300 once wrapped to 1715 and skipped checkpoint and drain).
+inline constexpr std::string_view kNoUsableDeadline = "no-usable-deadline";
+// The part of a notice id that names its deadline: RFC 3339, or kNoUsableDeadline.
+std::string DeadlineKey(const std::optional<WallTime>& deadline);
+
 // spot/instance-action: {"action":"terminate"|"stop"|"hibernate","time":"<RFC 3339>"}.
 struct InstanceAction {
   std::string action;
-  WallTime time;
+  std::optional<WallTime> time;  // nullopt: no usable deadline (see above)
 };
 Result<InstanceAction> ParseInstanceAction(std::string_view body);
 
 // spot/termination-time (AWS legacy) and instance/spot/termination-time (Alibaba): a plain
 // RFC 3339 time, surrounding whitespace tolerated.
-Result<WallTime> ParseTerminationTime(std::string_view body);
+Result<std::optional<WallTime>> ParseTerminationTime(std::string_view body);
 
 // events/recommendations/rebalance: {"noticeTime":"<RFC 3339>"}.
 Result<WallTime> ParseRebalance(std::string_view body);
 
 // One entry of events/maintenance/scheduled.
 struct ScheduledEvent {
-  std::string code;         // instance-reboot, system-reboot, ...
-  std::string description;  // may be empty
-  std::string event_id;     // instance-event-0d59937288b749b32
-  WallTime not_before;
+  std::string code;                    // instance-reboot, system-reboot, ...
+  std::string description;             // may be empty
+  std::string event_id;                // instance-event-0d59937288b749b32
+  std::optional<WallTime> not_before;  // nullopt: no usable deadline (see above)
   std::optional<WallTime> not_after;
   NoticeState state = NoticeState::kActive;
   std::string raw;  // this entry as compact JSON

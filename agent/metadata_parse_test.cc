@@ -188,5 +188,23 @@ TEST(ParseMessagesTest, LongGarbageIsCutShort) {
   EXPECT_LT(r.status().message().size(), 300u);
 }
 
+// Regression (issue 11, item 3): a well-formed time outside 1678-2261 is no usable deadline
+// (nullopt), never a wrapped one; a malformed time stays an error.
+TEST(ParseInstanceActionTest, ATimeOutsideTheRepresentableYearsIsNoUsableDeadline) {
+  for (const char* when :
+       {"2300-01-01T00:00:00Z", "2262-04-12T00:00:00Z", "1677-01-01T00:00:00Z"}) {
+    auto a =
+        ParseInstanceAction(std::string("{\"action\":\"terminate\",\"time\":\"") + when + "\"}");
+    ASSERT_TRUE(a.ok()) << when << ": " << a.status().ToString();
+    EXPECT_FALSE(a->time.has_value()) << when;
+  }
+  auto t = ParseTerminationTime("2300-01-01T00:00:00Z");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_FALSE(t->has_value());
+  EXPECT_EQ(DeadlineKey(*t), "no-usable-deadline");
+  EXPECT_EQ(DeadlineKey(T("2017-09-18T08:22:00Z")), "2017-09-18T08:22:00Z");
+  EXPECT_FALSE(ParseTerminationTime("2300-13-01T00:00:00Z").ok());
+}
+
 }  // namespace
 }  // namespace lastcall

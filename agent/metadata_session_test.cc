@@ -97,6 +97,15 @@ TEST_F(MetadataSessionTest, KeepsTheLastValidDateOfTheBatch) {
   EXPECT_FALSE(s.server_date().has_value());
 }
 
+// Regression (issue 11, item 3): a Date header in 2300 wrapped around and made every notice
+// look past. A Date outside the representable years is ignored like any other bad Date.
+TEST_F(MetadataSessionTest, ADateHeaderInTheYear2300IsIgnored) {
+  MetadataSession s = Make();
+  script_.push_back(Answer(200, "", {{"Date", "Mon, 01 Jan 2300 00:00:00 GMT"}}));
+  ASSERT_TRUE(s.Send({}).ok());
+  EXPECT_FALSE(s.server_date().has_value());
+}
+
 TEST(SessionToken, IsFreshUntilATenthOfItsLifetimeBeforeExpiryAndUsableUntilExpiry) {
   MonoTime t0{std::chrono::hours(5)};
   SessionToken token;

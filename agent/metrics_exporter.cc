@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "agent/log.h"
+#include "common/files.h"
 
 namespace lastcall {
 namespace {
@@ -116,35 +117,6 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 }
 
 }  // namespace
-
-Status WriteFileAtomically(const std::string& path, std::string_view content, bool sync) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable("cannot create " + tmp + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Unavailable("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot sync " + tmp + ": " + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
-  }
-  return Status::Ok();
-}
 
 std::string HandleMetricsRequest(std::string_view head, const Metrics& metrics) {
   size_t eol = head.find("\r\n");

@@ -24,12 +24,6 @@
 
 namespace lastcall {
 
-// Writes `content` to a temporary file beside `path`, fsyncs it (unless `sync` is false) and
-// renames it over `path`. Readers see the old file or the new one, never a mix. Mode 0644.
-// `sync = false` is for runtime files on tmpfs (status.json), which need no crash durability
-// and are written every poll.
-Status WriteFileAtomically(const std::string& path, std::string_view content, bool sync = true);
-
 // The pure part of the HTTP server: a request head ("GET /metrics HTTP/1.1\r\n...") to the
 // full response bytes. GET/HEAD /metrics: 200 in Prometheus text format 0.0.4; other paths
 // 404; other methods 405; an unparsable request line 400.

@@ -47,17 +47,6 @@ std::string Exchange(uint16_t port, const std::string& request) {
   return out;
 }
 
-TEST(WriteFileAtomically, ReplacesTheWholeFile) {
-  std::string path = testing::TempDir() + "/atomic-test.txt";
-  ASSERT_TRUE(WriteFileAtomically(path, "first version, longer\n").ok());
-  ASSERT_TRUE(WriteFileAtomically(path, "second\n").ok());
-  EXPECT_EQ(ReadFile(path), "second\n");
-  ::unlink(path.c_str());
-  Status st = WriteFileAtomically("/nonexistent-dir/x", "y");
-  EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("/nonexistent-dir/x"), std::string::npos);
-}
-
 TEST(HandleMetricsRequest, ServesOnlyGetMetrics) {
   Metrics m;
   m.DeclareCounter("lastcall_polls_total", "Metadata polls tried.");

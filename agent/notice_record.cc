@@ -1,13 +1,19 @@
 #include "agent/notice_record.h"
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/time_format.h"
 
 namespace lastcall {
 namespace {
 
 using nlohmann::json;
+
+// Far more than any retry policy makes; a bound so the value fits an int whatever the file says.
+constexpr std::int64_t kMaxAttempts = 1'000'000;
 
 json TimeOrNull(const std::optional<WallTime>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
@@ -36,10 +42,22 @@ std::string Str(const json& obj, const char* name, const std::string& where) {
 std::optional<WallTime> OptMillis(const json& obj, const char* name, const std::string& where) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer()) {
+  // An unsigned value above INT64_MAX would wrap in get<long long>(); FromUnixMillis refuses
+  // what a nanosecond WallTime cannot hold (a deadline_ms beyond 9.2e12 overflowed).
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() &&
+       it->get<std::uint64_t>() > std::uint64_t{std::numeric_limits<long long>::max()})) {
     throw std::runtime_error(where + ": \"" + name + "\" must be integer milliseconds or null");
   }
-  return WallTime(std::chrono::milliseconds(it->get<long long>()));
+  auto t = FromUnixMillis(it->get<long long>());
+  if (!t.ok()) throw std::runtime_error(where + ": \"" + name + "\": " + t.status().message());
+  return *t;
+}
+
+// An exact integer: 4294967297 is not 1 (get<int>() truncated it to 1 and accepted it).
+bool IsInteger(const json& v, long long want) {
+  if (v.is_number_unsigned()) return want >= 0 && v.get<std::uint64_t>() == std::uint64_t(want);
+  return v.is_number_integer() && v.get<std::int64_t>() == want;
 }
 
 }  // namespace
@@ -98,8 +116,9 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     json j = json::parse(text);
     if (!j.is_object()) return DataLoss("record is not a JSON object");
     const json& version = Field(j, "version", "record");
-    if (!version.is_number_integer() || version.get<int>() != 1) {
-      return DataLoss("record: unsupported \"version\" " + version.dump());
+    if (!IsInteger(version, 1)) {
+      return DataLoss("record: unsupported \"version\" " +
+                      Quote(version.dump(-1, ' ', false, json::error_handler_t::replace)));
     }
     NoticeRecord r;
     const json& n = Field(j, "notice", "record");
@@ -109,7 +128,7 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     r.notice.provider = Str(n, "provider", "notice");
     std::string kind = Str(n, "kind", "notice");
     auto k = ParseNoticeKind(kind);
-    if (!k) return DataLoss("notice: unknown \"kind\" \"" + kind + "\"");
+    if (!k) return DataLoss("notice: unknown \"kind\" " + Quote(kind));
     r.notice.kind = *k;
     std::string state = Str(n, "state", "notice");
     if (state == "active")
@@ -119,7 +138,7 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     else if (state == "completed")
       r.notice.state = NoticeState::kCompleted;
     else
-      return DataLoss("notice: unknown \"state\" \"" + state + "\"");
+      return DataLoss("notice: unknown \"state\" " + Quote(state));
     r.notice.action = Str(n, "action", "notice");
     r.notice.deadline = OptMillis(n, "deadline_ms", "notice");
     r.notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
@@ -135,16 +154,20 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     if (!phases.is_object()) return DataLoss("record: \"phases\" must be an object");
     for (const auto& [name, p] : phases.items()) {
       auto phase = ParseHookPhase(name);
-      if (!phase) return DataLoss("phases: unknown phase \"" + name + "\"");
-      if (!p.is_object()) return DataLoss("phases." + name + " must be an object");
-      std::string where = "phases." + name;
+      if (!phase) return DataLoss("phases: unknown phase " + Quote(name));
+      std::string where = "phases." + name;  // a known phase name: safe to show
+      if (!p.is_object()) return DataLoss(where + " must be an object");
       PhaseRecord pr;
       pr.started = OptMillis(p, "started_ms", where);
       pr.ended = OptMillis(p, "ended_ms", where);
       pr.result = Str(p, "result", where);
       const json& attempts = Field(p, "attempts", where);
-      if (!attempts.is_number_integer()) return DataLoss(where + ": \"attempts\" must be integer");
-      pr.attempts = attempts.get<int>();
+      if (!attempts.is_number_integer() || attempts.get<std::int64_t>() < 0 ||
+          attempts.get<std::int64_t>() > kMaxAttempts) {
+        return DataLoss(where + ": \"attempts\" must be an integer from 0 to " +
+                        std::to_string(kMaxAttempts));
+      }
+      pr.attempts = static_cast<int>(attempts.get<std::int64_t>());
       r.phases[*phase] = pr;
     }
     return r;

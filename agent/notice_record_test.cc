@@ -61,5 +61,34 @@ TEST(NoticeRecord, ErrorsNameTheField) {
             StatusCode::kDataLoss);
 }
 
+// Regression (issue 11, item 6): "version": 4294967297 was truncated to 1 and accepted.
+TEST(NoticeRecord, VersionIsComparedExactly) {
+  std::string text = NoticeRecordToJson(Sample());
+  for (const char* v : {"4294967297", "18446744073709551615", "-4294967295", "1.0", "\"1\""}) {
+    std::string bad = text;
+    bad.replace(bad.find("\"version\": 1"), 12, std::string("\"version\": ") + v);
+    auto r = NoticeRecordFromJson(bad);
+    EXPECT_FALSE(r.ok()) << v;
+    EXPECT_NE(r.status().message().find("unsupported \"version\""), std::string::npos)
+        << r.status().message();
+  }
+}
+
+// Regression (issue 11, item 3): a deadline_ms beyond what a nanosecond clock holds overflowed.
+TEST(NoticeRecord, TimesOutsideTheRepresentableRangeAreRefused) {
+  std::string text = NoticeRecordToJson(Sample());
+  for (const char* v :
+       {"9300000000000", "-9300000000000", "18446744073709551615", "9223372036854775807"}) {
+    std::string bad = text;
+    bad.replace(bad.find("1700000123456"), 13, v);
+    auto r = NoticeRecordFromJson(bad);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_NE(r.status().message().find("deadline_ms"), std::string::npos) << r.status().message();
+  }
+  std::string attempts = text;
+  attempts.replace(attempts.find("\"attempts\": 2"), 13, "\"attempts\": 4294967297");
+  EXPECT_FALSE(NoticeRecordFromJson(attempts).ok());
+}
+
 }  // namespace
 }  // namespace lastcall

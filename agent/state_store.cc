@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "agent/log.h"
+#include "common/escape.h"
+#include "common/files.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -20,44 +22,6 @@ constexpr size_t kMaxRecordBytes = 1 << 20;
 
 std::string Errno() { return std::strerror(errno); }
 
-Status MakeDirs(const std::string& path) {
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Unavailable("cannot create state directory " + partial + ": " + Errno());
-    }
-  }
-  return Status::Ok();
-}
-
-Result<std::string> ReadSmallFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("cannot open " + path + ": " + Errno());
-  std::string data;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = Errno();
-      ::close(fd);
-      return Unavailable("cannot read " + path + ": " + err);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > kMaxRecordBytes) {
-      ::close(fd);
-      return DataLoss(path + " is larger than " + std::to_string(kMaxRecordBytes) + " bytes");
-    }
-  }
-  ::close(fd);
-  return data;
-}
-
 }  // namespace
 
 StateStore::StateStore(std::string state_dir, const Clock& clock)
@@ -68,7 +32,8 @@ std::string StateStore::PathFor(const std::string& id) const {
 }
 
 Status StateStore::Load() {
-  LASTCALL_RETURN_IF_ERROR(MakeDirs(dir_));
+  Status made = MakeDirs(dir_);
+  if (!made.ok()) return made.WithContext("state directory");
   DIR* d = ::opendir(dir_.c_str());
   if (d == nullptr) return Unavailable("cannot read state directory " + dir_ + ": " + Errno());
   std::vector<std::string> names;
@@ -83,11 +48,12 @@ Status StateStore::Load() {
   for (const std::string& name : names) {
     const std::string path = dir_ + "/" + name;
     const std::string id = name.substr(0, name.size() - kSuffix.size());
-    auto text = ReadSmallFile(path);
+    // Non-blocking, no symlinks, regular files only: a FIFO named <id>.json blocked start-up.
+    auto text = ReadFileBounded(path, kMaxRecordBytes);
     Result<NoticeRecord> record =
         text.ok() ? NoticeRecordFromJson(*text) : Result<NoticeRecord>(text.status());
     if (record.ok() && record->notice.id != id) {
-      record = DataLoss("holds notice \"" + record->notice.id + "\", not \"" + id + "\"");
+      record = DataLoss("holds notice " + Quote(record->notice.id) + ", not " + Quote(id));
     }
     if (!record.ok()) {
       const std::string aside = path + ".corrupt-" + std::to_string(ToUnixSeconds(clock_.Now()));
@@ -123,48 +89,8 @@ std::vector<NoticeRecord> StateStore::All() const {
 Status StateStore::Put(const NoticeRecord& record, Durability durability) {
   std::lock_guard lock(mu_);
   records_[record.notice.id] = record;
-  return WriteAtomically(PathFor(record.notice.id), NoticeRecordToJson(record), durability);
-}
-
-Status StateStore::WriteAtomically(const std::string& path, const std::string& contents,
-                                   Durability durability) {
-  const bool durable = durability == Durability::kDurable;
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable("cannot write " + tmp + ": " + Errno());
-  size_t off = 0;
-  while (off < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = Errno();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Unavailable("cannot write " + tmp + ": " + err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (durable && ::fsync(fd) != 0) {
-    std::string err = Errno();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot fsync " + tmp + ": " + err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = Errno();
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot rename " + tmp + " to " + path + ": " + err);
-  }
-  if (!durable) return Status::Ok();
-  // The rename itself is only durable once the directory is synced.
-  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Unavailable("cannot open " + dir_ + " to fsync it: " + Errno());
-  int rc = ::fsync(dfd);
-  std::string err = rc != 0 ? Errno() : "";
-  ::close(dfd);
-  if (rc != 0) return Unavailable("cannot fsync " + dir_ + ": " + err);
-  return Status::Ok();
+  return WriteFileAtomically(PathFor(record.notice.id), NoticeRecordToJson(record),
+                             {.sync = durability == Durability::kDurable});
 }
 
 size_t StateStore::Prune(WallTime now, Duration keep) {

@@ -1,12 +1,15 @@
 // StateStore: the notice records on disk, one JSON file per notice id.
 //
-// Layout: <state_dir>/notices/<id>.json. Every Put writes a temporary file and renames it over
-// the old one, so after a kill -9 a record is either the old or the new version, never a torn
-// one. A durable Put also fsyncs the file and the directory, so the same holds after a power cut
-// or a kernel crash; a cached Put skips both (a record that can be rebuilt, like a notice's
-// first sighting: if it is lost, the notice is simply seen again). Load() reads all records at
-// start; a file that cannot be parsed is logged and renamed to <id>.json.corrupt-<unix time> (kept
-// for inspection, never fatal). Prune() removes records some time after their deadline.
+// Layout: <state_dir>/notices/<id>.json. Every Put goes through WriteFileAtomically
+// (common/files.h: a temporary opened O_EXCL|O_NOFOLLOW, renamed over the old file), so after a
+// kill -9 a record is either the old or the new version, never a torn one. A durable Put also
+// fsyncs the file and the directory, so the same holds after a power cut or a kernel crash; a
+// cached Put skips both (a record that can be rebuilt, like a notice's first sighting: if it is
+// lost, the notice is simply seen again). Load() reads all records at start through ReadFileBounded
+// (non-blocking, no symlinks, regular files of at most 1 MiB: a FIFO or a link planted in the
+// directory is refused, not waited on); a file that cannot be parsed is logged and renamed to
+// <id>.json.corrupt-<unix time> (kept for inspection, never fatal). Prune() removes records some
+// time after their deadline.
 //
 // Thread-safety: all methods are safe from any thread (one mutex; writes are small).
 #pragma once
@@ -48,9 +51,6 @@ class StateStore {
   const std::string& dir() const { return dir_; }
 
  private:
-  Status WriteAtomically(const std::string& path, const std::string& contents,
-                         Durability durability);
-
   const std::string dir_;  // <state_dir>/notices
   const Clock& clock_;
   mutable std::mutex mu_;

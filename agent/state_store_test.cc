@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -141,6 +143,40 @@ TEST(StateStore, PruneRemovesRecordsLongAfterTheirDeadline) {
   EXPECT_FALSE(store.Get("old"));
   EXPECT_TRUE(store.Get("recent"));
   EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre("recent.json"));
+}
+
+// Regression (issue 11, item 6): a FIFO named <id>.json blocked start-up forever (Load opened
+// it blocking and waited for a writer); a symlink named like a record was followed.
+TEST(StateStore, AFifoOrSymlinkNamedLikeARecordDoesNotBlockStartUp) {
+  TempDir tmp;
+  FakeClock clock;
+  testing::ScopedLogCapture logs;
+  testing::MakeDir(tmp / "notices");
+  ASSERT_EQ(::mkfifo((tmp / "notices/fifo.json").c_str(), 0644), 0);
+  WriteFile(tmp / "target", NoticeRecordToJson(Record("link", clock.Now())));
+  ASSERT_EQ(::symlink((tmp / "target").c_str(), (tmp / "notices/link.json").c_str()), 0);
+  StateStore store(tmp.path(), clock);
+  ASSERT_TRUE(store.Load().ok());  // returns: the FIFO is not waited on
+  EXPECT_TRUE(store.All().empty());
+  EXPECT_EQ(logs.sink().Find("is not a regular file").size(), 1u);
+  EXPECT_EQ(logs.sink().Find("is a symbolic link").size(), 1u);
+}
+
+// Regression (issue 11, item 6): a symlink planted at <id>.json.tmp was followed and its
+// target overwritten by the next Put.
+TEST(StateStore, SymlinkPlantedAtTheTemporaryIsNotFollowed) {
+  TempDir tmp;
+  FakeClock clock;
+  StateStore store(tmp.path(), clock);
+  ASSERT_TRUE(store.Load().ok());
+  WriteFile(tmp / "victim", "precious");
+  NoticeRecord r = Record("aws-interruption-i-1-a", clock.Now());
+  ASSERT_EQ(::symlink((tmp / "victim").c_str(), (store.PathFor(r.notice.id) + ".tmp").c_str()), 0);
+  ASSERT_TRUE(store.Put(r).ok());
+  EXPECT_EQ(ReadFile(tmp / "victim"), "precious");
+  StateStore again(tmp.path(), clock);
+  ASSERT_TRUE(again.Load().ok());
+  EXPECT_EQ(*again.Get(r.notice.id), r);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kTimeout: return "timeout";
     case StatusCode::kDataLoss: return "data-loss";
     case StatusCode::kResourceExhausted: return "resource-exhausted";
+    case StatusCode::kOutOfRange: return "out-of-range";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

@@ -27,6 +27,7 @@ enum class StatusCode {
   kTimeout,
   kDataLoss,           // a payload or file that cannot be parsed
   kResourceExhausted,  // out of stock / capacity, limits
+  kOutOfRange,         // well-formed but beyond what can be represented (a date in 2300)
   kInternal,
 };
 
@@ -66,6 +67,7 @@ inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std
 inline Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // Either a value or an error. Accessing value() of an error is a programming error.

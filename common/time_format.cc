@@ -3,6 +3,9 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <limits>
+
+#include "common/escape.h"
 
 namespace lastcall {
 namespace {
@@ -79,15 +82,17 @@ Result<WallTime> Compose(int y, int mo, int d, int h, int mi, int s, std::string
                      std::chrono::day(static_cast<unsigned>(d))};
   // Leap second 60 is folded into the next second; clouds do not emit it, but be lenient.
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) {
-    return InvalidArgument(std::string("not a valid ") + std::string(what) + ": \"" +
-                           std::string(input) + "\"");
+    return InvalidArgument("not a valid " + std::string(what) + ": " + Quote(input));
   }
+  // Checked before the conversion: WallTime counts nanoseconds in 64 bits, and a year outside
+  // the range would wrap around (2300 became 1715).
+  if (y < kMinYear || y > kMaxYear) return OutOfRangeYear(y, what, input);
   return WallTime(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(s);
 }
 
 Status BadShape(std::string_view what, std::string_view example, std::string_view input) {
   return InvalidArgument("expected " + std::string(what) + " like \"" + std::string(example) +
-                         "\", got \"" + std::string(input) + "\"");
+                         "\", got " + Quote(input));
 }
 
 struct Civil {
@@ -110,6 +115,13 @@ Civil ToCivil(WallTime t) {
 }
 
 }  // namespace
+
+Status OutOfRangeYear(long long year, std::string_view what, std::string_view input) {
+  return Status(StatusCode::kOutOfRange,
+                std::string(what) + " " + Quote(input) + " is in the year " +
+                    std::to_string(year) + ", outside the range lastcall can represent (" +
+                    std::to_string(kMinYear) + "-" + std::to_string(kMaxYear) + ")");
+}
 
 std::string FormatRfc3339(WallTime t) {
   Civil c = ToCivil(t);
@@ -234,8 +246,8 @@ Result<Duration> ParseDuration(std::string_view s) {
   static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000},
                                     {"d", 86'400'000}};
   auto bad = [&] {
-    return InvalidArgument("expected a duration like \"2s\", \"100ms\" or \"1h30m\", got \"" +
-                           std::string(s) + "\"");
+    return InvalidArgument("expected a duration like \"2s\", \"100ms\" or \"1h30m\", got " +
+                           Quote(s));
   };
   if (s.empty()) return bad();
   long long total = 0;
@@ -258,6 +270,12 @@ Result<Duration> ParseDuration(std::string_view s) {
     if (unit == nullptr) return bad();
     i += unit->name.size();
     total += n * unit->ms;
+    // Checked on every term: enough terms of 10^9 days would overflow the sum (a crafted
+    // sum once printed as "2s").
+    if (total > kMaxDuration.count()) {
+      return InvalidArgument("duration " + Quote(s) + " is longer than the longest allowed, " +
+                             FormatDuration(kMaxDuration));
+    }
   }
   return Duration(total);
 }
@@ -289,5 +307,22 @@ long long ToUnixSeconds(WallTime t) {
 }
 
 WallTime FromUnixSeconds(long long s) { return WallTime(seconds(s)); }
+
+long long ToUnixMillis(WallTime t) {
+  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Result<WallTime> FromUnixMillis(long long ms) {
+  // The range check is on milliseconds, before the multiplication to nanoseconds.
+  static const long long kMin = ToUnixMillis(kMinWallTime);
+  static const long long kMax = ToUnixMillis(kMaxWallTime);
+  if (ms < kMin || ms > kMax) {
+    return Status(StatusCode::kOutOfRange,
+                  "milliseconds since the epoch " + std::to_string(ms) +
+                      " are outside the range lastcall can represent (years " +
+                      std::to_string(kMinYear) + "-" + std::to_string(kMaxYear) + ")");
+  }
+  return WallTime(std::chrono::milliseconds(ms));
+}
 
 }  // namespace lastcall

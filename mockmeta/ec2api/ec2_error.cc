@@ -95,6 +95,7 @@ Ec2Error FromMarketStatus(const Status& status) {
   }
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:  // a time outside 1678-2261 (common/time_format.h)
       return {Ec2ErrorCode::kInvalidParameterValue, std::move(message)};
     case StatusCode::kFailedPrecondition:
       return {Ec2ErrorCode::kIncorrectState, std::move(message)};

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "mockmeta/core/scenario.h"
 
 namespace lastcall::mock {
@@ -268,17 +269,10 @@ std::string App::ReadyJson() const {
 
 Status App::WriteReadyFile() const {
   if (options_.ready_file.empty()) return Status::Ok();
-  // Write then rename, so a reader never sees half a line.
-  const std::string tmp = options_.ready_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << ReadyJson() << "\n";
-    out.flush();
-    if (!out) return Unavailable("--ready-file: cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), options_.ready_file.c_str()) != 0) {
-    return Unavailable("--ready-file: cannot rename " + tmp + " to " + options_.ready_file);
-  }
+  // Atomic (a reader never sees half a line); no fsync: a test harness reads it right away,
+  // and after a crash the file names ports nobody listens on anyway.
+  Status st = WriteFileAtomically(options_.ready_file, ReadyJson() + "\n", {.sync = false});
+  if (!st.ok()) return st.WithContext("--ready-file");
   return Status::Ok();
 }
 

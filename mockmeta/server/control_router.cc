@@ -67,6 +67,7 @@ int HttpStatusFor(StatusCode code) {
       return 200;
     case StatusCode::kInvalidArgument:
     case StatusCode::kDataLoss:
+    case StatusCode::kOutOfRange:
       return 400;
     case StatusCode::kNotFound:
       return 404;

@@ -261,5 +261,62 @@ TEST_F(LastcalldTest, AnInterruptionNoticeRunsTheCheckpointHook) {
   EXPECT_EQ(child->Wait(), 0) << child->Stderr();
 }
 
+// Regression (issue 11, item 1 and 2): one 0xFF byte in a metadata answer aborted lastcalld on
+// its first poll (status.json was dumped with nlohmann's strict UTF-8 handler), and a body with
+// "\n<0>" wrote forged lines with journal priorities. Every monitored path and the instance id
+// answer hostile bytes here: the daemon keeps polling, status.json stays valid JSON, and no
+// log line starts with anything but the daemon's own "<N>" prefix.
+TEST_F(LastcalldTest, NonUtf8AndForgedLogLinesInEveryMetadataAnswerDoNotCrashOrInject) {
+  const std::string bad = "i-\xff\xfe\n<0>FORGED\r\x1b[2J";
+  Meta("instance-id", bad);
+  Meta("spot/instance-action", "{\"action\":\"x\\n<0>FORGED\",\"time\":\"2030-01-01T00:00:00Z\"}");
+  Meta("spot/termination-time", "garbage\n<0>FORGED \xff");
+  Meta("events/recommendations/rebalance", "{\"noticeTime\":\"2300-01-01T00:00:00Z\xff\"}");
+  Meta("events/maintenance/scheduled",
+       "[{\"Code\":\"system-reboot\xff\",\"EventId\":\"e\\n<0>FORGED\xff\",\"State\":\"active\","
+       "\"NotBefore\":\"21 Jan 2030 09:00:43 GMT\",\"Description\":\"\xff\"}]");
+  Meta("autoscaling/target-lifecycle-state", "Terminated\xff\n<0>FORGED");
+  auto child = Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return server_.RequestCount("GET", "/latest/meta-data/spot/instance-action") >= 4;
+  })) << child->Stderr();
+  EXPECT_EQ(child->Wait(milliseconds(1)), -1) << "lastcalld died: " << child->Stderr();
+  std::string status;
+  ASSERT_TRUE(WaitFor([&] {
+    status = ReadFile(dir_ + "/run/status.json");
+    return status.find("\"polls\"") != std::string::npos;
+  })) << child->Stderr();
+  // Valid JSON, parsed by the CLI's strict reader.
+  std::string out, err;
+  EXPECT_EQ(RunCli({"status", "--json", "--config", config_path()}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("\"polls\""), std::string::npos) << out;
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(), 0) << child->Stderr();
+  std::istringstream lines(child->Stderr());
+  size_t count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    ASSERT_GE(line.size(), 3u) << line;
+    EXPECT_EQ(line[0], '<') << line;
+    EXPECT_TRUE(line[1] >= '3' && line[1] <= '7') << line;  // never <0>, <1>, <2>
+    for (unsigned char c : line) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << "control byte in " << line;
+    EXPECT_EQ(line.find('\xff'), std::string::npos) << line;
+  }
+  EXPECT_GT(count, 0u);
+}
+
+// Regression (issue 11, item 6): a FIFO named <id>.json in the state directory blocked
+// start-up forever (the record was opened blocking, waiting for a writer).
+TEST_F(LastcalldTest, AFifoInTheStateDirectoryDoesNotBlockStartUp) {
+  std::filesystem::create_directories(dir_ + "/state/notices");
+  ASSERT_EQ(::mkfifo((dir_ + "/state/notices/aws-interruption-x.json").c_str(), 0644), 0);
+  auto child = Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(dir_ + "/run/status.json").find("i-0integration") != std::string::npos;
+  })) << child->Stderr();
+  EXPECT_NE(child->Stderr().find("is not a regular file"), std::string::npos) << child->Stderr();
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(), 0) << child->Stderr();
+}
+
 }  // namespace
 }  // namespace lastcall
