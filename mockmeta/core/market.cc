@@ -427,6 +427,23 @@ void Market::SetInstanceState(Instance& inst, InstanceState state, std::string_v
   Log(kind::kInstance, inst.id, InstanceStateName(old), InstanceStateName(state), cause, detail);
 }
 
+Status Market::SetInstanceSettings(std::string_view instance_id, InstanceSettings settings,
+                                   std::string_view cause) {
+  Instance* inst = FindInstance(instance_id);
+  if (!inst) {
+    return CloudError(StatusCode::kNotFound, kInvalidInstanceIdNotFound,
+                      "no instance \"" + std::string(instance_id) + "\"");
+  }
+  if (std::optional<InstanceSettingsProblem> p = CheckInstanceSettings(settings)) {
+    return CloudError(StatusCode::kInvalidArgument, kInvalidParameterValue,
+                      p->field + ": " + p->message);
+  }
+  inst->settings = std::move(settings);
+  const std::string_view state = InstanceStateName(inst->state);
+  Log(kind::kInstance, inst->id, state, state, cause, "settings changed");
+  return Status::Ok();
+}
+
 Result<MetadataView> Market::Metadata(std::string_view instance_id) const {
   const Instance* inst = FindInstance(instance_id);
   if (!inst) {
