@@ -164,6 +164,9 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   // Addressing: "/<instance-id>/latest/..." or, without a prefix, the listener's instance.
   std::string_view path = request.path;
   if (path.empty() || path.front() != '/') return ImdsErrorPage(400);
+  // The AWS SDK for JavaScript asks for endpoint.pathname ("/") + "/latest/meta-data/...":
+  // EC2 serves "//latest/..." as "/latest/...", so a run of leading slashes is one.
+  while (path.size() > 1 && path[1] == '/') path.remove_prefix(1);
   std::string_view first = FirstSegment(path);
   std::string_view prefix = (first.empty() || IsVersionName(first)) ? std::string_view() : first;
   std::optional<ImdsSnapshot> snapshot = directory_.Resolve(context.listener, prefix);

@@ -347,6 +347,14 @@ TEST_F(ImdsRouterTest, UnknownInstanceOrUnboundListenerIs404) {
   EXPECT_EQ(Get("/latest/meta-data/instance-id").status, 404);
 }
 
+// @aws-sdk/ec2-metadata-service requests "//latest/meta-data/..." (its endpoint's path "/"
+// followed by the item's path); EC2 answers it, mockmeta answered 404.
+TEST_F(ImdsRouterTest, AwsSdkJsLeadingDoubleSlashIsServed) {
+  EXPECT_EQ(Get("//latest/meta-data/instance-id").body, "i-0aws");
+  EXPECT_EQ(Get("//i-0aws/latest/meta-data/instance-id", {}, "shared").body, "i-0aws");
+  EXPECT_EQ(Get("/latest//meta-data/instance-id").status, 404);  // inside the path it names nothing
+}
+
 TEST_F(ImdsRouterTest, QueryStringIsIgnored) {
   EXPECT_EQ(Get("/latest/meta-data/instance-id?x=1").body, "i-0aws");
 }

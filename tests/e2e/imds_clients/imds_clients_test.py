@@ -293,6 +293,75 @@ def case_botocore_credentials_and_region():
             m.stop()
 
 
+# --- AWS SDK for JavaScript v3 -------------------------------------------------------------------
+
+AWS_SDK_JS = "@aws-sdk/ec2-metadata-service@3.1161.0"
+
+JS_CLIENT = r"""
+const { MetadataService } = require(process.env.NPM_DIR + "/node_modules/@aws-sdk/ec2-metadata-service");
+const ms = new MetadataService({ endpoint: process.argv[1], ec2MetadataV1Disabled: true,
+                                 retries: 0, httpOptions: { timeout: 5000 } });
+(async () => {
+  const out = {};
+  for (const p of ["instance-id", "placement/region", "public-keys/0/openssh-key",
+                   "iam/security-credentials/web-role"])
+    out[p] = await ms.request("/latest/meta-data/" + p, {});
+  out.document = await ms.request("/latest/dynamic/instance-identity/document", {});
+  out.token = await ms.fetchMetadataToken();
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(String(e)); process.exit(3); });
+"""
+
+
+def npm_package_dir():
+    """The SDK, installed by npm into a cache dir under the build tree (once per version)."""
+    d = os.environ.get("IMDS_NPM_DIR", "")
+    check(d, "IMDS_NPM_DIR is not set (the build tree's npm cache for this test)")
+    for tool in ("node", "npm"):
+        check(shutil.which(tool), f"{tool} not found: install nodejs and npm")
+    stamp = os.path.join(d, "installed-" + AWS_SDK_JS.replace("/", "_"))
+    if not os.path.exists(stamp):
+        os.makedirs(d, exist_ok=True)
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", d, AWS_SDK_JS],
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, f"npm install {AWS_SDK_JS} failed: {r.stderr[-2000:]}")
+        open(stamp, "w").close()
+    return d
+
+
+def case_aws_sdk_js_ec2_metadata_service():
+    npm_dir = npm_package_dir()
+    with tempfile.TemporaryDirectory() as d:
+        probe = run_mockmeta(d, "aws", AWS_SETTINGS)
+        try:
+            iid = probe.instance_id()
+        finally:
+            probe.stop()
+        m = run_mockmeta(d, "aws", AWS_SETTINGS, args=["--imds-listen-instance", f"{iid}=127.0.0.1:0",
+                                                        "--imds-listen", "127.0.0.1:0"])
+        try:
+            m.call("PATCH", f"/v1/instances/{iid}", {"http_tokens": "required"})
+            env = dict(os.environ, NPM_DIR=npm_dir)
+
+            def node(endpoint):
+                return subprocess.run(["node", "-e", JS_CLIENT, endpoint], capture_output=True, text=True,
+                                      timeout=60, env=env)
+            r = node("http://" + m.ready["instances"][iid])
+            check(r.returncode == 0, f"the SDK failed on the bound listener: {r.stderr}")
+            out = json.loads(r.stdout)
+            check(out["instance-id"] == iid and out["placement/region"] == "us-east-1", f"SDK read {out}")
+            check(out["public-keys/0/openssh-key"] == AWS_KEY, "openssh-key")
+            check(json.loads(out["iam/security-credentials/web-role"])["AccessKeyId"].startswith("ASIA"), "creds")
+            check(json.loads(out["document"])["instanceId"] == iid, "identity document")
+            check(out["token"], "no token")
+            # On the shared listener the SDK PUTs /latest/api/token without the prefix: no
+            # instance, 404, and with IMDSv1 disabled it cannot go on. Hence the bound listener.
+            r = node(f"http://{m.ready['imds']}/{iid}")
+            check(r.returncode != 0, "the SDK unexpectedly worked through a path prefix: " + r.stdout)
+        finally:
+            m.stop()
+
+
 # --- in a network namespace ---------------------------------------------------------------------
 
 def in_namespace(case):
