@@ -33,8 +33,9 @@ AlibabaNetwork NetworkOf(const AlibabaMetadataView& v) {
 }
 
 void AddInterface(MetadataTree& t, const AlibabaMetadataView& v) {
+  if (v.mac.empty() || !t.WantsUnder("latest/meta-data/network")) return;
   const std::string dir = Md("network/interfaces/macs/" + v.mac);
-  if (v.mac.empty() || !t.WantsUnder(dir)) return;
+  if (!t.WantsUnder(dir)) return;
   const AlibabaNetwork net = NetworkOf(v);
   auto leaf = [&](std::string_view name, std::string value) {
     t.Add(dir + "/" + std::string(name), t.Wants(dir + "/" + std::string(name)) ? value : "");
@@ -54,7 +55,7 @@ void AddInterface(MetadataTree& t, const AlibabaMetadataView& v) {
 
 void AddRam(MetadataTree& t, const AlibabaMetadataView& v) {
   const std::string& role = v.settings.instance_profile;
-  if (role.empty() || !t.WantsUnder(Md("ram"))) return;
+  if (role.empty() || !t.WantsUnder("latest/meta-data/ram")) return;
   t.AddComputed(Md("ram/security-credentials/" + role), [&] {
     RoleCredentials c = DeriveCredentials(v.instance_id, role, "STS.", v.creation_time, v.now);
     Json j;
@@ -103,46 +104,46 @@ const std::vector<std::string_view>& AlibabaMetadataVersions() {
 MetadataTree BuildAlibabaTree(const AlibabaMetadataView& view,
                               std::optional<std::string_view> focus) {
   MetadataTree t = focus ? MetadataTree(*focus) : MetadataTree();
-  if (t.WantsUnder(Md("disks"))) {
+  if (t.WantsUnder("latest/meta-data/disks")) {
     const std::string serial = DeriveId(view.instance_id, "disk", "bp1", 17, kLowerAlnum);
     t.AddComputed(Md("disks/" + serial + "/id"),
                   [&] { return DeriveId(view.instance_id, "disk-id", "d-", 20, kLowerAlnum); });
     t.Add(Md("disks/" + serial + "/name"), "system-disk");
   }
-  t.Add(Md("dns-conf/nameservers"), "100.100.2.136\n100.100.2.138");
-  t.AddIfSet(Md("eipv4"), view.settings.public_ip);
-  t.AddIfSet(Md("hostname"), view.hostname);
-  t.AddIfSet(Md("image-id"), view.image_id);
-  t.AddIfSet(Md("instance-id"), view.instance_id);
-  t.AddIfSet(Md("instance/instance-name"), view.instance_name);
-  t.AddIfSet(Md("instance/instance-type"), view.instance_type);
+  t.Add("latest/meta-data/dns-conf/nameservers", "100.100.2.136\n100.100.2.138");
+  t.AddIfSet("latest/meta-data/eipv4", view.settings.public_ip);
+  t.AddIfSet("latest/meta-data/hostname", view.hostname);
+  t.AddIfSet("latest/meta-data/image-id", view.image_id);
+  t.AddIfSet("latest/meta-data/instance-id", view.instance_id);
+  t.AddIfSet("latest/meta-data/instance/instance-name", view.instance_name);
+  t.AddIfSet("latest/meta-data/instance/instance-type", view.instance_type);
   if (view.termination_time) {
-    t.AddComputed(Md("instance/spot/termination-time"),
+    t.AddComputed("latest/meta-data/instance/spot/termination-time",
                   [&] { return FormatRfc3339(*view.termination_time); });
   }
-  t.AddIfSet(Md("mac"), view.mac);
-  t.Add(Md("network-type"), "vpc");
+  t.AddIfSet("latest/meta-data/mac", view.mac);
+  t.Add("latest/meta-data/network-type", "vpc");
   AddInterface(t, view);
-  t.Add(Md("ntp-conf/ntp-servers"),
+  t.Add("latest/meta-data/ntp-conf/ntp-servers",
         "ntp1.cloud.aliyuncs.com\nntp2.cloud.aliyuncs.com\nntp3.cloud.aliyuncs.com");
-  t.AddIfSet(Md("owner-account-id"), view.owner_account_id);
-  t.AddIfSet(Md("private-ipv4"), view.private_ipv4);
-  t.AddIfSet(Md("public-ipv4"), view.settings.public_ip);
+  t.AddIfSet("latest/meta-data/owner-account-id", view.owner_account_id);
+  t.AddIfSet("latest/meta-data/private-ipv4", view.private_ipv4);
+  t.AddIfSet("latest/meta-data/public-ipv4", view.settings.public_ip);
   if (!view.settings.public_key.empty())
-    t.AddIfSet(Md("public-keys/0/openssh-key"), view.settings.public_key);
+    t.AddIfSet("latest/meta-data/public-keys/0/openssh-key", view.settings.public_key);
   AddRam(t, view);
-  t.AddIfSet(Md("region-id"), view.region_id);
-  t.AddIfSet(Md("serial-number"), view.serial_number);
-  t.Add(Md("source-address"), "http://mirrors.cloud.aliyuncs.com");
+  t.AddIfSet("latest/meta-data/region-id", view.region_id);
+  t.AddIfSet("latest/meta-data/serial-number", view.serial_number);
+  t.Add("latest/meta-data/source-address", "http://mirrors.cloud.aliyuncs.com");
   if (t.WantsUnder("latest/meta-data/vpc-cidr-block") ||
       t.WantsUnder("latest/meta-data/vswitch-cidr-block")) {
     const AlibabaNetwork net = NetworkOf(view);
-    t.Add(Md("vpc-cidr-block"), net.vpc_cidr);
-    t.Add(Md("vswitch-cidr-block"), net.vswitch_cidr);
+    t.Add("latest/meta-data/vpc-cidr-block", net.vpc_cidr);
+    t.Add("latest/meta-data/vswitch-cidr-block", net.vswitch_cidr);
   }
-  t.AddIfSet(Md("vpc-id"), view.vpc_id);
-  t.AddIfSet(Md("vswitch-id"), view.vswitch_id);
-  t.AddIfSet(Md("zone-id"), view.zone_id);
+  t.AddIfSet("latest/meta-data/vpc-id", view.vpc_id);
+  t.AddIfSet("latest/meta-data/vswitch-id", view.vswitch_id);
+  t.AddIfSet("latest/meta-data/zone-id", view.zone_id);
   AddIdentity(t, view);
   if (view.settings.user_data)
     t.AddComputed("latest/user-data", [&] { return *view.settings.user_data; });

@@ -159,8 +159,9 @@ AwsNetwork NetworkOf(const AwsMetadataView& v) {
 }
 
 void AddInterface(MetadataTree& t, const AwsMetadataView& v) {
+  if (v.mac.empty() || !t.WantsUnder("latest/meta-data/network")) return;
   const std::string dir = Md("network/interfaces/macs/" + v.mac);
-  if (v.mac.empty() || !t.WantsUnder(dir)) return;
+  if (!t.WantsUnder(dir)) return;
   const AwsNetwork net = NetworkOf(v);
   auto leaf = [&](std::string_view name, std::string value) {
     t.Add(dir + "/" + std::string(name), t.Wants(dir + "/" + std::string(name)) ? value : "");
@@ -190,8 +191,8 @@ void AddInterface(MetadataTree& t, const AwsMetadataView& v) {
 
 void AddIam(MetadataTree& t, const AwsMetadataView& v) {
   const std::string& role = v.settings.instance_profile;
-  if (!role.empty() && t.WantsUnder(Md("iam"))) {
-    t.AddComputed(Md("iam/info"), [&] {
+  if (!role.empty() && t.WantsUnder("latest/meta-data/iam")) {
+    t.AddComputed("latest/meta-data/iam/info", [&] {
       Json j;
       j["Code"] = "Success";
       j["LastUpdated"] = FormatRfc3339(
@@ -205,8 +206,8 @@ void AddIam(MetadataTree& t, const AwsMetadataView& v) {
           DeriveCredentials(v.instance_id, role, "ASIA", v.pending_time, v.now));
     });
   }
-  if (t.WantsUnder(Md("identity-credentials"))) {
-    t.AddComputed(Md("identity-credentials/ec2/info"), [&] {
+  if (t.WantsUnder("latest/meta-data/identity-credentials")) {
+    t.AddComputed("latest/meta-data/identity-credentials/ec2/info", [&] {
       Json j;
       j["Code"] = "Success";
       j["LastUpdated"] = FormatRfc3339(
@@ -215,49 +216,51 @@ void AddIam(MetadataTree& t, const AwsMetadataView& v) {
       j["AccountId"] = v.account_id;
       return Dump(j, 2);
     });
-    t.AddComputed(Md("identity-credentials/ec2/security-credentials/ec2-instance"), [&] {
-      return AwsCredentialsJson(
-          DeriveCredentials(v.instance_id, "ec2-instance", "ASIA", v.pending_time, v.now));
-    });
+    t.AddComputed(
+        "latest/meta-data/identity-credentials/ec2/security-credentials/ec2-instance", [&] {
+          return AwsCredentialsJson(
+              DeriveCredentials(v.instance_id, "ec2-instance", "ASIA", v.pending_time, v.now));
+        });
   }
 }
 
 // The items that do not change while the instance lives.
 void AddStatic(MetadataTree& t, const AwsMetadataView& v) {
-  t.AddIfSet(Md("ami-id"), v.ami_id);
-  t.Add(Md("ami-launch-index"), "0");
-  t.Add(Md("ami-manifest-path"), "(unknown)");
-  t.Add(Md("block-device-mapping/ami"), "/dev/xvda");
-  t.Add(Md("block-device-mapping/root"), "/dev/xvda");
-  t.AddIfSet(Md("hostname"), v.local_hostname);
-  t.Add(Md("instance-action"), "none");
-  t.AddIfSet(Md("instance-id"), v.instance_id);
-  t.AddIfSet(Md("instance-life-cycle"), v.instance_life_cycle);
-  t.AddIfSet(Md("instance-type"), v.instance_type);
-  t.AddIfSet(Md("local-hostname"), v.local_hostname);
-  t.AddIfSet(Md("local-ipv4"), v.local_ipv4);
-  t.AddIfSet(Md("mac"), v.mac);
-  t.AddIfSet(Md("placement/availability-zone"), v.availability_zone);
+  t.AddIfSet("latest/meta-data/ami-id", v.ami_id);
+  t.Add("latest/meta-data/ami-launch-index", "0");
+  t.Add("latest/meta-data/ami-manifest-path", "(unknown)");
+  t.Add("latest/meta-data/block-device-mapping/ami", "/dev/xvda");
+  t.Add("latest/meta-data/block-device-mapping/root", "/dev/xvda");
+  t.AddIfSet("latest/meta-data/hostname", v.local_hostname);
+  t.Add("latest/meta-data/instance-action", "none");
+  t.AddIfSet("latest/meta-data/instance-id", v.instance_id);
+  t.AddIfSet("latest/meta-data/instance-life-cycle", v.instance_life_cycle);
+  t.AddIfSet("latest/meta-data/instance-type", v.instance_type);
+  t.AddIfSet("latest/meta-data/local-hostname", v.local_hostname);
+  t.AddIfSet("latest/meta-data/local-ipv4", v.local_ipv4);
+  t.AddIfSet("latest/meta-data/mac", v.mac);
+  t.AddIfSet("latest/meta-data/placement/availability-zone", v.availability_zone);
   if (!v.availability_zone.empty()) {
-    t.AddComputed(Md("placement/availability-zone-id"),
+    t.AddComputed("latest/meta-data/placement/availability-zone-id",
                   [&] { return AwsAvailabilityZoneId(v.availability_zone, v.region); });
   }
-  t.AddIfSet(Md("placement/region"), v.region);
-  t.Add(Md("profile"), "default-hvm");
-  t.AddIfSet(Md("public-hostname"), v.public_hostname);
-  t.AddIfSet(Md("public-ipv4"), v.public_ipv4);
+  t.AddIfSet("latest/meta-data/placement/region", v.region);
+  t.Add("latest/meta-data/profile", "default-hvm");
+  t.AddIfSet("latest/meta-data/public-hostname", v.public_hostname);
+  t.AddIfSet("latest/meta-data/public-ipv4", v.public_ipv4);
   if (!v.settings.public_key.empty()) {
-    t.AddIfSet(Md("public-keys/0/openssh-key"), v.settings.public_key);
-    t.ListAs(Md("public-keys"), "0", "0=" + v.settings.key_name);
+    t.AddIfSet("latest/meta-data/public-keys/0/openssh-key", v.settings.public_key);
+    t.ListAs("latest/meta-data/public-keys", "0", "0=" + v.settings.key_name);
   }
-  t.AddComputed(Md("reservation-id"),
+  t.AddComputed("latest/meta-data/reservation-id",
                 [&] { return DeriveId(v.instance_id, "reservation", "r-", 17); });
-  t.AddComputed(Md("security-groups"), [&] { return Lines(GroupNames(v)); });
-  t.Add(Md("services/domain"), "amazonaws.com");
-  t.Add(Md("services/partition"), "aws");
-  if (v.settings.metadata_tags && t.WantsUnder(Md("tags/instance"))) {
+  t.AddComputed("latest/meta-data/security-groups", [&] { return Lines(GroupNames(v)); });
+  t.Add("latest/meta-data/services/domain", "amazonaws.com");
+  t.Add("latest/meta-data/services/partition", "aws");
+  if (v.settings.metadata_tags && t.WantsUnder("latest/meta-data/tags/instance")) {
     for (const auto& [key, value] : v.settings.tags) t.Add(Md("tags/instance/" + key), value);
-    if (!v.name.empty() && !v.settings.tags.count("Name")) t.Add(Md("tags/instance/Name"), v.name);
+    if (!v.name.empty() && !v.settings.tags.count("Name"))
+      t.Add("latest/meta-data/tags/instance/Name", v.name);
   }
 }
 
