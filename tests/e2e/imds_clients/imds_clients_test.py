@@ -121,7 +121,9 @@ class Mockmeta:
         with open(path, "w") as f:
             f.write(scenario_text)
         self.proc = subprocess.Popen(
-            [MOCKMETA, "--scenario", path, "--clock", "manual", "--control-listen", "127.0.0.1:0"] + args,
+            # Every listener on a free port: cases run in parallel with other tests.
+            [MOCKMETA, "--scenario", path, "--clock", "manual", "--control-listen", "127.0.0.1:0",
+             "--ec2-listen", "127.0.0.1:0"] + args,
             stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "mockmeta.log"), "w"))
         # mockmeta prints one JSON line when every listener is bound.
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
