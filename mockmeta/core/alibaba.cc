@@ -487,6 +487,7 @@ Result<std::vector<std::string>> AlibabaFlavor::RunInstances(const AlibabaRunReq
     inst.zone = req.zone;
     inst.spot = spot;
     inst.state = InstanceState::kRunning;
+    inst.settings = req.settings;
     inst.name =
         req.amount > 1 && !req.name.empty() ? req.name + "-" + std::to_string(i + 1) : req.name;
     Result<Instance*> added = market_.AddInstance(std::move(inst), spot, cause_name, detail);

@@ -106,6 +106,7 @@ struct AlibabaRunRequest {
   SpotInterruptionBehavior interruption_behavior = SpotInterruptionBehavior::kTerminate;
   std::string name;  // InstanceName; with amount > 1 each gets "-1", "-2", ... appended
   int amount = 1;    // 1..100, all or nothing
+  InstanceSettings settings;  // given to each instance
 };
 
 // One instance as DescribeInstances shows it, plus the simulation's extras.

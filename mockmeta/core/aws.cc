@@ -467,6 +467,7 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
   inst.spot = true;
   inst.state = InstanceState::kRunning;
   inst.name = r.spec.name;
+  inst.settings = r.spec.settings;
   Result<Instance*> added = market_.AddInstance(
       inst, true, cause, "spot request " + r.id + " at " + FormatPrice(pool.price));
   if (!added.ok()) {
@@ -786,6 +787,7 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
     inst.spot = false;
     inst.state = InstanceState::kRunning;
     inst.name = spec.name;
+    inst.settings = spec.settings;
     Result<Instance*> added = market_.AddInstance(inst, false, cause, "on-demand");
     if (!added.ok()) return added.status();
     AwsInstance& ai = instances_[(*added)->id];
@@ -800,6 +802,7 @@ Result<std::string> AwsFlavor::RunInstance(const RunInstanceSpec& spec, std::str
   s.type = spec.spot_type;
   s.interruption_behavior = spec.interruption_behavior;
   s.name = spec.name;
+  s.settings = spec.settings;
   LASTCALL_RETURN_IF_ERROR(ValidateSpec(s));
   const Pool* pool = market_.catalog().FindPool(PoolId(spec.instance_type, spec.zone));
   if (!pool) {

@@ -64,6 +64,7 @@ struct SpotRequestSpec {
   int block_duration_minutes = 0;  // 0, or 60..360 in steps of 60 (spot block; one-time only)
   InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
   std::string name;  // Name tag given to the request's instances (scenarios refer to it)
+  InstanceSettings settings;  // given to each instance the request launches
 };
 
 // Request states (wire-formats.md 5).
@@ -101,6 +102,7 @@ struct RunInstanceSpec {
   SpotRequestType spot_type = SpotRequestType::kOneTime;
   InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
   std::string name;
+  InstanceSettings settings;
 };
 
 struct ScheduledEventSpec {

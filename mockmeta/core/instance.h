@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "mockmeta/core/instance_settings.h"
 
 namespace lastcall::mock {
 
@@ -48,12 +49,13 @@ struct Instance {
   WallTime launch_time{};
   std::optional<WallTime> end_time;  // terminated / released at
   // Identity served by IMDS.
-  std::string name;        // Alibaba instance-name; AWS Name tag
-  std::string hostname;    // local-hostname
-  std::string private_ip;  // 10.x.y.z, unique per Market
-  std::string mac;         // 02:xx:..., unique per Market
-  std::string image_id;    // ami-... / m-...
-  std::string account_id;  // owner account
+  std::string name;           // Alibaba instance-name; AWS Name tag
+  std::string hostname;       // local-hostname
+  std::string private_ip;     // 10.x.y.z, unique per Market
+  std::string mac;            // 02:xx:..., unique per Market
+  std::string image_id;       // ami-... / m-...
+  std::string account_id;     // owner account
+  InstanceSettings settings;  // what the user set at launch (profile, tags, keys, user data, ...)
 };
 
 // AWS instance-action / Alibaba release action.
@@ -89,6 +91,8 @@ struct MetadataView {
   std::string account_id;
   WallTime launch_time{};  // AWS pendingTime, Alibaba CreationTime
   InstanceState state = InstanceState::kPending;
+  WallTime now{};  // the virtual time of the snapshot (credentials rotate on it)
+  InstanceSettings settings;
 
   // AWS, filled by the AWS flavor. Absent optionals are 404s.
   std::string instance_life_cycle;                    // "spot" | "on-demand"

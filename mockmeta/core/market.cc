@@ -367,9 +367,17 @@ Result<Instance*> Market::AddInstance(Instance inst, bool take_slot, std::string
     inst.private_ip = buf;
   }
   if (inst.mac.empty()) {
-    std::snprintf(buf, sizeof buf, "02:00:%02x:%02x:%02x:%02x",
-                  static_cast<unsigned>((n >> 24) & 0xff), static_cast<unsigned>((n >> 16) & 0xff),
-                  static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff));
+    // Alibaba's instances have MACs in its own OUI 00:16:3e; AWS's are locally administered.
+    if (inst.flavor == FlavorKind::kAlibaba) {
+      std::snprintf(buf, sizeof buf, "00:16:3e:%02x:%02x:%02x",
+                    static_cast<unsigned>((n >> 16) & 0xff), static_cast<unsigned>((n >> 8) & 0xff),
+                    static_cast<unsigned>(n & 0xff));
+    } else {
+      std::snprintf(buf, sizeof buf, "02:00:%02x:%02x:%02x:%02x",
+                    static_cast<unsigned>((n >> 24) & 0xff),
+                    static_cast<unsigned>((n >> 16) & 0xff), static_cast<unsigned>((n >> 8) & 0xff),
+                    static_cast<unsigned>(n & 0xff));
+    }
     inst.mac = buf;
   }
   if (inst.hostname.empty()) {
@@ -419,6 +427,23 @@ void Market::SetInstanceState(Instance& inst, InstanceState state, std::string_v
   Log(kind::kInstance, inst.id, InstanceStateName(old), InstanceStateName(state), cause, detail);
 }
 
+Status Market::SetInstanceSettings(std::string_view instance_id, InstanceSettings settings,
+                                   std::string_view cause) {
+  Instance* inst = FindInstance(instance_id);
+  if (!inst) {
+    return CloudError(StatusCode::kNotFound, kInvalidInstanceIdNotFound,
+                      "no instance \"" + std::string(instance_id) + "\"");
+  }
+  if (std::optional<InstanceSettingsProblem> p = CheckInstanceSettings(settings)) {
+    return CloudError(StatusCode::kInvalidArgument, kInvalidParameterValue,
+                      p->field + ": " + p->message);
+  }
+  inst->settings = std::move(settings);
+  const std::string_view state = InstanceStateName(inst->state);
+  Log(kind::kInstance, inst->id, state, state, cause, "settings changed");
+  return Status::Ok();
+}
+
 Result<MetadataView> Market::Metadata(std::string_view instance_id) const {
   const Instance* inst = FindInstance(instance_id);
   if (!inst) {
@@ -439,6 +464,8 @@ Result<MetadataView> Market::Metadata(std::string_view instance_id) const {
   v.account_id = inst->account_id;
   v.launch_time = inst->launch_time;
   v.state = inst->state;
+  v.now = now_;
+  v.settings = inst->settings;
   v.instance_life_cycle = inst->spot ? "spot" : "on-demand";
   flavor(inst->flavor).FillMetadata(*inst, v);
   return v;

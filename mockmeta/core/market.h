@@ -148,6 +148,10 @@ class Market {
   // instead). Entering kTerminated sets end_time and gives back the spot slot.
   void SetInstanceState(Instance& instance, InstanceState state, std::string_view cause,
                         std::string_view detail = {});
+  // Replaces what the user set on an instance (control API PUT .../settings); `settings` must
+  // pass CheckInstanceSettings. kInvalidInstanceIdNotFound if unknown. Logged.
+  Status SetInstanceSettings(std::string_view instance_id, InstanceSettings settings,
+                             std::string_view cause);
   // The snapshot IMDS serves; kInvalidInstanceIdNotFound if unknown.
   Result<MetadataView> Metadata(std::string_view instance_id) const;
 

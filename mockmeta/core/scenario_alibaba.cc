@@ -3,7 +3,9 @@
 //   [[alibaba.instance]]   RunInstances: zone, type, spot_strategy (default NoSpot),
 //                          spot_price_limit (SpotWithPriceLimit only), spot_duration (0|1,
 //                          default 1), interruption_behavior (Terminate|Stop), name, count
-//                          (Amount, default 1; names get "-1", "-2", ...), at (default: start)
+//                          (Amount, default 1; names get "-1", "-2", ...), at (default: start),
+//                          and the instance settings instance_profile (the RAM role), tags,
+//                          public_ip, key_name, public_key, user_data, security_groups
 //   [[alibaba.action]]     at, kind = release | stop | start | interrupt, instance = a name
 //                          declared above; stop takes stopped_mode (KeepCharging by default)
 //
@@ -117,9 +119,11 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
     LASTCALL_RETURN_IF_ERROR(
         ctx.CheckKeys(t, path,
                       {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
-                       "interruption_behavior", "name", "count", "at"}));
+                       "interruption_behavior", "name", "count", "at", "instance_profile", "tags",
+                       "public_ip", "key_name", "public_key", "user_data", "security_groups"}));
     Result<AlibabaRunRequest> req = LoadRunRequest(t, path, ctx);
     if (!req.ok()) return req.status();
+    LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &req->settings));
     WallTime at = market.start();
     if (ctx.Has(t, "at")) {
       Result<WallTime> a = ctx.Time(t, path, "at");

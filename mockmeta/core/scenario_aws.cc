@@ -5,6 +5,9 @@
 //                           interruption_behavior, name, at
 //   [[aws.instance]]        RunInstances: type, zone, market = spot|on-demand, name, max_price,
 //                           request_type, interruption_behavior, at
+//                           Both also take the instance settings (scenario_settings.cc):
+//                           instance_profile, tags, metadata_tags, public_ip, key_name,
+//                           public_key, user_data, security_groups, subnet
 //   [[aws.scheduled_event]] instance (name), code, not_before, not_after, description, at,
 //                           complete_at, cancel_at
 //   [[aws.action]]          at, kind = terminate|stop|start|interrupt|rebalance|cancel|lifecycle,
@@ -106,7 +109,9 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
         ctx.CheckKeys(t, path,
                       {"type", "zone", "max_price", "count", "request_type", "valid_from",
                        "valid_until", "launch_group", "availability_zone_group",
-                       "block_duration_minutes", "interruption_behavior", "name", "at"}));
+                       "block_duration_minutes", "interruption_behavior", "name", "at",
+                       "instance_profile", "tags", "metadata_tags", "public_ip", "key_name", "public_key",
+                       "user_data", "security_groups", "subnet"}));
     SpotRequestSpec spec;
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();
@@ -146,6 +151,7 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
     LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "interruption_behavior", ctx, "terminate",
                                          &ParseInterruptionBehavior, &spec.interruption_behavior));
     LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
+    LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &spec.settings));
     Result<WallTime> at = OptTime(t, path, "at", ctx);
     if (!at.ok()) return at.status();
     if (Status s = ctx.market().aws().ValidateSpec(spec); !s.ok()) {
@@ -175,7 +181,10 @@ Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
     const std::string path = Indexed("aws.instance", i);
     LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
                                            {"type", "zone", "market", "name", "max_price",
-                                            "request_type", "interruption_behavior", "at"}));
+                                            "request_type", "interruption_behavior", "at",
+                                            "instance_profile", "tags", "metadata_tags",
+                                            "public_ip", "key_name", "public_key", "user_data",
+                                            "security_groups", "subnet"}));
     RunInstanceSpec spec;
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();
@@ -190,6 +199,7 @@ Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
     }
     spec.spot = *market == "spot";
     LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
+    LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &spec.settings));
     if (ctx.Has(t, "max_price")) {
       Result<double> p = ctx.Number(t, path, "max_price");
       if (!p.ok()) return p.status();

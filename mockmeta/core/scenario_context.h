@@ -71,6 +71,11 @@ class ScenarioContext {
   Market& market_;
 };
 
+// Reads the InstanceSettings keys (kInstanceSettingsKeys) of an instance table into `out`,
+// checked with CheckInstanceSettings; absent keys keep their defaults. (scenario_settings.cc)
+Status ReadInstanceSettings(const toml::table& t, const std::string& path, ScenarioContext& ctx,
+                            InstanceSettings* out);
+
 // Flavor section loaders, called after the catalog, pools and actions are loaded, with the
 // whole [alibaba] / [aws] table. Each is defined in its flavor's file and owned by its engineer.
 Status LoadAlibabaScenario(const toml::table& section,

@@ -201,6 +201,49 @@ TEST(ScenarioTest, OnlyRegularFilesUpToTheSizeLimitAreRead) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ScenarioTest, InstanceSettingsReachTheMetadata) {
+  Result<std::unique_ptr<Market>> m = LoadScenarioText(std::string(kCatalog) + R"(
+[[aws.instance]]
+type = "t1"
+zone = "z1"
+market = "on-demand"
+name = "web"
+instance_profile = "web-role"
+tags = { team = "web", env = "test" }
+metadata_tags = true
+public_ip = "203.0.113.9"
+key_name = "ops"
+public_key = "ssh-ed25519 AAAA ops"
+user_data = "#cloud-config\n"
+security_groups = ["web", "ssh"]
+subnet = "subnet-0abc"
+)",
+                                                       "s.toml");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ((*m)->instances().size(), 1u);
+  const Instance& inst = (*m)->instances().begin()->second;
+  Result<MetadataView> v = (*m)->Metadata(inst.id);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->settings.instance_profile, "web-role");
+  EXPECT_EQ(v->settings.tags.at("env"), "test");
+  EXPECT_TRUE(v->settings.metadata_tags);
+  EXPECT_EQ(v->settings.public_ip, "203.0.113.9");
+  EXPECT_EQ(v->settings.user_data, "#cloud-config\n");
+  EXPECT_EQ(v->settings.security_groups, (std::vector<std::string>{"web", "ssh"}));
+  EXPECT_EQ(v->settings.subnet_id, "subnet-0abc");
+  EXPECT_EQ(v->now, (*m)->now());
+}
+
+TEST(ScenarioTest, BadInstanceSettingsNameTheirLine) {
+  const std::string head =
+      std::string(kCatalog) +
+      "[[aws.instance]]\ntype = \"t1\"\nzone = \"z1\"\nmarket = \"on-demand\"\n";
+  ExpectError(head + "public_ip = \"1.2.3\"\n", {"bad.toml:", "aws.instance[0].public_ip", "IPv4"});
+  ExpectError(head + "public_key = \"ssh-rsa AAAA\"\n", {"aws.instance[0].key_name", "required"});
+  ExpectError(head + "tags = { \"a/b\" = \"x\" }\n", {"aws.instance[0].tags", "'/'"});
+  ExpectError(head + "security_groups = \"web\"\n", {"aws.instance[0].security_groups", "array"});
+}
+
 TEST(ScenarioTest, SyntaxErrorsCarryTheLocation) {
   ExpectError("seed = 1\n[[zone]\n", {"bad.toml:2:"});
 }

@@ -7,11 +7,15 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "mockmeta/server/instance_directory.h"
 #include "mockmeta/server/metadata_tree.h"
 
 namespace lastcall::mock {
+
+// The versions listed at "/" ("2016-01-01", "latest"); each serves the same tree.
+const std::vector<std::string_view>& AlibabaMetadataVersions();
 
 // Paths are relative to the instance root: "latest/meta-data/instance-id". With a `focus`, only
 // that leaf's value is computed (see BuildAwsTree).

@@ -343,6 +343,7 @@ ControlApi::ControlApi(MarketHost& host, MarketDirectory& directory, TokenStore&
   RegisterBaseRoutes();
   RegisterAlibabaRoutes(router_, *this);
   RegisterAwsRoutes(router_, *this);
+  RegisterInstanceSettingsRoutes(router_, *this);
 }
 
 void ControlApi::Handle(const HttpRequest& request, const RequestContext& /*context*/,

@@ -49,6 +49,8 @@ class ControlApi;
 // Flavor route registration points (control_alibaba.cc, control_aws.cc).
 void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api);
 void RegisterAwsRoutes(ControlRouter& router, ControlApi& api);
+// GET/PUT /v1/instances/{id}/settings, both flavors (control_settings.cc).
+void RegisterInstanceSettingsRoutes(ControlRouter& router, ControlApi& api);
 
 // JSON renderings shared by the base and flavor routes.
 nlohmann::json PoolJson(const Pool& pool);

@@ -444,5 +444,42 @@ TEST_F(ControlApiTest, AScenarioLoadedThroughTheApiKeepsTheSeedOverride) {
   EXPECT_EQ(host.With([](Market& m, VirtualClock&) { return m.seed(); }), 77u);
 }
 
+TEST_F(ControlApiTest, InstanceSettingsShowInTheMetadataView) {
+  json inst = CallJson("POST", "/v1/instances",
+                       R"({"flavor":"aws","type":"m5.large","zone":"us-east-1a"})", 201);
+  const std::string id = inst["id"];
+  const std::string path = "/v1/instances/" + id + "/settings";
+  json put = CallJson("PUT", path, R"({"instance_profile":"render-role","tags":{"team":"r"},
+      "metadata_tags":true,"public_ip":"203.0.113.7","key_name":"ops",
+      "public_key":"ssh-ed25519 AAAA ops","user_data":"#cloud-config\n",
+      "security_groups":["web"],"subnet":"subnet-0abc"})");
+  EXPECT_EQ(put["instance_profile"], "render-role");
+  EXPECT_EQ(CallJson("GET", path), put);
+  std::optional<AwsMetadataView> v = directory_.AwsView(id);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->settings.instance_profile, "render-role");
+  EXPECT_EQ(v->public_ipv4, "203.0.113.7");
+  EXPECT_EQ(v->public_hostname, "ec2-203-0-113-7.compute-1.amazonaws.com");
+  EXPECT_EQ(v->user_data, "#cloud-config\n");
+  EXPECT_EQ(v->settings.tags.at("team"), "r");
+}
+
+TEST_F(ControlApiTest, BadInstanceSettingsAreRefusedAtTheFieldAndNothingChanges) {
+  json inst = CallJson("POST", "/v1/instances",
+                       R"({"flavor":"aws","type":"m5.large","zone":"us-east-1a"})", 201);
+  const std::string path = "/v1/instances/" + inst["id"].get<std::string>() + "/settings";
+  CallJson("PUT", path, R"({"instance_profile":"keep"})");
+  for (const char* body :
+       {R"({"public_ip":"300.1.2.3"})", R"({"public_key":"ssh-ed25519 AAAA"})",
+        R"({"tags":{"a/b":"x"}})", R"({"tags":{"a":1}})", R"({"security_groups":"web"})",
+        R"({"instance_profile":"bad role"})", R"({"colour":"red"})"}) {
+    HttpResponse r = Call("PUT", path, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_TRUE(json::parse(r.body)["error"].contains("field")) << r.body;
+  }
+  EXPECT_EQ(CallJson("GET", path)["instance_profile"], "keep");
+  EXPECT_EQ(Call("PUT", "/v1/instances/i-nope/settings", "{}").status, 404);
+}
+
 }  // namespace
 }  // namespace lastcall::mock

@@ -1,5 +1,6 @@
 #include "mockmeta/server/imds_router.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -77,6 +78,48 @@ HttpResponse Serve(const MetadataTree& tree, std::string_view path) {
   return r;
 }
 
+std::string_view FirstSegment(std::string_view path) {
+  path.remove_prefix(1);
+  return path.substr(0, path.find('/'));
+}
+
+// "latest", "1.0" or a date "YYYY-MM-DD": a version, not an instance prefix.
+bool IsVersionName(std::string_view s) {
+  if (s == "latest" || s == "1.0") return true;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+  }
+  return true;
+}
+
+// "/2009-04-04/meta-data/x" -> "/latest/meta-data/x"; "/" stays "/"; nullopt for a version the
+// cloud does not list (or any other first segment: nothing else lives at the root).
+std::optional<std::string> ToLatest(std::string_view rel,
+                                    const std::vector<std::string_view>& versions) {
+  if (rel.empty() || rel == "/") return std::string("/");
+  std::string_view first = FirstSegment(rel);
+  if (std::find(versions.begin(), versions.end(), first) == versions.end()) return std::nullopt;
+  return "/latest" + std::string(rel.substr(1 + first.size()));
+}
+
+// A GET that passed the token rules: the version list at the root, else the tree's answer.
+HttpResponse Answer(const ImdsSnapshot& snapshot, const std::string& rel_path) {
+  const bool aws = snapshot.instance.flavor == ImdsFlavor::kAws;
+  if (rel_path == "/") {
+    std::string listing;
+    for (std::string_view v : aws ? AwsMetadataVersions() : AlibabaMetadataVersions()) {
+      if (!listing.empty()) listing += '\n';
+      listing += v;
+    }
+    return HttpResponse::Text(200, std::move(listing));
+  }
+  // Focused on the requested path: only that leaf's value is built.
+  return Serve(
+      aws ? BuildAwsTree(*snapshot.aws, rel_path) : BuildAlibabaTree(*snapshot.alibaba, rel_path),
+      rel_path);
+}
+
 bool IsTokenPath(std::string_view path) {
   while (path.size() > kTokenPath.size() && path.back() == '/') path.remove_suffix(1);
   return path == kTokenPath;
@@ -121,15 +164,22 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   // Addressing: "/<instance-id>/latest/..." or, without a prefix, the listener's instance.
   std::string_view path = request.path;
   if (path.empty() || path.front() != '/') return ImdsErrorPage(400);
-  std::string_view first = path.substr(1, path.find('/', 1) - 1);
-  std::string_view prefix = (first.empty() || first == "latest") ? std::string_view() : first;
+  // The AWS SDK for JavaScript asks for endpoint.pathname ("/") + "/latest/meta-data/...":
+  // EC2 serves "//latest/..." as "/latest/...", so a run of leading slashes is one.
+  while (path.size() > 1 && path[1] == '/') path.remove_prefix(1);
+  std::string_view first = FirstSegment(path);
+  std::string_view prefix = (first.empty() || IsVersionName(first)) ? std::string_view() : first;
   std::optional<ImdsSnapshot> snapshot = directory_.Resolve(context.listener, prefix);
   if (!snapshot) return ImdsErrorPage(404);
   const ImdsInstance& instance = snapshot->instance;
   std::string_view rel = path.substr(prefix.empty() ? 0 : 1 + prefix.size());
-  std::string rel_path = rel.empty() ? "/" : std::string(rel);
+  const bool aws = instance.flavor == ImdsFlavor::kAws;
+  // A dated version serves the tree of "latest"; one the cloud does not list is a 404.
+  std::optional<std::string> rel_path =
+      ToLatest(rel, aws ? AwsMetadataVersions() : AlibabaMetadataVersions());
+  if (!rel_path) return ImdsErrorPage(404);
 
-  FaultDecision fault = faults_.Decide(instance.instance_id, rel_path);
+  FaultDecision fault = faults_.Decide(instance.instance_id, *rel_path);
   if (fault.expire_tokens) tokens_.ExpireAll(instance.instance_id);
   HttpResponse response;
   if (fault.drop) {
@@ -139,11 +189,10 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
   if (fault.status) {
     response = ImdsErrorPage(*fault.status);
   } else {
-    const bool aws = instance.flavor == ImdsFlavor::kAws;
     const TokenRules& rules = aws ? kAwsRules : kAlibabaRules;
     const std::optional<AwsMetadataView>& aws_view = snapshot->aws;
     const std::optional<AlibabaMetadataView>& ali_view = snapshot->alibaba;
-    if (IsTokenPath(rel_path)) {
+    if (IsTokenPath(*rel_path)) {
       response = request.method == "PUT" ? IssueToken(request, instance, rules, tokens_)
                                          : MethodNotAllowed("PUT");
     } else if (request.method != "GET") {
@@ -153,10 +202,7 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
       if (auto denied = CheckToken(request, instance, rules, required, tokens_)) {
         response = std::move(*denied);
       } else {
-        // Focused on the requested path: only that leaf's value is built.
-        response =
-            Serve(aws ? BuildAwsTree(*aws_view, rel_path) : BuildAlibabaTree(*ali_view, rel_path),
-                  rel_path);
+        response = Answer(*snapshot, *rel_path);
       }
     }
   }

@@ -100,10 +100,13 @@ class ImdsRouterTest : public ::testing::Test {
 
 // --- AWS tree --------------------------------------------------------------------------------
 
-TEST_F(ImdsRouterTest, RootListsLatest) {
+TEST_F(ImdsRouterTest, RootListsTheVersionsEc2Lists) {
   HttpResponse r = Get("/");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "latest");
+  EXPECT_EQ(r.body.rfind("1.0\n2007-01-19\n2007-03-01\n", 0), 0u);
+  EXPECT_NE(r.body.find("\n2009-04-04\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\n2021-03-23\n"), std::string::npos);
+  EXPECT_TRUE(r.body.ends_with("\nlatest"));
   EXPECT_EQ(Get("/latest/").body, "dynamic\nmeta-data");
   UpdateAws([](AwsMetadataView& v) { v.user_data = "#cloud-config"; });
   EXPECT_EQ(Get("/latest").body, "dynamic\nmeta-data\nuser-data");
@@ -113,9 +116,12 @@ TEST_F(ImdsRouterTest, AwsMetaDataListingIsSortedAndMarksDirectories) {
   HttpResponse r = Get("/latest/meta-data/");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body,
-            "ami-id\nevents/\nhostname\ninstance-id\ninstance-life-cycle\ninstance-type\n"
-            "local-hostname\nlocal-ipv4\nmac\nplacement/");
-  EXPECT_EQ(Get("/latest/meta-data/placement/").body, "availability-zone\nregion");
+            "ami-id\nami-launch-index\nami-manifest-path\nblock-device-mapping/\nevents/\n"
+            "hostname\nidentity-credentials/\ninstance-action\ninstance-id\n"
+            "instance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nnetwork/\n"
+            "placement/\nprofile\nreservation-id\nsecurity-groups\nservices/");
+  EXPECT_EQ(Get("/latest/meta-data/placement/").body,
+            "availability-zone\navailability-zone-id\nregion");
   EXPECT_EQ(Get("/latest/meta-data/events/").body, "maintenance/");
 }
 
@@ -160,7 +166,7 @@ TEST_F(ImdsRouterTest, AwsIdentityDocument) {
   EXPECT_EQ(doc["imageId"], "ami-0123");
   EXPECT_EQ(doc["pendingTime"], "2026-11-23T10:00:00Z");
   EXPECT_EQ(Get("/latest/dynamic/").body, "instance-identity/");
-  EXPECT_EQ(Get("/latest/dynamic/instance-identity/").body, "document");
+  EXPECT_EQ(Get("/latest/dynamic/instance-identity/").body, "document\npkcs7\nrsa2048\nsignature");
 }
 
 TEST_F(ImdsRouterTest, AwsNotFoundIsTheXhtmlPage) {
@@ -171,7 +177,7 @@ TEST_F(ImdsRouterTest, AwsNotFoundIsTheXhtmlPage) {
   EXPECT_NE(r.body.find("<h1>404 - Not Found</h1>"), std::string::npos);
   EXPECT_EQ(r.body.rfind("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>", 0), 0u);
   EXPECT_EQ(Get("/latest/meta-data/nothing-here").status, 404);
-  EXPECT_EQ(Get("/2021-01-03/meta-data/").status, 404);  // versions other than latest
+  EXPECT_EQ(Get("/2021-01-02/meta-data/").status, 404);  // a version EC2 does not list
 }
 
 TEST_F(ImdsRouterTest, AwsInstanceActionAndTerminationTime) {
@@ -313,9 +319,9 @@ TEST_F(ImdsRouterTest, TokenIsBoundToItsInstance) {
 TEST_F(ImdsRouterTest, PathPrefixAddressesAnyInstanceOnAnyListener) {
   EXPECT_EQ(Get("/i-0aws/latest/meta-data/instance-id", {}, "shared").body, "i-0aws");
   EXPECT_EQ(Get("/i-0ali/latest/meta-data/instance-id", {}, "shared").body, "i-0ali");
-  EXPECT_EQ(Get("/i-0ali/latest/meta-data/instance-id", {}, "aws-port").body, "i-0ali");
-  EXPECT_EQ(Get("/i-0aws/", {}, "shared").body, "latest");
-  EXPECT_EQ(Get("/i-0aws", {}, "shared").body, "latest");
+  EXPECT_TRUE(Get("/i-0aws/", {}, "shared").body.ends_with("2022-09-24\nlatest"));
+  EXPECT_TRUE(Get("/i-0aws", {}, "shared").body.ends_with("2022-09-24\nlatest"));
+  EXPECT_EQ(Get("/i-0aws/2009-04-04/meta-data/instance-id", {}, "shared").body, "i-0aws");
   // The token flow works under a prefix, and the token is bound to the prefixed instance.
   HttpResponse t =
       Put("/i-0aws/latest/api/token", {{std::string(kAwsTokenTtlHeader), "60"}}, "shared");
@@ -326,12 +332,27 @@ TEST_F(ImdsRouterTest, PathPrefixAddressesAnyInstanceOnAnyListener) {
             200);
 }
 
+TEST_F(ImdsRouterTest, BoundListenerServesOnlyItsInstance) {
+  // A real instance cannot read its neighbour's metadata.
+  EXPECT_EQ(Get("/i-0ali/latest/meta-data/instance-id", {}, "aws-port").status, 404);
+  EXPECT_EQ(Get("/i-0aws/latest/meta-data/instance-id", {}, "aws-port").body, "i-0aws");
+  EXPECT_EQ(Get("/latest/meta-data/instance-id", {}, "aws-port").body, "i-0aws");
+}
+
 TEST_F(ImdsRouterTest, UnknownInstanceOrUnboundListenerIs404) {
   EXPECT_EQ(Get("/i-nope/latest/meta-data/instance-id", {}, "shared").status, 404);
   EXPECT_EQ(Get("/latest/meta-data/instance-id", {}, "shared").status, 404);
   EXPECT_EQ(Get("/", {}, "shared").status, 404);
   dir_.Remove("i-0aws");
   EXPECT_EQ(Get("/latest/meta-data/instance-id").status, 404);
+}
+
+// @aws-sdk/ec2-metadata-service requests "//latest/meta-data/..." (its endpoint's path "/"
+// followed by the item's path); EC2 answers it, mockmeta answered 404.
+TEST_F(ImdsRouterTest, AwsSdkJsLeadingDoubleSlashIsServed) {
+  EXPECT_EQ(Get("//latest/meta-data/instance-id").body, "i-0aws");
+  EXPECT_EQ(Get("//i-0aws/latest/meta-data/instance-id", {}, "shared").body, "i-0aws");
+  EXPECT_EQ(Get("/latest//meta-data/instance-id").status, 404);  // inside the path it names nothing
 }
 
 TEST_F(ImdsRouterTest, QueryStringIsIgnored) {
@@ -345,8 +366,9 @@ HttpHeaders AliToken(const std::string& t) { return {{std::string(kAlibabaTokenH
 TEST_F(ImdsRouterTest, AlibabaTree) {
   auto get = [&](const char* p) { return Get(p, {}, "ali-port"); };
   EXPECT_EQ(get("/latest/meta-data/").body,
-            "hostname\nimage-id\ninstance-id\ninstance/\nmac\nowner-account-id\nprivate-ipv4\n"
-            "region-id\nserial-number\nvpc-id\nvswitch-id\nzone-id");
+            "disks/\ndns-conf/\nhostname\nimage-id\ninstance-id\ninstance/\nmac\nnetwork-type\n"
+            "network/\nntp-conf/\nowner-account-id\nprivate-ipv4\nregion-id\nserial-number\n"
+            "source-address\nvpc-cidr-block\nvpc-id\nvswitch-cidr-block\nvswitch-id\nzone-id");
   EXPECT_EQ(get("/latest/meta-data/instance/").body, "instance-name\ninstance-type");
   EXPECT_EQ(get("/latest/meta-data/instance-id").body, "i-0ali");
   EXPECT_EQ(get("/latest/meta-data/instance/instance-type").body, "ecs.g6.large");
@@ -361,7 +383,10 @@ TEST_F(ImdsRouterTest, AlibabaTree) {
   EXPECT_EQ(get("/latest/meta-data/vswitch-id").body, "vsw-1");
   EXPECT_EQ(get("/latest/meta-data/serial-number").body, "sn-1");
   EXPECT_EQ(get("/latest/meta-data/owner-account-id").body, "1234567890");
-  EXPECT_EQ(get("/").body, "latest");
+  EXPECT_EQ(get("/").body, "2016-01-01\nlatest");
+  // The dated version cloud-init's AliYun datasource asks for serves the same tree.
+  EXPECT_EQ(get("/2016-01-01/meta-data/instance-id").body, "i-0ali");
+  EXPECT_EQ(get("/2009-04-04/meta-data/instance-id").status, 404);  // an AWS version
 }
 
 TEST_F(ImdsRouterTest, AlibabaTerminationTime) {

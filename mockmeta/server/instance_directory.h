@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "mockmeta/core/instance_settings.h"
 
 namespace lastcall::mock {
 
@@ -62,6 +63,11 @@ struct AwsMetadataView {
   std::string account_id;
   WallTime pending_time;
   std::optional<std::string> user_data;  // none: /latest/user-data is 404
+  std::string name;                      // the Name tag; empty: none
+  // What the user set (profile, tags, key, groups, subnet); user_data and public_ipv4 above are
+  // the served copies of its user_data and public_ip.
+  InstanceSettings settings;
+  WallTime now;  // the view's virtual time: credentials rotate on it
 
   // Notices.
   std::optional<AwsInstanceAction> instance_action;
@@ -87,6 +93,9 @@ struct AlibabaMetadataView {
   std::string vswitch_id;
   std::string serial_number;
   std::string owner_account_id;
+  WallTime creation_time;
+  InstanceSettings settings;  // RAM role, public IP, key, user data, groups
+  WallTime now;               // the view's virtual time: credentials rotate on it
 
   std::optional<WallTime> termination_time;  // instance/spot/termination-time
 };

@@ -42,7 +42,9 @@ options:
                                http://ADDR:PORT/<instance-id>/latest/meta-data/
                                (repeatable; default 127.0.0.1:8100; port 0 picks a free port)
   --imds-listen-instance ID=ADDR:PORT
-                               a listener serving instance ID without a prefix (repeatable)
+                               a listener serving instance ID, and only it, without a prefix
+                               (repeatable; what SDKs that build the token URL from the host
+                               need, see docs/mockmeta-imds.md)
   --control-listen ADDR:PORT   control API listener (default 127.0.0.1:8180)
   --ec2-listen ADDR:PORT       EC2 Query API listener for the AWS CLI, boto3 and the AWS SDKs
                                (default 127.0.0.1:8190; docs/mockmeta-ec2.md)

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "mockmeta/server/aws_metadata.h"
+
 namespace lastcall::mock {
 
 AwsMetadataView ToAwsView(MetadataView v, bool tokens_required) {
@@ -19,6 +21,12 @@ AwsMetadataView ToAwsView(MetadataView v, bool tokens_required) {
   a.region = std::move(v.region);
   a.account_id = std::move(v.account_id);
   a.pending_time = v.launch_time;
+  a.name = std::move(v.name);
+  a.now = v.now;
+  a.user_data = v.settings.user_data;
+  a.public_ipv4 = v.settings.public_ip;
+  if (!a.public_ipv4.empty()) a.public_hostname = AwsPublicHostname(a.public_ipv4, a.region);
+  a.settings = std::move(v.settings);
   if (v.instance_action)
     a.instance_action = AwsInstanceAction{v.instance_action->action, v.instance_action->time};
   a.termination_time = v.termination_time;
@@ -54,6 +62,9 @@ AlibabaMetadataView ToAlibabaView(MetadataView v, bool tokens_required) {
   a.vswitch_id = std::move(v.vswitch_id);
   a.serial_number = std::move(v.serial_number);
   a.owner_account_id = std::move(v.account_id);
+  a.creation_time = v.launch_time;
+  a.now = v.now;
+  a.settings = std::move(v.settings);
   a.termination_time = v.termination_time;
   return a;
 }
@@ -79,10 +90,15 @@ bool MarketDirectory::TokensRequired(std::string_view instance_id) const {
 
 std::optional<std::string> MarketDirectory::InstanceIdLocked(std::string_view listener,
                                                              std::string_view prefix) const {
-  if (!prefix.empty()) return std::string(prefix);
+  // A bound listener serves its own instance only, as a real instance cannot read its
+  // neighbour's metadata; a prefix on it may only name that instance.
   auto it = listener_instance_.find(listener);
-  if (it == listener_instance_.end()) return std::nullopt;
-  return it->second;
+  if (it != listener_instance_.end()) {
+    if (!prefix.empty() && prefix != it->second) return std::nullopt;
+    return it->second;
+  }
+  if (prefix.empty()) return std::nullopt;
+  return std::string(prefix);
 }
 
 std::optional<ImdsInstance> MarketDirectory::Find(std::string_view listener,

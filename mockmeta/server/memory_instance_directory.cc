@@ -31,12 +31,14 @@ void MemoryInstanceDirectory::BindListener(const std::string& listener,
 std::optional<ImdsInstance> MemoryInstanceDirectory::Find(std::string_view listener,
                                                           std::string_view prefix) const {
   std::lock_guard lock(mu_);
+  // A bound listener serves its own instance only (docs/mockmeta-imds.md, "Addressing").
   std::string_view id = prefix;
-  if (id.empty()) {
-    auto it = listener_instance_.find(listener);
-    if (it == listener_instance_.end()) return std::nullopt;
+  auto it = listener_instance_.find(listener);
+  if (it != listener_instance_.end()) {
+    if (!prefix.empty() && prefix != it->second) return std::nullopt;
     id = it->second;
   }
+  if (id.empty()) return std::nullopt;
   if (aws_.count(id) != 0) return ImdsInstance{std::string(id), ImdsFlavor::kAws};
   if (alibaba_.count(id) != 0) return ImdsInstance{std::string(id), ImdsFlavor::kAlibaba};
   return std::nullopt;

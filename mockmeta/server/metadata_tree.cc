@@ -16,6 +16,23 @@ bool MetadataTree::Keeps(std::string_view path) const {
   return path.size() > focus_->size() && path.starts_with(*focus_) && path[focus_->size()] == '/';
 }
 
+bool MetadataTree::WantsUnder(std::string_view dir) const {
+  if (!focus_ || focus_->empty()) return true;
+  std::string_view f = *focus_;
+  // The focus is inside `dir`, or `dir` is inside the focus (a listing above it).
+  auto inside = [](std::string_view a, std::string_view b) {  // a within (or equal to) b
+    return a == b || (a.size() > b.size() && a.starts_with(b) && a[b.size()] == '/');
+  };
+  return inside(f, dir) || inside(dir, f);
+}
+
+void MetadataTree::ListAs(std::string_view dir, std::string_view child, std::string shown) {
+  std::string key(dir);
+  key += '/';
+  key += child;
+  shown_as_.insert_or_assign(std::move(key), std::move(shown));
+}
+
 void MetadataTree::Add(std::string_view path, std::string value, std::string_view content_type) {
   if (!Keeps(path)) return;
   leaves_.insert_or_assign(std::string(path), Leaf{std::move(value), std::string(content_type)});
@@ -45,6 +62,13 @@ MetadataTree::Entry MetadataTree::Lookup(std::string_view path, bool mark_dirs) 
       children.emplace(rest);
     } else {
       std::string child(rest.substr(0, slash));
+      if (!shown_as_.empty()) {
+        auto shown = shown_as_.find(prefix + child);
+        if (shown != shown_as_.end()) {
+          children.insert(shown->second);
+          continue;
+        }
+      }
       if (mark_dirs) child += '/';
       children.insert(std::move(child));
     }

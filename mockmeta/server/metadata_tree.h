@@ -41,6 +41,9 @@ class MetadataTree {
 
   // Whether the value of the leaf at `path` (as given to Add) is needed.
   bool Wants(std::string_view path) const { return !focus_ || *focus_ == path; }
+  // Whether any leaf under directory `dir` (no trailing slash) can answer the focus: builders
+  // skip whole subtrees (network interfaces, credentials) that a request does not touch.
+  bool WantsUnder(std::string_view dir) const;
 
   // `path` is relative, segments separated by '/', no leading or trailing slash. A focused tree
   // drops leaves that cannot answer its focus.
@@ -56,6 +59,10 @@ class MetadataTree {
     if (!value.empty()) Add(path, Wants(path) ? value : std::string());
   }
 
+  // In the listing of directory `dir`, show subdirectory `child` as `shown` (no trailing '/'):
+  // AWS lists public-keys/ as "0=my-key", and clients then read "public-keys/0/openssh-key".
+  void ListAs(std::string_view dir, std::string_view child, std::string shown);
+
   // `path` may have leading and trailing slashes; "" and "/" are the root.
   Entry Lookup(std::string_view path, bool mark_dirs) const;
 
@@ -68,6 +75,7 @@ class MetadataTree {
   bool Keeps(std::string_view path) const;
 
   std::map<std::string, Leaf, std::less<>> leaves_;
+  std::map<std::string, std::string, std::less<>> shown_as_;  // "dir/child" -> listing line
   std::optional<std::string> focus_;
 };
 

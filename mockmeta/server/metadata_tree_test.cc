@@ -65,5 +65,24 @@ TEST(MetadataTreeTest, FocusedTreeWantsOnlyItsFocus) {
   EXPECT_FALSE(root.Wants("latest/meta-data/instance-id"));
 }
 
+TEST(MetadataTreeTest, WantsUnderSaysWhetherASubtreeCanAnswerTheFocus) {
+  MetadataTree leaf("latest/meta-data/iam/info");
+  EXPECT_TRUE(leaf.WantsUnder("latest/meta-data/iam"));
+  EXPECT_FALSE(leaf.WantsUnder("latest/meta-data/network"));
+  EXPECT_FALSE(leaf.WantsUnder("latest/meta-data/ia"));  // a segment, not a string prefix
+  MetadataTree listing("latest/meta-data/");
+  EXPECT_TRUE(listing.WantsUnder("latest/meta-data/network/interfaces"));
+  EXPECT_TRUE(MetadataTree().WantsUnder("latest/anything"));
+}
+
+TEST(MetadataTreeTest, ListAsShowsASubdirectoryUnderAnotherName) {
+  MetadataTree t;
+  t.Add("latest/meta-data/public-keys/0/openssh-key", "ssh-ed25519 AAAA");
+  t.ListAs("latest/meta-data/public-keys", "0", "0=my-key");
+  EXPECT_EQ(t.Lookup("latest/meta-data/public-keys/", true).body, "0=my-key");
+  EXPECT_EQ(t.Lookup("latest/meta-data/public-keys/0/", true).body, "openssh-key");
+  EXPECT_EQ(t.Lookup("latest/meta-data/", true).body, "public-keys/");
+}
+
 }  // namespace
 }  // namespace lastcall::mock
