@@ -108,6 +108,20 @@ Status WriteFileAtomically(const std::string& path, std::string_view content,
   return options.sync ? SyncDirectory(DirOf(path)) : Status::Ok();
 }
 
+namespace {
+
+// What a non-regular file is, for an error message that tells the operator what they pointed at.
+std::string_view FileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+}  // namespace
+
 Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes,
                                     ReadOptions options) {
   int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (options.follow_symlinks ? 0 : O_NOFOLLOW);
@@ -122,7 +136,9 @@ Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes,
   if (::fstat(fd.get(), &st) != 0) {
     return Unavailable("cannot stat " + path + ": " + ErrnoText(errno));
   }
-  if (!S_ISREG(st.st_mode)) return DataLoss(path + " is not a regular file");
+  if (!S_ISREG(st.st_mode)) {
+    return DataLoss(path + " is " + std::string(FileTypeName(st.st_mode)) + ", not a regular file");
+  }
   if (static_cast<unsigned long long>(st.st_size) > max_bytes) {
     return DataLoss(path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }

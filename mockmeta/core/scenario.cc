@@ -1,17 +1,12 @@
 #include "mockmeta/core/scenario.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "common/files.h"
 #include "common/time_format.h"
+#include "common/toml_prevalidate.h"
 #include "mockmeta/core/scenario_context.h"
 #include "mockmeta/core/virtual_clock.h"
 
@@ -471,6 +466,8 @@ Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
                                                  const ScenarioOptions& options) {
   const std::string source(source_name);
   try {
+    // toml++ 3.3 has undefined behaviour on some inputs toml::parse would otherwise see.
+    LASTCALL_RETURN_IF_ERROR(PrevalidateToml(text, source));
     toml::table root = toml::parse(text, source);
     return LoadRoot(root, source, options);
   } catch (const toml::parse_error& e) {
@@ -484,51 +481,19 @@ Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
 
 namespace {
 
-// Reads a scenario file without ever blocking on it: opened non-blocking (a FIFO with no writer
-// opens at once instead of waiting), only a regular file is read (not a directory, a FIFO or a
-// device such as /dev/zero), and never more than kMaxScenarioBody bytes.
+// Reads a scenario file without ever blocking on it (common/files.h: opened non-blocking, only
+// a regular file, never more than kMaxScenarioBody bytes). A scenario path names a file the
+// operator chose, so a symlink is followed.
 Result<std::string> ReadScenarioFile(const std::string& path) {
   if (path.find('\0') != std::string::npos) {
     return InvalidArgument("scenario path contains a NUL byte");
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    return NotFound(path + ": cannot open scenario file: " + std::strerror(errno));
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return DataLoss(path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) {
-    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
-                       : S_ISFIFO(st.st_mode) ? "a FIFO"
-                       : S_ISCHR(st.st_mode)  ? "a character device"
-                       : S_ISBLK(st.st_mode)  ? "a block device"
-                       : S_ISSOCK(st.st_mode) ? "a socket"
-                                              : "not a regular file";
-    return InvalidArgument(path + ": is " + std::string(what) +
-                           "; a scenario must be a regular file");
-  }
-  const auto too_large = [&] {
-    return InvalidArgument(path + ": larger than " + std::to_string(kMaxScenarioBody) +
-                           " bytes, the scenario size limit");
-  };
-  if (static_cast<uint64_t>(st.st_size) > kMaxScenarioBody) return too_large();
-  // The size is checked again while reading: the file may grow after fstat.
-  std::string text(kMaxScenarioBody + 1, '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return DataLoss(path + ": read error: " + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (got > kMaxScenarioBody) return too_large();
-  text.resize(got);
-  return text;
+  Result<std::string> text =
+      ReadFileBounded(path, kMaxScenarioBody, ReadOptions{.follow_symlinks = true});
+  if (text.ok() || text.status().code() != StatusCode::kDataLoss) return text;
+  return InvalidArgument(text.status().message() +
+                         "; a scenario must be a regular file of at most " +
+                         std::to_string(kMaxScenarioBody) + " bytes");
 }
 
 }  // namespace
