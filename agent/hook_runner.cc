@@ -179,9 +179,11 @@ std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
   env["LASTCALL_ACTION"] = n.action;
   env["LASTCALL_DEADLINE"] = n.deadline ? FormatRfc3339(*n.deadline) : "";
   env["LASTCALL_DEADLINE_UNIX"] = n.deadline ? std::to_string(ToUnixSeconds(*n.deadline)) : "";
-  std::optional<WallTime> end = n.deadline ? n.deadline : r.effective_deadline;
+  // The time the phases work toward (a maintenance window's end once inside it); none for
+  // resume, which undoes work after the notice went away and has no deadline (docs/hooks.md).
+  std::optional<WallTime> end = r.effective_deadline ? r.effective_deadline : n.deadline;
   std::string left;
-  if (end) {
+  if (end && r.hook.phase != HookPhase::kResume) {
     auto secs = std::chrono::floor<std::chrono::seconds>(*end - r.now).count();
     left = std::to_string(secs < 0 ? 0 : secs);
   }

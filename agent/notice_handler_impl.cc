@@ -41,10 +41,17 @@ Result<std::unique_ptr<NoticeHandlerImpl>> NoticeHandlerImpl::Create(const Confi
   std::unique_ptr<NoticeHandlerImpl> h(
       new NoticeHandlerImpl(config, clock, metrics, std::move(options)));
   LASTCALL_RETURN_IF_ERROR(h->store_.Load());
-  size_t pruned = h->store_.Prune(clock.Now(), h->options_.keep_records);
-  if (pruned > 0)
-    Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
-  h->last_prune_ = clock.Monotonic();
+  // No pruning here: records carry server time, and this run has not seen the server's Date
+  // yet (Update prunes once it has).
+  Result<std::optional<Identity>> owner = h->store_.LoadOwner();
+  if (!owner.ok()) {
+    Log(LogPriority::kErr, "instance identity of the state directory is unreadable (" +
+                               owner.status().message() + "): taking the first valid read");
+  } else if (owner->has_value()) {
+    h->tracker_ = IdentityTracker(**owner);
+    h->identity_ = **owner;
+  }
+  h->created_ = clock.Monotonic();
   return h;
 }
 
@@ -75,7 +82,45 @@ WallTime NoticeHandlerImpl::EffectiveNow() const {
 
 void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
   std::lock_guard lock(mu_);
+  const std::optional<Identity> before = tracker_.believed();
+  const IdentityTracker::Outcome outcome = tracker_.Observe(identity);
+  LogFields fields = {{"INSTANCE_ID", identity.instance_id}};
+  switch (outcome) {
+    case IdentityTracker::Outcome::kSame:
+      pending_logged_ = false;
+      return;
+    case IdentityTracker::Outcome::kPending:
+      if (!pending_logged_) {
+        Log(LogPriority::kWarning,
+            "instance identity read differs from " + before->instance_id +
+                ": believed only after " + std::to_string(IdentityTracker::kConfirmReads) +
+                " reads in a row",
+            fields);
+        pending_logged_ = true;
+      }
+      return;
+    case IdentityTracker::Outcome::kSwitched: {
+      pending_logged_ = false;
+      Log(LogPriority::kWarning,
+          "another instance: " + identity.instance_id + " (was " + before->instance_id +
+              "); its records are kept apart from the old instance's",
+          fields);
+      Status s = store_.ArchiveAs(before->instance_id);
+      if (!s.ok()) Log(LogPriority::kErr, "cannot archive the old instance's records: " + s.message());
+      break;
+    }
+    case IdentityTracker::Outcome::kFirst:
+      break;
+  }
   identity_ = identity;
+  if (Status s = store_.SaveOwner(identity); !s.ok()) {
+    Log(LogPriority::kErr, "cannot save the instance identity: " + s.message(), fields);
+  }
+}
+
+bool NoticeHandlerImpl::IdentityPending() const {
+  std::lock_guard lock(mu_);
+  return tracker_.pending();
 }
 
 void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durability durability) {
@@ -85,75 +130,122 @@ void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durabili
   }
 }
 
+void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
+  NoticeRecord r;
+  r.notice = n;
+  r.first_seen = now;
+  // Not flushed: the first hook's phase start is (RunNotice), and nothing is lost with this
+  // record before it but the sighting, which the next poll repeats. Two fsyncs less per new
+  // notice between detection and the first hook.
+  Persist(r, StateStore::Durability::kCached);
+  const std::string kind(NoticeKindName(n.kind));
+  std::string msg = "new " + kind + " notice: " + n.action;
+  if (n.deadline) {
+    double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
+    msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
+           std::to_string(static_cast<long long>(left)) + "s left)";
+    if (metrics_) {
+      metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
+    }
+  }
+  if (metrics_) {
+    metrics_->Increment(metric::kNotices, {{"kind", kind}});
+  }
+  Log(LogPriority::kNotice, msg, NoticeFields(n.id));
+}
+
+void NoticeHandlerImpl::SeenLocked(NoticeRecord r, const Notice& n, WallTime now) {
+  bool changed = false;
+  if (r.absent_since || r.absent_polls) {
+    r.absent_since.reset();
+    r.absent_polls = 0;
+    changed = true;
+  }
+  if (r.withdrawn) {
+    const bool ended = r.Started(HookPhase::kResume) ||
+                       Planner::Decide(r, now, config_->hooks, clock_checked_).finished;
+    if (ended) {
+      // The resume undid the work (or the notice was carried out): this is a new episode,
+      // and its checkpoint and drain run again.
+      NoticeRecord next;
+      next.notice = n;
+      next.first_seen = now;
+      next.episode = r.episode + 1;
+      Log(LogPriority::kNotice,
+          "notice returned after it ended: episode " + std::to_string(next.episode) +
+              " runs its phases again",
+          NoticeFields(n.id));
+      Persist(next);
+      return;
+    }
+    Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
+    r.withdrawn.reset();
+    r.superseded_by.clear();
+    changed = true;
+  }
+  if (!SameTerms(r.notice, n)) {
+    // Logged once per change: a time that moves on every answer logs every answer, but a
+    // raw body or notice time that changes alone logs nothing.
+    Log(LogPriority::kNotice,
+        "notice changed: state " + std::string(NoticeStateName(n.state)) +
+            (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()) +
+            (n.action != r.notice.action ? ", action " + n.action : std::string()),
+        NoticeFields(n.id));
+    r.notice = n;
+    changed = true;
+  }
+  if (changed) Persist(r);
+}
+
+void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
+  r.absent_since = r.absent_since.value_or(now);
+  ++r.absent_polls;
+  if (!Planner::WithdrawalDue(r, now, config_->poll)) {
+    Persist(r, StateStore::Durability::kCached);
+    return;
+  }
+  // It left when it was first missed, not when the evidence was complete.
+  r.withdrawn = *r.absent_since;
+  Persist(r);
+  // Gone at or after its deadline, the notice was carried out (the instance was stopped or
+  // released, and its metadata answers 404), not taken back: say so, the Planner resumes
+  // nothing for it.
+  const std::optional<WallTime> at = Planner::ActionDeadline(r.notice, *r.withdrawn);
+  const bool carried_out = at && *r.withdrawn >= *at;
+  Log(LogPriority::kNotice,
+      carried_out ? "notice gone after its deadline: carried out, not withdrawn"
+                  : "notice withdrawn: absent from " + std::to_string(r.absent_polls) +
+                        " clean polls since " + FormatRfc3339(*r.absent_since),
+      NoticeFields(r.notice.id));
+}
+
 void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
   skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
+  if (poll.server_date && !clock_checked_) {
+    clock_checked_ = true;
+    Log(LogPriority::kInfo, "clock checked against the metadata server's Date");
+  }
   JoinFinishedLocked();
 
   std::set<std::string> seen;
   for (const Notice& n : poll.notices) {
-    if (n.id.empty()) continue;
-    seen.insert(n.id);
+    if (n.id.empty() || !seen.insert(n.id).second) continue;
     std::optional<NoticeRecord> existing = store_.Get(n.id);
     if (!existing) {
-      NoticeRecord r;
-      r.notice = n;
-      r.first_seen = now;
-      // Not flushed: the first hook's phase start is (RunNotice), and nothing is lost with
-      // this record before it but the sighting, which the next poll repeats. Two fsyncs less
-      // per new notice between detection and the first hook.
-      Persist(r, StateStore::Durability::kCached);
-      const std::string kind(NoticeKindName(n.kind));
-      std::string msg = "new " + kind + " notice: " + n.action;
-      if (n.deadline) {
-        double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
-        msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
-               std::to_string(static_cast<long long>(left)) + "s left)";
-        if (metrics_) {
-          metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
-        }
-      }
-      if (metrics_) {
-        metrics_->Increment(metric::kNotices, {{"kind", kind}});
-      }
-      Log(LogPriority::kNotice, msg, NoticeFields(n.id));
-      continue;
+      RecordNewLocked(n, now);
+    } else {
+      SeenLocked(std::move(*existing), n, now);
     }
-    NoticeRecord r = *existing;
-    bool changed = false;
-    if (r.notice != n) {
-      Log(LogPriority::kNotice,
-          "notice changed: state " + std::string(NoticeStateName(n.state)) +
-              (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()),
-          NoticeFields(n.id));
-      r.notice = n;
-      changed = true;
-    }
-    if (r.withdrawn && !r.Started(HookPhase::kResume)) {
-      Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
-      r.withdrawn.reset();
-      r.superseded_by.clear();
-      changed = true;
-    }
-    if (changed) Persist(r);
   }
 
-  // Only a clean poll proves that a notice is gone; a failed monitor may just hide it.
+  // Only a clean poll is evidence that a notice is gone; a failed monitor may just hide it.
   if (poll.ok()) {
     for (NoticeRecord& r : store_.All()) {
       if (seen.count(r.notice.id) || r.withdrawn) continue;
       if (r.notice.state != NoticeState::kActive) continue;  // already over
-      r.withdrawn = now;
-      Persist(r);
-      // Gone at or after its deadline, the notice was carried out (the instance was stopped or
-      // released, and its metadata answers 404), not taken back: say so, the Planner resumes
-      // nothing for it.
-      const bool carried_out = r.notice.deadline && now >= *r.notice.deadline;
-      Log(LogPriority::kNotice,
-          carried_out ? "notice gone after its deadline: carried out, not withdrawn"
-                      : "notice withdrawn",
-          NoticeFields(r.notice.id));
+      AbsentLocked(std::move(r), now);
     }
   }
 
@@ -181,9 +273,13 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   Planner::SortByUrgency(all);
   for (const NoticeRecord& r : all) KickLocked(r.notice.id, now);
 
-  if (clock_.Monotonic() - last_prune_ > std::chrono::hours(1)) {
+  // Records are aged against server time only: never on a clock this run has not checked.
+  if (clock_checked_ && (!last_prune_ || clock_.Monotonic() - *last_prune_ > std::chrono::hours(1))) {
     last_prune_ = clock_.Monotonic();
-    store_.Prune(now, options_.keep_records);
+    size_t pruned = store_.Prune(now, options_.keep_records);
+    if (pruned > 0) {
+      Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
+    }
   }
 }
 
@@ -199,11 +295,17 @@ void NoticeHandlerImpl::JoinFinishedLocked() {
   }
 }
 
+bool NoticeHandlerImpl::HoldForClockLocked() const {
+  return !clock_checked_ && clock_.Monotonic() - created_ < config_->poll.clock_check_wait;
+}
+
 void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
   if (stopping_ || workers_.count(id)) return;
+  // Server time first: a bounded wait at start for the first Date (see Options).
+  if (HoldForClockLocked()) return;
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
-  Plan plan = Planner::Decide(*r, now, config_->hooks);
+  Plan plan = Planner::Decide(*r, now, config_->hooks, clock_checked_);
   if (plan.idle()) return;
   Snapshot snap{config_, catalog_, identity_};
   Worker& w = workers_[id];
@@ -221,7 +323,7 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) break;
       const WallTime now = EffectiveNowLocked();
-      plan = Planner::Decide(*r, now, opts);
+      plan = Planner::Decide(*r, now, opts, clock_checked_);
       if (plan.run_notify && !notify.joinable()) {
         PhaseRecord& p = r->phases[HookPhase::kNotify];
         p.started = now;
@@ -381,7 +483,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     req.identity = identity_;  // may have been learned after the worker started
     workers_[id].running.push_back(hook.name);
   }
-  req.effective_deadline = Planner::EffectiveDeadline(record, opts);
+  req.effective_deadline = Planner::EffectiveDeadline(record, opts, req.now);
   ++running_hooks_;
   HookResult result = runner_.Run(req);
   --running_hooks_;
@@ -420,7 +522,7 @@ std::string NoticeHandlerImpl::StatusJson() const {
   json notices = json::array();
   for (const NoticeRecord& r : store_.All()) {
     const Notice& n = r.notice;
-    Plan plan = Planner::Decide(r, now, config_->hooks);
+    Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
     json phases = json::object();
     for (const auto& [phase, p] : r.phases) {
       phases[std::string(HookPhaseName(phase))] = {
@@ -443,6 +545,8 @@ std::string NoticeHandlerImpl::StatusJson() const {
         {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
         {"first_seen", FormatRfc3339(r.first_seen)},
         {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
+        {"absent_since", r.absent_since ? json(FormatRfc3339(*r.absent_since)) : json(nullptr)},
+        {"episode", r.episode},
         {"phases", phases},
         {"running_hooks", running},
         {"finished", plan.finished},
@@ -453,7 +557,9 @@ std::string NoticeHandlerImpl::StatusJson() const {
     }
     notices.push_back(std::move(entry));
   }
-  json j = {{"notices", notices}, {"running_hooks", running_hooks_.load()}};
+  json j = {{"notices", notices},
+            {"running_hooks", running_hooks_.load()},
+            {"clock_checked", clock_checked_}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

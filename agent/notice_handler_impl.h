@@ -40,6 +40,7 @@
 
 #include "agent/hook_catalog.h"
 #include "agent/hook_runner.h"
+#include "agent/identity.h"
 #include "agent/metrics.h"
 #include "agent/notice_handler.h"
 #include "agent/planner.h"
@@ -66,6 +67,7 @@ class NoticeHandlerImpl final : public NoticeHandler {
   ~NoticeHandlerImpl() override;
 
   void SetIdentity(const Identity& identity) override;
+  bool IdentityPending() const override;
   void Update(const PollResult& poll, WallTime now) override;
   void Reconfigure(const Config& config) override;
   std::string StatusJson() const override;
@@ -91,6 +93,13 @@ class NoticeHandlerImpl final : public NoticeHandler {
 
   WallTime EffectiveNowLocked() const { return clock_.Now() + skew_; }
   WallTime EffectiveNow() const;
+  // The parts of Update, mu_ held: a notice first seen; one seen again (absence reset, back
+  // after withdrawal, new episode, changed terms); one absent from a clean poll.
+  void RecordNewLocked(const Notice& n, WallTime now);
+  void SeenLocked(NoticeRecord r, const Notice& n, WallTime now);
+  void AbsentLocked(NoticeRecord r, WallTime now);
+  // Server time first: no hook starts until a Date was seen or poll.clock_check_wait passed.
+  bool HoldForClockLocked() const;
   // Starts a worker for `id` if it has work now and none is running. mu_ held.
   void KickLocked(const std::string& id, WallTime now);
   void JoinFinishedLocked();
@@ -122,7 +131,12 @@ class NoticeHandlerImpl final : public NoticeHandler {
   std::map<std::string, Worker> workers_;
   bool stopping_ = false;
   bool shut_down_ = false;
-  MonoTime last_prune_{};
+  std::optional<MonoTime> last_prune_;
+  IdentityTracker tracker_;
+  bool pending_logged_ = false;
+  // Whether this run has seen a metadata answer's Date (server time first).
+  bool clock_checked_ = false;
+  MonoTime created_{};
 };
 
 }  // namespace lastcall

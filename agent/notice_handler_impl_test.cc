@@ -33,6 +33,10 @@ class NoticeHandlerTest : public ::testing::Test {
     config_.state_dir = tmp_ / "state";
     config_.hooks.hooks_dir = tmp_ / "hooks.d";
     config_.hooks.kill_grace = std::chrono::milliseconds(200);
+    // Most tests are about what follows a withdrawal: one clean poll without the notice is
+    // enough here. The withdrawal window has its own tests (WithdrawalWindow*).
+    config_.poll.withdraw_polls = 1;
+    config_.poll.withdraw_after = Duration::zero();
     for (const char* phase : {"checkpoint", "drain", "notify", "resume"}) {
       MakeDir(tmp_ / (std::string("hooks.d/") + phase));
     }
@@ -66,13 +70,13 @@ class NoticeHandlerTest : public ::testing::Test {
     options.allowed_owners = {0, ::getuid()};
     auto h = NoticeHandlerImpl::Create(config_, clock_, &metrics_, options);
     EXPECT_TRUE(h.ok()) << h.status().ToString();
-    (*h)->SetIdentity({"i-0abc", "m5.large", "us-east-1a", "us-east-1"});
+    (*h)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
     return std::move(h).value();
   }
 
   Notice Interruption(Duration in) {
     Notice n;
-    n.id = "aws-interruption-i-0abc-1";
+    n.id = "aws-interruption";
     n.provider = "aws";
     n.kind = NoticeKind::kInterruption;
     n.action = "terminate";
@@ -82,18 +86,20 @@ class NoticeHandlerTest : public ::testing::Test {
   }
   Notice Maintenance(Duration in) {
     Notice n = Interruption(in);
-    n.id = "aws-maintenance-i-0abc-instance-event-1";
+    n.event_id = "instance-event-1";
+    n.id = MakeNoticeId("aws", NoticeKind::kMaintenance, n.event_id);
     n.kind = NoticeKind::kMaintenance;
     n.action = "system-reboot";
     n.source = "events/maintenance/scheduled";
     return n;
   }
-  static PollResult Poll(std::vector<Notice> notices) {
-    return PollResult{std::move(notices), {}, {}};
+  // A clean poll whose answers carried the server's Date (the clock is checked).
+  PollResult Poll(std::vector<Notice> notices) {
+    return PollResult{std::move(notices), {}, clock_.Now()};
   }
 
   std::string Line(const std::string& phase, const std::string& hook, const Notice& n) {
-    return phase + " " + hook + " " + n.id + " i-0abc";
+    return phase + " " + hook + " " + n.id + " i-0abc1234";
   }
 
   TempDir tmp_;
@@ -241,7 +247,7 @@ TEST_F(NoticeHandlerTest, NoticeBackBeforeResumeStartedCarriesOn) {
 TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersededNotResumed) {
   auto h = NewHandler();
   Notice rebalance = Interruption(seconds(0));
-  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.id = "aws-rebalance";
   rebalance.kind = NoticeKind::kRebalance;
   rebalance.action = "rebalance";
   rebalance.deadline.reset();
@@ -289,7 +295,7 @@ TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersed
 TEST_F(NoticeHandlerTest, RebalanceVanishingWhenTheInterruptionIsTakenBackIsResumed) {
   auto h = NewHandler();
   Notice rebalance = Interruption(seconds(0));
-  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.id = "aws-rebalance";
   rebalance.kind = NoticeKind::kRebalance;
   rebalance.deadline.reset();
   h->Update(Poll({rebalance}), clock_.Now());
