@@ -4,7 +4,6 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-
 namespace lastcall {
 namespace {
 
@@ -23,8 +22,7 @@ std::string Quote(std::string_view v) {
 }
 
 bool IdWithBody(std::string_view id, size_t len, bool (*ok)(char)) {
-  return id.size() == 2 + len && id.starts_with("i-") &&
-         std::all_of(id.begin() + 2, id.end(), ok);
+  return id.size() == 2 + len && id.starts_with("i-") && std::all_of(id.begin() + 2, id.end(), ok);
 }
 
 bool PlaceShape(std::string_view v) {
@@ -57,7 +55,8 @@ Status ValidateIdentity(std::string_view provider, const Identity& id) {
   const char* want = provider == "aws"       ? "i- and 8 or 17 lowercase hex digits"
                      : provider == "alibaba" ? "i- and 20 lowercase letters or digits"
                                              : "1-64 letters, digits, '.', '-', '_'";
-  if (!id_ok) return DataLoss("instance-id " + Quote(iid) + " is not an instance id (" + want + ")");
+  if (!id_ok)
+    return DataLoss("instance-id " + Quote(iid) + " is not an instance id (" + want + ")");
   if (!TypeShape(id.instance_type)) {
     return DataLoss("instance type " + Quote(id.instance_type) + " is not an instance type");
   }
@@ -95,10 +94,14 @@ IdentityTracker::Outcome IdentityTracker::Observe(const Identity& read) {
 
 std::string_view IdentityOutcomeName(IdentityTracker::Outcome outcome) {
   switch (outcome) {
-    case IdentityTracker::Outcome::kFirst: return "first";
-    case IdentityTracker::Outcome::kSame: return "same";
-    case IdentityTracker::Outcome::kPending: return "pending";
-    case IdentityTracker::Outcome::kSwitched: return "switched";
+    case IdentityTracker::Outcome::kFirst:
+      return "first";
+    case IdentityTracker::Outcome::kSame:
+      return "same";
+    case IdentityTracker::Outcome::kPending:
+      return "pending";
+    case IdentityTracker::Outcome::kSwitched:
+      return "switched";
   }
   return "unknown";
 }
@@ -107,9 +110,9 @@ Result<Identity> IdentityFromJson(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return DataLoss("identity: not a JSON object");
   Identity id;
-  for (auto [key, out] : {std::pair{"instance_id", &id.instance_id},
-                          std::pair{"instance_type", &id.instance_type},
-                          std::pair{"zone", &id.zone}, std::pair{"region", &id.region}}) {
+  for (auto [key, out] :
+       {std::pair{"instance_id", &id.instance_id}, std::pair{"instance_type", &id.instance_type},
+        std::pair{"zone", &id.zone}, std::pair{"region", &id.region}}) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_string()) {
       return DataLoss(std::string("identity: \"") + key + "\" must be a string");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/actions_test_support.h"
+#include "common/time_format.h"
 
 namespace lastcall {
 namespace {
@@ -459,6 +460,172 @@ TEST_F(NoticeHandlerTest, ShutdownStopsHooksAfterGrace) {
   EXPECT_EQ(logs_.sink().Find("hooks still running at shutdown").size(), 1u);
   h->Update(Poll({Interruption(seconds(120))}), clock_.Now());  // ignored after shutdown
   EXPECT_EQ(h->RunningHooks(), 0u);
+}
+
+// With the default window (3 clean polls and 6 s), a flap never withdraws.
+class WithdrawalWindowTest : public NoticeHandlerTest {
+ protected:
+  void SetUp() override {
+    NoticeHandlerTest::SetUp();
+    config_.poll = PollOptions{};
+  }
+};
+
+// Regression (issue 10, cause 2): a `flap` (200, then 404) started resume after one clean poll
+// without the notice, and the returning notice's drain never ran.
+TEST_F(WithdrawalWindowTest, AFlappingNoticeIsNeverWithdrawnAndItsDrainRuns) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  for (int i = 0; i < 10; ++i) {
+    h->Update(Poll(i % 2 == 0 ? std::vector<Notice>{n} : std::vector<Notice>{}), clock_.Now());
+    clock_.Advance(seconds(2));
+  }
+  // The last poll of the loop missed it; one more, 10 s later: 2 polls over 12 s, not enough.
+  clock_.Advance(seconds(10));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("notice withdrawn").empty());
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+}
+
+TEST_F(WithdrawalWindowTest, FailedPollsNeitherCountNorReset) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  PollResult failed = Poll({});
+  failed.errors.push_back(Unavailable("500"));
+  for (int i = 0; i < 2; ++i) {
+    clock_.Advance(seconds(3));
+    h->Update(Poll({}), clock_.Now());
+    h->Update(failed, clock_.Now());
+  }
+  EXPECT_TRUE(logs_.sink().Find("notice withdrawn").empty());
+  clock_.Advance(seconds(3));
+  h->Update(Poll({}), clock_.Now());  // third clean poll without it, 9 s after the first
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<LogEntry> w = logs_.sink().Find("notice withdrawn");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(Ran().back(), Line("resume", "10-undo", n));
+}
+
+// A notice that returns after its resume started is a new episode: the resume undid the work,
+// so checkpoint and drain run again (once), and the log says so.
+TEST_F(NoticeHandlerTest, ANoticeReturningAfterItsResumeIsANewEpisode) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(seconds(2));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  ASSERT_EQ(Ran().back(), Line("resume", "10-undo", n));
+  clock_.Advance(seconds(2));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({n}), clock_.Now() + seconds(1));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 2);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 2);
+  EXPECT_EQ(logs_.sink().Find("notice returned after it ended: episode 2").size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(h->StatusJson())["notices"][0]["episode"], 2);
+}
+
+// Regression (issue 10, cause 1): the notice's time was part of its id, so a time that moved
+// on every request (amazon-ec2-metadata-mock) made 5 notices with 5 checkpoints in 4 s.
+TEST_F(NoticeHandlerTest, AMovingDeadlineIsOneNoticeLoggedOncePerChange) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  for (int i = 0; i < 5; ++i) {
+    Notice moved = n;
+    moved.deadline = *n.deadline + seconds(i);
+    moved.raw = "answer " + std::to_string(i);
+    h->Update(Poll({moved}), clock_.Now());
+    h->Update(Poll({moved}), clock_.Now());  // the same terms again: no log line
+    ASSERT_TRUE(h->WaitIdle(kWait));
+  }
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 1);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 1);
+  EXPECT_EQ(logs_.sink().Find("notice changed").size(), 4u);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  ASSERT_EQ(status["notices"].size(), 1u);
+  EXPECT_EQ(status["notices"][0]["deadline"], FormatRfc3339(*n.deadline + seconds(4)));
+}
+
+// Regression (issue 10, cause 3): at restart, records were pruned against the local clock
+// (hours ahead of the server's), and checkpoint and drain ran again.
+TEST_F(NoticeHandlerTest, NoRecordIsPrunedOrPhaseSkippedBeforeTheServersDate) {
+  Notice n = Interruption(seconds(120));
+  {
+    auto h = NewHandler();
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(h->WaitIdle(kWait));
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(h->WaitIdle(kWait));
+  }
+  const size_t ran_before = Ran().size();
+  clock_.SetWall(clock_.Now() + std::chrono::hours(24 * 30));  // the host clock jumps ahead
+  auto again = NewHandler();
+  PollResult no_date = Poll({n});
+  no_date.server_date.reset();
+  again->Update(no_date, clock_.Now());
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("pruned").empty());
+  EXPECT_TRUE(logs_.sink().Find("skipped").empty());
+  // The server's Date says the notice is current: nothing reruns, nothing is pruned.
+  PollResult dated = Poll({n});
+  dated.server_date = *n.deadline - seconds(100);
+  again->Update(dated, *n.deadline - seconds(100));
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("pruned").empty());
+  EXPECT_EQ(Ran().size(), ran_before);
+}
+
+TEST_F(NoticeHandlerTest, HooksWaitBoundedlyForTheServersDateAtStart) {
+  config_.poll.clock_check_wait = seconds(10);
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  PollResult no_date = Poll({n});
+  no_date.server_date.reset();
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_TRUE(Ran().empty());  // recorded, not run yet
+  clock_.Advance(seconds(11));  // no Date ever: after the wait, run anyway (never skipped)
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("drain", "10-drain", n)));
+}
+
+// Regression (issue 10, cause 1): a truncated instance id read after a failed poll became
+// another instance. A different identity is believed only after repeated reads, and then its
+// records are kept apart from the old instance's.
+TEST_F(NoticeHandlerTest, ADifferentIdentityIsBelievedOnlyAfterRepeatedReadsThenKeptApart) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  const Identity other{"i-0fedcba9", "m5.large", "us-east-1a", "us-east-1", "aws"};
+  h->SetIdentity(other);
+  EXPECT_TRUE(h->IdentityPending());
+  h->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
+  EXPECT_FALSE(h->IdentityPending());
+  EXPECT_EQ(nlohmann::json::parse(h->StatusJson())["notices"].size(), 1u);
+  for (int i = 0; i < IdentityTracker::kConfirmReads; ++i) h->SetIdentity(other);
+  EXPECT_FALSE(h->IdentityPending());
+  EXPECT_TRUE(nlohmann::json::parse(h->StatusJson())["notices"].empty());
+  EXPECT_TRUE(FileExists(config_.state_dir + "/instances/i-0abc1234/aws-interruption.json"));
+  // A restarted agent believes the persisted owner, the new instance.
+  h.reset();
+  auto again = NoticeHandlerImpl::Create(config_, clock_, &metrics_, {});
+  ASSERT_TRUE(again.ok());
+  (*again)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
+  EXPECT_TRUE((*again)->IdentityPending());
 }
 
 }  // namespace
