@@ -9,8 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "agent/log.h"
@@ -202,6 +205,45 @@ std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
   return out;
 }
 
+unsigned long long HookRunner::ProcessStartTicks(pid_t pid) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%d", static_cast<int>(pid));
+  char stat[1024];
+  size_t len = 0;
+  if (!ReadProcStat(name, stat, sizeof stat, &len)) return 0;
+  const char* p = std::strrchr(stat, ')');
+  if (p == nullptr) return 0;
+  // After "pid (comm)": field 3 (state) is the first; starttime is field 22.
+  int field = 2;
+  for (; *p && field < 22; ++p) {
+    if (*p == ' ') ++field;
+  }
+  return std::strtoull(p, nullptr, 10);
+}
+
+bool HookRunner::WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, Duration wait,
+                                    Duration kill_grace) const {
+  if (pgid <= 1) return false;
+  const unsigned long long now_ticks = ProcessStartTicks(pgid);
+  if (now_ticks != 0 && now_ticks != start_ticks) return false;  // pid reused: not ours
+  if (!GroupHasLiveMembers(pgid)) return false;
+  auto wait_group = [&](Duration limit) {
+    // Not our child: no waitpid. The group is checked every 20 ms (a process-group wait has no
+    // descriptor to poll), which is plenty for a once-per-restart event.
+    const MonoTime until = clock_.Monotonic() + limit;
+    while (GroupHasLiveMembers(pgid) && clock_.Monotonic() < until) {
+      ::usleep(20'000);
+    }
+    return !GroupHasLiveMembers(pgid);
+  };
+  if (wait_group(std::max(wait, Duration::zero()))) return true;
+  ::kill(-pgid, SIGTERM);
+  if (wait_group(kill_grace)) return true;
+  ::kill(-pgid, SIGKILL);
+  wait_group(std::chrono::seconds(1));
+  return true;
+}
+
 HookResult HookRunner::Run(const HookRunRequest& r) {
   HookResult result;
   const MonoTime start = clock_.Monotonic();
@@ -273,6 +315,7 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
   Log(LogPriority::kInfo,
       "hook started (pid " + std::to_string(pid) + ", timeout " + FormatDuration(r.timeout) + ")",
       tags);
+  if (r.on_start) r.on_start(pgid, ProcessStartTicks(pid));
 
   SetNonBlocking(in_parent.get());
   SetNonBlocking(out_read.get());

@@ -61,9 +61,12 @@ std::optional<NoticeKind> ParseNoticeKind(std::string_view name) {
 
 std::string_view NoticeStateName(NoticeState state) {
   switch (state) {
-    case NoticeState::kActive: return "active";
-    case NoticeState::kCanceled: return "canceled";
-    case NoticeState::kCompleted: return "completed";
+    case NoticeState::kActive:
+      return "active";
+    case NoticeState::kCanceled:
+      return "canceled";
+    case NoticeState::kCompleted:
+      return "completed";
   }
   return "unknown";
 }

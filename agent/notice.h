@@ -67,12 +67,12 @@ struct Notice {
 };
 
 // Builds the notice key, e.g. MakeNoticeId("aws", kInterruption, "") == "aws-interruption" and
-// MakeNoticeId("aws", kMaintenance, "instance-event-0d59") == "aws-maintenance-instance-event-0d59".
-// `provider` is one of our fixed names. `event_id` is foreign: it is kept as is when it is at
-// most kMaxVerbatimEventId characters of [A-Za-z0-9._-] starting with an alphanumeric, and
-// otherwise replaced by "~" and the 32 hex digits of its 128-bit FNV-1a hash, so that distinct
-// event ids give distinct keys ("e/1" and "e1" no longer collide) and every key is a short,
-// safe file name.
+// MakeNoticeId("aws", kMaintenance, "instance-event-0d59") ==
+// "aws-maintenance-instance-event-0d59". `provider` is one of our fixed names. `event_id` is
+// foreign: it is kept as is when it is at most kMaxVerbatimEventId characters of [A-Za-z0-9._-]
+// starting with an alphanumeric, and otherwise replaced by "~" and the 32 hex digits of its 128-bit
+// FNV-1a hash, so that distinct event ids give distinct keys ("e/1" and "e1" no longer collide) and
+// every key is a short, safe file name.
 inline constexpr size_t kMaxVerbatimEventId = 64;
 std::string MakeNoticeId(std::string_view provider, NoticeKind kind, std::string_view event_id);
 

@@ -106,7 +106,8 @@ void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
               "); its records are kept apart from the old instance's",
           fields);
       Status s = store_.ArchiveAs(before->instance_id);
-      if (!s.ok()) Log(LogPriority::kErr, "cannot archive the old instance's records: " + s.message());
+      if (!s.ok())
+        Log(LogPriority::kErr, "cannot archive the old instance's records: " + s.message());
       break;
     }
     case IdentityTracker::Outcome::kFirst:
@@ -274,7 +275,8 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   for (const NoticeRecord& r : all) KickLocked(r.notice.id, now);
 
   // Records are aged against server time only: never on a clock this run has not checked.
-  if (clock_checked_ && (!last_prune_ || clock_.Monotonic() - *last_prune_ > std::chrono::hours(1))) {
+  if (clock_checked_ &&
+      (!last_prune_ || clock_.Monotonic() - *last_prune_ > std::chrono::hours(1))) {
     last_prune_ = clock_.Monotonic();
     size_t pruned = store_.Prune(now, options_.keep_records);
     if (pruned > 0) {
@@ -357,29 +359,45 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
 
     const HookPhase phase = plan.phases.front();
     const std::string phase_name(HookPhaseName(phase));
+    // One run of a phase at a time per instance; a run by another notice may be adopted.
+    std::optional<std::string> adopted = ClaimOrAdoptPhase(id, phase);
+    if (!adopted) break;              // shutting down
+    if (!adopted->empty()) continue;  // recorded as adopted: plan the next phase
+    StopLeftoverHook(id, phase, opts);
     {
       std::lock_guard lock(mu_);
       std::optional<NoticeRecord> r = store_.Get(id);
-      if (!r) break;
+      if (!r) {
+        ReleasePhaseLocked(id, phase);
+        break;
+      }
       PhaseRecord& p = r->phases[phase];
       p.started = EffectiveNowLocked();
       p.ended.reset();
       p.result.clear();
+      p.adopted_from.clear();
       ++p.attempts;
       Persist(*r);  // before the first hook: a crash from here on reruns the phase
     }
     Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
         {{"NOTICE_ID", id}, {"PHASE", phase_name}});
     std::string result = RunPhase(id, phase, plan, snap);
-    if (result.empty()) break;  // shutting down: leave the phase unfinished on disk
+    if (result.empty()) {  // shutting down: leave the phase unfinished on disk
+      std::lock_guard lock(mu_);
+      ReleasePhaseLocked(id, phase);
+      break;
+    }
     {
       std::lock_guard lock(mu_);
       std::optional<NoticeRecord> r = store_.Get(id);
+      if (r) {
+        PhaseRecord& p = r->phases[phase];
+        p.ended = EffectiveNowLocked();
+        p.result = result;
+        Persist(*r);
+      }
+      ReleasePhaseLocked(id, phase);
       if (!r) break;
-      PhaseRecord& p = r->phases[phase];
-      p.ended = EffectiveNowLocked();
-      p.result = result;
-      Persist(*r);
     }
     Log(result == "ok" ? LogPriority::kInfo : LogPriority::kWarning,
         "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
@@ -484,6 +502,29 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     workers_[id].running.push_back(hook.name);
   }
   req.effective_deadline = Planner::EffectiveDeadline(record, opts, req.now);
+  const std::string slot = std::string(HookPhaseName(hook.phase)) + "/" + hook.name;
+  if (!AcquireHookSlot(slot, opts.max_concurrent)) {
+    std::lock_guard lock(mu_);
+    auto& running = workers_[id].running;
+    if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
+      running.erase(it);
+    }
+    HookResult aborted;
+    aborted.outcome = HookResult::Outcome::kAborted;
+    return aborted;
+  }
+  const bool track = hook.phase != HookPhase::kNotify;  // notify hooks run in parallel
+  if (track) {
+    req.on_start = [&](pid_t pgid, unsigned long long ticks) {
+      std::lock_guard lock(mu_);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) return;
+      r->phases[hook.phase].hook_process =
+          HookProcessRecord{pgid, ticks, hook.name, EffectiveNowLocked() + timeout};
+      // Cached: it must survive the agent's kill -9, not a power cut (which ends the hook too).
+      Persist(*r, StateStore::Durability::kCached);
+    };
+  }
   ++running_hooks_;
   HookResult result = runner_.Run(req);
   --running_hooks_;
@@ -493,13 +534,116 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
       running.erase(it);
     }
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+    if (track && result.outcome != HookResult::Outcome::kAborted) {
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (r && r->phases[hook.phase].hook_process) {
+        r->phases[hook.phase].hook_process.reset();
+        Persist(*r, StateStore::Durability::kCached);
+      }
+    }
   }
+  slots_cv_.notify_all();
   if (metrics_) {
     const std::string phase(HookPhaseName(hook.phase));
     metrics_->Increment(metric::kHookRuns, {{"phase", phase}, {"result", MetricResult(result)}});
     metrics_->Observe(metric::kHookDuration, {{"phase", phase}}, Seconds(result.duration));
   }
   return result;
+}
+
+bool NoticeHandlerImpl::AcquireHookSlot(const std::string& slot, size_t max_concurrent) {
+  std::unique_lock lock(mu_);
+  slots_cv_.wait(lock, [&] {
+    return stopping_ ||
+           (!busy_hooks_.count(slot) && hooks_in_slots_ < std::max<size_t>(max_concurrent, 1));
+  });
+  if (stopping_) return false;
+  busy_hooks_.insert(slot);
+  ++hooks_in_slots_;
+  return true;
+}
+
+std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
+                                                                HookPhase phase) {
+  std::unique_lock lock(mu_);
+  std::string waited_for;
+  for (;;) {
+    if (stopping_) return std::nullopt;
+    auto it = phase_owner_.find(phase);
+    if (it == phase_owner_.end() || it->second == id) break;
+    waited_for = it->second;
+    slots_cv_.wait(lock);
+  }
+  // What another notice of the instance did counts for this one: the run it was waiting for
+  // (any phase), or a drain already done (the instance is drained once).
+  std::string from;
+  for (const NoticeRecord& other : store_.All()) {
+    if (other.notice.id == id || other.withdrawn) continue;
+    if (other.notice.state != NoticeState::kActive) continue;
+    auto p = other.phases.find(phase);
+    if (p == other.phases.end() || !p->second.done() || p->second.result != "ok") continue;
+    if (other.notice.id == waited_for || phase == HookPhase::kDrain) {
+      from = other.notice.id;
+      break;
+    }
+  }
+  if (from.empty()) {
+    phase_owner_[phase] = id;
+    return std::string();
+  }
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return std::nullopt;
+  PhaseRecord& p = r->phases[phase];
+  const WallTime now = EffectiveNowLocked();
+  p.started = p.started.value_or(now);
+  p.ended = now;
+  p.result = "ok";
+  p.adopted_from = from;
+  Persist(*r);
+  Log(LogPriority::kInfo,
+      "phase " + std::string(HookPhaseName(phase)) + " adopted from " + from +
+          ": it ran for this instance at the same time",
+      {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+  return from;
+}
+
+void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phase) {
+  auto it = phase_owner_.find(phase);
+  if (it != phase_owner_.end() && it->second == id) phase_owner_.erase(it);
+  slots_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
+                                         const HookOptions& opts) {
+  std::optional<HookProcessRecord> left;
+  Duration wait{0};
+  {
+    std::lock_guard lock(mu_);
+    std::optional<NoticeRecord> r = store_.Get(id);
+    if (!r) return;
+    auto p = r->phases.find(phase);
+    if (p == r->phases.end() || !p->second.hook_process) return;
+    left = p->second.hook_process;
+    wait = std::chrono::duration_cast<Duration>(left->until - EffectiveNowLocked());
+    // Never longer than a hook may run at all: a wrong clock must not make this wait forever.
+    wait = std::clamp(wait, Duration::zero(), opts.default_timeout);
+  }
+  const std::string phase_name(HookPhaseName(phase));
+  LogFields fields = {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", left->hook}};
+  if (runner_.WaitOrStopLeftover(left->pgid, left->start_ticks, wait, opts.kill_grace)) {
+    Log(LogPriority::kWarning,
+        "a " + phase_name + " hook of a previous run (process group " + std::to_string(left->pgid) +
+            ") was still running: waited for it within its own " +
+            "timeout, stopped it if needed; the phase runs again",
+        fields);
+  }
+  std::lock_guard lock(mu_);
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return;
+  r->phases[phase].hook_process.reset();
+  Persist(*r, StateStore::Durability::kCached);
 }
 
 void NoticeHandlerImpl::Reconfigure(const Config& config) {
@@ -578,6 +722,7 @@ void NoticeHandlerImpl::Shutdown(Duration grace) {
     shut_down_ = true;
     stopping_ = true;
   }
+  slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
   if (!WaitIdle(grace)) {
     Log(LogPriority::kWarning, "hooks still running at shutdown: stopping them");
     runner_.Abort();

@@ -34,6 +34,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +116,16 @@ class NoticeHandlerImpl final : public NoticeHandler {
                        const Snapshot& snap);
   HookResult RunHook(const std::string& id, const Hook& hook, Duration timeout,
                      const Snapshot& snap, const NoticeRecord& record);
+  // Waits until the hook `slot` ("<phase>/<name>") is free and fewer than `max_concurrent`
+  // hooks run; false when shutting down.
+  bool AcquireHookSlot(const std::string& slot, size_t max_concurrent);
+  // Shared phases: waits while another notice runs `phase`; then adopts its run if it ended
+  // ok (or a drain done by another live notice), recording it and returning that notice's id;
+  // else claims the phase for `id` and returns "". nullopt when shutting down.
+  std::optional<std::string> ClaimOrAdoptPhase(const std::string& id, HookPhase phase);
+  void ReleasePhaseLocked(const std::string& id, HookPhase phase);
+  // Hooks of a previous run: waits for or stops a leftover process group recorded in `phase`.
+  void StopLeftoverHook(const std::string& id, HookPhase phase, const HookOptions& opts);
 
   const Clock& clock_;
   Metrics* metrics_;
@@ -129,6 +141,12 @@ class NoticeHandlerImpl final : public NoticeHandler {
   Identity identity_;
   Duration skew_{0};  // effective now - clock_.Now(), from the last Update
   std::map<std::string, Worker> workers_;
+  // Shared phases and hook slots (see ClaimOrAdoptPhase, AcquireHookSlot); slots_cv_ wakes
+  // their waiters whenever a hook or phase ends, and at shutdown.
+  std::condition_variable slots_cv_;
+  std::map<HookPhase, std::string> phase_owner_;
+  std::set<std::string> busy_hooks_;
+  size_t hooks_in_slots_ = 0;
   bool stopping_ = false;
   bool shut_down_ = false;
   std::optional<MonoTime> last_prune_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <csignal>
+#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
@@ -626,6 +628,134 @@ TEST_F(NoticeHandlerTest, ADifferentIdentityIsBelievedOnlyAfterRepeatedReadsThen
   ASSERT_TRUE(again.ok());
   (*again)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
   EXPECT_TRUE((*again)->IdentityPending());
+}
+
+Notice Rebalance(const Notice& like) {
+  Notice r = like;
+  r.id = "aws-rebalance";
+  r.kind = NoticeKind::kRebalance;
+  r.action = "rebalance";
+  r.deadline.reset();
+  r.source = "events/recommendations/rebalance";
+  return r;
+}
+
+// Regression (issue 10, cause 6): the rebalance recommendation and the interruption, raised
+// together, each started checkpoint: the same hook twice at once, writing the same files.
+TEST_F(NoticeHandlerTest, AnInterruptionDuringTheRebalancesCheckpointAdoptsIt) {
+  AddBlockingHook("checkpoint", "10-save");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  Notice rebalance = Rebalance(n);
+  h->Update(Poll({rebalance}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-save"); }));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(1));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(2));
+  Release("10-save");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(3));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", rebalance)), 1);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 0);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 1);
+  EXPECT_EQ(logs_.sink().Find("phase checkpoint adopted from aws-rebalance").size(), 1u);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  for (const auto& e : status["notices"]) {
+    if (e["id"] == n.id) {
+      EXPECT_EQ(e["phases"]["checkpoint"]["result"], "ok");
+    }
+  }
+}
+
+// Two deadlined notices of one instance (an interruption and a maintenance event): the instance
+// is drained once.
+TEST_F(NoticeHandlerTest, TwoNoticesOfOneInstanceDrainOnce) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  Notice m = Maintenance(seconds(60));
+  config_.hooks.policies[NoticeKind::kMaintenance].lead = Duration::zero();
+  h = NewHandler();
+  h->Update(Poll({n, m}), clock_.Now());
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(h->WaitIdle(kWait));
+    h->Update(Poll({n, m}), clock_.Now() + seconds(i));
+  }
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  const auto drains = std::count_if(ran.begin(), ran.end(), [](const std::string& l) {
+    return l.rfind("drain ", 0) == 0;
+  });
+  EXPECT_EQ(drains, 1) << ::testing::PrintToString(ran);
+  EXPECT_EQ(logs_.sink().Find("phase drain adopted from").size(), 1u);
+}
+
+// The same hook never runs twice at once, and hooks.max_concurrent bounds them all (issue 11
+// item 5: 400 scheduled events started 400 notify hooks at once).
+TEST_F(NoticeHandlerTest, TheSameHookNeverRunsTwiceAtOnceAndHooksAreBounded) {
+  // Each notify run marks itself in a lock directory; a second concurrent run would fail mkdir.
+  const std::string lock = tmp_ / "page.lock";
+  AddHook("notify", "10-page",
+          "mkdir " + lock + " || echo OVERLAP >> " + Journal() + "\nsleep 0.05\nrmdir " + lock);
+  config_.hooks.max_concurrent = 2;
+  config_.hooks.policies[NoticeKind::kMaintenance].lead = minutes(60);  // notify only
+  auto h = NewHandler();
+  std::vector<Notice> events;
+  for (int i = 0; i < 12; ++i) {
+    Notice m = Maintenance(minutes(120));
+    m.event_id = "instance-event-" + std::to_string(i);
+    m.id = MakeNoticeId("aws", NoticeKind::kMaintenance, m.event_id);
+    events.push_back(m);
+  }
+  h->Update(Poll(events), clock_.Now());
+  EXPECT_LE(h->RunningHooks(), 2u);
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), "OVERLAP"), 0);
+  EXPECT_EQ(std::count_if(ran.begin(), ran.end(),
+                          [](const std::string& l) { return l.rfind("notify 10-page", 0) == 0; }),
+            12);
+}
+
+// Regression (issue 10, cause 4): a hook of a killed agent kept running while the restarted
+// agent ran the same phase again: two drains at once. The leftover group is waited for within
+// its own timeout, then stopped, before the phase runs again.
+TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAgain) {
+  const pid_t leftover = ::fork();
+  ASSERT_GE(leftover, 0);
+  if (leftover == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(leftover, leftover);
+  ASSERT_TRUE(WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; }));
+  Notice n = Interruption(seconds(120));
+  {
+    StateStore store(config_.state_dir, clock_);
+    ASSERT_TRUE(store.Load().ok());
+    NoticeRecord r;
+    r.notice = n;
+    r.first_seen = clock_.Now();
+    PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
+    p.started = clock_.Now();
+    p.attempts = 1;
+    // Its own timeout has ended: it is stopped at once.
+    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover),
+                                       "10-save", clock_.Now()};
+    ASSERT_TRUE(store.Put(r).ok());
+  }
+  auto h = NewHandler();
+  h->Update(Poll({n}), clock_.Now());
+  int status = 0;
+  ASSERT_EQ(::waitpid(leftover, &status, 0), leftover);  // ended: stopped by the handler
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("checkpoint", "10-save", n)));
+  EXPECT_EQ(logs_.sink().Find("of a previous run").size(), 1u);
+  auto st = nlohmann::json::parse(h->StatusJson());
+  EXPECT_EQ(st["notices"][0]["phases"]["checkpoint"]["attempts"], 2);
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ std::optional<WallTime> OptMillis(const json& obj, const char* name, const std::
 int OptInt(const json& obj, const char* name, int fallback, const std::string& where) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) throw std::runtime_error(where + ": \"" + name + "\" must be an integer");
+  if (!it->is_number_integer())
+    throw std::runtime_error(where + ": \"" + name + "\" must be an integer");
   long long v = it->get<long long>();
   if (v < -(1LL << 30) || v > (1LL << 30)) {
     throw std::runtime_error(where + ": \"" + name + "\" is out of range");

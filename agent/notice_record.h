@@ -27,8 +27,8 @@ namespace lastcall {
 struct HookProcessRecord {
   int pgid = 0;
   unsigned long long start_ticks = 0;
-  std::string hook;   // the hook's name
-  WallTime until{};   // started + its timeout
+  std::string hook;  // the hook's name
+  WallTime until{};  // started + its timeout
   friend bool operator==(const HookProcessRecord&, const HookProcessRecord&) = default;
 };
 

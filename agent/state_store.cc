@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/identity.h"
@@ -144,13 +143,11 @@ void StateStore::MigrateOldIds(std::map<std::string, NoticeRecord>& loaded) {
     const std::string aside = PathFor(id) + ".superseded";
     ::rename(PathFor(id).c_str(), aside.c_str());
     Log(LogPriority::kNotice,
-        "state file of the old id scheme superseded by a later record of the same notice: " +
-            aside,
+        "state file of the old id scheme superseded by a later record of the same notice: " + aside,
         {{"NOTICE_ID", key}});
   }
   loaded = std::move(out);
 }
-
 
 std::string StateStore::PathFor(const std::string& id) const {
   return dir_ + "/" + id + std::string(kSuffix);
