@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "agent/log.h"
 #include "common/time_format.h"
@@ -219,6 +221,42 @@ unsigned long long HookRunner::ProcessStartTicks(pid_t pid) {
     if (*p == ' ') ++field;
   }
   return std::strtoull(p, nullptr, 10);
+}
+
+std::vector<pid_t> HookRunner::FindHookGroups(const std::string& notice_id, HookPhase phase,
+                                              const std::string& instance_id) {
+  const std::string want_id = "LASTCALL_NOTICE_ID=" + notice_id;
+  const std::string want_phase = "LASTCALL_PHASE=" + std::string(HookPhaseName(phase));
+  const std::string want_instance = "LASTCALL_INSTANCE_ID=" + instance_id;
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (::getpgid(pid) != pid) continue;  // group leaders only: a hook is one
+    const std::string path = std::string("/proc/") + e->d_name + "/environ";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string env(64 * 1024, '\0');  // hooks get a small, fixed environment
+    ssize_t n = ::read(fd, env.data(), env.size());
+    ::close(fd);
+    if (n <= 0) continue;
+    env.resize(static_cast<size_t>(n));
+    bool id = false, ph = false, inst = instance_id.empty();
+    for (size_t at = 0; at < env.size();) {
+      size_t end = env.find('\0', at);
+      if (end == std::string::npos) end = env.size();
+      std::string_view var(env.data() + at, end - at);
+      id = id || var == want_id;
+      ph = ph || var == want_phase;
+      inst = inst || var == want_instance;
+      at = end + 1;
+    }
+    if (id && ph && inst) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
 }
 
 bool HookRunner::WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, Duration wait,

@@ -77,6 +77,11 @@ class HookRunner {
   // Runs on the injected clock's monotonic time.
   bool WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, Duration wait,
                           Duration kill_grace) const;
+  // Hook process groups still alive whose leader's environment says they run `phase` for
+  // `notice_id` (and, when `instance_id` is not empty, for that instance): found by their
+  // environment, so a group is found even when the agent was killed before it could record it.
+  static std::vector<pid_t> FindHookGroups(const std::string& notice_id, HookPhase phase,
+                                           const std::string& instance_id);
   // /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 if there is no such
   // process.
   static unsigned long long ProcessStartTicks(pid_t pid);

@@ -617,31 +617,45 @@ void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phas
 
 void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
                                          const HookOptions& opts) {
-  std::optional<HookProcessRecord> left;
+  std::vector<HookProcessRecord> left;
+  std::string instance;
   Duration wait{0};
   {
     std::lock_guard lock(mu_);
     std::optional<NoticeRecord> r = store_.Get(id);
     if (!r) return;
     auto p = r->phases.find(phase);
-    if (p == r->phases.end() || !p->second.hook_process) return;
-    left = p->second.hook_process;
-    wait = std::chrono::duration_cast<Duration>(left->until - EffectiveNowLocked());
+    // Only a phase that a previous run started and did not end can have a leftover hook.
+    if (p == r->phases.end() || !p->second.started || p->second.ended) return;
+    instance = identity_.instance_id;
+    if (p->second.hook_process) {
+      left.push_back(*p->second.hook_process);
+      wait = std::chrono::duration_cast<Duration>(left[0].until - EffectiveNowLocked());
+    } else {
+      // Killed between spawning the hook and recording it: the hook's environment finds it.
+      wait = opts.default_timeout;
+    }
     // Never longer than a hook may run at all: a wrong clock must not make this wait forever.
     wait = std::clamp(wait, Duration::zero(), opts.default_timeout);
   }
+  if (left.empty()) {
+    for (pid_t pgid : HookRunner::FindHookGroups(id, phase, instance)) {
+      left.push_back(HookProcessRecord{pgid, HookRunner::ProcessStartTicks(pgid), "", {}});
+    }
+  }
   const std::string phase_name(HookPhaseName(phase));
-  LogFields fields = {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", left->hook}};
-  if (runner_.WaitOrStopLeftover(left->pgid, left->start_ticks, wait, opts.kill_grace)) {
-    Log(LogPriority::kWarning,
-        "a " + phase_name + " hook of a previous run (process group " + std::to_string(left->pgid) +
-            ") was still running: waited for it within its own " +
-            "timeout, stopped it if needed; the phase runs again",
-        fields);
+  for (const HookProcessRecord& h : left) {
+    if (runner_.WaitOrStopLeftover(h.pgid, h.start_ticks, wait, opts.kill_grace)) {
+      Log(LogPriority::kWarning,
+          "a " + phase_name + " hook of a previous run (process group " + std::to_string(h.pgid) +
+              ") was still running: waited for it within its own timeout, stopped it if " +
+              "needed; the phase runs again",
+          {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", h.hook}});
+    }
   }
   std::lock_guard lock(mu_);
   std::optional<NoticeRecord> r = store_.Get(id);
-  if (!r) return;
+  if (!r || !r->phases[phase].hook_process) return;
   r->phases[phase].hook_process.reset();
   Persist(*r, StateStore::Durability::kCached);
 }
