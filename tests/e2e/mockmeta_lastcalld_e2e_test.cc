@@ -757,7 +757,7 @@ class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterfac
   bool Recorded(const std::string& notice, const std::string& phase) const {
     for (const json& n :
          AgentStatus().value("handler", json::object()).value("notices", json::array())) {
-      if (n.value("id", "") != notice) continue;
+      if (n.value("id", "").rfind(notice, 0) != 0) continue;  // prefix: older ids too
       const json p = n.value("phases", json::object()).value(phase, json::object());
       if (p.is_object() && p.contains("ended") && !p["ended"].is_null()) return true;
     }
@@ -838,6 +838,7 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   } else {
     Control("POST", "/v1/alibaba/instances/" + id + "/recycle");
   }
+  const auto raised = std::chrono::steady_clock::now();
   const milliseconds limit(45000);
   if (t.kill == "checkpoint") {
     // The rebalance's checkpoint counts: the interruption may adopt it.
@@ -847,12 +848,17 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
     ASSERT_TRUE(WaitFor([&] { return Recorded(notice, "checkpoint"); }, limit));
     kill_and_restart();
   } else if (t.kill == "drain") {
-    ASSERT_TRUE(WaitFor([&] { return Seen("start drain " + notice) >= 1; }, limit));
+    ASSERT_TRUE(WaitFor([&] { return SeenAny("start drain " + notice) >= 1; }, limit));
     kill_and_restart();
   }
-  ASSERT_TRUE(WaitFor([&] { return Seen("end drain " + notice) >= 1; }, limit))
-      << ReadFile(Events()) << agent_->Stderr();
-  if (t.kill == "after") {
+  long long detect_ms = -1;
+  if (WaitFor([&] { return SeenAny("start checkpoint ") + SeenAny("start drain ") > 0; }, limit)) {
+    detect_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - raised)
+                    .count();
+  }
+  const bool drained = WaitFor([&] { return SeenAny("end drain " + notice) >= 1; }, limit);
+  EXPECT_TRUE(drained) << ReadFile(Events()) << agent_->Stderr();
+  if (drained && t.kill == "after") {
     ASSERT_TRUE(WaitFor([&] { return Recorded(notice, "drain"); }, limit));
     kill_and_restart();
   }
@@ -861,34 +867,44 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   // A phase cut by a kill may run again (docs/lastcalld.md); never twice at the same time.
   const std::vector<std::string> events = Lines(Events());
   std::map<std::string, int> open;
+  size_t overlaps = 0, strangers = 0, resumes = 0;
   for (const std::string& e : events) {
     std::istringstream in(e);
     std::string what, phase, nid;
     in >> what >> phase >> nid;
     // AWS raises the rebalance recommendation with the interruption (mockmeta does too).
-    const bool real = nid == notice || (t.cloud == "aws" && nid == "aws-rebalance");
+    const bool real = nid.rfind(notice, 0) == 0 ||
+                      (t.cloud == "aws" && nid.rfind("aws-rebalance", 0) == 0);
+    strangers += !real;
     EXPECT_TRUE(real) << "hook for a notice that does not exist: " << e;
-    EXPECT_NE(phase, "resume") << "resume although the notice never left: " << e;
+    if (phase == "resume" && what == "start") ++resumes;
     if (what == "start") {
-      EXPECT_EQ(open[phase]++, 0) << phase << " twice at once:\n" << ReadFile(Events());
+      overlaps += open[phase]++ > 0;
     } else {
       --open[phase];
     }
   }
-  const size_t cp = Seen("end checkpoint " + notice), dr = Seen("end drain " + notice);
+  EXPECT_EQ(overlaps, 0u) << "a phase twice at once:\n" << ReadFile(Events());
+  EXPECT_EQ(resumes, 0u) << "resume although the notice never left:\n" << ReadFile(Events());
+  const size_t cp = SeenAny("end checkpoint " + notice), dr = SeenAny("end drain " + notice);
+  const size_t rb = SeenAny("end checkpoint aws-rebalance");
   // The interruption may have adopted the rebalance's checkpoint (it ran at the same time).
-  const bool adopted = cp == 0 && Seen("end checkpoint aws-rebalance") > 0;
-  if (!adopted) {
-    EXPECT_EQ(cp, cut.count("checkpoint") ? std::clamp<size_t>(cp, 1, 2) : 1u)
-        << ReadFile(Events());
-  }
-  EXPECT_EQ(dr, cut.count("drain") ? std::clamp<size_t>(dr, 1, 2) : 1u) << ReadFile(Events());
-  if (t.cloud == "aws" && Seen("end checkpoint aws-rebalance") > 0) {
-    // The rebalance's checkpoint (its policy: checkpoint only) also runs once, or is the one
-    // the interruption adopted; a kill inside it may rerun it.
-    EXPECT_LE(Seen("end checkpoint aws-rebalance"), t.kill.empty() ? 1u : 2u) << ReadFile(Events());
-  }
-  EXPECT_TRUE(agent_->running());
+  const bool adopted = cp == 0 && rb > 0;
+  const size_t cp_max = cut.count("checkpoint") ? 2 : 1, dr_max = cut.count("drain") ? 2 : 1;
+  size_t doubled = overlaps + (cp > cp_max) + (dr > dr_max) + (rb > (t.kill.empty() ? 1u : 2u));
+  const bool missed = dr == 0 || (cp == 0 && !adopted);
+  EXPECT_FALSE(missed) << ReadFile(Events());
+  EXPECT_EQ(doubled, 0u) << ReadFile(Events());
+  const bool crashed = !agent_->running();
+  EXPECT_FALSE(crashed);
+  // One line per trial for bench/fault_matrix.sh to aggregate.
+  std::cerr << "MATRIX-RESULT "
+            << json{{"cloud", t.cloud},     {"fault", t.fault},        {"rate", t.rate},
+                    {"all_paths", t.all_paths}, {"kill", t.kill},      {"missed", missed},
+                    {"doubled", doubled},   {"wrong_resumes", resumes}, {"strangers", strangers},
+                    {"crashed", crashed},   {"detect_ms", detect_ms}}
+                   .dump()
+            << std::endl;
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, FaultMatrixTest, ::testing::ValuesIn(MatrixTrials()),
