@@ -157,6 +157,7 @@ void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
 
 void NoticeHandlerImpl::SeenLocked(NoticeRecord r, const Notice& n, WallTime now) {
   bool changed = false;
+  absent_mono_.erase(n.id);
   if (r.absent_since || r.absent_polls) {
     r.absent_since.reset();
     r.absent_polls = 0;
@@ -201,10 +202,16 @@ void NoticeHandlerImpl::SeenLocked(NoticeRecord r, const Notice& n, WallTime now
 void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
   r.absent_since = r.absent_since.value_or(now);
   ++r.absent_polls;
-  if (!Planner::WithdrawalDue(r, now, config_->poll)) {
+  // The window is timed on the monotonic clock (from this run's first miss; a restart starts
+  // it again, which only makes withdrawal later).
+  const MonoTime mono = clock_.Monotonic();
+  const MonoTime since = absent_mono_.try_emplace(r.notice.id, mono).first->second;
+  if (!Planner::WithdrawalDue(r, std::chrono::duration_cast<Duration>(mono - since),
+                              config_->poll)) {
     Persist(r, StateStore::Durability::kCached);
     return;
   }
+  absent_mono_.erase(r.notice.id);
   // It left when it was first missed, not when the evidence was complete.
   r.withdrawn = *r.absent_since;
   Persist(r);

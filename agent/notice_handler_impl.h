@@ -150,6 +150,8 @@ class NoticeHandlerImpl final : public NoticeHandler {
   bool stopping_ = false;
   bool shut_down_ = false;
   std::optional<MonoTime> last_prune_;
+  // When this run first missed each absent notice (monotonic: the withdrawal window).
+  std::map<std::string, MonoTime> absent_mono_;
   IdentityTracker tracker_;
   bool pending_logged_ = false;
   // Whether this run has seen a metadata answer's Date (server time first).

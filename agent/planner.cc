@@ -17,10 +17,11 @@ WallTime Planner::EffectiveDeadline(const NoticeRecord& record, const HookOption
   return record.first_seen + options.advisory_budget;
 }
 
-bool Planner::WithdrawalDue(const NoticeRecord& record, WallTime now, const PollOptions& poll) {
+bool Planner::WithdrawalDue(const NoticeRecord& record, Duration absent_for,
+                            const PollOptions& poll) {
   if (!record.absent_since) return false;
   return record.absent_polls >= static_cast<int>(std::max<size_t>(poll.withdraw_polls, 1)) &&
-         now - *record.absent_since >= poll.withdraw_after;
+         absent_for >= poll.withdraw_after;
 }
 
 Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions& options,

@@ -80,7 +80,10 @@ class Planner {
   static std::optional<WallTime> ActionDeadline(const Notice& notice, WallTime now);
 
   // Whether an absent notice has been absent long enough to be withdrawn (rule above).
-  static bool WithdrawalDue(const NoticeRecord& record, WallTime now, const PollOptions& poll);
+  // `absent_for` is measured on the monotonic clock: a server whose Date stands still (or
+  // jumps) must neither freeze nor shortcut the window.
+  static bool WithdrawalDue(const NoticeRecord& record, Duration absent_for,
+                            const PollOptions& poll);
 
   // The timeout of one hook started at `now` under `plan`: min(own, time left - margin), at
   // least min(kMinimalBudget, time left). nullopt: the deadline has passed, do not start it.
