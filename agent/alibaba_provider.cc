@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "agent/identity.h"
 #include "agent/log.h"
 #include "agent/metadata_parse.h"
 #include "common/time_format.h"
@@ -149,18 +150,14 @@ Result<Identity> AlibabaProvider::FetchIdentity() {
                            std::pair{"zone-id", &id.zone}, std::pair{"region-id", &id.region}}) {
     LASTCALL_RETURN_IF_ERROR(RequiredValue(GetOptional(path), path, out));
   }
-  instance_id_ = id.instance_id;
+  id.provider = std::string(kProvider);
+  LASTCALL_RETURN_IF_ERROR(ValidateIdentity(kProvider, id));
   return id;
 }
 
 PollResult AlibabaProvider::Poll() {
   PollResult result;
   BeginBatch();
-  if (instance_id_.empty()) {
-    // Report notices anyway; the poll is not clean, so nothing is concluded from it.
-    Status s = RequiredValue(GetOptional("instance-id"), "instance-id", &instance_id_);
-    if (!s.ok()) result.errors.push_back(s);
-  }
   auto body = GetOptional(kTerminationPath);
   if (!body.ok()) {
     result.errors.push_back(body.status());
@@ -172,7 +169,7 @@ PollResult AlibabaProvider::Poll() {
       Notice n;
       n.provider = std::string(kProvider);
       n.kind = NoticeKind::kRelease;
-      n.id = MakeNoticeId(kProvider, NoticeKind::kRelease, instance_id_, DeadlineKey(*t));
+      n.id = MakeNoticeId(kProvider, NoticeKind::kRelease, "");
       n.action = "release";
       n.deadline = *t;
       n.source = std::string(kTerminationPath);

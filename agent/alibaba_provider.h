@@ -59,7 +59,6 @@ class AlibabaProvider final : public Provider {
   bool use_token_ = false;
   bool probe_pending_ = true;  // kAuto: try the token PUT before the next request
   SessionToken token_;
-  std::string instance_id_;
   // Why the token could not be had in this Poll / FetchIdentity (kRequired): later requests
   // of the same batch fail at once instead of each waiting for another PUT.
   std::optional<Status> batch_token_error_;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <utility>
 
+#include "agent/identity.h"
 #include "agent/log.h"
 #include "agent/metadata_parse.h"
 #include "common/time_format.h"
@@ -38,11 +39,12 @@ std::string RegionFromZone(std::string_view zone) {
   return std::string(zone);
 }
 
-Notice MakeNotice(std::string_view instance_id, NoticeKind kind, std::string_view key) {
+Notice MakeNotice(NoticeKind kind, std::string_view event_id = {}) {
   Notice n;
   n.provider = std::string(kProvider);
   n.kind = kind;
-  n.id = MakeNoticeId(kProvider, kind, instance_id, key);
+  n.event_id = std::string(event_id);
+  n.id = MakeNoticeId(kProvider, kind, event_id);
   return n;
 }
 
@@ -157,23 +159,14 @@ Result<Identity> AwsProvider::FetchIdentity() {
   }
   // Older IMDS versions have no placement/region: derive it from the zone.
   if (id.region.empty()) id.region = RegionFromZone(id.zone);
-  instance_id_ = id.instance_id;
+  id.provider = std::string(kProvider);
+  LASTCALL_RETURN_IF_ERROR(ValidateIdentity(kProvider, id));
   return id;
-}
-
-std::string AwsProvider::InstanceIdForNotices(PollResult& result) {
-  if (!instance_id_.empty()) return instance_id_;
-  // Notices are still reported without it (a missed deadline is worse than an unstable id),
-  // but the poll is not clean, so nothing is concluded from it.
-  Status s = RequiredValue(GetOptional("instance-id"), "instance-id", &instance_id_);
-  if (!s.ok()) result.errors.push_back(s);
-  return instance_id_;
 }
 
 PollResult AwsProvider::Poll() {
   PollResult result;
   BeginBatch();
-  const std::string iid = InstanceIdForNotices(result);
 
   auto monitor = [&](bool enabled, std::string_view path, auto&& on_body) {
     if (!enabled) return;
@@ -190,7 +183,7 @@ PollResult AwsProvider::Poll() {
   monitor(options_.watch_instance_action, "spot/instance-action", [&](const std::string& body) {
     auto a = ParseInstanceAction(body);
     if (!a.ok()) return a.status();
-    Notice n = MakeNotice(iid, NoticeKind::kInterruption, DeadlineKey(a->time));
+    Notice n = MakeNotice(NoticeKind::kInterruption);
     n.action = a->action;
     n.deadline = a->time;
     n.source = "spot/instance-action";
@@ -201,8 +194,9 @@ PollResult AwsProvider::Poll() {
   monitor(options_.watch_termination_time, "spot/termination-time", [&](const std::string& body) {
     auto t = ParseTerminationTime(body);
     if (!t.ok()) return t.status().WithContext("spot/termination-time");
-    Notice n = MakeNotice(iid, NoticeKind::kInterruption, DeadlineKey(*t));
-    // The legacy path repeats instance-action's time: the same notice, reported once.
+    Notice n = MakeNotice(NoticeKind::kInterruption);
+    // The legacy path repeats instance-action's notice: the same notice (one key), reported
+    // once; the notice stays present while either path shows it.
     bool seen = std::any_of(result.notices.begin(), result.notices.end(),
                             [&](const Notice& o) { return o.id == n.id; });
     if (seen) return Status::Ok();
@@ -217,7 +211,7 @@ PollResult AwsProvider::Poll() {
           [&](const std::string& body) {
             auto t = ParseRebalance(body);
             if (!t.ok()) return t.status();
-            Notice n = MakeNotice(iid, NoticeKind::kRebalance, FormatRfc3339(*t));
+            Notice n = MakeNotice(NoticeKind::kRebalance);
             n.action = "rebalance";
             n.notice_time = *t;
             n.source = "events/recommendations/rebalance";
@@ -231,10 +225,11 @@ PollResult AwsProvider::Poll() {
             auto events = ParseScheduledEvents(body);
             if (!events.ok()) return events.status();
             for (auto& ev : events->events) {
-              Notice n = MakeNotice(iid, NoticeKind::kMaintenance, ev.event_id);
+              Notice n = MakeNotice(NoticeKind::kMaintenance, ev.event_id);
               n.state = ev.state;
               n.action = ev.code;
               n.deadline = ev.not_before;
+              n.window_end = ev.not_after;
               n.source = "events/maintenance/scheduled";
               n.raw = std::move(ev.raw);
               result.notices.push_back(std::move(n));
@@ -247,7 +242,7 @@ PollResult AwsProvider::Poll() {
             auto state = ParseLifecycleState(body);
             if (!state.ok()) return state.status();
             if (*state != "Terminated") return Status::Ok();
-            Notice n = MakeNotice(iid, NoticeKind::kLifecycle, *state);
+            Notice n = MakeNotice(NoticeKind::kLifecycle);
             n.action = *state;
             n.source = "autoscaling/target-lifecycle-state";
             n.raw = body;

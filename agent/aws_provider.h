@@ -14,6 +14,9 @@
 //   events/recommendations/rebalance    -> kRebalance, no deadline
 //   events/maintenance/scheduled        -> kMaintenance per event, deadline = NotBefore
 //   autoscaling/target-lifecycle-state  -> kLifecycle when "Terminated", no deadline
+// Notices carry no instance id (the key is provider, kind and event id; see notice.h): Poll reads
+// no identity path, so a bad identity answer cannot touch a notice. FetchIdentity validates what
+// it reads (ValidateIdentity) and fails on anything else.
 // 404 means "none" everywhere (and `[]` for scheduled events). Any other failure becomes one
 // Status in PollResult::errors for that monitor; the other monitors still report.
 //
@@ -58,7 +61,6 @@ class AwsProvider final : public Provider {
   Result<std::string> Token(bool force_refresh);
   Result<std::string> FetchToken();
   std::string MetadataUrl(std::string_view path) const;
-  std::string InstanceIdForNotices(PollResult& result);
   // Starts a Poll / FetchIdentity (see MetadataSession).
   void BeginBatch();
 
@@ -69,7 +71,6 @@ class AwsProvider final : public Provider {
   SessionToken token_;
   bool imdsv1_ = false;
   MonoTime token_retry_at_{};
-  std::string instance_id_;
   // Why the token could not be had in this Poll / FetchIdentity: the other paths of the same
   // batch fail at once instead of each waiting for another PUT to time out.
   std::optional<Status> batch_token_error_;

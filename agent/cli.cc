@@ -290,7 +290,7 @@ Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime 
   n.source = "simulate";
   nlohmann::json raw = {{"action", n.action}, {"time", FormatRfc3339(deadline)}};
   n.raw = raw.dump();
-  n.id = MakeNoticeId("simulate", kind, "i-simulated", FormatRfc3339(*n.notice_time));
+  n.id = MakeNoticeId("simulate", kind, "");
   return n;
 }
 
@@ -341,7 +341,7 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
     err << "simulate: the hook runner could not be set up\n";
     return kExitFailure;
   }
-  Identity id{"i-simulated", "simulated", "local-1a", "local-1"};
+  Identity id{"i-simulated", "simulated", "local-1a", "local-1", ""};
   handler->SetIdentity(id);
   Notice notice = MakeSimulatedNotice(options.kind, options.action, clock.Now(), options.in);
   out << "simulating " << NoticeKindName(notice.kind) << " (" << notice.action << ")"

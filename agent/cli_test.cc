@@ -97,8 +97,7 @@ TEST(Cli, SimulatedNoticeHasADeadlineAndAStableShape) {
   EXPECT_EQ(n.action, "terminate");
   ASSERT_TRUE(n.deadline.has_value());
   EXPECT_EQ(*n.deadline, now + seconds(120));
-  EXPECT_EQ(n.id, MakeNoticeId("simulate", NoticeKind::kInterruption, "i-simulated",
-                               "2023-11-14T22:13:20Z"));
+  EXPECT_EQ(n.id, "simulate-interruption");
   EXPECT_NE(n.raw.find("\"time\":\"2023-11-14T22:15:20Z\""), std::string::npos) << n.raw;
   EXPECT_EQ(MakeSimulatedNotice(NoticeKind::kRelease, "", now, seconds(1)).action, "release");
   EXPECT_EQ(MakeSimulatedNotice(NoticeKind::kRelease, "stop", now, seconds(1)).action, "stop");

@@ -36,6 +36,13 @@ struct PollOptions {
   Duration max_backoff = seconds(30);     // ceiling for exponential backoff on errors
   // Use the metadata server's Date header as "now" when the local clock disagrees by more.
   Duration clock_skew_threshold = seconds(2);
+  // Withdrawal needs evidence: a notice is withdrawn only after it was absent from at least
+  // withdraw_polls clean polls in a row AND for at least withdraw_after (docs/configuration.md).
+  size_t withdraw_polls = 3;
+  Duration withdraw_after = seconds(6);
+  // Server time first: at start, no hook runs until a metadata answer's Date was seen or this
+  // long has passed; and nothing is skipped as past or pruned before a Date was seen.
+  Duration clock_check_wait = seconds(10);
 };
 
 struct AwsOptions {
@@ -86,6 +93,8 @@ struct HookOptions {
   // Owner allowed besides root (the service user), empty = root only.
   std::string allowed_owner;
   size_t max_output_bytes = 64 * 1024;   // per hook, what goes to the log
+  // Hook processes running at once (all phases and notices); more wait for a slot.
+  size_t max_concurrent = 8;
   std::map<NoticeKind, PhasePolicy> policies = {
       {NoticeKind::kInterruption, {{HookPhase::kCheckpoint, HookPhase::kDrain}, {}}},
       {NoticeKind::kRelease, {{HookPhase::kCheckpoint, HookPhase::kDrain}, {}}},

@@ -292,7 +292,8 @@ class Parser {
   Status ParsePoll(const toml::table& t, PollOptions* p) const {
     LASTCALL_RETURN_IF_ERROR(CheckKeys(
         t, "poll",
-        {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold"}));
+        {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold",
+         "withdraw_polls", "withdraw_after", "clock_check_wait"}));
     LASTCALL_RETURN_IF_ERROR(
         GetDuration(t, "interval", "poll.interval", milliseconds(100), hours(1), &p->interval));
     LASTCALL_RETURN_IF_ERROR(GetDouble(t, "jitter", "poll.jitter", 0.0, 0.5, &p->jitter));
@@ -302,6 +303,12 @@ class Parser {
                                          hours(1), &p->max_backoff));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "clock_skew_threshold", "poll.clock_skew_threshold",
                                          seconds(1), hours(24), &p->clock_skew_threshold));
+    LASTCALL_RETURN_IF_ERROR(
+        GetInt(t, "withdraw_polls", "poll.withdraw_polls", 1, 1000, &p->withdraw_polls));
+    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "withdraw_after", "poll.withdraw_after",
+                                         milliseconds(0), hours(1), &p->withdraw_after));
+    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "clock_check_wait", "poll.clock_check_wait",
+                                         milliseconds(0), minutes(10), &p->clock_check_wait));
     // Cross-field rules are reported at whichever of the two keys the file sets.
     auto where = [&](std::string_view a, std::string_view b) -> const toml::node* {
       if (const toml::node* n = t.get(a)) return n;
@@ -392,7 +399,7 @@ class Parser {
     LASTCALL_RETURN_IF_ERROR(CheckKeys(
         t, "hooks",
         {"dir", "default_timeout", "safety_margin", "kill_grace", "stop_timeout", "notify_timeout",
-         "advisory_budget", "allowed_owner", "max_output_bytes", "policy"}));
+         "advisory_budget", "allowed_owner", "max_output_bytes", "max_concurrent", "policy"}));
     LASTCALL_RETURN_IF_ERROR(GetAbsolutePath(t, "dir", "hooks.dir", false, &h->hooks_dir));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "default_timeout", "hooks.default_timeout", seconds(1),
                                          hours(6), &h->default_timeout));
@@ -410,6 +417,8 @@ class Parser {
         GetString(t, "allowed_owner", "hooks.allowed_owner", &h->allowed_owner));
     LASTCALL_RETURN_IF_ERROR(GetInt(t, "max_output_bytes", "hooks.max_output_bytes", 1024,
                                     16 * 1024 * 1024, &h->max_output_bytes));
+    LASTCALL_RETURN_IF_ERROR(
+        GetInt(t, "max_concurrent", "hooks.max_concurrent", 1, 256, &h->max_concurrent));
     Status st;
     const toml::table* pol = SubTable(t, "policy", &st);
     LASTCALL_RETURN_IF_ERROR(st);
@@ -625,7 +634,10 @@ std::string FormatConfig(const Config& c) {
   o << "[poll]\ninterval = " << TomlDuration(c.poll.interval) << "\njitter = " << c.poll.jitter
     << "\nrequest_timeout = " << TomlDuration(c.poll.request_timeout)
     << "\nmax_backoff = " << TomlDuration(c.poll.max_backoff)
-    << "\nclock_skew_threshold = " << TomlDuration(c.poll.clock_skew_threshold) << "\n\n";
+    << "\nclock_skew_threshold = " << TomlDuration(c.poll.clock_skew_threshold)
+    << "\nwithdraw_polls = " << c.poll.withdraw_polls
+    << "\nwithdraw_after = " << TomlDuration(c.poll.withdraw_after)
+    << "\nclock_check_wait = " << TomlDuration(c.poll.clock_check_wait) << "\n\n";
   o << "[aws]\nendpoint = " << TomlString(c.aws.endpoint)
     << "\nallow_imdsv1 = " << TomlBool(c.aws.allow_imdsv1)
     << "\ntoken_ttl = " << TomlDuration(c.aws.token_ttl)
@@ -650,7 +662,8 @@ std::string FormatConfig(const Config& c) {
     << "\nnotify_timeout = " << TomlDuration(c.hooks.notify_timeout)
     << "\nadvisory_budget = " << TomlDuration(c.hooks.advisory_budget)
     << "\nallowed_owner = " << TomlString(c.hooks.allowed_owner)
-    << "\nmax_output_bytes = " << c.hooks.max_output_bytes << "\n";
+    << "\nmax_output_bytes = " << c.hooks.max_output_bytes
+    << "\nmax_concurrent = " << c.hooks.max_concurrent << "\n";
   for (const auto& [kind, policy] : c.hooks.policies) {
     o << "\n[hooks.policy." << NoticeKindName(kind) << "]\nphases = [";
     for (size_t i = 0; i < policy.phases.size(); ++i) {

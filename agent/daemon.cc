@@ -120,16 +120,18 @@ void Daemon::PollOnce() {
   if (need_identity_) {
     Result<Identity> id = provider_->FetchIdentity();
     if (id.ok()) {
-      if (!identity_ || !(*identity_ == *id)) {
+      // The handler decides what to believe (a different identity only after repeated reads);
+      // while it is unsure, the identity is read again every poll.
+      deps_.handler->SetIdentity(*id);
+      need_identity_ = deps_.handler->IdentityPending();
+      if (!need_identity_ && (!identity_ || !(*identity_ == *id))) {
         Log(LogPriority::kInfo, "instance identity",
             {{"instance_id", id->instance_id},
              {"instance_type", id->instance_type},
              {"zone", id->zone},
              {"region", id->region}});
+        identity_ = *id;
       }
-      identity_ = *id;
-      deps_.handler->SetIdentity(*id);
-      need_identity_ = false;
       if (auto rec = identity_episode_.Succeed(deps_.clock->Monotonic())) {
         Log(LogPriority::kNotice, "instance identity read " + *rec);
       }
@@ -166,7 +168,8 @@ void Daemon::PollOnce() {
     } else {
       Log(LogPriority::kDebug, "metadata poll failed again: " + reason);
     }
-    // The instance may have been replaced or the endpoint moved: read identity again.
+    // The instance may have been replaced or the endpoint moved: read identity again (what is
+    // read is validated, and a different identity is believed only after repeated reads).
     need_identity_ = true;
   }
   last_poll_ = std::move(result);

@@ -44,7 +44,7 @@ class FakeProvider : public Provider {
       --identity_failures;
       return Unavailable("identity: connection refused");
     }
-    return Identity{"i-0123", "m5.large", "us-east-1a", "us-east-1"};
+    return Identity{"i-01234567", "m5.large", "us-east-1a", "us-east-1", "aws"};
   }
   PollResult Poll() override {
     std::lock_guard lock(mu);
@@ -324,7 +324,7 @@ TEST_F(DaemonTest, IdentityIsRetriedUntilReadAndReadAgainAfterFailures) {
   }));
   auto status = StatusFile();
   ASSERT_FALSE(status.is_discarded());
-  EXPECT_EQ(status["identity"]["instance_id"], "i-0123");
+  EXPECT_EQ(status["identity"]["instance_id"], "i-01234567");
 }
 
 // status.json is rewritten when its content changes, and otherwise only every
@@ -505,7 +505,7 @@ TEST_F(DaemonTest, WatchdogIsSentAtItsIntervalBetweenPolls) {
 
 TEST_F(DaemonTest, WritesTheStatusFileAfterEachPoll) {
   Notice n;
-  n.id = "aws-interruption-i-0123-20300101T000000Z";
+  n.id = "aws-interruption";
   n.provider = "aws";
   n.action = "terminate";
   n.deadline = WallTime(seconds(1893456000));

@@ -9,9 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "agent/log.h"
 #include "common/files.h"
@@ -162,9 +167,11 @@ std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
   env["LASTCALL_ACTION"] = n.action;
   env["LASTCALL_DEADLINE"] = n.deadline ? FormatRfc3339(*n.deadline) : "";
   env["LASTCALL_DEADLINE_UNIX"] = n.deadline ? std::to_string(ToUnixSeconds(*n.deadline)) : "";
-  std::optional<WallTime> end = n.deadline ? n.deadline : r.effective_deadline;
+  // The time the phases work toward (a maintenance window's end once inside it); none for
+  // resume, which undoes work after the notice went away and has no deadline (docs/hooks.md).
+  std::optional<WallTime> end = r.effective_deadline ? r.effective_deadline : n.deadline;
   std::string left;
-  if (end) {
+  if (end && r.hook.phase != HookPhase::kResume) {
     auto secs = std::chrono::floor<std::chrono::seconds>(*end - r.now).count();
     left = std::to_string(secs < 0 ? 0 : secs);
   }
@@ -181,6 +188,81 @@ std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
   out.reserve(env.size());
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
+}
+
+unsigned long long HookRunner::ProcessStartTicks(pid_t pid) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%d", static_cast<int>(pid));
+  char stat[1024];
+  size_t len = 0;
+  if (!ReadProcStat(name, stat, sizeof stat, &len)) return 0;
+  const char* p = std::strrchr(stat, ')');
+  if (p == nullptr) return 0;
+  // After "pid (comm)": field 3 (state) is the first; starttime is field 22.
+  int field = 2;
+  for (; *p && field < 22; ++p) {
+    if (*p == ' ') ++field;
+  }
+  return std::strtoull(p, nullptr, 10);
+}
+
+std::vector<pid_t> HookRunner::FindHookGroups(const std::string& notice_id, HookPhase phase,
+                                              const std::string& instance_id) {
+  const std::string want_id = "LASTCALL_NOTICE_ID=" + notice_id;
+  const std::string want_phase = "LASTCALL_PHASE=" + std::string(HookPhaseName(phase));
+  const std::string want_instance = "LASTCALL_INSTANCE_ID=" + instance_id;
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (::getpgid(pid) != pid) continue;  // group leaders only: a hook is one
+    const std::string path = std::string("/proc/") + e->d_name + "/environ";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string env(64 * 1024, '\0');  // hooks get a small, fixed environment
+    ssize_t n = ::read(fd, env.data(), env.size());
+    ::close(fd);
+    if (n <= 0) continue;
+    env.resize(static_cast<size_t>(n));
+    bool id = false, ph = false, inst = instance_id.empty();
+    for (size_t at = 0; at < env.size();) {
+      size_t end = env.find('\0', at);
+      if (end == std::string::npos) end = env.size();
+      std::string_view var(env.data() + at, end - at);
+      id = id || var == want_id;
+      ph = ph || var == want_phase;
+      inst = inst || var == want_instance;
+      at = end + 1;
+    }
+    if (id && ph && inst) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool HookRunner::WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, Duration wait,
+                                    Duration kill_grace) const {
+  if (pgid <= 1) return false;
+  const unsigned long long now_ticks = ProcessStartTicks(pgid);
+  if (now_ticks != 0 && now_ticks != start_ticks) return false;  // pid reused: not ours
+  if (!GroupHasLiveMembers(pgid)) return false;
+  auto wait_group = [&](Duration limit) {
+    // Not our child: no waitpid. The group is checked every 20 ms (a process-group wait has no
+    // descriptor to poll), which is plenty for a once-per-restart event.
+    const MonoTime until = clock_.Monotonic() + limit;
+    while (GroupHasLiveMembers(pgid) && clock_.Monotonic() < until) {
+      ::usleep(20'000);
+    }
+    return !GroupHasLiveMembers(pgid);
+  };
+  if (wait_group(std::max(wait, Duration::zero()))) return true;
+  ::kill(-pgid, SIGTERM);
+  if (wait_group(kill_grace)) return true;
+  ::kill(-pgid, SIGKILL);
+  wait_group(std::chrono::seconds(1));
+  return true;
 }
 
 HookResult HookRunner::Run(const HookRunRequest& r) {
@@ -254,6 +336,7 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
   Log(LogPriority::kInfo,
       "hook started (pid " + std::to_string(pid) + ", timeout " + FormatDuration(r.timeout) + ")",
       tags);
+  if (r.on_start) r.on_start(pgid, ProcessStartTicks(pid));
 
   SetNonBlocking(in_parent.get());
   SetNonBlocking(out_read.get());

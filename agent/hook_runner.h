@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "agent/hook_catalog.h"
@@ -39,6 +40,9 @@ struct HookRunRequest {
   Duration timeout = std::chrono::seconds(60);
   Duration kill_grace = std::chrono::seconds(5);
   size_t max_output_bytes = 64 * 1024;
+  // Called once the hook runs, with its process group and the kernel start time of its leader
+  // (ProcessStartTicks), so the caller can record them (hooks of a previous run, below).
+  std::function<void(pid_t pgid, unsigned long long start_ticks)> on_start;
 };
 
 struct HookResult {
@@ -64,6 +68,23 @@ class HookRunner {
   // Stops all runs: their groups get SIGTERM, then SIGKILL after their kill_grace.
   void Abort() { aborted_ = true; }
   bool aborted() const { return aborted_; }
+
+  // Hooks of a previous run: a hook group that a killed agent left behind (kill -9, or a unit
+  // without KillMode=mixed). Waits until `wait` for it to end by itself (the hook's own
+  // timeout, as it was recorded), then SIGTERM to the group and SIGKILL after `kill_grace`,
+  // like a timed-out hook. A leader pid that now belongs to another process (its start time
+  // differs) is not ours: nothing is signalled. Returns whether a live group was found.
+  // Runs on the injected clock's monotonic time.
+  bool WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, Duration wait,
+                          Duration kill_grace) const;
+  // Hook process groups still alive whose leader's environment says they run `phase` for
+  // `notice_id` (and, when `instance_id` is not empty, for that instance): found by their
+  // environment, so a group is found even when the agent was killed before it could record it.
+  static std::vector<pid_t> FindHookGroups(const std::string& notice_id, HookPhase phase,
+                                           const std::string& instance_id);
+  // /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 if there is no such
+  // process.
+  static unsigned long long ProcessStartTicks(pid_t pid);
 
   // The environment a hook gets, as NAME=value strings (exposed for tests and `simulate`).
   static std::vector<std::string> BuildEnvironment(const HookRunRequest& request);

@@ -39,7 +39,7 @@ class HookRunnerTest : public ::testing::Test {
     r.notice.action = "terminate";
     r.notice.deadline = FromUnixSeconds(1'700'000'120);
     r.notice.raw = R"({"action":"terminate","time":"2023-11-14T22:15:20Z"})";
-    r.identity = {"i-0abc", "m5.large", "us-east-1a", "us-east-1"};
+    r.identity = {"i-0abc", "m5.large", "us-east-1a", "us-east-1", "aws"};
     r.now = FromUnixSeconds(1'700'000'000);
     r.timeout = seconds(10);
     r.kill_grace = milliseconds(300);

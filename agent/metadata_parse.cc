@@ -171,10 +171,6 @@ Result<ScheduledEvents> ParseScheduledEvents(std::string_view body) {
   return out;
 }
 
-std::string DeadlineKey(const std::optional<WallTime>& deadline) {
-  return deadline ? FormatRfc3339(*deadline) : std::string(kNoUsableDeadline);
-}
-
 Result<std::string> ParseLifecycleState(std::string_view body) {
   static constexpr std::array<std::string_view, 8> kStates = {
       "InService",         "Terminated",     "Detached",       "Standby",

@@ -23,9 +23,6 @@ namespace lastcall {
 // common/time_format.h) is read as "no usable deadline" (nullopt): the notice still counts, and
 // the planner gives it the advisory budget. It is never taken for a time in the past (a year
 // 2300 once wrapped to 1715 and skipped checkpoint and drain).
-inline constexpr std::string_view kNoUsableDeadline = "no-usable-deadline";
-// The part of a notice id that names its deadline: RFC 3339, or kNoUsableDeadline.
-std::string DeadlineKey(const std::optional<WallTime>& deadline);
 
 // spot/instance-action: {"action":"terminate"|"stop"|"hibernate","time":"<RFC 3339>"}.
 struct InstanceAction {

@@ -1,5 +1,6 @@
 #include "agent/notice.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -19,13 +20,27 @@ constexpr std::array<std::pair<NoticeKind, std::string_view>, 6> kKindNames = {{
     {NoticeKind::kLifecycle, "lifecycle"},
 }};
 
-// Keeps [A-Za-z0-9._] and drops separators, so times become compact (20170918T082200Z).
-void AppendSafe(std::string& out, std::string_view part) {
-  for (char c : part) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_') out += c;
-    else if (c == '-' && !part.empty() && !std::isdigit(static_cast<unsigned char>(part[0])))
-      out += c;  // keep dashes inside ids like i-0abc, drop them inside times
+bool IsVerbatim(std::string_view part) {
+  if (part.empty() || part.size() > kMaxVerbatimEventId) return false;
+  if (!std::isalnum(static_cast<unsigned char>(part[0]))) return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// FNV-1a, 128 bits: no dependency, and collisions of foreign ids need 2^64 tries by chance.
+std::string Fnv1a128Hex(std::string_view data) {
+  __extension__ typedef unsigned __int128 u128;
+  const u128 prime = (u128{1} << 88) | 0x13b;
+  u128 h = (u128{0x6c62272e07bb0142ULL} << 64) | 0x62b821756295c58dULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= prime;
   }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 31; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xf];
+  return out;
 }
 
 }  // namespace
@@ -46,28 +61,35 @@ std::optional<NoticeKind> ParseNoticeKind(std::string_view name) {
 
 std::string_view NoticeStateName(NoticeState state) {
   switch (state) {
-    case NoticeState::kActive: return "active";
-    case NoticeState::kCanceled: return "canceled";
-    case NoticeState::kCompleted: return "completed";
+    case NoticeState::kActive:
+      return "active";
+    case NoticeState::kCanceled:
+      return "canceled";
+    case NoticeState::kCompleted:
+      return "completed";
   }
   return "unknown";
 }
 
-std::string MakeNoticeId(std::string_view provider, NoticeKind kind, std::string_view instance_id,
-                         std::string_view key) {
-  std::string id;
-  AppendSafe(id, provider);
+std::string MakeNoticeId(std::string_view provider, NoticeKind kind, std::string_view event_id) {
+  std::string id(provider);
   id += '-';
   id += NoticeKindName(kind);
-  if (!instance_id.empty()) {
-    id += '-';
-    AppendSafe(id, instance_id);
-  }
-  if (!key.empty()) {
-    id += '-';
-    AppendSafe(id, key);
+  if (event_id.empty()) return id;
+  id += '-';
+  if (IsVerbatim(event_id)) {
+    id += event_id;
+  } else {
+    // '~' never appears in a verbatim part, so a hashed key cannot equal a verbatim one.
+    id += '~';
+    id += Fnv1a128Hex(event_id);
   }
   return id;
+}
+
+bool SameTerms(const Notice& a, const Notice& b) {
+  return a.state == b.state && a.action == b.action && a.deadline == b.deadline &&
+         a.window_end == b.window_end;
 }
 
 std::string NoticeToJson(const Notice& n) {
@@ -86,6 +108,8 @@ std::string NoticeToJson(const Notice& n) {
   } else {
     j["deadline"] = nullptr;
   }
+  if (!n.event_id.empty()) j["event_id"] = n.event_id;
+  if (n.window_end) j["window_end"] = FormatRfc3339(*n.window_end);
   if (n.notice_time) j["notice_time"] = FormatRfc3339(*n.notice_time);
   // Payloads come from the network: never let invalid UTF-8 throw here.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -4,10 +4,14 @@
 // new, changed and withdrawn notices; the planner decides what to run for each. A Notice never
 // holds a reference to the provider or the HTTP response that produced it.
 //
-// Identity: `id` is stable. The same notice seen twice, or seen again by a restarted agent,
-// has the same id (it is derived from the payload's own identity: the action time, the event
-// id, the notice time), and a new notice has a new one. `MakeNoticeId` is the one place ids
-// are built. Thread-safety: plain value.
+// Identity: `id` is the notice's key, what the cloud means by one event: provider, kind and,
+// where the cloud gives one, its event id (scheduled events). Never the notice's own times (a
+// moved deadline is the same notice with a new attribute) and never the instance identity as
+// re-read by a poll: the instance is the state partition the record lives in (IdentityStore),
+// so a wrongly read instance id cannot split one notice in two. The same notice seen twice, or
+// seen again by a restarted agent, has the same id. `MakeNoticeId` is the one place ids are
+// built; it is injective and its result is a bounded, safe file name. Thread-safety: plain
+// value.
 #pragma once
 
 #include <optional>
@@ -38,7 +42,7 @@ enum class NoticeState { kActive, kCanceled, kCompleted };
 std::string_view NoticeStateName(NoticeState state);
 
 struct Notice {
-  std::string id;        // stable, see MakeNoticeId
+  std::string id;        // stable key, see MakeNoticeId
   std::string provider;  // "aws", "alibaba"
   NoticeKind kind = NoticeKind::kInterruption;
   NoticeState state = NoticeState::kActive;
@@ -46,8 +50,14 @@ struct Notice {
   // release (Alibaba), reboot / system-reboot / instance-stop / ... (maintenance codes),
   // rebalance, lifecycle target state.
   std::string action;
-  // When the action happens. None for advisories (rebalance, lifecycle).
+  // The cloud's own id of the event, where it gives one (scheduled events' EventId); part of
+  // the key. Empty otherwise.
+  std::string event_id;
+  // When the action happens. None for advisories (rebalance, lifecycle). Maintenance: NotBefore.
   std::optional<WallTime> deadline;
+  // The end of the action's window where the cloud gives one (maintenance NotAfter): inside
+  // [deadline, window_end) the action is imminent, and hooks work toward window_end.
+  std::optional<WallTime> window_end;
   // When the cloud published the notice, if it says (rebalance noticeTime).
   std::optional<WallTime> notice_time;
   std::string source;  // metadata path it came from, e.g. "spot/instance-action"
@@ -56,12 +66,19 @@ struct Notice {
   friend bool operator==(const Notice&, const Notice&) = default;
 };
 
-// Builds a readable, filesystem-safe, stable id, e.g.
-// MakeNoticeId("aws", kInterruption, "i-0abc", "2017-09-18T08:22:00Z")
-//   == "aws-interruption-i-0abc-20170918T082200Z".
-// `key` is the part of the payload that identifies this notice (a time or an event id).
-std::string MakeNoticeId(std::string_view provider, NoticeKind kind,
-                         std::string_view instance_id, std::string_view key);
+// Builds the notice key, e.g. MakeNoticeId("aws", kInterruption, "") == "aws-interruption" and
+// MakeNoticeId("aws", kMaintenance, "instance-event-0d59") ==
+// "aws-maintenance-instance-event-0d59". `provider` is one of our fixed names. `event_id` is
+// foreign: it is kept as is when it is at most kMaxVerbatimEventId characters of [A-Za-z0-9._-]
+// starting with an alphanumeric, and otherwise replaced by "~" and the 32 hex digits of its 128-bit
+// FNV-1a hash, so that distinct event ids give distinct keys ("e/1" and "e1" no longer collide) and
+// every key is a short, safe file name.
+inline constexpr size_t kMaxVerbatimEventId = 64;
+std::string MakeNoticeId(std::string_view provider, NoticeKind kind, std::string_view event_id);
+
+// The fields whose change is worth a log line and a re-plan: state, action, deadline, window.
+// (raw and notice_time may change with every answer of some metadata servers.)
+bool SameTerms(const Notice& a, const Notice& b);
 
 // The notice as the JSON object hooks read on stdin and `lastcalld status` prints.
 std::string NoticeToJson(const Notice& notice);

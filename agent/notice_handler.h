@@ -5,8 +5,9 @@
 // phases), plans the phases per notice, and runs the hooks on its own threads so that polling
 // and the systemd watchdog go on while hooks run.
 //
-// Withdrawal is only concluded from a clean poll (PollResult::ok()): a notice that vanished
-// because its path answered 500 is not withdrawn.
+// Withdrawal needs evidence: a notice is withdrawn only after it was absent from
+// poll.withdraw_polls clean polls (PollResult::ok()) in a row and for poll.withdraw_after; a
+// notice that vanished because its path answered 500 is not absent at all.
 //
 // Thread-safety: all methods may be called from the daemon thread while hooks run; the
 // implementation synchronises internally.
@@ -25,8 +26,12 @@ class NoticeHandler {
  public:
   virtual ~NoticeHandler() = default;
 
-  // Identity goes into every hook's environment (LASTCALL_INSTANCE_ID, ...).
+  // Feed every validated identity read. The handler decides what to believe (IdentityTracker:
+  // a different identity only after repeated reads, then another instance's separate state);
+  // the believed identity goes into every hook's environment (LASTCALL_INSTANCE_ID, ...).
   virtual void SetIdentity(const Identity& identity) = 0;
+  // A different identity is being confirmed: the daemon reads it again every poll.
+  virtual bool IdentityPending() const { return false; }
 
   // Feed one poll. `now` is the effective wall time: the metadata server's Date when the local
   // clock disagrees with it by more than the configured threshold. Returns without waiting

@@ -41,10 +41,17 @@ Result<std::unique_ptr<NoticeHandlerImpl>> NoticeHandlerImpl::Create(const Confi
   std::unique_ptr<NoticeHandlerImpl> h(
       new NoticeHandlerImpl(config, clock, metrics, std::move(options)));
   LASTCALL_RETURN_IF_ERROR(h->store_.Load());
-  size_t pruned = h->store_.Prune(clock.Now(), h->options_.keep_records);
-  if (pruned > 0)
-    Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
-  h->last_prune_ = clock.Monotonic();
+  // No pruning here: records carry server time, and this run has not seen the server's Date
+  // yet (Update prunes once it has).
+  Result<std::optional<Identity>> owner = h->store_.LoadOwner();
+  if (!owner.ok()) {
+    Log(LogPriority::kErr, "instance identity of the state directory is unreadable (" +
+                               owner.status().message() + "): taking the first valid read");
+  } else if (owner->has_value()) {
+    h->tracker_ = IdentityTracker(**owner);
+    h->identity_ = **owner;
+  }
+  h->created_ = clock.Monotonic();
   return h;
 }
 
@@ -75,7 +82,46 @@ WallTime NoticeHandlerImpl::EffectiveNow() const {
 
 void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
   std::lock_guard lock(mu_);
+  const std::optional<Identity> before = tracker_.believed();
+  const IdentityTracker::Outcome outcome = tracker_.Observe(identity);
+  LogFields fields = {{"INSTANCE_ID", identity.instance_id}};
+  switch (outcome) {
+    case IdentityTracker::Outcome::kSame:
+      pending_logged_ = false;
+      return;
+    case IdentityTracker::Outcome::kPending:
+      if (!pending_logged_) {
+        Log(LogPriority::kWarning,
+            "instance identity read differs from " + before->instance_id +
+                ": believed only after " + std::to_string(IdentityTracker::kConfirmReads) +
+                " reads in a row",
+            fields);
+        pending_logged_ = true;
+      }
+      return;
+    case IdentityTracker::Outcome::kSwitched: {
+      pending_logged_ = false;
+      Log(LogPriority::kWarning,
+          "another instance: " + identity.instance_id + " (was " + before->instance_id +
+              "); its records are kept apart from the old instance's",
+          fields);
+      Status s = store_.ArchiveAs(before->instance_id);
+      if (!s.ok())
+        Log(LogPriority::kErr, "cannot archive the old instance's records: " + s.message());
+      break;
+    }
+    case IdentityTracker::Outcome::kFirst:
+      break;
+  }
   identity_ = identity;
+  if (Status s = store_.SaveOwner(identity); !s.ok()) {
+    Log(LogPriority::kErr, "cannot save the instance identity: " + s.message(), fields);
+  }
+}
+
+bool NoticeHandlerImpl::IdentityPending() const {
+  std::lock_guard lock(mu_);
+  return tracker_.pending();
 }
 
 void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durability durability) {
@@ -85,75 +131,129 @@ void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durabili
   }
 }
 
+void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
+  NoticeRecord r;
+  r.notice = n;
+  r.first_seen = now;
+  // Not flushed: the first hook's phase start is (RunNotice), and nothing is lost with this
+  // record before it but the sighting, which the next poll repeats. Two fsyncs less per new
+  // notice between detection and the first hook.
+  Persist(r, StateStore::Durability::kCached);
+  const std::string kind(NoticeKindName(n.kind));
+  std::string msg = "new " + kind + " notice: " + n.action;
+  if (n.deadline) {
+    double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
+    msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
+           std::to_string(static_cast<long long>(left)) + "s left)";
+    if (metrics_) {
+      metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
+    }
+  }
+  if (metrics_) {
+    metrics_->Increment(metric::kNotices, {{"kind", kind}});
+  }
+  Log(LogPriority::kNotice, msg, NoticeFields(n.id));
+}
+
+void NoticeHandlerImpl::SeenLocked(NoticeRecord r, const Notice& n, WallTime now) {
+  bool changed = false;
+  absent_mono_.erase(n.id);
+  if (r.absent_since || r.absent_polls) {
+    r.absent_since.reset();
+    r.absent_polls = 0;
+    changed = true;
+  }
+  if (r.withdrawn) {
+    const bool ended = r.Started(HookPhase::kResume) ||
+                       Planner::Decide(r, now, config_->hooks, clock_checked_).finished;
+    if (ended) {
+      // The resume undid the work (or the notice was carried out): this is a new episode,
+      // and its checkpoint and drain run again.
+      NoticeRecord next;
+      next.notice = n;
+      next.first_seen = now;
+      next.episode = r.episode + 1;
+      Log(LogPriority::kNotice,
+          "notice returned after it ended: episode " + std::to_string(next.episode) +
+              " runs its phases again",
+          NoticeFields(n.id));
+      Persist(next);
+      return;
+    }
+    Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
+    r.withdrawn.reset();
+    r.superseded_by.clear();
+    changed = true;
+  }
+  if (!SameTerms(r.notice, n)) {
+    // Logged once per change: a time that moves on every answer logs every answer, but a
+    // raw body or notice time that changes alone logs nothing.
+    Log(LogPriority::kNotice,
+        "notice changed: state " + std::string(NoticeStateName(n.state)) +
+            (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()) +
+            (n.action != r.notice.action ? ", action " + n.action : std::string()),
+        NoticeFields(n.id));
+    r.notice = n;
+    changed = true;
+  }
+  if (changed) Persist(r);
+}
+
+void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
+  r.absent_since = r.absent_since.value_or(now);
+  ++r.absent_polls;
+  // The window is timed on the monotonic clock (from this run's first miss; a restart starts
+  // it again, which only makes withdrawal later).
+  const MonoTime mono = clock_.Monotonic();
+  const MonoTime since = absent_mono_.try_emplace(r.notice.id, mono).first->second;
+  if (!Planner::WithdrawalDue(r, std::chrono::duration_cast<Duration>(mono - since),
+                              config_->poll)) {
+    Persist(r, StateStore::Durability::kCached);
+    return;
+  }
+  absent_mono_.erase(r.notice.id);
+  // It left when it was first missed, not when the evidence was complete.
+  r.withdrawn = *r.absent_since;
+  Persist(r);
+  // Gone at or after its deadline, the notice was carried out (the instance was stopped or
+  // released, and its metadata answers 404), not taken back: say so, the Planner resumes
+  // nothing for it.
+  const std::optional<WallTime> at = Planner::ActionDeadline(r.notice, *r.withdrawn);
+  const bool carried_out = at && *r.withdrawn >= *at;
+  Log(LogPriority::kNotice,
+      carried_out ? "notice gone after its deadline: carried out, not withdrawn"
+                  : "notice withdrawn: absent from " + std::to_string(r.absent_polls) +
+                        " clean polls since " + FormatRfc3339(*r.absent_since),
+      NoticeFields(r.notice.id));
+}
+
 void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
   skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
+  if (poll.server_date && !clock_checked_) {
+    clock_checked_ = true;
+    Log(LogPriority::kInfo, "clock checked against the metadata server's Date");
+  }
   JoinFinishedLocked();
 
   std::set<std::string> seen;
   for (const Notice& n : poll.notices) {
-    if (n.id.empty()) continue;
-    seen.insert(n.id);
+    if (n.id.empty() || !seen.insert(n.id).second) continue;
     std::optional<NoticeRecord> existing = store_.Get(n.id);
     if (!existing) {
-      NoticeRecord r;
-      r.notice = n;
-      r.first_seen = now;
-      // Not flushed: the first hook's phase start is (RunNotice), and nothing is lost with
-      // this record before it but the sighting, which the next poll repeats. Two fsyncs less
-      // per new notice between detection and the first hook.
-      Persist(r, StateStore::Durability::kCached);
-      const std::string kind(NoticeKindName(n.kind));
-      std::string msg = "new " + kind + " notice: " + n.action;
-      if (n.deadline) {
-        double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
-        msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
-               std::to_string(static_cast<long long>(left)) + "s left)";
-        if (metrics_) {
-          metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
-        }
-      }
-      if (metrics_) {
-        metrics_->Increment(metric::kNotices, {{"kind", kind}});
-      }
-      Log(LogPriority::kNotice, msg, NoticeFields(n.id));
-      continue;
+      RecordNewLocked(n, now);
+    } else {
+      SeenLocked(std::move(*existing), n, now);
     }
-    NoticeRecord r = *existing;
-    bool changed = false;
-    if (r.notice != n) {
-      Log(LogPriority::kNotice,
-          "notice changed: state " + std::string(NoticeStateName(n.state)) +
-              (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()),
-          NoticeFields(n.id));
-      r.notice = n;
-      changed = true;
-    }
-    if (r.withdrawn && !r.Started(HookPhase::kResume)) {
-      Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
-      r.withdrawn.reset();
-      r.superseded_by.clear();
-      changed = true;
-    }
-    if (changed) Persist(r);
   }
 
-  // Only a clean poll proves that a notice is gone; a failed monitor may just hide it.
+  // Only a clean poll is evidence that a notice is gone; a failed monitor may just hide it.
   if (poll.ok()) {
     for (NoticeRecord& r : store_.All()) {
       if (seen.count(r.notice.id) || r.withdrawn) continue;
       if (r.notice.state != NoticeState::kActive) continue;  // already over
-      r.withdrawn = now;
-      Persist(r);
-      // Gone at or after its deadline, the notice was carried out (the instance was stopped or
-      // released, and its metadata answers 404), not taken back: say so, the Planner resumes
-      // nothing for it.
-      const bool carried_out = r.notice.deadline && now >= *r.notice.deadline;
-      Log(LogPriority::kNotice,
-          carried_out ? "notice gone after its deadline: carried out, not withdrawn"
-                      : "notice withdrawn",
-          NoticeFields(r.notice.id));
+      AbsentLocked(std::move(r), now);
     }
   }
 
@@ -181,9 +281,14 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   Planner::SortByUrgency(all);
   for (const NoticeRecord& r : all) KickLocked(r.notice.id, now);
 
-  if (clock_.Monotonic() - last_prune_ > std::chrono::hours(1)) {
+  // Records are aged against server time only: never on a clock this run has not checked.
+  if (clock_checked_ &&
+      (!last_prune_ || clock_.Monotonic() - *last_prune_ > std::chrono::hours(1))) {
     last_prune_ = clock_.Monotonic();
-    store_.Prune(now, options_.keep_records);
+    size_t pruned = store_.Prune(now, options_.keep_records);
+    if (pruned > 0) {
+      Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
+    }
   }
 }
 
@@ -199,11 +304,17 @@ void NoticeHandlerImpl::JoinFinishedLocked() {
   }
 }
 
+bool NoticeHandlerImpl::HoldForClockLocked() const {
+  return !clock_checked_ && clock_.Monotonic() - created_ < config_->poll.clock_check_wait;
+}
+
 void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
   if (stopping_ || workers_.count(id)) return;
+  // Server time first: a bounded wait at start for the first Date (see Options).
+  if (HoldForClockLocked()) return;
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
-  Plan plan = Planner::Decide(*r, now, config_->hooks);
+  Plan plan = Planner::Decide(*r, now, config_->hooks, clock_checked_);
   if (plan.idle()) return;
   Snapshot snap{config_, catalog_, identity_};
   Worker& w = workers_[id];
@@ -221,7 +332,7 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) break;
       const WallTime now = EffectiveNowLocked();
-      plan = Planner::Decide(*r, now, opts);
+      plan = Planner::Decide(*r, now, opts, clock_checked_);
       if (plan.run_notify && !notify.joinable()) {
         PhaseRecord& p = r->phases[HookPhase::kNotify];
         p.started = now;
@@ -255,29 +366,45 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
 
     const HookPhase phase = plan.phases.front();
     const std::string phase_name(HookPhaseName(phase));
+    // One run of a phase at a time per instance; a run by another notice may be adopted.
+    std::optional<std::string> adopted = ClaimOrAdoptPhase(id, phase);
+    if (!adopted) break;              // shutting down
+    if (!adopted->empty()) continue;  // recorded as adopted: plan the next phase
+    StopLeftoverHook(id, phase, opts);
     {
       std::lock_guard lock(mu_);
       std::optional<NoticeRecord> r = store_.Get(id);
-      if (!r) break;
+      if (!r) {
+        ReleasePhaseLocked(id, phase);
+        break;
+      }
       PhaseRecord& p = r->phases[phase];
       p.started = EffectiveNowLocked();
       p.ended.reset();
       p.result.clear();
+      p.adopted_from.clear();
       ++p.attempts;
       Persist(*r);  // before the first hook: a crash from here on reruns the phase
     }
     Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
         {{"NOTICE_ID", id}, {"PHASE", phase_name}});
     std::string result = RunPhase(id, phase, plan, snap);
-    if (result.empty()) break;  // shutting down: leave the phase unfinished on disk
+    if (result.empty()) {  // shutting down: leave the phase unfinished on disk
+      std::lock_guard lock(mu_);
+      ReleasePhaseLocked(id, phase);
+      break;
+    }
     {
       std::lock_guard lock(mu_);
       std::optional<NoticeRecord> r = store_.Get(id);
+      if (r) {
+        PhaseRecord& p = r->phases[phase];
+        p.ended = EffectiveNowLocked();
+        p.result = result;
+        Persist(*r);
+      }
+      ReleasePhaseLocked(id, phase);
       if (!r) break;
-      PhaseRecord& p = r->phases[phase];
-      p.ended = EffectiveNowLocked();
-      p.result = result;
-      Persist(*r);
     }
     Log(result == "ok" ? LogPriority::kInfo : LogPriority::kWarning,
         "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
@@ -381,7 +508,30 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     req.identity = identity_;  // may have been learned after the worker started
     workers_[id].running.push_back(hook.name);
   }
-  req.effective_deadline = Planner::EffectiveDeadline(record, opts);
+  req.effective_deadline = Planner::EffectiveDeadline(record, opts, req.now);
+  const std::string slot = std::string(HookPhaseName(hook.phase)) + "/" + hook.name;
+  if (!AcquireHookSlot(slot, opts.max_concurrent)) {
+    std::lock_guard lock(mu_);
+    auto& running = workers_[id].running;
+    if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
+      running.erase(it);
+    }
+    HookResult aborted;
+    aborted.outcome = HookResult::Outcome::kAborted;
+    return aborted;
+  }
+  const bool track = hook.phase != HookPhase::kNotify;  // notify hooks run in parallel
+  if (track) {
+    req.on_start = [&](pid_t pgid, unsigned long long ticks) {
+      std::lock_guard lock(mu_);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) return;
+      r->phases[hook.phase].hook_process =
+          HookProcessRecord{pgid, ticks, hook.name, EffectiveNowLocked() + timeout};
+      // Cached: it must survive the agent's kill -9, not a power cut (which ends the hook too).
+      Persist(*r, StateStore::Durability::kCached);
+    };
+  }
   ++running_hooks_;
   HookResult result = runner_.Run(req);
   --running_hooks_;
@@ -391,13 +541,130 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
       running.erase(it);
     }
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+    if (track && result.outcome != HookResult::Outcome::kAborted) {
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (r && r->phases[hook.phase].hook_process) {
+        r->phases[hook.phase].hook_process.reset();
+        Persist(*r, StateStore::Durability::kCached);
+      }
+    }
   }
+  slots_cv_.notify_all();
   if (metrics_) {
     const std::string phase(HookPhaseName(hook.phase));
     metrics_->Increment(metric::kHookRuns, {{"phase", phase}, {"result", MetricResult(result)}});
     metrics_->Observe(metric::kHookDuration, {{"phase", phase}}, Seconds(result.duration));
   }
   return result;
+}
+
+bool NoticeHandlerImpl::AcquireHookSlot(const std::string& slot, size_t max_concurrent) {
+  std::unique_lock lock(mu_);
+  slots_cv_.wait(lock, [&] {
+    return stopping_ ||
+           (!busy_hooks_.count(slot) && hooks_in_slots_ < std::max<size_t>(max_concurrent, 1));
+  });
+  if (stopping_) return false;
+  busy_hooks_.insert(slot);
+  ++hooks_in_slots_;
+  return true;
+}
+
+std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
+                                                                HookPhase phase) {
+  std::unique_lock lock(mu_);
+  std::string waited_for;
+  for (;;) {
+    if (stopping_) return std::nullopt;
+    auto it = phase_owner_.find(phase);
+    if (it == phase_owner_.end() || it->second == id) break;
+    waited_for = it->second;
+    slots_cv_.wait(lock);
+  }
+  // What another notice of the instance did counts for this one: the run it was waiting for
+  // (any phase), or a drain already done (the instance is drained once).
+  std::string from;
+  for (const NoticeRecord& other : store_.All()) {
+    if (other.notice.id == id || other.withdrawn) continue;
+    if (other.notice.state != NoticeState::kActive) continue;
+    auto p = other.phases.find(phase);
+    if (p == other.phases.end() || !p->second.done() || p->second.result != "ok") continue;
+    if (other.notice.id == waited_for || phase == HookPhase::kDrain) {
+      from = other.notice.id;
+      break;
+    }
+  }
+  if (from.empty()) {
+    phase_owner_[phase] = id;
+    return std::string();
+  }
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return std::nullopt;
+  PhaseRecord& p = r->phases[phase];
+  const WallTime now = EffectiveNowLocked();
+  p.started = p.started.value_or(now);
+  p.ended = now;
+  p.result = "ok";
+  p.adopted_from = from;
+  Persist(*r);
+  Log(LogPriority::kInfo,
+      "phase " + std::string(HookPhaseName(phase)) + " adopted from " + from +
+          ": it ran for this instance at the same time",
+      {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+  return from;
+}
+
+void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phase) {
+  auto it = phase_owner_.find(phase);
+  if (it != phase_owner_.end() && it->second == id) phase_owner_.erase(it);
+  slots_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
+                                         const HookOptions& opts) {
+  std::vector<HookProcessRecord> left;
+  std::string instance;
+  Duration wait{0};
+  {
+    std::lock_guard lock(mu_);
+    std::optional<NoticeRecord> r = store_.Get(id);
+    if (!r) return;
+    auto p = r->phases.find(phase);
+    // Only a phase that a previous run started and did not end can have a leftover hook.
+    if (p == r->phases.end() || !p->second.started || p->second.ended) return;
+    instance = identity_.instance_id;
+    if (p->second.hook_process) {
+      left.push_back(*p->second.hook_process);
+      wait = std::chrono::duration_cast<Duration>(left[0].until - EffectiveNowLocked());
+    } else {
+      // Killed between spawning the hook and recording it: the hook's environment finds it.
+      wait = opts.default_timeout;
+    }
+    // Never longer than a hook may run at all: a wrong clock must not make this wait forever.
+    wait = std::clamp(wait, Duration::zero(), opts.default_timeout);
+  }
+  if (left.empty()) {
+    for (pid_t pgid : HookRunner::FindHookGroups(id, phase, instance)) {
+      left.push_back(HookProcessRecord{pgid, HookRunner::ProcessStartTicks(pgid), "", {}});
+    }
+  }
+  const std::string phase_name(HookPhaseName(phase));
+  for (const HookProcessRecord& h : left) {
+    if (runner_.WaitOrStopLeftover(h.pgid, h.start_ticks, wait, opts.kill_grace)) {
+      Log(LogPriority::kWarning,
+          "a " + phase_name + " hook of a previous run (process group " + std::to_string(h.pgid) +
+              ") was still running: waited for it within its own timeout, stopped it if " +
+              "needed; the phase runs again",
+          {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", h.hook}});
+    }
+  }
+  std::lock_guard lock(mu_);
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r || !r->phases[phase].hook_process) return;
+  r->phases[phase].hook_process.reset();
+  Persist(*r, StateStore::Durability::kCached);
 }
 
 void NoticeHandlerImpl::Reconfigure(const Config& config) {
@@ -420,7 +687,7 @@ std::string NoticeHandlerImpl::StatusJson() const {
   json notices = json::array();
   for (const NoticeRecord& r : store_.All()) {
     const Notice& n = r.notice;
-    Plan plan = Planner::Decide(r, now, config_->hooks);
+    Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
     json phases = json::object();
     for (const auto& [phase, p] : r.phases) {
       phases[std::string(HookPhaseName(phase))] = {
@@ -443,6 +710,8 @@ std::string NoticeHandlerImpl::StatusJson() const {
         {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
         {"first_seen", FormatRfc3339(r.first_seen)},
         {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
+        {"absent_since", r.absent_since ? json(FormatRfc3339(*r.absent_since)) : json(nullptr)},
+        {"episode", r.episode},
         {"phases", phases},
         {"running_hooks", running},
         {"finished", plan.finished},
@@ -453,7 +722,9 @@ std::string NoticeHandlerImpl::StatusJson() const {
     }
     notices.push_back(std::move(entry));
   }
-  json j = {{"notices", notices}, {"running_hooks", running_hooks_.load()}};
+  json j = {{"notices", notices},
+            {"running_hooks", running_hooks_.load()},
+            {"clock_checked", clock_checked_}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -472,6 +743,7 @@ void NoticeHandlerImpl::Shutdown(Duration grace) {
     shut_down_ = true;
     stopping_ = true;
   }
+  slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
   if (!WaitIdle(grace)) {
     Log(LogPriority::kWarning, "hooks still running at shutdown: stopping them");
     runner_.Abort();

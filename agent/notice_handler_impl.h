@@ -34,12 +34,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/hook_catalog.h"
 #include "agent/hook_runner.h"
+#include "agent/identity.h"
 #include "agent/metrics.h"
 #include "agent/notice_handler.h"
 #include "agent/planner.h"
@@ -66,6 +69,7 @@ class NoticeHandlerImpl final : public NoticeHandler {
   ~NoticeHandlerImpl() override;
 
   void SetIdentity(const Identity& identity) override;
+  bool IdentityPending() const override;
   void Update(const PollResult& poll, WallTime now) override;
   void Reconfigure(const Config& config) override;
   std::string StatusJson() const override;
@@ -91,6 +95,13 @@ class NoticeHandlerImpl final : public NoticeHandler {
 
   WallTime EffectiveNowLocked() const { return clock_.Now() + skew_; }
   WallTime EffectiveNow() const;
+  // The parts of Update, mu_ held: a notice first seen; one seen again (absence reset, back
+  // after withdrawal, new episode, changed terms); one absent from a clean poll.
+  void RecordNewLocked(const Notice& n, WallTime now);
+  void SeenLocked(NoticeRecord r, const Notice& n, WallTime now);
+  void AbsentLocked(NoticeRecord r, WallTime now);
+  // Server time first: no hook starts until a Date was seen or poll.clock_check_wait passed.
+  bool HoldForClockLocked() const;
   // Starts a worker for `id` if it has work now and none is running. mu_ held.
   void KickLocked(const std::string& id, WallTime now);
   void JoinFinishedLocked();
@@ -105,6 +116,16 @@ class NoticeHandlerImpl final : public NoticeHandler {
                        const Snapshot& snap);
   HookResult RunHook(const std::string& id, const Hook& hook, Duration timeout,
                      const Snapshot& snap, const NoticeRecord& record);
+  // Waits until the hook `slot` ("<phase>/<name>") is free and fewer than `max_concurrent`
+  // hooks run; false when shutting down.
+  bool AcquireHookSlot(const std::string& slot, size_t max_concurrent);
+  // Shared phases: waits while another notice runs `phase`; then adopts its run if it ended
+  // ok (or a drain done by another live notice), recording it and returning that notice's id;
+  // else claims the phase for `id` and returns "". nullopt when shutting down.
+  std::optional<std::string> ClaimOrAdoptPhase(const std::string& id, HookPhase phase);
+  void ReleasePhaseLocked(const std::string& id, HookPhase phase);
+  // Hooks of a previous run: waits for or stops a leftover process group recorded in `phase`.
+  void StopLeftoverHook(const std::string& id, HookPhase phase, const HookOptions& opts);
 
   const Clock& clock_;
   Metrics* metrics_;
@@ -120,9 +141,22 @@ class NoticeHandlerImpl final : public NoticeHandler {
   Identity identity_;
   Duration skew_{0};  // effective now - clock_.Now(), from the last Update
   std::map<std::string, Worker> workers_;
+  // Shared phases and hook slots (see ClaimOrAdoptPhase, AcquireHookSlot); slots_cv_ wakes
+  // their waiters whenever a hook or phase ends, and at shutdown.
+  std::condition_variable slots_cv_;
+  std::map<HookPhase, std::string> phase_owner_;
+  std::set<std::string> busy_hooks_;
+  size_t hooks_in_slots_ = 0;
   bool stopping_ = false;
   bool shut_down_ = false;
-  MonoTime last_prune_{};
+  std::optional<MonoTime> last_prune_;
+  // When this run first missed each absent notice (monotonic: the withdrawal window).
+  std::map<std::string, MonoTime> absent_mono_;
+  IdentityTracker tracker_;
+  bool pending_logged_ = false;
+  // Whether this run has seen a metadata answer's Date (server time first).
+  bool clock_checked_ = false;
+  MonoTime created_{};
 };
 
 }  // namespace lastcall

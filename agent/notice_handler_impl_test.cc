@@ -3,10 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <csignal>
+#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/actions_test_support.h"
+#include "common/time_format.h"
 
 namespace lastcall {
 namespace {
@@ -33,6 +36,10 @@ class NoticeHandlerTest : public ::testing::Test {
     config_.state_dir = tmp_ / "state";
     config_.hooks.hooks_dir = tmp_ / "hooks.d";
     config_.hooks.kill_grace = std::chrono::milliseconds(200);
+    // Most tests are about what follows a withdrawal: one clean poll without the notice is
+    // enough here. The withdrawal window has its own tests (WithdrawalWindow*).
+    config_.poll.withdraw_polls = 1;
+    config_.poll.withdraw_after = Duration::zero();
     for (const char* phase : {"checkpoint", "drain", "notify", "resume"}) {
       MakeDir(tmp_ / (std::string("hooks.d/") + phase));
     }
@@ -66,13 +73,13 @@ class NoticeHandlerTest : public ::testing::Test {
     options.allowed_owners = {0, ::getuid()};
     auto h = NoticeHandlerImpl::Create(config_, clock_, &metrics_, options);
     EXPECT_TRUE(h.ok()) << h.status().ToString();
-    (*h)->SetIdentity({"i-0abc", "m5.large", "us-east-1a", "us-east-1"});
+    (*h)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
     return std::move(h).value();
   }
 
   Notice Interruption(Duration in) {
     Notice n;
-    n.id = "aws-interruption-i-0abc-1";
+    n.id = "aws-interruption";
     n.provider = "aws";
     n.kind = NoticeKind::kInterruption;
     n.action = "terminate";
@@ -82,18 +89,20 @@ class NoticeHandlerTest : public ::testing::Test {
   }
   Notice Maintenance(Duration in) {
     Notice n = Interruption(in);
-    n.id = "aws-maintenance-i-0abc-instance-event-1";
+    n.event_id = "instance-event-1";
+    n.id = MakeNoticeId("aws", NoticeKind::kMaintenance, n.event_id);
     n.kind = NoticeKind::kMaintenance;
     n.action = "system-reboot";
     n.source = "events/maintenance/scheduled";
     return n;
   }
-  static PollResult Poll(std::vector<Notice> notices) {
-    return PollResult{std::move(notices), {}, {}};
+  // A clean poll whose answers carried the server's Date (the clock is checked).
+  PollResult Poll(std::vector<Notice> notices) {
+    return PollResult{std::move(notices), {}, clock_.Now()};
   }
 
   std::string Line(const std::string& phase, const std::string& hook, const Notice& n) {
-    return phase + " " + hook + " " + n.id + " i-0abc";
+    return phase + " " + hook + " " + n.id + " i-0abc1234";
   }
 
   TempDir tmp_;
@@ -241,7 +250,7 @@ TEST_F(NoticeHandlerTest, NoticeBackBeforeResumeStartedCarriesOn) {
 TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersededNotResumed) {
   auto h = NewHandler();
   Notice rebalance = Interruption(seconds(0));
-  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.id = "aws-rebalance";
   rebalance.kind = NoticeKind::kRebalance;
   rebalance.action = "rebalance";
   rebalance.deadline.reset();
@@ -289,7 +298,7 @@ TEST_F(NoticeHandlerTest, RebalanceVanishingWithTheInterruptionAfterItIsSupersed
 TEST_F(NoticeHandlerTest, RebalanceVanishingWhenTheInterruptionIsTakenBackIsResumed) {
   auto h = NewHandler();
   Notice rebalance = Interruption(seconds(0));
-  rebalance.id = "aws-rebalance-i-0abc-1";
+  rebalance.id = "aws-rebalance";
   rebalance.kind = NoticeKind::kRebalance;
   rebalance.deadline.reset();
   h->Update(Poll({rebalance}), clock_.Now());
@@ -453,6 +462,300 @@ TEST_F(NoticeHandlerTest, ShutdownStopsHooksAfterGrace) {
   EXPECT_EQ(logs_.sink().Find("hooks still running at shutdown").size(), 1u);
   h->Update(Poll({Interruption(seconds(120))}), clock_.Now());  // ignored after shutdown
   EXPECT_EQ(h->RunningHooks(), 0u);
+}
+
+// With the default window (3 clean polls and 6 s), a flap never withdraws.
+class WithdrawalWindowTest : public NoticeHandlerTest {
+ protected:
+  void SetUp() override {
+    NoticeHandlerTest::SetUp();
+    config_.poll = PollOptions{};
+  }
+};
+
+// Regression (issue 10, cause 2): a `flap` (200, then 404) started resume after one clean poll
+// without the notice, and the returning notice's drain never ran.
+TEST_F(WithdrawalWindowTest, AFlappingNoticeIsNeverWithdrawnAndItsDrainRuns) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  for (int i = 0; i < 10; ++i) {
+    h->Update(Poll(i % 2 == 0 ? std::vector<Notice>{n} : std::vector<Notice>{}), clock_.Now());
+    clock_.Advance(seconds(2));
+  }
+  // The last poll of the loop missed it; one more, 10 s later: 2 polls over 12 s, not enough.
+  clock_.Advance(seconds(10));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("notice withdrawn").empty());
+  std::vector<std::string> ran = Ran();
+  EXPECT_THAT(ran, ::testing::Contains(Line("drain", "10-drain", n)));
+  EXPECT_THAT(ran, ::testing::Not(::testing::Contains(Line("resume", "10-undo", n))));
+}
+
+TEST_F(WithdrawalWindowTest, FailedPollsNeitherCountNorReset) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  PollResult failed = Poll({});
+  failed.errors.push_back(Unavailable("500"));
+  for (int i = 0; i < 2; ++i) {
+    clock_.Advance(seconds(3));
+    h->Update(Poll({}), clock_.Now());
+    h->Update(failed, clock_.Now());
+  }
+  EXPECT_TRUE(logs_.sink().Find("notice withdrawn").empty());
+  clock_.Advance(seconds(3));
+  h->Update(Poll({}), clock_.Now());  // third clean poll without it, 9 s after the first
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<LogEntry> w = logs_.sink().Find("notice withdrawn");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(Ran().back(), Line("resume", "10-undo", n));
+}
+
+// A notice that returns after its resume started is a new episode: the resume undid the work,
+// so checkpoint and drain run again (once), and the log says so.
+TEST_F(NoticeHandlerTest, ANoticeReturningAfterItsResumeIsANewEpisode) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  clock_.Advance(seconds(2));
+  h->Update(Poll({}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  ASSERT_EQ(Ran().back(), Line("resume", "10-undo", n));
+  clock_.Advance(seconds(2));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({n}), clock_.Now() + seconds(1));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 2);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 2);
+  EXPECT_EQ(logs_.sink().Find("notice returned after it ended: episode 2").size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(h->StatusJson())["notices"][0]["episode"], 2);
+}
+
+// Regression (issue 10, cause 1): the notice's time was part of its id, so a time that moved
+// on every request (amazon-ec2-metadata-mock) made 5 notices with 5 checkpoints in 4 s.
+TEST_F(NoticeHandlerTest, AMovingDeadlineIsOneNoticeLoggedOncePerChange) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  for (int i = 0; i < 5; ++i) {
+    Notice moved = n;
+    moved.deadline = *n.deadline + seconds(i);
+    moved.raw = "answer " + std::to_string(i);
+    h->Update(Poll({moved}), clock_.Now());
+    h->Update(Poll({moved}), clock_.Now());  // the same terms again: no log line
+    ASSERT_TRUE(h->WaitIdle(kWait));
+  }
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 1);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 1);
+  EXPECT_EQ(logs_.sink().Find("notice changed").size(), 4u);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  ASSERT_EQ(status["notices"].size(), 1u);
+  EXPECT_EQ(status["notices"][0]["deadline"], FormatRfc3339(*n.deadline + seconds(4)));
+}
+
+// Regression (issue 10, cause 3): at restart, records were pruned against the local clock
+// (hours ahead of the server's), and checkpoint and drain ran again.
+TEST_F(NoticeHandlerTest, NoRecordIsPrunedOrPhaseSkippedBeforeTheServersDate) {
+  Notice n = Interruption(seconds(120));
+  {
+    auto h = NewHandler();
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(h->WaitIdle(kWait));
+    h->Update(Poll({n}), clock_.Now());
+    ASSERT_TRUE(h->WaitIdle(kWait));
+  }
+  const size_t ran_before = Ran().size();
+  clock_.SetWall(clock_.Now() + std::chrono::hours(24 * 30));  // the host clock jumps ahead
+  auto again = NewHandler();
+  PollResult no_date = Poll({n});
+  no_date.server_date.reset();
+  again->Update(no_date, clock_.Now());
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("pruned").empty());
+  EXPECT_TRUE(logs_.sink().Find("skipped").empty());
+  // The server's Date says the notice is current: nothing reruns, nothing is pruned.
+  PollResult dated = Poll({n});
+  dated.server_date = *n.deadline - seconds(100);
+  again->Update(dated, *n.deadline - seconds(100));
+  ASSERT_TRUE(again->WaitIdle(kWait));
+  EXPECT_TRUE(logs_.sink().Find("pruned").empty());
+  EXPECT_EQ(Ran().size(), ran_before);
+}
+
+TEST_F(NoticeHandlerTest, HooksWaitBoundedlyForTheServersDateAtStart) {
+  config_.poll.clock_check_wait = seconds(10);
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  PollResult no_date = Poll({n});
+  no_date.server_date.reset();
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_TRUE(Ran().empty());  // recorded, not run yet
+  clock_.Advance(seconds(11));  // no Date ever: after the wait, run anyway (never skipped)
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(no_date, clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("drain", "10-drain", n)));
+}
+
+// Regression (issue 10, cause 1): a truncated instance id read after a failed poll became
+// another instance. A different identity is believed only after repeated reads, and then its
+// records are kept apart from the old instance's.
+TEST_F(NoticeHandlerTest, ADifferentIdentityIsBelievedOnlyAfterRepeatedReadsThenKeptApart) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  h->Update(Poll({n}), clock_.Now());
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  const Identity other{"i-0fedcba9", "m5.large", "us-east-1a", "us-east-1", "aws"};
+  h->SetIdentity(other);
+  EXPECT_TRUE(h->IdentityPending());
+  h->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
+  EXPECT_FALSE(h->IdentityPending());
+  EXPECT_EQ(nlohmann::json::parse(h->StatusJson())["notices"].size(), 1u);
+  for (int i = 0; i < IdentityTracker::kConfirmReads; ++i) h->SetIdentity(other);
+  EXPECT_FALSE(h->IdentityPending());
+  EXPECT_TRUE(nlohmann::json::parse(h->StatusJson())["notices"].empty());
+  EXPECT_TRUE(FileExists(config_.state_dir + "/instances/i-0abc1234/aws-interruption.json"));
+  // A restarted agent believes the persisted owner, the new instance.
+  h.reset();
+  auto again = NoticeHandlerImpl::Create(config_, clock_, &metrics_, {});
+  ASSERT_TRUE(again.ok());
+  (*again)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
+  EXPECT_TRUE((*again)->IdentityPending());
+}
+
+Notice Rebalance(const Notice& like) {
+  Notice r = like;
+  r.id = "aws-rebalance";
+  r.kind = NoticeKind::kRebalance;
+  r.action = "rebalance";
+  r.deadline.reset();
+  r.source = "events/recommendations/rebalance";
+  return r;
+}
+
+// Regression (issue 10, cause 6): the rebalance recommendation and the interruption, raised
+// together, each started checkpoint: the same hook twice at once, writing the same files.
+TEST_F(NoticeHandlerTest, AnInterruptionDuringTheRebalancesCheckpointAdoptsIt) {
+  AddBlockingHook("checkpoint", "10-save");
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  Notice rebalance = Rebalance(n);
+  h->Update(Poll({rebalance}), clock_.Now());
+  ASSERT_TRUE(WaitFor([&] { return Started("10-save"); }));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(1));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(2));
+  Release("10-save");
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  h->Update(Poll({rebalance, n}), clock_.Now() + seconds(3));
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", rebalance)), 1);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("checkpoint", "10-save", n)), 0);
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), Line("drain", "10-drain", n)), 1);
+  EXPECT_EQ(logs_.sink().Find("phase checkpoint adopted from aws-rebalance").size(), 1u);
+  auto status = nlohmann::json::parse(h->StatusJson());
+  for (const auto& e : status["notices"]) {
+    if (e["id"] == n.id) {
+      EXPECT_EQ(e["phases"]["checkpoint"]["result"], "ok");
+    }
+  }
+}
+
+// Two deadlined notices of one instance (an interruption and a maintenance event): the instance
+// is drained once.
+TEST_F(NoticeHandlerTest, TwoNoticesOfOneInstanceDrainOnce) {
+  auto h = NewHandler();
+  Notice n = Interruption(seconds(120));
+  Notice m = Maintenance(seconds(60));
+  config_.hooks.policies[NoticeKind::kMaintenance].lead = Duration::zero();
+  h = NewHandler();
+  h->Update(Poll({n, m}), clock_.Now());
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(h->WaitIdle(kWait));
+    h->Update(Poll({n, m}), clock_.Now() + seconds(i));
+  }
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  const auto drains = std::count_if(ran.begin(), ran.end(), [](const std::string& l) {
+    return l.rfind("drain ", 0) == 0;
+  });
+  EXPECT_EQ(drains, 1) << ::testing::PrintToString(ran);
+  EXPECT_EQ(logs_.sink().Find("phase drain adopted from").size(), 1u);
+}
+
+// The same hook never runs twice at once, and hooks.max_concurrent bounds them all (issue 11
+// item 5: 400 scheduled events started 400 notify hooks at once).
+TEST_F(NoticeHandlerTest, TheSameHookNeverRunsTwiceAtOnceAndHooksAreBounded) {
+  // Each notify run marks itself in a lock directory; a second concurrent run would fail mkdir.
+  const std::string lock = tmp_ / "page.lock";
+  AddHook("notify", "10-page",
+          "mkdir " + lock + " || echo OVERLAP >> " + Journal() + "\nsleep 0.05\nrmdir " + lock);
+  config_.hooks.max_concurrent = 2;
+  config_.hooks.policies[NoticeKind::kMaintenance].lead = minutes(60);  // notify only
+  auto h = NewHandler();
+  std::vector<Notice> events;
+  for (int i = 0; i < 12; ++i) {
+    Notice m = Maintenance(minutes(120));
+    m.event_id = "instance-event-" + std::to_string(i);
+    m.id = MakeNoticeId("aws", NoticeKind::kMaintenance, m.event_id);
+    events.push_back(m);
+  }
+  h->Update(Poll(events), clock_.Now());
+  EXPECT_LE(h->RunningHooks(), 2u);
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> ran = Ran();
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), "OVERLAP"), 0);
+  EXPECT_EQ(std::count_if(ran.begin(), ran.end(),
+                          [](const std::string& l) { return l.rfind("notify 10-page", 0) == 0; }),
+            12);
+}
+
+// Regression (issue 10, cause 4): a hook of a killed agent kept running while the restarted
+// agent ran the same phase again: two drains at once. The leftover group is waited for within
+// its own timeout, then stopped, before the phase runs again.
+TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAgain) {
+  const pid_t leftover = ::fork();
+  ASSERT_GE(leftover, 0);
+  if (leftover == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(leftover, leftover);
+  ASSERT_TRUE(WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; }));
+  Notice n = Interruption(seconds(120));
+  {
+    StateStore store(config_.state_dir, clock_);
+    ASSERT_TRUE(store.Load().ok());
+    NoticeRecord r;
+    r.notice = n;
+    r.first_seen = clock_.Now();
+    PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
+    p.started = clock_.Now();
+    p.attempts = 1;
+    // Its own timeout has ended: it is stopped at once.
+    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover),
+                                       "10-save", clock_.Now()};
+    ASSERT_TRUE(store.Put(r).ok());
+  }
+  auto h = NewHandler();
+  h->Update(Poll({n}), clock_.Now());
+  int status = 0;
+  ASSERT_EQ(::waitpid(leftover, &status, 0), leftover);  // ended: stopped by the handler
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("checkpoint", "10-save", n)));
+  EXPECT_EQ(logs_.sink().Find("of a previous run").size(), 1u);
+  auto st = nlohmann::json::parse(h->StatusJson());
+  EXPECT_EQ(st["notices"][0]["phases"]["checkpoint"]["attempts"], 2);
 }
 
 }  // namespace

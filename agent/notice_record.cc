@@ -60,6 +60,18 @@ bool IsInteger(const json& v, long long want) {
   return v.is_number_integer() && v.get<std::int64_t>() == want;
 }
 
+int OptInt(const json& obj, const char* name, int fallback, const std::string& where) {
+  auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer())
+    throw std::runtime_error(where + ": \"" + name + "\" must be an integer");
+  long long v = it->get<long long>();
+  if (v < -(1LL << 30) || v > (1LL << 30)) {
+    throw std::runtime_error(where + ": \"" + name + "\" is out of range");
+  }
+  return static_cast<int>(v);
+}
+
 }  // namespace
 
 bool NoticeRecord::Started(HookPhase phase) const {
@@ -87,17 +99,27 @@ std::string NoticeRecordToJson(const NoticeRecord& r) {
       {"deadline_ms", MillisOrNull(n.deadline)},
       {"deadline", TimeOrNull(n.deadline)},  // for people reading the file
       {"notice_time_ms", MillisOrNull(n.notice_time)},
+      {"event_id", n.event_id},
+      {"window_end_ms", MillisOrNull(n.window_end)},
       {"source", n.source},
       {"raw", n.raw},
   };
   json phases = json::object();
   for (const auto& [phase, p] : r.phases) {
-    phases[std::string(HookPhaseName(phase))] = {
+    json pj = {
         {"started_ms", MillisOrNull(p.started)},
         {"ended_ms", MillisOrNull(p.ended)},
         {"result", p.result},
         {"attempts", p.attempts},
     };
+    if (!p.adopted_from.empty()) pj["adopted_from"] = p.adopted_from;
+    if (p.hook_process) {
+      pj["hook_process"] = {{"pgid", p.hook_process->pgid},
+                            {"start_ticks", p.hook_process->start_ticks},
+                            {"hook", p.hook_process->hook},
+                            {"until_ms", Millis(p.hook_process->until)}};
+    }
+    phases[std::string(HookPhaseName(phase))] = std::move(pj);
   }
   json j = {
       {"version", 1},
@@ -108,6 +130,9 @@ std::string NoticeRecordToJson(const NoticeRecord& r) {
       {"phases", phases},
   };
   if (!r.superseded_by.empty()) j["superseded_by"] = r.superseded_by;
+  j["absent_since_ms"] = MillisOrNull(r.absent_since);
+  j["absent_polls"] = r.absent_polls;
+  j["episode"] = r.episode;
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -143,6 +168,8 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     r.notice.deadline = OptMillis(n, "deadline_ms", "notice");
     r.notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
     r.notice.source = Str(n, "source", "notice");
+    if (n.contains("event_id")) r.notice.event_id = Str(n, "event_id", "notice");
+    r.notice.window_end = OptMillis(n, "window_end_ms", "notice");
     r.notice.raw = Str(n, "raw", "notice");
     auto first = OptMillis(j, "first_seen_ms", "record");
     if (!first) return DataLoss("record: missing field \"first_seen_ms\"");
@@ -150,6 +177,10 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     r.withdrawn = OptMillis(j, "withdrawn_ms", "record");
     // Optional: records written before the field existed have none.
     if (j.contains("superseded_by")) r.superseded_by = Str(j, "superseded_by", "record");
+    r.absent_since = OptMillis(j, "absent_since_ms", "record");
+    r.absent_polls = OptInt(j, "absent_polls", 0, "record");
+    r.episode = OptInt(j, "episode", 1, "record");
+    if (r.absent_polls < 0 || r.episode < 1) return DataLoss("record: bad episode or absent_polls");
     const json& phases = Field(j, "phases", "record");
     if (!phases.is_object()) return DataLoss("record: \"phases\" must be an object");
     for (const auto& [name, p] : phases.items()) {
@@ -168,6 +199,19 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
                         std::to_string(kMaxAttempts));
       }
       pr.attempts = static_cast<int>(attempts.get<std::int64_t>());
+      if (p.contains("adopted_from")) pr.adopted_from = Str(p, "adopted_from", where);
+      if (auto hp = p.find("hook_process"); hp != p.end() && hp->is_object()) {
+        HookProcessRecord h;
+        h.pgid = OptInt(*hp, "pgid", 0, where + ".hook_process");
+        const json& ticks = Field(*hp, "start_ticks", where + ".hook_process");
+        if (!ticks.is_number_unsigned()) return DataLoss(where + ": bad hook_process.start_ticks");
+        h.start_ticks = ticks.get<unsigned long long>();
+        h.hook = Str(*hp, "hook", where + ".hook_process");
+        auto until = OptMillis(*hp, "until_ms", where + ".hook_process");
+        if (!until || h.pgid <= 1) return DataLoss(where + ": bad hook_process");
+        h.until = *until;
+        pr.hook_process = h;
+      }
       r.phases[*phase] = pr;
     }
     return r;

@@ -4,15 +4,31 @@
 
 namespace lastcall {
 
-WallTime Planner::EffectiveDeadline(const NoticeRecord& record, const HookOptions& options) {
-  if (record.notice.deadline) return *record.notice.deadline;
+std::optional<WallTime> Planner::ActionDeadline(const Notice& n, WallTime now) {
+  if (n.deadline && n.window_end && now >= *n.deadline && *n.window_end > *n.deadline) {
+    return n.window_end;
+  }
+  return n.deadline;
+}
+
+WallTime Planner::EffectiveDeadline(const NoticeRecord& record, const HookOptions& options,
+                                    WallTime now) {
+  if (auto d = ActionDeadline(record.notice, now)) return *d;
   return record.first_seen + options.advisory_budget;
 }
 
-Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions& options) {
+bool Planner::WithdrawalDue(const NoticeRecord& record, Duration absent_for,
+                            const PollOptions& poll) {
+  if (!record.absent_since) return false;
+  return record.absent_polls >= static_cast<int>(std::max<size_t>(poll.withdraw_polls, 1)) &&
+         absent_for >= poll.withdraw_after;
+}
+
+Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions& options,
+                     bool clock_checked) {
   Plan plan;
   const Notice& n = record.notice;
-  const WallTime deadline = EffectiveDeadline(record, options);
+  const WallTime deadline = EffectiveDeadline(record, options, now);
 
   // Withdrawn or canceled: resume what was started, if that happened before the deadline.
   const bool canceled = n.state == NoticeState::kCanceled;
@@ -31,7 +47,8 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
     // Withdrawn after the deadline means the instance survived but the action time passed:
     // the notice expired rather than being taken back, so there is nothing to undo.
     const WallTime when = record.withdrawn ? std::min(*record.withdrawn, now) : now;
-    if (n.deadline && when >= *n.deadline) {
+    const std::optional<WallTime> action_at = ActionDeadline(n, when);
+    if (action_at && when >= *action_at) {
       plan.finished = true;
       plan.why = "notice ended after its deadline: no resume";
       return plan;
@@ -76,6 +93,20 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
   if (remaining.empty()) {
     plan.finished = !plan.run_notify;
     plan.why = "all phases done";
+    return plan;
+  }
+  if (!clock_checked) {
+    // This run has not yet compared its clock with the server's Date: "past" may only mean a
+    // wrong local clock. A late drain is far better than a skipped one: run, on own timeouts.
+    if (lead > Duration::zero() && n.deadline && now < *n.deadline - lead) {
+      plan.start_at = *n.deadline - lead;
+      plan.why = "waiting until lead time before the deadline";
+      return plan;
+    }
+    plan.hard_end.reset();
+    plan.end_by.reset();
+    plan.phases = remaining;
+    plan.why = "running phases (clock not yet checked against the server: no deadline cut)";
     return plan;
   }
   if (now >= deadline) {

@@ -10,6 +10,14 @@
 //    if a crash cut them short, like any phase).
 //  - Hooks must end by the deadline minus the safety margin. Advisories without a deadline
 //    (rebalance, lifecycle) get `advisory_budget` from when they were first seen.
+//  - Maintenance inside its window: an active event whose NotBefore (deadline) has passed and
+//    whose NotAfter (window_end) has not is imminent, not missed: phases run at once and work
+//    toward NotAfter (ActionDeadline). Without NotAfter, NotBefore is the deadline.
+//  - Server time first: until this run has checked its clock against the server's Date
+//    (`clock_checked`), nothing is skipped as past and hooks get their own timeouts, not a cut
+//    from a deadline that may only look past.
+//  - Withdrawal needs evidence (WithdrawalDue): absent from poll.withdraw_polls clean polls in
+//    a row and for poll.withdraw_after.
 //  - Deadline already past when a phase would start: the phases are recorded as "skipped"
 //    and only notify runs. Running a checkpoint after the cloud's deadline would most likely be
 //    cut off half-way, and a half-written checkpoint is worse than the previous good one.
@@ -64,7 +72,18 @@ class Planner {
   // deadline, if less), even inside the safety margin.
   static constexpr Duration kMinimalBudget = std::chrono::seconds(1);
 
-  static Plan Decide(const NoticeRecord& record, WallTime now, const HookOptions& options);
+  static Plan Decide(const NoticeRecord& record, WallTime now, const HookOptions& options,
+                     bool clock_checked = true);
+
+  // When the action happens, as seen at `now`: the deadline, or inside a window (maintenance
+  // NotBefore passed, NotAfter given and later) the window's end. nullopt for advisories.
+  static std::optional<WallTime> ActionDeadline(const Notice& notice, WallTime now);
+
+  // Whether an absent notice has been absent long enough to be withdrawn (rule above).
+  // `absent_for` is measured on the monotonic clock: a server whose Date stands still (or
+  // jumps) must neither freeze nor shortcut the window.
+  static bool WithdrawalDue(const NoticeRecord& record, Duration absent_for,
+                            const PollOptions& poll);
 
   // The timeout of one hook started at `now` under `plan`: min(own, time left - margin), at
   // least min(kMinimalBudget, time left). nullopt: the deadline has passed, do not start it.
@@ -80,8 +99,9 @@ class Planner {
   static std::string SupersededBy(const NoticeRecord& advisory,
                                   const std::vector<NoticeRecord>& records);
 
-  // The deadline hooks work toward: the notice's deadline, or first_seen + advisory_budget.
-  static WallTime EffectiveDeadline(const NoticeRecord& record, const HookOptions& options);
+  // The deadline hooks work toward at `now`: ActionDeadline, or first_seen + advisory_budget.
+  static WallTime EffectiveDeadline(const NoticeRecord& record, const HookOptions& options,
+                                    WallTime now);
 };
 
 }  // namespace lastcall

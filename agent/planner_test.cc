@@ -15,7 +15,7 @@ class PlannerTest : public ::testing::Test {
  protected:
   NoticeRecord Interruption(Duration in) {
     NoticeRecord r;
-    r.notice.id = "aws-interruption-i-1-x";
+    r.notice.id = "aws-interruption";
     r.notice.provider = "aws";
     r.notice.kind = NoticeKind::kInterruption;
     r.notice.action = "terminate";
@@ -249,7 +249,7 @@ TEST_F(PlannerTest, AdvisoryVanishingAfterADeadlinedNoticeWasSupersededNotWithdr
   Plan p = Planner::Decide(rebalance, clock_.Now(), options_);
   EXPECT_TRUE(p.idle());
   EXPECT_TRUE(p.finished);
-  EXPECT_EQ(p.why, "superseded by aws-interruption-i-1-x: no resume");
+  EXPECT_EQ(p.why, "superseded by aws-interruption: no resume");
   // The interruption itself ended after its deadline: no resume either (kept rule).
   MarkDone(interruption, HookPhase::kCheckpoint, clock_.Now());
   EXPECT_TRUE(Planner::Decide(interruption, clock_.Now(), options_).finished);
@@ -290,6 +290,54 @@ TEST_F(PlannerTest, AdvisoryIsNotSupersededByANoticeTakenBackOrOlderOrWithoutDea
   // A notice with a deadline is never superseded by this rule.
   interruption.withdrawn = clock_.Now();
   EXPECT_EQ(Planner::SupersededBy(interruption, {rebalance, interruption}), "");
+}
+
+// Regression (issue 10, cause 3): a phase was recorded as "deadline passed ... skipped" before
+// the first poll had brought the server's Date, on a local clock hours ahead of the server.
+TEST_F(PlannerTest, NothingIsSkippedBeforeTheClockIsCheckedAgainstTheServer) {
+  NoticeRecord r = Interruption(seconds(120));
+  const WallTime local_ahead = clock_.Now() + std::chrono::hours(3);
+  Plan p = Planner::Decide(r, local_ahead, options_, /*clock_checked=*/false);
+  EXPECT_THAT(p.skip, IsEmpty());
+  EXPECT_THAT(p.phases, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+  EXPECT_FALSE(p.hard_end);  // hooks run on their own timeouts, not cut by a doubtful deadline
+  EXPECT_EQ(Planner::HookTimeout(p, local_ahead, seconds(60)), seconds(60));
+  // Once checked, the same time is really past: skipped.
+  Plan checked = Planner::Decide(r, local_ahead, options_, true);
+  EXPECT_THAT(checked.skip, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+}
+
+// Regression (issue 10): an active scheduled event inside its window (NotBefore passed,
+// NotAfter not) was taken as missed and its phases skipped.
+TEST_F(PlannerTest, MaintenanceInsideItsWindowIsImminentAndWorksTowardNotAfter) {
+  NoticeRecord r = Maintenance(-seconds(30));  // NotBefore 30 s ago
+  r.notice.window_end = clock_.Now() + minutes(10);
+  Plan p = Planner::Decide(r, clock_.Now(), options_);
+  EXPECT_THAT(p.skip, IsEmpty());
+  EXPECT_THAT(p.phases, ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+  EXPECT_EQ(*p.hard_end, *r.notice.window_end);
+  EXPECT_EQ(Planner::ActionDeadline(r.notice, clock_.Now()), r.notice.window_end);
+  // Before the window opens, NotBefore is the deadline.
+  EXPECT_EQ(Planner::ActionDeadline(r.notice, clock_.Now() - minutes(1)), r.notice.deadline);
+  // After NotAfter, or without one, the window is over: skipped.
+  EXPECT_THAT(Planner::Decide(r, clock_.Now() + minutes(11), options_).skip,
+              ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+  r.notice.window_end.reset();
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).skip,
+              ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+}
+
+TEST_F(PlannerTest, WithdrawalIsDueOnlyAfterEnoughPollsAndEnoughTime) {
+  PollOptions poll;  // defaults: 3 polls and 6 s
+  NoticeRecord r = Interruption(seconds(120));
+  EXPECT_FALSE(Planner::WithdrawalDue(r, seconds(60), poll));
+  r.absent_since = clock_.Now();
+  r.absent_polls = 3;
+  EXPECT_FALSE(Planner::WithdrawalDue(r, seconds(5), poll));  // polls, not time
+  r.absent_polls = 2;
+  EXPECT_FALSE(Planner::WithdrawalDue(r, minutes(5), poll));  // time, not polls
+  r.absent_polls = 3;
+  EXPECT_TRUE(Planner::WithdrawalDue(r, seconds(6), poll));
 }
 
 }  // namespace

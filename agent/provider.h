@@ -25,6 +25,7 @@ struct Identity {
   std::string instance_type;
   std::string zone;
   std::string region;
+  std::string provider;  // "aws", "alibaba": whose shapes ValidateIdentity checks
   friend bool operator==(const Identity&, const Identity&) = default;
 };
 

@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
+#include "agent/identity.h"
 #include "agent/log.h"
 #include "common/escape.h"
 #include "common/files.h"
@@ -17,6 +19,7 @@ namespace lastcall {
 namespace {
 
 constexpr std::string_view kSuffix = ".json";
+constexpr std::string_view kOwnerFile = "owner.identity";
 // Records are a few KB; anything much larger is not ours.
 constexpr size_t kMaxRecordBytes = 1 << 20;
 
@@ -25,7 +28,89 @@ std::string Errno() { return std::strerror(errno); }
 }  // namespace
 
 StateStore::StateStore(std::string state_dir, const Clock& clock)
-    : dir_(std::move(state_dir) + "/notices"), clock_(clock) {}
+    : state_dir_(std::move(state_dir)), dir_(state_dir_ + "/notices"), clock_(clock) {}
+
+Result<std::optional<Identity>> StateStore::LoadOwner() const {
+  const std::string path = dir_ + "/" + std::string(kOwnerFile);
+  auto text = ReadFileBounded(path, kMaxRecordBytes);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) return std::optional<Identity>();
+  if (!text.ok()) return text.status();
+  Result<Identity> id = IdentityFromJson(*text);
+  if (!id.ok()) return DataLoss(path + ": " + id.status().message());
+  return std::optional<Identity>(*id);
+}
+
+Status StateStore::SaveOwner(const Identity& owner) {
+  std::lock_guard lock(mu_);
+  return WriteFileAtomically(dir_ + "/" + std::string(kOwnerFile), IdentityToJson(owner));
+}
+
+Status StateStore::ArchiveAs(const std::string& instance_id) {
+  std::lock_guard lock(mu_);
+  const std::string parent = state_dir_ + "/instances";
+  LASTCALL_RETURN_IF_ERROR(MakeDirs(parent));
+  std::string dest = parent + "/" + instance_id;
+  // An instance id that was validated is a safe name; anything else gets a neutral one.
+  if (instance_id.empty() || instance_id.find('/') != std::string::npos || instance_id[0] == '.') {
+    dest = parent + "/unknown";
+  }
+  if (::access(dest.c_str(), F_OK) == 0) {
+    dest += "." + std::to_string(ToUnixSeconds(clock_.Now()));
+  }
+  if (::rename(dir_.c_str(), dest.c_str()) != 0) {
+    return Unavailable("cannot move " + dir_ + " to " + dest + ": " + Errno());
+  }
+  records_.clear();
+  return MakeDirs(dir_);
+}
+
+void StateStore::MigrateOldIds(std::map<std::string, NoticeRecord>& loaded) {
+  // file id -> key; key -> file id of the record kept for it.
+  std::map<std::string, std::string> winner;
+  for (auto& [id, r] : loaded) {
+    Notice& n = r.notice;
+    if (n.kind == NoticeKind::kMaintenance && n.event_id.empty()) {
+      // Old records have no event_id field: it is in the entry's raw JSON.
+      nlohmann::json raw = nlohmann::json::parse(n.raw, nullptr, false);
+      if (raw.is_object() && raw.contains("EventId") && raw["EventId"].is_string()) {
+        n.event_id = raw["EventId"].get<std::string>();
+      }
+    }
+    const std::string key = MakeNoticeId(n.provider, n.kind, n.event_id);
+    auto [it, fresh] = winner.emplace(key, id);
+    if (fresh) continue;
+    const NoticeRecord& other = loaded[it->second];
+    // A record already under the current key wins; else the most recently first seen.
+    if (other.notice.id == key) continue;
+    if (id == key || r.first_seen > other.first_seen) it->second = id;
+  }
+  std::map<std::string, NoticeRecord> out;
+  for (auto& [key, id] : winner) {
+    NoticeRecord r = loaded[id];
+    if (id != key) {
+      r.notice.id = key;
+      Status s = WriteFileAtomically(PathFor(key), NoticeRecordToJson(r));
+      if (!s.ok()) {
+        Log(LogPriority::kErr, "cannot re-key old state file " + PathFor(id) + ": " + s.message());
+      } else {
+        ::unlink(PathFor(id).c_str());
+        Log(LogPriority::kNotice, "state file of the old id scheme re-keyed: " + id + " -> " + key,
+            {{"NOTICE_ID", key}});
+      }
+    }
+    out[key] = std::move(r);
+  }
+  for (const auto& [id, r] : loaded) {
+    const std::string key = MakeNoticeId(r.notice.provider, r.notice.kind, r.notice.event_id);
+    if (winner[key] == id) continue;
+    const std::string aside = PathFor(id) + ".superseded";
+    ::rename(PathFor(id).c_str(), aside.c_str());
+    Log(LogPriority::kNotice,
+        "state file of the old id scheme superseded by a later record of the same notice: " + aside,
+        {{"NOTICE_ID", key}});
+  }
+  loaded = std::move(out);
+}
 
 std::string StateStore::PathFor(const std::string& id) const {
   return dir_ + "/" + id + std::string(kSuffix);
@@ -68,6 +153,7 @@ Status StateStore::Load() {
     loaded[id] = std::move(record).value();
   }
   std::lock_guard lock(mu_);
+  MigrateOldIds(loaded);
   records_ = std::move(loaded);
   return Status::Ok();
 }

@@ -11,6 +11,17 @@
 // <id>.json.corrupt-<unix time> (kept for inspection, never fatal). Prune() removes records some
 // time after their deadline.
 //
+// Ownership: the records of one directory belong to one instance, the owner, kept in
+// notices/owner.identity (LoadOwner / SaveOwner). When another instance is confirmed
+// (IdentityTracker), ArchiveAs moves the directory to <state_dir>/instances/<old owner>/ and
+// starts an empty one: two instances' records are never mixed.
+//
+// Records of the old id scheme (ids with the notice's time in them, e.g.
+// aws-interruption-i-0abc-20170918T082200Z) are re-keyed at Load to the current key
+// (MakeNoticeId: provider, kind, event id), with their phases; when several old records map to
+// one key, the most recently first seen is kept and the others are moved aside as
+// <file>.superseded. Nothing reruns for a notice whose phases an older agent already ran.
+//
 // Thread-safety: all methods are safe from any thread (one mutex; writes are small).
 #pragma once
 
@@ -21,6 +32,7 @@
 #include <vector>
 
 #include "agent/notice_record.h"
+#include "agent/provider.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -47,10 +59,22 @@ class StateStore {
   // before `now`. Returns how many were removed.
   size_t Prune(WallTime now, Duration keep = std::chrono::hours(24 * 7));
 
+  // The instance these records belong to (see above). nullopt when none is recorded yet; an
+  // error when the owner file is unreadable.
+  Result<std::optional<Identity>> LoadOwner() const;
+  Status SaveOwner(const Identity& owner);
+  // Moves every record of the current owner to <state_dir>/instances/<instance_id>/ and
+  // starts an empty directory. The in-memory records are dropped.
+  Status ArchiveAs(const std::string& instance_id);
+
   std::string PathFor(const std::string& id) const;
   const std::string& dir() const { return dir_; }
 
  private:
+  // Re-keys records of the old id scheme (see above). Called by Load with the loaded map.
+  void MigrateOldIds(std::map<std::string, NoticeRecord>& loaded);
+
+  const std::string state_dir_;
   const std::string dir_;  // <state_dir>/notices
   const Clock& clock_;
   mutable std::mutex mu_;

@@ -93,7 +93,7 @@ class LastcalldTest : public ::testing::Test {
     server_.Set(
         "PUT", "/latest/api/token",
         TestResponse::Text("tok").WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
-    Meta("instance-id", "i-0integration");
+    Meta("instance-id", "i-0a1b2c3d4e5f60718");
     Meta("instance-type", "m5.large");
     Meta("placement/availability-zone", "us-east-1a");
     Meta("placement/region", "us-east-1");
@@ -144,7 +144,7 @@ TEST_F(LastcalldTest, SdNotifySequenceReadyStatusWatchdogReloadingStopping) {
   std::string ready = notify.Await("READY=1");
   ASSERT_FALSE(ready.empty()) << child->Stderr();
   EXPECT_NE(ready.find("STATUS=watching"), std::string::npos) << ready;
-  EXPECT_NE(ready.find("i-0integration"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("i-0a1b2c3d4e5f60718"), std::string::npos) << ready;
   EXPECT_GE(server_.RequestCount("GET", "/latest/meta-data/spot/instance-action"), 1u);
   ASSERT_FALSE(notify.Await("WATCHDOG=1").empty());
   ASSERT_FALSE(notify.Await("WATCHDOG=1").empty());  // repeatedly, at half of WATCHDOG_USEC
@@ -166,7 +166,7 @@ TEST_F(LastcalldTest, SdNotifySequenceReadyStatusWatchdogReloadingStopping) {
 TEST_F(LastcalldTest, SighupReloadsAGoodFileAndKeepsTheOldOneOnError) {
   auto child = Start();
   ASSERT_TRUE(WaitFor([&] {
-    return ReadFile(dir_ + "/run/status.json").find("i-0integration") != std::string::npos;
+    return ReadFile(dir_ + "/run/status.json").find("i-0a1b2c3d4e5f60718") != std::string::npos;
   })) << child->Stderr();
 
   // A broken file: refused with file:line:col, the daemon keeps polling.
@@ -229,12 +229,12 @@ TEST_F(LastcalldTest, StatusShowsTheRunningDaemonAndNotRunningAfterStop) {
   auto child = Start();
   ASSERT_TRUE(WaitFor([&] {
     return RunCli({"status", "--config", config_path()}, &out, &err) == 0 &&
-           out.find("i-0integration") != std::string::npos;
+           out.find("i-0a1b2c3d4e5f60718") != std::string::npos;
   })) << out
       << err << child->Stderr();
   EXPECT_NE(out.find("lastcalld running"), std::string::npos) << out;
   EXPECT_EQ(RunCli({"status", "--json", "--config", config_path()}, &out, &err), 0);
-  EXPECT_NE(out.find("\"instance_id\": \"i-0integration\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"instance_id\": \"i-0a1b2c3d4e5f60718\""), std::string::npos) << out;
 
   child->Signal(SIGTERM);
   EXPECT_EQ(child->Wait(), 0);
@@ -255,8 +255,9 @@ TEST_F(LastcalldTest, AnInterruptionNoticeRunsTheCheckpointHook) {
   // Two minutes from now, as AWS announces it.
   std::string when = FormatRfc3339(SystemClock::Instance().Now() + std::chrono::minutes(2));
   Meta("spot/instance-action", "{\"action\":\"terminate\",\"time\":\"" + when + "\"}");
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(marker).find("interruption i-0integration") == 0; }))
-      << child->Stderr();
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(marker).find("interruption i-0a1b2c3d4e5f60718") == 0;
+  })) << child->Stderr();
   child->Signal(SIGTERM);
   EXPECT_EQ(child->Wait(), 0) << child->Stderr();
 }
@@ -311,7 +312,7 @@ TEST_F(LastcalldTest, AFifoInTheStateDirectoryDoesNotBlockStartUp) {
   ASSERT_EQ(::mkfifo((dir_ + "/state/notices/aws-interruption-x.json").c_str(), 0644), 0);
   auto child = Start();
   ASSERT_TRUE(WaitFor([&] {
-    return ReadFile(dir_ + "/run/status.json").find("i-0integration") != std::string::npos;
+    return ReadFile(dir_ + "/run/status.json").find("i-0a1b2c3d4e5f60718") != std::string::npos;
   })) << child->Stderr();
   EXPECT_NE(child->Stderr().find("not a regular file"), std::string::npos) << child->Stderr();
   child->Signal(SIGTERM);
