@@ -117,7 +117,7 @@ Result<ProviderChoice> DetectProvider(const Config& config, HttpClient& http,
 
 Result<std::unique_ptr<Provider>> MakeProvider(const Config& config, const Clock& clock,
                                                std::unique_ptr<HttpClient> http) {
-  if (http == nullptr) http = MakeHttpClient();
+  if (http == nullptr) http = MakeHttpClient({.proxy = config.poll.proxy});
   std::string evidence;
   auto choice = DetectProvider(config, *http, &evidence);
   if (!choice.ok()) return choice.status();

@@ -30,10 +30,10 @@ std::optional<HookPhase> ParseHookPhase(std::string_view name);
 enum class ProviderChoice { kAuto, kAws, kAlibaba };
 
 struct PollOptions {
-  Duration interval = seconds(2);         // >= 100ms
-  double jitter = 0.1;                    // fraction of interval, 0..0.5
+  Duration interval = seconds(2);                 // >= 100ms
+  double jitter = 0.1;                            // fraction of interval, 0..0.5
   Duration request_timeout = milliseconds(1000);  // must be < interval
-  Duration max_backoff = seconds(30);     // ceiling for exponential backoff on errors
+  Duration max_backoff = seconds(30);             // ceiling for exponential backoff on errors
   // Use the metadata server's Date header as "now" when the local clock disagrees by more.
   Duration clock_skew_threshold = seconds(2);
   // Withdrawal needs evidence: a notice is withdrawn only after it was absent from at least
@@ -43,12 +43,15 @@ struct PollOptions {
   // Server time first: at start, no hook runs until a metadata answer's Date was seen or this
   // long has passed; and nothing is skipped as past or pruned before a Date was seen.
   Duration clock_check_wait = seconds(10);
+  // The proxy for metadata requests; empty means none, and the environment's http_proxy is
+  // never used (a metadata request must not leave the instance by accident).
+  std::string proxy;
 };
 
 struct AwsOptions {
   std::string endpoint = "http://169.254.169.254";  // may carry a path prefix
-  bool allow_imdsv1 = false;       // fall back to tokenless GETs when PUT /api/token fails
-  Duration token_ttl = hours(6);   // 1s..6h (1..21600 seconds)
+  bool allow_imdsv1 = false;      // fall back to tokenless GETs when PUT /api/token fails
+  Duration token_ttl = hours(6);  // 1s..6h (1..21600 seconds)
   // Monitors, each can be switched off.
   bool watch_instance_action = true;
   bool watch_termination_time = true;
@@ -81,8 +84,8 @@ struct PhasePolicy {
 struct HookOptions {
   std::string hooks_dir = "/etc/lastcall/hooks.d";  // <hooks_dir>/<phase>/ run-parts order
   Duration default_timeout = seconds(60);
-  Duration safety_margin = seconds(5);   // hooks must end this long before the deadline
-  Duration kill_grace = seconds(5);      // SIGTERM -> SIGKILL
+  Duration safety_margin = seconds(5);  // hooks must end this long before the deadline
+  Duration kill_grace = seconds(5);     // SIGTERM -> SIGKILL
   // When lastcalld is stopped (SIGTERM) while hooks run, they may finish within their own
   // (deadline-capped) timeouts, but no longer than this: on a reclaimed instance the OS stops
   // services while the drain hook runs. systemd's TimeoutStopSec must be above it.
@@ -109,11 +112,11 @@ struct HookOptions {
 struct HookSpec {
   std::string name;
   HookPhase phase = HookPhase::kCheckpoint;
-  std::vector<std::string> command;     // argv; command[0] is an absolute path
-  std::optional<Duration> timeout;      // default: HookOptions::default_timeout
-  std::vector<NoticeKind> kinds;        // empty = every kind
+  std::vector<std::string> command;  // argv; command[0] is an absolute path
+  std::optional<Duration> timeout;   // default: HookOptions::default_timeout
+  std::vector<NoticeKind> kinds;     // empty = every kind
   std::map<std::string, std::string> env;
-  std::string source;                   // "lastcalld.toml:42" or the hooks.d path
+  std::string source;  // "lastcalld.toml:42" or the hooks.d path
 };
 
 struct MetricsOptions {

@@ -186,23 +186,16 @@ class Parser {
     return Status::Ok();
   }
 
-  Status GetEndpoint(const toml::table& t, std::string_view name, std::string* out) const {
+  // An http:// or https:// URL with a host; `what` says what else may follow it.
+  Status GetUrl(const toml::table& t, std::string_view key, std::string_view name,
+                std::string_view what, std::string* out) const {
     std::string v = *out;
-    LASTCALL_RETURN_IF_ERROR(GetString(t, "endpoint", name, &v));
-    if (const toml::node* n = t.get("endpoint")) {
-      // lastcalld's HTTP client speaks plain HTTP only: metadata services are plain HTTP on a
-      // link-local address, and TLS would cost the daemon a TLS library (docs/lastcalld.md).
-      if (v.rfind("https://", 0) == 0) {
-        return Err(*n, std::string(name) +
-                           " must be an http:// URL: https is not supported (instance metadata "
-                           "is plain HTTP on a link-local address), got " +
-                           Quote(v));
-      }
-      constexpr size_t kHostAt = 7;  // after "http://"
-      if (v.rfind("http://", 0) != 0 || v.size() <= kHostAt || v[kHostAt] == '/') {
-        return Err(*n, std::string(name) +
-                           " must be an http:// URL with a host (a path prefix is allowed), got " +
-                           Quote(v));
+    LASTCALL_RETURN_IF_ERROR(GetString(t, key, name, &v));
+    if (const toml::node* n = t.get(key)) {
+      size_t host_at = v.rfind("http://", 0) == 0 ? 7 : v.rfind("https://", 0) == 0 ? 8 : 0;
+      if (host_at == 0 || v.size() <= host_at || v[host_at] == '/') {
+        return Err(*n, std::string(name) + " must be an http:// or https:// URL with a host" +
+                           std::string(what) + ", got " + Quote(v));
       }
       // The same parse the daemon's HTTP client relies on: what passes here is usable there.
       Result<EndpointUrl> url = ParseEndpointUrl(v);
@@ -210,6 +203,10 @@ class Parser {
     }
     *out = v;
     return Status::Ok();
+  }
+
+  Status GetEndpoint(const toml::table& t, std::string_view name, std::string* out) const {
+    return GetUrl(t, "endpoint", name, " (a path prefix is allowed)", out);
   }
 
   const toml::table* SubTable(const toml::table& t, std::string_view key, Status* st) const {
@@ -293,7 +290,7 @@ class Parser {
     LASTCALL_RETURN_IF_ERROR(CheckKeys(
         t, "poll",
         {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold",
-         "withdraw_polls", "withdraw_after", "clock_check_wait"}));
+         "withdraw_polls", "withdraw_after", "clock_check_wait", "proxy"}));
     LASTCALL_RETURN_IF_ERROR(
         GetDuration(t, "interval", "poll.interval", milliseconds(100), hours(1), &p->interval));
     LASTCALL_RETURN_IF_ERROR(GetDouble(t, "jitter", "poll.jitter", 0.0, 0.5, &p->jitter));
@@ -309,6 +306,11 @@ class Parser {
                                          milliseconds(0), hours(1), &p->withdraw_after));
     LASTCALL_RETURN_IF_ERROR(GetDuration(t, "clock_check_wait", "poll.clock_check_wait",
                                          milliseconds(0), minutes(10), &p->clock_check_wait));
+    // "" (the default) is no proxy at all, whatever http_proxy says in the environment.
+    LASTCALL_RETURN_IF_ERROR(GetString(t, "proxy", "poll.proxy", &p->proxy));
+    if (!p->proxy.empty()) {
+      LASTCALL_RETURN_IF_ERROR(GetUrl(t, "proxy", "poll.proxy", " (or \"\" for none)", &p->proxy));
+    }
     // Cross-field rules are reported at whichever of the two keys the file sets.
     auto where = [&](std::string_view a, std::string_view b) -> const toml::node* {
       if (const toml::node* n = t.get(a)) return n;
@@ -637,7 +639,8 @@ std::string FormatConfig(const Config& c) {
     << "\nclock_skew_threshold = " << TomlDuration(c.poll.clock_skew_threshold)
     << "\nwithdraw_polls = " << c.poll.withdraw_polls
     << "\nwithdraw_after = " << TomlDuration(c.poll.withdraw_after)
-    << "\nclock_check_wait = " << TomlDuration(c.poll.clock_check_wait) << "\n\n";
+    << "\nclock_check_wait = " << TomlDuration(c.poll.clock_check_wait)
+    << "\nproxy = " << TomlString(c.poll.proxy) << "\n\n";
   o << "[aws]\nendpoint = " << TomlString(c.aws.endpoint)
     << "\nallow_imdsv1 = " << TomlBool(c.aws.allow_imdsv1)
     << "\ntoken_ttl = " << TomlDuration(c.aws.token_ttl)

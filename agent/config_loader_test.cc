@@ -194,19 +194,41 @@ TEST(ConfigLoader, EnumsAndPathsAreChecked) {
   ExpectError("[alibaba]\ntoken = \"maybe\"\n", 2, 9, "alibaba.token must be one of");
   ExpectError("state_dir = \"var/lib\"\n", 1, 13, "state_dir must be an absolute path");
   ExpectError("[aws]\nendpoint = \"169.254.169.254\"\n", 2, 12,
-              "aws.endpoint must be an http:// URL with a host");
+              "aws.endpoint must be an http:// or https:// URL with a host");
   ExpectError("[aws]\nendpoint = \"http:///latest\"\n", 2, 12,
-              "aws.endpoint must be an http:// URL with a host (a path prefix is allowed), got "
+              "aws.endpoint must be an http:// or https:// URL with a host (a path prefix is "
+              "allowed), got "
               "\"http:///latest\"");
   ExpectError("[metrics]\ntextfile = \"x.prom\"\n", 2, 12, "must be an absolute path");
 }
 
-TEST(ConfigLoader, HttpsEndpointsAreRejected) {
-  ExpectError("[aws]\nendpoint = \"https://169.254.169.254\"\n", 2, 12,
-              "aws.endpoint must be an http:// URL: https is not supported (instance metadata is "
-              "plain HTTP on a link-local address), got \"https://169.254.169.254\"");
-  ExpectError("\n[alibaba]\nendpoint = \"https://100.100.100.200/\"\n", 3, 12,
-              "alibaba.endpoint must be an http:// URL: https is not supported");
+// Operators behind a metadata proxy that speaks TLS: https endpoints are accepted.
+TEST(ConfigLoader, HttpsEndpointsAreAccepted) {
+  auto c = ParseConfig(
+      "[aws]\nendpoint = \"https://imds.example/aws/\"\n[alibaba]\n"
+      "endpoint = \"https://100.100.100.200\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->aws.endpoint, "https://imds.example/aws/");
+  EXPECT_EQ(c->alibaba.endpoint, "https://100.100.100.200");
+  ExpectError("[aws]\nendpoint = \"https://\"\n", 2, 12,
+              "aws.endpoint must be an http:// or https:// URL with a host");
+}
+
+TEST(ConfigLoader, ProxyIsNoneByDefaultOrAUrl) {
+  auto c = ParseConfig("", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->poll.proxy, "");
+  c = ParseConfig("[poll]\nproxy = \"http://10.0.0.1:3128\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->poll.proxy, "http://10.0.0.1:3128");
+  c = ParseConfig("[poll]\nproxy = \"\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->poll.proxy, "");
+  ExpectError("[poll]\nproxy = \"10.0.0.1:3128\"\n", 2, 9,
+              "poll.proxy must be an http:// or https:// URL with a host (or \"\" for none), got "
+              "\"10.0.0.1:3128\"");
+  ExpectError("[poll]\nproxy = 3128\n", 2, 9, "poll.proxy must be a string");
 }
 
 TEST(ConfigLoader, HookPolicyNamesAreChecked) {

@@ -42,7 +42,7 @@ bool ProviderSettingsChanged(const Config& a, const Config& b) {
          a.alibaba.endpoint != b.alibaba.endpoint || a.alibaba.token != b.alibaba.token ||
          a.alibaba.token_ttl != b.alibaba.token_ttl || a.detect.dmi_dir != b.detect.dmi_dir ||
          a.detect.probe_timeout != b.detect.probe_timeout ||
-         a.poll.request_timeout != b.poll.request_timeout;
+         a.poll.request_timeout != b.poll.request_timeout || a.poll.proxy != b.poll.proxy;
 }
 
 }  // namespace

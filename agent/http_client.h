@@ -1,25 +1,24 @@
 // HttpClient: the one way the agent talks HTTP to a metadata service.
 //
 // An interface so providers can be unit-tested with a scripted fake, and one implementation for
-// production: a small plain-HTTP/1.1 client over POSIX sockets (not libcurl, whose 40-odd
-// shared libraries alone cost lastcalld ~7 MiB of RSS; see docs/lastcalld.md). Metadata
-// services are plain HTTP on a link-local address, so it speaks http:// only. It keeps one
-// idle keep-alive connection per host:port, so polling every 2 s does not open a socket each
-// time; a request that fails on a reused connection before any response byte arrived (the
-// server closed it while idle) is retried once on a fresh connection. It never uses a proxy
-// (whatever http_proxy says) and never follows redirects. Every request has one overall
-// deadline (connect + send + receive) and a connect deadline; head and body are bounded.
+// production on libcurl: one easy handle per endpoint (scheme, host and port), kept between
+// requests so its connection stays open (keep-alive; libcurl itself retries a request once on a
+// fresh connection when a reused one turns out to be dead). Every request has an overall
+// deadline (CURLOPT_TIMEOUT_MS) that includes name resolution (libcurl's threaded resolver) and a
+// connect deadline (CURLOPT_CONNECTTIMEOUT_MS). Only http:// and https:// (for operators behind a
+// metadata proxy); redirects are never followed; no proxy is taken from the environment
+// (http_proxy, ALL_PROXY), only the one the config names; head and body are bounded.
 //
-// Errors: transport failures come back as a Status (timeout -> kTimeout; refused, reset or
-// empty reply -> kUnavailable; an over-long body or head -> kResourceExhausted; a bad or
-// https URL -> kInvalidArgument; an answer that is not HTTP -> kDataLoss). Any HTTP status,
-// 404 and 500 included, is a successful exchange: callers decide what a status means.
+// Errors: transport failures come back as a Status (timeout -> kTimeout; refused, reset, empty
+// reply or TLS failure -> kUnavailable; an over-long body or head -> kResourceExhausted; a bad
+// URL, another scheme or a header that would split the request -> kInvalidArgument; an answer
+// that is not HTTP -> kDataLoss). Any HTTP status, 404 and 500 included, is a successful
+// exchange: callers decide what a status means.
 //
 // Thread-safety: an HttpClient is not thread-safe; use one per thread (the poller owns one).
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,24 +63,14 @@ struct HttpClientOptions {
   size_t max_body_bytes = 64 * 1024;
   // Header bytes are bounded too, so a hostile server cannot grow memory without end.
   size_t max_header_bytes = 16 * 1024;
+  // The proxy for every request ("http://proxy:3128"); empty means none, whatever the
+  // environment's http_proxy / ALL_PROXY say (config key [poll] proxy).
+  std::string proxy;
 };
 
-// The production client (plain HTTP/1.1 over POSIX sockets). Never fails to construct.
+// The production client (libcurl). Never fails to construct; a handle libcurl cannot create is
+// reported by Send().
 std::unique_ptr<HttpClient> MakeHttpClient(HttpClientOptions options = {});
-
-// An http:// URL split for a request. Host is without brackets ("::1"); target is the path
-// plus query ("/" when the URL has none); host_header is what goes in the Host header.
-struct HttpUrl {
-  std::string host;
-  uint16_t port = 80;
-  std::string target;
-  std::string host_header;
-};
-
-// Splits an absolute http:// URL. kInvalidArgument naming the problem for another scheme
-// (https included: metadata services are plain HTTP), user info, a bad port, an unterminated
-// IPv6 literal, no host, or spaces and control characters anywhere.
-Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
 // Joins a base URL that may carry a path prefix ("http://127.0.0.1:8080/aws/i-1/") and an
 // absolute path ("/latest/api/token") with exactly one slash between them.

@@ -1,10 +1,9 @@
 // Notifier: the service manager's side channel (sd_notify), behind an interface.
 //
 // The daemon reports READY=1, STATUS=..., WATCHDOG=1, RELOADING=1 and STOPPING=1 through a
-// Notifier so its loop can be tested with a recording fake; SdNotifier is the real one: the
-// sd_notify protocol spoken directly (a datagram to $NOTIFY_SOCKET, nothing without it; see
-// agent/unix_datagram.h for why not libsystemd). The message builders are pure so their exact
-// text is tested once.
+// Notifier so its loop can be tested with a recording fake; SdNotifier is the real one:
+// libsystemd's sd_notify(3) and sd_watchdog_enabled(3) (a datagram to $NOTIFY_SOCKET, nothing
+// without it). The message builders are pure so their exact text is tested once.
 //
 // Thread-safety: SdNotifier is stateless and safe from any thread.
 #pragma once

@@ -230,5 +230,20 @@ TEST(HttpClientIntegrationTest, ProxyEnvironmentIsIgnored) {
   EXPECT_EQ(server.Requests()[0].target, "/a");  // not an absolute-form proxy request
 }
 
+// A configured proxy is used (and only then): the request goes to it in absolute form. The
+// ".invalid" host is never resolved: the proxy is asked for it.
+TEST(HttpClientIntegrationTest, ConfiguredProxyIsUsed) {
+  TestHttpServer proxy;
+  proxy.Set("GET", "http://metadata.invalid/latest", TestResponse::Text("via proxy"));
+  HttpClientOptions options;
+  options.proxy = proxy.url();
+  auto http = MakeHttpClient(options);
+  auto r = http->Send(Get("http://metadata.invalid/latest"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto got = proxy.Requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target, "http://metadata.invalid/latest");
+}
+
 }  // namespace
 }  // namespace lastcall

@@ -142,6 +142,12 @@ expect_field "$agent_deb" Depends '(^|, )libc6 \(>= '
 # lastcalld carries its C++ runtime and TOML parser (agent/CMakeLists.txt).
 field "$agent_deb" Depends | grep -Eq 'libstdc|libtomlplusplus' &&
   fail "lastcalld must not depend on libstdc++ or libtomlplusplus"
+# Its metadata requests go through libcurl, its sd_notify and journal through libsystemd (issue
+# 12): both must be in. (libsystemd0 unversioned: its symbols file dates what lastcalld uses
+# to the first libsystemd0.)
+for dep in 'libcurl4 \(>= ' 'libsystemd0(,|$| )'; do
+  expect_field "$agent_deb" Depends "(^|, )${dep}"
+done
 
 step "lintian (errors and warnings fail)"
 lintian --fail-on error,warning --display-level '>=warning' "$agent_deb" "$mock_deb" \
