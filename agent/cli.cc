@@ -349,6 +349,9 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
       << ", state in " << tmpl << std::endl;  // before the hooks' log lines on stderr
   PollResult poll;
   poll.notices.push_back(notice);
+  // A simulation has no metadata server: the local clock is the one the deadline was made in,
+  // so it counts as checked (the handler holds back deadline decisions until a clock is).
+  poll.server_date = clock.Now();
   // Keep feeding the same snapshot, as the daemon would, until the handler has been idle for
   // a while: phases start one after another, so a single idle moment is not the end.
   const auto kStep = std::chrono::milliseconds(100);
