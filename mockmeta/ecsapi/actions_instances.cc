@@ -184,23 +184,38 @@ MaybeError DeleteInstances(EcsContext& c, const EcsCall& call, json& b) {
 constexpr std::string_view kStatuses[] = {"Pending",  "Running", "Starting",
                                           "Stopping", "Stopped", "Released"};
 
+// DescribeInstances' Status of an instance, as AlibabaFlavor describes it (transitions are
+// instantaneous: To Be Released is still Running, with the Recycling lock).
+std::string_view AliStatus(InstanceState s) {
+  switch (s) {
+    case InstanceState::kStopped:
+      return "Stopped";
+    case InstanceState::kTerminated:
+      return "Released";
+    default:
+      return "Running";
+  }
+}
+
 struct InstanceFilter {
   std::string region;
   std::vector<std::string> ids;
   std::optional<std::string> status, zone, type, name;
   std::vector<EcsTag> tags;
+  bool released = false;  // Released instances are listed
 
-  bool Matches(const AlibabaInstanceInfo& i, const EcsState& state) const {
-    if (i.region_id != region) return false;
-    if (!ids.empty() && std::find(ids.begin(), ids.end(), i.instance_id) == ids.end()) {
-      return false;
-    }
-    if (status && i.status != *status) return false;
-    if (zone && i.zone_id != *zone) return false;
-    if (type && i.instance_type != *type) return false;
-    if (name && i.instance_name != *name) return false;
+  // Checked on the market's record, so a describe of 10,000 instances builds the full
+  // description of one page only.
+  bool Matches(const Instance& i, const EcsState& state) const {
+    if (i.flavor != FlavorKind::kAlibaba || i.region != region) return false;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), i.id) == ids.end()) return false;
+    const std::string_view st = AliStatus(i.state);
+    if (status ? st != *status : (st == "Released" && !released)) return false;
+    if (zone && i.zone != *zone) return false;
+    if (type && i.type != *type) return false;
+    if (name && i.name != *name) return false;
     if (!tags.empty()) {
-      auto it = state.tags.find(i.instance_id);
+      auto it = state.tags.find(i.id);
       if (it == state.tags.end()) return false;
       for (const EcsTag& t : tags) {
         auto v = it->second.find(t.key);
@@ -210,6 +225,32 @@ struct InstanceFilter {
     return true;
   }
 };
+
+// The page [begin, end) of `hits` (ascending ids) and the answer's paging fields.
+MaybeError PageOf(const std::vector<const Instance*>& hits, const PageRequest& page,
+                  std::optional<long long> max_results, const std::optional<std::string>& token,
+                  json& body, size_t& begin, size_t& end) {
+  if (!max_results && !token) {
+    begin = std::min(hits.size(), static_cast<size_t>((page.number - 1) * page.size));
+    end = std::min(hits.size(), begin + static_cast<size_t>(page.size));
+    body["PageNumber"] = page.number;
+    body["PageSize"] = page.size;
+    return std::nullopt;
+  }
+  begin = 0;
+  if (token) {
+    auto it = std::lower_bound(hits.begin(), hits.end(), *token,
+                               [](const Instance* i, const std::string& t) { return i->id < t; });
+    if (it == hits.end() || (*it)->id != *token) {
+      return EcsError{EcsErrorCode::kInvalidParameter,
+                      "The specified parameter \"NextToken\" is not valid."};
+    }
+    begin = static_cast<size_t>(it - hits.begin());
+  }
+  end = std::min(hits.size(), begin + static_cast<size_t>(max_results.value_or(10)));
+  body["NextToken"] = end < hits.size() ? hits[end]->id : "";
+  return std::nullopt;
+}
 
 // DescribeInstances: released instances only when named in InstanceIds or asked for with
 // Status=Released (the simulation keeps them; ECS forgets them soon after).
@@ -223,6 +264,7 @@ MaybeError DescribeInstances(EcsContext& ctx, const EcsCall& call, json& body) {
   f.type = r.String("InstanceType");
   f.name = r.String("InstanceName");
   f.tags = r.Tags("Tag", 20);
+  f.released = !f.ids.empty();
   const bool dry = r.Bool("DryRun").value_or(false);
   const PageRequest page = ReadPage(r, 10, 100);
   std::optional<long long> max_results = r.Integer("MaxResults", 1, 100);
@@ -233,38 +275,22 @@ MaybeError DescribeInstances(EcsContext& ctx, const EcsCall& call, json& body) {
            "The specified parameter \"Status\" is not valid: " + Quote(*f.status) + ".");
   }
   if (!r.ok()) return r.error();
-  const bool token_mode = max_results.has_value() || next_token.has_value();
   return ctx.With([&](Market& market, EcsState& state) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, f.region)) return bad;
     if (dry) return DryRunError();
-    const bool released = !f.ids.empty() || (f.status && *f.status == "Released");
-    std::vector<AlibabaInstanceInfo> all = market.alibaba().DescribeAll(released);
-    std::vector<const AlibabaInstanceInfo*> hits;
-    for (const AlibabaInstanceInfo& i : all) {
-      if (f.Matches(i, state)) hits.push_back(&i);
+    std::vector<const Instance*> hits;  // market.instances() is ordered by id
+    for (const auto& [id, inst] : market.instances()) {
+      if (f.Matches(inst, state)) hits.push_back(&inst);
     }
     size_t begin = 0, end = 0;
-    if (token_mode) {
-      if (next_token) {
-        auto it = std::lower_bound(
-            hits.begin(), hits.end(), *next_token,
-            [](const AlibabaInstanceInfo* i, const std::string& t) { return i->instance_id < t; });
-        if (it == hits.end() || (*it)->instance_id != *next_token) {
-          return EcsError{EcsErrorCode::kInvalidParameter,
-                          "The specified parameter \"NextToken\" is not valid."};
-        }
-        begin = static_cast<size_t>(it - hits.begin());
-      }
-      end = std::min(hits.size(), begin + static_cast<size_t>(max_results.value_or(10)));
-      body["NextToken"] = end < hits.size() ? hits[end]->instance_id : "";
-    } else {
-      begin = std::min(hits.size(), static_cast<size_t>((page.number - 1) * page.size));
-      end = std::min(hits.size(), begin + static_cast<size_t>(page.size));
-      body["PageNumber"] = page.number;
-      body["PageSize"] = page.size;
+    if (MaybeError bad = PageOf(hits, page, max_results, next_token, body, begin, end)) {
+      return bad;
     }
     json list = json::array();
-    for (size_t i = begin; i < end; ++i) list.push_back(InstanceJson(market, state, *hits[i]));
+    for (size_t i = begin; i < end; ++i) {
+      Result<AlibabaInstanceInfo> info = market.alibaba().Describe(hits[i]->id);
+      if (info.ok()) list.push_back(InstanceJson(market, state, *info));
+    }
     body["TotalCount"] = hits.size();
     body["Instances"] = {{"Instance", list}};
     return std::nullopt;

@@ -147,6 +147,9 @@ TEST_F(EcsApiTest, RecycleShowsTheLockThenReleasedAtTheInstantMetadataShowsTheNo
   // Released instances stay out of an unfiltered list.
   nlohmann::json all = Ok("DescribeInstances", {{"RegionId", "cn-hangzhou"}});
   EXPECT_EQ(all["TotalCount"], 0);
+  EXPECT_EQ(
+      Ok("DescribeInstances", {{"RegionId", "cn-hangzhou"}, {"Status", "Released"}})["TotalCount"],
+      1);
 }
 
 TEST_F(EcsApiTest, RunInstancesErrorsKeepAlibabasCodesAndApplyNothing) {
