@@ -227,6 +227,48 @@ TEST_F(EcsApiTest, StopWithStopChargingGivesTheSlotBackAndStartTakesItAgain) {
   EXPECT_EQ(Describe(ids[0])["Status"], "Running");
 }
 
+TEST_F(EcsApiTest, CreateInstanceLeavesItStoppedAndStartTakesStock) {
+  nlohmann::json c = Ok("CreateInstance", {{"RegionId", "cn-hangzhou"},
+                                           {"ZoneId", "cn-hangzhou-b"},
+                                           {"InstanceType", "ecs.c5.8xlarge"},
+                                           {"SpotStrategy", "SpotAsPriceGo"}});
+  const std::string id = c["InstanceId"];
+  EXPECT_EQ(Describe(id)["Status"], "Stopped");
+  EXPECT_EQ(Running(), 0);
+  Ok("StartInstance", {{"InstanceId", id}});
+  EXPECT_EQ(Describe(id)["Status"], "Running");
+  EXPECT_EQ(Running(), 1);
+  EXPECT_EQ(Err("CreateInstance", {{"RegionId", "cn-hangzhou"},
+                                   {"ZoneId", "cn-hangzhou-c"},
+                                   {"InstanceType", "ecs.c5.8xlarge"},
+                                   {"SpotStrategy", "SpotAsPriceGo"}})
+                .second,
+            "OperationDenied.NoStock");
+}
+
+TEST_F(EcsApiTest, TagsAreAllOrNothingAndCanBeRemoved) {
+  std::vector<std::string> ids = Run({{"SpotStrategy", "SpotAsPriceGo"}});
+  const std::map<std::string, std::string> base = {{"RegionId", "cn-hangzhou"},
+                                                   {"ResourceType", "instance"},
+                                                   {"ResourceId.1", ids[0]},
+                                                   {"Tag.1.Key", "a"},
+                                                   {"Tag.1.Value", "1"}};
+  std::map<std::string, std::string> bad = base;
+  bad["ResourceId.2"] = "i-unknown";
+  EXPECT_EQ(Err("TagResources", bad),
+            std::make_pair(404, std::string("InvalidInstanceId.NotFound")));
+  EXPECT_EQ(Describe(ids[0])["Tags"]["Tag"].size(), 0u) << "nothing half-applied";
+  Ok("TagResources", base);
+  EXPECT_EQ(Describe(ids[0])["Tags"]["Tag"].size(), 1u);
+  Ok("UntagResources", {{"RegionId", "cn-hangzhou"},
+                        {"ResourceType", "instance"},
+                        {"ResourceId.1", ids[0]},
+                        {"TagKey.1", "a"}});
+  EXPECT_EQ(Describe(ids[0])["Tags"]["Tag"].size(), 0u);
+  EXPECT_EQ(Err("TagResources", {{"RegionId", "cn-hangzhou"}, {"ResourceType", "disk"}}).second,
+            "InvalidParameter");
+}
+
 TEST_F(EcsApiTest, DeleteNeedsStoppedOrForce) {
   std::vector<std::string> ids = Run({{"SpotStrategy", "SpotAsPriceGo"}, {"Amount", "2"}});
   EXPECT_EQ(Err("DeleteInstance", {{"InstanceId", ids[0]}}),
