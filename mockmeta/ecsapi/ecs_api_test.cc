@@ -152,6 +152,24 @@ TEST_F(EcsApiTest, RecycleShowsTheLockThenReleasedAtTheInstantMetadataShowsTheNo
       1);
 }
 
+TEST_F(EcsApiTest, InterruptionBehaviorStopLeavesARecycledInstanceStopped) {
+  std::vector<std::string> ids = Run({{"SpotStrategy", "SpotWithPriceLimit"},
+                                      {"SpotPriceLimit", "0.3"},
+                                      {"SpotDuration", "0"},
+                                      {"SpotInterruptionBehavior", "Stop"}});
+  SetPrice(0.6);
+  Advance(std::chrono::minutes(10));
+  nlohmann::json i = Describe(ids[0]);
+  EXPECT_EQ(i["Status"], "Stopped");
+  EXPECT_EQ(i["SpotInterruptionBehavior"], "Stop");
+  EXPECT_EQ(Err("RunInstances", {{"RegionId", "cn-hangzhou"},
+                                 {"InstanceType", "ecs.c5.8xlarge"},
+                                 {"SpotStrategy", "SpotAsPriceGo"},
+                                 {"SpotInterruptionBehavior", "Hibernate"}})
+                .second,
+            "InvalidParameter.SpotInterruptionBehavior");
+}
+
 TEST_F(EcsApiTest, RunInstancesErrorsKeepAlibabasCodesAndApplyNothing) {
   EXPECT_EQ(Err("RunInstances", {{"RegionId", "cn-hangzhou"},
                                  {"ZoneId", "cn-hangzhou-b"},
