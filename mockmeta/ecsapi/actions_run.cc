@@ -2,6 +2,7 @@
 // pay-as-you-go (NoSpot) instances through AlibabaFlavor::RunInstances, all `Amount` or none;
 // with MinAmount < Amount as many as the market can give, down to MinAmount. Parameters the
 // market has no use for (ImageId, SecurityGroupId, VSwitchId, ...) are accepted and ignored.
+// ClientToken makes a call idempotent: a retry answers the instances the first call made.
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct RunParams {
   AlibabaRunRequest run;
   int min_amount = 1;
   std::vector<EcsTag> tags;
+  std::optional<std::string> client_token;
   bool dry = false;
 };
 
@@ -69,6 +71,11 @@ RunParams ReadRun(EcsParamReader& r, bool batch) {
     }
   }
   p.tags = r.Tags("Tag", kMaxTagsPerResource);
+  p.client_token = r.String("ClientToken");
+  if (p.client_token && p.client_token->size() > 64) {
+    r.Fail(EcsErrorCode::kInvalidParameter,
+           "The specified parameter \"ClientToken\" is not valid: at most 64 characters.");
+  }
   p.dry = r.Bool("DryRun").value_or(false);
   return p;
 }
@@ -121,16 +128,25 @@ MaybeError Launch(EcsContext& ctx, RunParams& p, bool created_stopped,
       return FromMarketStatus(s);
     }
     if (p.dry) return DryRunError();
-    Result<std::vector<std::string>> made = Create(market, p);
-    if (!made.ok()) return FromMarketStatus(made.status());
-    ids = *made;
-    if (created_stopped) {
-      Status s = market.alibaba().StopInstance(ids[0], StoppedMode::kStopCharging, cause::kUser);
-      if (!s.ok()) return FromMarketStatus(s);
+    auto seen =
+        p.client_token ? state.client_tokens.find(*p.client_token) : state.client_tokens.end();
+    if (seen != state.client_tokens.end()) {
+      ids = seen->second;  // a retry: the same instances, nothing new
+    } else {
+      Result<std::vector<std::string>> made = Create(market, p);
+      if (!made.ok()) return FromMarketStatus(made.status());
+      ids = *made;
+      if (created_stopped) {
+        // Cannot fail: the instance was created Running an instant ago.
+        (void)market.alibaba().StopInstance(ids[0], StoppedMode::kStopCharging, cause::kUser);
+      }
+      for (const std::string& id : ids) {
+        (void)AddTags(state, id, p.tags);  // fresh ids: at most kMaxTagsPerResource, as read
+      }
+      if (p.client_token) state.client_tokens[*p.client_token] = ids;
     }
     price = 0;
     for (const std::string& id : ids) {
-      (void)AddTags(state, id, p.tags);  // fresh ids: at most kMaxTagsPerResource, as read
       if (Result<AlibabaInstanceInfo> i = market.alibaba().Describe(id); i.ok()) {
         price += i->creation_price;
       }

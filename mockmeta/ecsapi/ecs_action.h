@@ -36,6 +36,9 @@ using nlohmann::json;
 struct EcsState {
   // Resource id -> tag key -> value.
   std::map<std::string, std::map<std::string, std::string>, std::less<>> tags;
+  // RunInstances / CreateInstance ClientToken -> the instances that call made (a retry with the
+  // same token answers them again instead of launching more).
+  std::map<std::string, std::vector<std::string>, std::less<>> client_tokens;
   uint64_t generation = 0;  // the MarketHost generation these belong to
 };
 

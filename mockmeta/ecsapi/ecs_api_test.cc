@@ -204,6 +204,14 @@ TEST_F(EcsApiTest, RunInstancesErrorsKeepAlibabasCodesAndApplyNothing) {
   EXPECT_EQ(Ok("DescribeInstances", {{"RegionId", "cn-hangzhou"}})["TotalCount"], 0);
 }
 
+TEST_F(EcsApiTest, ClientTokenMakesARetryAnswerTheSameInstances) {
+  std::vector<std::string> first = Run({{"SpotStrategy", "SpotAsPriceGo"}, {"ClientToken", "t-1"}});
+  std::vector<std::string> again = Run({{"SpotStrategy", "SpotAsPriceGo"}, {"ClientToken", "t-1"}});
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(Running(), 1);
+  EXPECT_NE(Run({{"SpotStrategy", "SpotAsPriceGo"}, {"ClientToken", "t-2"}}), first);
+}
+
 TEST_F(EcsApiTest, MinAmountTakesWhatStockThereIs) {
   std::vector<std::string> ids =
       Run({{"SpotStrategy", "SpotAsPriceGo"}, {"Amount", "5"}, {"MinAmount", "2"}});
