@@ -225,13 +225,27 @@ async function main() {
   console.log('ok: every ECS SDK check passed');
 }
 
+// Stops every mockmeta this test started, by its pid; resolves with the exit codes.
+function stopAll() {
+  return Promise.all(started.map((c) => new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve(c.exitCode);
+    c.once('exit', (code) => resolve(code));
+    c.kill('SIGTERM');
+  })));
+}
+
 main().then(() => 0, (e) => {
   console.error('FAIL:', e && e.stack ? e.stack : e);
-  for (const c of started) console.error('mockmeta stderr (tail):\n' + (c.errText || '').slice(-2000));
-  return 1;
-}).then((code) => {
   for (const c of started) {
-    if (c.exitCode === null) c.kill('SIGTERM');
+    console.error('mockmeta stderr (tail):\n' + (c.errText || '').slice(-2000));
+  }
+  return 1;
+}).then(async (code) => {
+  const exits = await stopAll();
+  if (code === 0 && exits.some((x) => x !== 0)) {
+    console.error('FAIL: mockmeta did not stop cleanly (exit codes ' + exits.join(', ') + ')');
+    for (const c of started) console.error((c.errText || '').slice(-2000));
+    code = 1;
   }
   process.exitCode = code;
 });
