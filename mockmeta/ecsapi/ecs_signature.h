@@ -31,7 +31,7 @@
 
 #include "common/status.h"
 #include "mockmeta/ecsapi/ecs_error.h"
-#include "mockmeta/ecsapi/form_params.h"
+#include "mockmeta/server/form_params.h"
 #include "mockmeta/server/http_message.h"
 
 namespace lastcall::mock::ecs {

@@ -18,22 +18,30 @@
 
 namespace lastcall::mock {
 
+inline constexpr size_t kMaxFormParams = 10000;
+using FormValues = std::map<std::string, std::string, std::less<>>;
+
+// Decodes "a=1&b=x%20y" and adds its names to `into` (a query string and a form body both count
+// towards one set). A malformed escape, a name given twice or more than kMaxFormParams names: an
+// InvalidArgument status saying which; `into` may then hold the names decoded before it.
+Status DecodeForm(std::string_view form, FormValues& into);
+
 class FormParams {
  public:
-  static constexpr size_t kMaxParams = 10000;
+  static constexpr size_t kMaxParams = kMaxFormParams;
 
-  // Decodes "a=1&b=x%20y" and adds its names to `into` (a query string and a form body both
-  // count towards one set). A malformed escape, a name given twice or too many names: an
-  // InvalidArgument status saying which.
-  static Status DecodeInto(std::string_view form, FormParams& into);
+  // DecodeForm into these parameters.
+  static Status DecodeInto(std::string_view form, FormParams& into) {
+    return DecodeForm(form, into.values_);
+  }
 
   const std::string* Get(std::string_view name) const;
   bool Has(std::string_view name) const { return Get(name) != nullptr; }
-  const std::map<std::string, std::string, std::less<>>& all() const { return values_; }
+  const FormValues& all() const { return values_; }
   void Set(std::string name, std::string value) { values_[std::move(name)] = std::move(value); }
 
  private:
-  std::map<std::string, std::string, std::less<>> values_;
+  FormValues values_;
 };
 
 }  // namespace lastcall::mock

@@ -1,4 +1,4 @@
-#include "mockmeta/ecsapi/form_params.h"
+#include "mockmeta/server/form_params.h"
 
 namespace lastcall::mock {
 namespace {
@@ -46,7 +46,7 @@ Result<std::string> DecodeComponent(std::string_view s) {
 
 }  // namespace
 
-Status FormParams::DecodeInto(std::string_view form, FormParams& into) {
+Status DecodeForm(std::string_view form, FormValues& into) {
   size_t pos = 0;
   while (pos <= form.size() && !form.empty()) {
     size_t amp = form.find('&', pos);
@@ -61,13 +61,13 @@ Status FormParams::DecodeInto(std::string_view form, FormParams& into) {
           DecodeComponent(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
       if (!value.ok()) return value.status();
       if (name->empty()) return InvalidArgument("a parameter without a name");
-      if (into.values_.count(*name) != 0) {
-        return InvalidArgument("parameter \"" + Excerpt(*name) + "\" is given twice");
+      if (into.count(*name) != 0) {
+        return InvalidArgument("parameter \"" + Excerpt(*name) + "\" is given more than once");
       }
-      if (into.values_.size() >= kMaxParams) {
-        return InvalidArgument("more than " + std::to_string(kMaxParams) + " parameters");
+      if (into.size() >= kMaxFormParams) {
+        return InvalidArgument("more than " + std::to_string(kMaxFormParams) + " parameters");
       }
-      into.values_.emplace(std::move(*name), std::move(*value));
+      into.emplace(std::move(*name), std::move(*value));
     }
     if (amp == form.size()) break;
   }

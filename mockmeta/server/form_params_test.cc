@@ -1,4 +1,4 @@
-#include "mockmeta/ecsapi/form_params.h"
+#include "mockmeta/server/form_params.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ TEST(FormParamsTest, RefusesMalformedEscapesAndDuplicates) {
   FormParams r;
   Status s = FormParams::DecodeInto("a=1&a=2", r);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("twice"), std::string::npos);
+  EXPECT_NE(s.message().find("more than once"), std::string::npos);
   FormParams t;
   ASSERT_TRUE(FormParams::DecodeInto("a=1", t).ok());
   EXPECT_FALSE(FormParams::DecodeInto("a=2", t).ok()) << "query and body share one namespace";
