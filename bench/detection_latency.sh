@@ -94,7 +94,7 @@ price = 0.05
 model = { kind = "fixed" }
 TOML
 
-"$mockmeta" --scenario "$work/bench.toml" --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 \
+"$mockmeta" --scenario "$work/bench.toml" --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 --ecs-listen 127.0.0.1:0 \
   --ready-file "$work/ready.json" >/dev/null 2>"$work/mockmeta.err" &
 mm=$!
 pids+=("$mm")

@@ -11,35 +11,6 @@ namespace lastcall::mock::ec2 {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes one name or value; false on a malformed escape.
-bool FormDecode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      const int hi = HexValue(in[i + 1]);
-      const int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return true;
-}
-
 // A parameter name or value quoted for a message: printable ASCII, at most 64 bytes.
 std::string Quote(std::string_view s) {
   std::string out;
@@ -58,28 +29,7 @@ bool AllOf(std::string_view s, std::string_view alphabet) {
 }  // namespace
 
 Status QueryParams::DecodeInto(std::string_view form, QueryParams& into) {
-  std::string name, value;
-  while (!form.empty()) {
-    const size_t amp = form.find('&');
-    std::string_view pair = form.substr(0, amp);
-    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    const std::string_view raw_name = pair.substr(0, eq);
-    const std::string_view raw_value =
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (!FormDecode(raw_name, name) || !FormDecode(raw_value, value)) {
-      return InvalidArgument("malformed percent escape in \"" + Quote(pair) + "\"");
-    }
-    if (name.empty()) return InvalidArgument("a parameter without a name");
-    if (into.values_.size() >= kMaxParams) {
-      return InvalidArgument("more than " + std::to_string(kMaxParams) + " parameters");
-    }
-    if (!into.values_.emplace(name, value).second) {
-      return InvalidArgument("parameter " + Quote(name) + " is given more than once");
-    }
-  }
-  return Status::Ok();
+  return DecodeForm(form, into.values_);  // the decoder the ECS face shares (form_params.h)
 }
 
 const std::string* QueryParams::Get(std::string_view name) const {

@@ -2,7 +2,8 @@
 //
 // QueryParams decodes an application/x-www-form-urlencoded body or a query string (percent
 // escapes, '+' for space) into name -> value, refusing malformed escapes, duplicate names and
-// more than kMaxParams parameters. The SDKs flatten lists as `Name.N` (N from 1) and structures
+// more than kMaxParams parameters, with mockmeta's one form decoder (server/form_params.h,
+// shared with the ECS face). The SDKs flatten lists as `Name.N` (N from 1) and structures
 // as `Name.Member`, so `TagSpecification.2.Tag.1.Key` is one parameter; ParamReader reads them
 // back as typed values: strings, integers in a range, booleans, prices, RFC 3339 times, lists,
 // filters (`Filter.N.Name` / `Filter.N.Value.M`) and tags. The first problem becomes the reader's
@@ -22,12 +23,13 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mockmeta/ec2api/ec2_error.h"
+#include "mockmeta/server/form_params.h"
 
 namespace lastcall::mock::ec2 {
 
 class QueryParams {
  public:
-  static constexpr size_t kMaxParams = 10000;
+  static constexpr size_t kMaxParams = kMaxFormParams;
 
   // Decodes "a=1&b=x%20y". Appends to `into` (a query string and a form body both count);
   // a name given twice is an error.
@@ -40,10 +42,10 @@ class QueryParams {
   std::vector<int> Indices(std::string_view prefix) const;
   // Names that start with `prefix.` but whose next part is not a positive number.
   std::optional<std::string> BadIndex(std::string_view prefix) const;
-  const std::map<std::string, std::string, std::less<>>& all() const { return values_; }
+  const FormValues& all() const { return values_; }
 
  private:
-  std::map<std::string, std::string, std::less<>> values_;
+  FormValues values_;
 };
 
 struct Filter {

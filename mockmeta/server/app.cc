@@ -42,6 +42,7 @@ constexpr size_t kServerBodyLimit = kMaxScenarioBody + size_t{64} * 1024;
 constexpr size_t kImdsMaxConnections = 1024;
 constexpr size_t kControlMaxConnections = 512;
 constexpr size_t kEc2MaxConnections = 512;  // the EC2 API (SDK clients keep a small pool each)
+constexpr size_t kEcsMaxConnections = 512;  // the ECS API: SDK clients, no long polls
 
 // Raises the soft open-file limit to the hard one: with the common soft limit of 1024, a flood
 // on one listener would run the process out of descriptors and starve the others' accepts even
@@ -165,6 +166,8 @@ App::App(const Clock& host, AppOptions options, const Logger& log, std::unique_p
                                  .scenario = ScenarioOptions{options_.seed}}),
       ec2_(host_, ec2::Ec2ApiOptions{.credentials = options_.aws_credentials,
                                      .on_change = [this] { control_.Tick(); }}),
+      ecs_(host_, ecs::EcsApiOptions{.credentials = options_.alibaba_credentials,
+                                     .on_change = [this] { control_.Tick(); }}),
       server_(virtual_clock_, HttpServerOptions{.body_limit = kServerBodyLimit}) {}
 
 App::~App() = default;
@@ -238,10 +241,17 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
                                                       .max_connections = kEc2MaxConnections});
   if (!e.ok()) return Error{e.status(), false};
   app->ec2_bound_ = *e;
+  Result<BoundListener> ecs = app->server_.AddListener({.name = "ecs",
+                                                        .address = app->options_.ecs_listen.address,
+                                                        .port = app->options_.ecs_listen.port,
+                                                        .handler = app->ecs_.AsHandler(),
+                                                        .max_connections = kEcsMaxConnections});
+  if (!ecs.ok()) return Error{ecs.status(), false};
+  app->ecs_bound_ = *ecs;
   const rlim_t files = RaiseOpenFileLimit();
   const size_t wanted =
       kImdsMaxConnections * (app->imds_bound_.size() + app->instance_bound_.size()) +
-      kControlMaxConnections + kEc2MaxConnections + 64;
+      kControlMaxConnections + kEc2MaxConnections + kEcsMaxConnections + 64;
   if (files != RLIM_INFINITY && files < wanted) {
     log.Log(LogLevel::kWarning,
             "the open-file limit (" + std::to_string(files) + ") is below the listeners' " +
@@ -262,6 +272,7 @@ std::string App::ReadyJson() const {
                       {"imds_all", all},
                       {"control", FormatAddress(control_bound_.address, control_bound_.port)},
                       {"ec2", FormatAddress(ec2_bound_.address, ec2_bound_.port)},
+                      {"ecs", FormatAddress(ecs_bound_.address, ecs_bound_.port)},
                       {"instances", instances},
                       {"pid", static_cast<long>(::getpid())}};
   return j.dump();

@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "mockmeta/core/virtual_clock.h"
 #include "mockmeta/ec2api/ec2_api.h"
+#include "mockmeta/ecsapi/ecs_api.h"
 #include "mockmeta/server/control_api.h"
 #include "mockmeta/server/fault_table.h"
 #include "mockmeta/server/http_server.h"
@@ -69,6 +70,9 @@ struct AppOptions {
   ListenAddress ec2_listen = {"127.0.0.1", 8190};  // the EC2 Query API (docs/mockmeta-ec2.md)
   // EC2 signatures are verified against these (access key -> secret); nullopt: any key passes.
   std::optional<ec2::CredentialMap> aws_credentials;
+  ListenAddress ecs_listen = {"127.0.0.1", 8191};  // the ECS API (docs/mockmeta-ecs.md)
+  // ECS signatures are verified against these (access key -> secret); nullopt: any key passes.
+  std::optional<ecs::CredentialMap> alibaba_credentials;
   ClockSpec clock;
   std::optional<uint64_t> seed;
   std::string ready_file;  // written (atomically) once listening
@@ -89,7 +93,7 @@ class App {
   ~App();
 
   // {"imds":"127.0.0.1:8100","imds_all":[...],"control":"127.0.0.1:8180",
-  //  "ec2":"127.0.0.1:8190","instances":{...},"pid":N}
+  //  "ec2":"127.0.0.1:8190","ecs":"127.0.0.1:8191","instances":{...},"pid":N}
   std::string ReadyJson() const;
   // Writes the ready file, if one was asked for.
   Status WriteReadyFile() const;
@@ -110,10 +114,12 @@ class App {
   ImdsRouter imds_;
   ControlApi control_;
   ec2::Ec2Api ec2_;
+  ecs::EcsApi ecs_;
   std::vector<BoundListener> imds_bound_;
   std::vector<std::pair<std::string, BoundListener>> instance_bound_;
   BoundListener control_bound_;
   BoundListener ec2_bound_;
+  BoundListener ecs_bound_;
   std::mutex tick_mu_;
   std::condition_variable tick_cv_;
   bool tick_stop_ = false;

@@ -50,6 +50,10 @@ options:
                                (default 127.0.0.1:8190; docs/mockmeta-ec2.md)
   --aws-credentials FILE       verify EC2 request signatures against the keys in FILE (the AWS
                                CLI's credentials format); default: any access key is accepted
+  --ecs-listen ADDR:PORT       Alibaba Cloud ECS API listener for the Alibaba SDKs
+                               (default 127.0.0.1:8191; docs/mockmeta-ecs.md)
+  --alibaba-credentials FILE   verify ECS request signatures against the keys in FILE (aliyun
+                               CLI config.json format); default: any access key is accepted
   --clock MODE                 realtime (default), speed=N (N times real time, 0.001..1e6),
                                or manual (only the control API moves time)
   --seed N                     overrides the scenario's seed (prices, ids, fault draws)
@@ -99,10 +103,10 @@ int Main(int argc, char** argv) {
       return 0;
     }
     static const std::vector<std::string> kWithValue = {
-        "--scenario",       "--imds-listen", "--imds-listen-instance",
-        "--control-listen", "--clock",       "--seed",
-        "--log-level",      "--ready-file",  "--ec2-listen",
-        "--aws-credentials"};
+        "--scenario",        "--imds-listen", "--imds-listen-instance",
+        "--control-listen",  "--clock",       "--seed",
+        "--log-level",       "--ready-file",  "--ec2-listen",
+        "--aws-credentials", "--ecs-listen",  "--alibaba-credentials"};
     bool known = false;
     for (const std::string& k : kWithValue) known = known || k == flag;
     if (!known) return UsageError("unknown option \"" + args[i] + "\"");
@@ -127,6 +131,14 @@ int Main(int argc, char** argv) {
       Result<mock::ListenAddress> a = mock::ParseListenAddress(value.substr(eq + 1));
       if (!a.ok()) return UsageError("--imds-listen-instance " + a.status().message());
       options.instance_listen.emplace_back(value.substr(0, eq), *a);
+    } else if (flag == "--ecs-listen") {
+      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
+      if (!a.ok()) return UsageError("--ecs-listen " + a.status().message());
+      options.ecs_listen = *a;
+    } else if (flag == "--alibaba-credentials") {
+      Result<mock::ecs::CredentialMap> c = mock::ecs::LoadAlibabaCredentials(value);
+      if (!c.ok()) return UsageError("--alibaba-credentials: " + c.status().message());
+      options.alibaba_credentials = std::move(*c);
     } else if (flag == "--control-listen") {
       Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
       if (!a.ok()) return UsageError("--control-listen " + a.status().message());

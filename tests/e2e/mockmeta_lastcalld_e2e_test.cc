@@ -171,9 +171,9 @@ class EndToEndTest : public ::testing::Test {
     ::chmod(dir_.c_str(), 0755);
     ::chmod((dir_ + "/hooks.d").c_str(), 0755);
     for (const char* phase : {"checkpoint", "drain", "resume"}) WriteHook(phase);
-    auto p =
-        MockmetaProcess::Start({"--imds-listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
-                                "--ec2-listen", "127.0.0.1:0", "--clock", "manual"});
+    auto p = MockmetaProcess::Start({"--imds-listen", "127.0.0.1:0", "--control-listen",
+                                     "127.0.0.1:0", "--ec2-listen", "127.0.0.1:0", "--ecs-listen",
+                                     "127.0.0.1:0", "--clock", "manual"});
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     mock_ = std::move(p).value();
   }

@@ -149,7 +149,7 @@ wait_for "job $long to run" 30 job_is "$long" RUNNING
 
 # --- mockmeta and lastcalld --------------------------------------------------------------------
 step "mockmeta, an AWS spot instance, lastcalld with the shipped Slurm hooks"
-"$BUILD/mockmeta/mockmeta" --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 \
+"$BUILD/mockmeta/mockmeta" --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 --ecs-listen 127.0.0.1:0 \
   --clock manual --ready-file "$T/ready.json" >/dev/null 2>"$T/mockmeta.log" &
 PIDS+=($!)
 wait_for mockmeta 10 test -s "$T/ready.json"

@@ -68,7 +68,8 @@ class Mockmeta:
         self.proc = subprocess.Popen(
             [os.environ["MOCKMETA_BIN"], "--scenario", scenario, "--clock", "manual",
              "--imds-listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
-             "--ec2-listen", "127.0.0.1:0", "--ready-file", ready, *extra_args],
+             "--ec2-listen", "127.0.0.1:0", "--ecs-listen", "127.0.0.1:0", "--ready-file", ready,
+             *extra_args],
             stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.monotonic() + 20
         # The ready file appears (atomically) once every listener is bound.

@@ -24,9 +24,9 @@ constexpr const char* kAwsPool = "/v1/pools/m5.large@us-east-1a";
 class FlavorRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto p =
-        MockmetaProcess::Start({"--imds-listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
-                                "--ec2-listen", "127.0.0.1:0", "--clock", "manual"});
+    auto p = MockmetaProcess::Start({"--imds-listen", "127.0.0.1:0", "--control-listen",
+                                     "127.0.0.1:0", "--ec2-listen", "127.0.0.1:0", "--ecs-listen",
+                                     "127.0.0.1:0", "--clock", "manual"});
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     proc_ = std::move(p).value();
     // Prices hold still unless a test moves them.

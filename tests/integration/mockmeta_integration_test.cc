@@ -22,7 +22,8 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 const std::vector<std::string> kLoopback = {"--imds-listen", "127.0.0.1:0",  "--control-listen",
-                                            "127.0.0.1:0",   "--ec2-listen", "127.0.0.1:0"};
+                                            "127.0.0.1:0",   "--ec2-listen", "127.0.0.1:0",
+                                            "--ecs-listen",  "127.0.0.1:0"};
 
 std::vector<std::string> Flags(std::vector<std::string> extra) {
   std::vector<std::string> all = kLoopback;
@@ -628,8 +629,8 @@ TEST(MockmetaCliTest, AnAddressInUseExits69) {
   auto first = MockmetaProcess::Start(Flags({"--clock", "manual"}));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const std::string taken = (*first)->ready()["control"];
-  ExitResult r = RunMockmetaToExit(
-      {"--imds-listen", "127.0.0.1:0", "--control-listen", taken, "--ec2-listen", "127.0.0.1:0"});
+  ExitResult r = RunMockmetaToExit({"--imds-listen", "127.0.0.1:0", "--control-listen", taken,
+                                    "--ec2-listen", "127.0.0.1:0", "--ecs-listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 69) << r.err;
   EXPECT_THAT(r.err, HasSubstr(taken));
 }

@@ -123,7 +123,7 @@ class Mockmeta:
         self.proc = subprocess.Popen(
             # Every listener on a free port: cases run in parallel with other tests.
             [MOCKMETA, "--scenario", path, "--clock", "manual", "--control-listen", "127.0.0.1:0",
-             "--ec2-listen", "127.0.0.1:0"] + args,
+             "--ec2-listen", "127.0.0.1:0", "--ecs-listen", "127.0.0.1:0"] + args,
             stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "mockmeta.log"), "w"))
         # mockmeta prints one JSON line when every listener is bound.
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
