@@ -5,8 +5,14 @@
 namespace lastcall {
 
 // The scan's state: where the byte at hand sits. Strings and comments may hold any UTF-8.
+// A quote opens a string only where TOML lets one start, as toml++ reads it: at the start of a
+// line (a key) or after '=', '[', '{', ',' or '.' (a value, an array element, a key in a
+// header, an inline table or a dotted key), whitespace and comments between. Anywhere else it
+// is a stray byte of a bare token (`4m"é"`), which toml++ walks character by character: the
+// non-ASCII after it must be refused too (found by config_loader_fuzz).
 Status PrevalidateToml(std::string_view text, std::string_view path) {
   enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral } in = In::kCode;
+  bool string_may_start = true;  // in kCode: whether a quote here opens a string
   size_t line = 1, column = 1;
   auto err = [&](std::string_view what) {
     return InvalidArgument(std::string(path) + ":" + std::to_string(line) + ":" +
@@ -33,18 +39,24 @@ Status PrevalidateToml(std::string_view text, std::string_view path) {
               "a non-ASCII character is only allowed inside a string or a comment "
               "(quote the key: \"k\" = ...)");
         }
-        if (c == '#') in = In::kComment;
-        if (starts("\"\"\""))
-          in = In::kMlBasic, i += 2, column += 2;
-        else if (starts("'''"))
-          in = In::kMlLiteral, i += 2, column += 2;
-        else if (c == '"')
-          in = In::kBasic;
-        else if (c == '\'')
-          in = In::kLiteral;
+        if (c == '#') {
+          in = In::kComment;
+        } else if ((c == '"' || c == '\'') && string_may_start) {
+          if (starts("\"\"\""))
+            in = In::kMlBasic, i += 2, column += 2;
+          else if (starts("'''"))
+            in = In::kMlLiteral, i += 2, column += 2;
+          else
+            in = c == '"' ? In::kBasic : In::kLiteral;
+          string_may_start = false;  // what follows the string is not a string's start
+        } else if (c == '\n') {
+          string_may_start = true;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          string_may_start = c == '=' || c == '[' || c == '{' || c == ',' || c == '.';
+        }
         break;
       case In::kComment:
-        if (c == '\n') in = In::kCode;
+        if (c == '\n') in = In::kCode, string_may_start = true;
         break;
       case In::kBasic:
       case In::kMlBasic:

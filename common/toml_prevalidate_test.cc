@@ -25,9 +25,22 @@ TEST(PrevalidateToml, NonAsciiInsideEveryStringFormAndCommentsIsFine) {
                               "b = 'caf\xc3\xa9'\n"
                               "c = \"\"\"x\n\xc3\xa9\"\"\"\"\"\n"
                               "d = '''\xc3\xa9\n'''\n"
-                              "[\"\xc3\xa9\"]\n",
+                              "[\"\xc3\xa9\"]\n"
+                              "[[ 'x' . \"\xc3\xa9\" ]]\n"
+                              "e = [\n  # c\n  \"\xc3\xa9\",\n  '\xc3\xa9' ]\n"
+                              "f = { \"\xc3\xa9\" = 1, g = \"\xc3\xa9\" }\n"
+                              "  \"\xc3\xa9\".h = 1\n",
                               "f")
                   .ok());
+}
+
+// Regression (found by config_loader_fuzz): a quote inside a bare token (`4m"...`) opens no
+// string for toml++, which walked the non-ASCII after it and reached its unreachable branch.
+TEST(PrevalidateToml, AQuoteInsideABareTokenOpensNoString) {
+  EXPECT_FALSE(
+      PrevalidateToml("[metrics]\ntextfi = 4m\"127e;vil\xce\x92\x90\xdc:.977\"\n", "f").ok());
+  EXPECT_FALSE(PrevalidateToml("t =2p\"\x18\x18/\xd1\x90\"\x18", "f").ok());
+  EXPECT_FALSE(PrevalidateToml("a = \"x\"\"\xc3\xa9\"\n", "f").ok());
 }
 
 }  // namespace
