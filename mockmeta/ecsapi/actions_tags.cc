@@ -92,7 +92,10 @@ MaybeError ListTagResources(EcsContext& ctx, const EcsCall& call, json& body) {
       if (!c.ids.empty() && std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) continue;
       Result<AlibabaInstanceInfo> i = market.alibaba().Describe(id);
       if (!i.ok() || i->region_id != c.region) continue;
-      for (const auto& [k, v] : tags) {
+      for (const auto& tag : tags) {
+        // Named, not a structured binding: clang 14 (the fuzz preset) cannot capture those.
+        const std::string& k = tag.first;
+        const std::string& v = tag.second;
         const bool wanted =
             filter.empty() || std::any_of(filter.begin(), filter.end(), [&](const EcsTag& f) {
               return f.key == k && (f.value.empty() || f.value == v);
