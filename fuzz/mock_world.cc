@@ -75,7 +75,9 @@ MockWorld::MockWorld()
       directory_(host_),
       tokens_(vclock_, 7),
       api_(host_, directory_, tokens_, faults_),
-      imds_(directory_, tokens_, faults_) {
+      imds_(directory_, tokens_, faults_),
+      ec2_(host_),
+      ecs_(host_) {
   aws_instance_ = Setup("POST", "/v1/aws/instances", R"({"type":"m5.large","zone":"us-east-1a"})");
   Setup("POST", "/v1/aws/instances/" + aws_instance_ + "/interrupt",
         R"({"action":"terminate","in":"2m"})");
@@ -131,6 +133,14 @@ std::optional<mock::HttpResponse> MockWorld::Control(const mock::HttpRequest& re
 mock::HttpResponse MockWorld::Imds(const mock::HttpRequest& request, const std::string& listener) {
   return imds_.Handle(
       request, mock::RequestContext{listener.empty() ? "imds" : listener, "127.0.0.1", 40001});
+}
+
+mock::HttpResponse MockWorld::Ec2(const mock::HttpRequest& request) {
+  return ec2_.Handle(request, mock::RequestContext{"ec2", "127.0.0.1", 40002});
+}
+
+mock::HttpResponse MockWorld::Ecs(const mock::HttpRequest& request) {
+  return ecs_.Handle(request, mock::RequestContext{"ecs", "127.0.0.1", 40003});
 }
 
 void MockWorld::Advance(Duration d) {

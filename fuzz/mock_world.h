@@ -9,6 +9,8 @@
 // inputs can name them in path prefixes ("/i-.../latest/meta-data/"); run a fuzzer with
 // LASTCALL_FUZZ_SHOW_WORLD=1 to see them.
 //
+// The EC2 and ECS API faces run over the same market, as in the mockmeta binary.
+//
 // Build one per fuzz input: the world is cheap (well under a millisecond) and a fresh one makes
 // every input reproducible on its own.
 //
@@ -20,6 +22,8 @@
 
 #include "common/clock.h"
 #include "fuzz/http_input.h"
+#include "mockmeta/ec2api/ec2_api.h"
+#include "mockmeta/ecsapi/ecs_api.h"
 #include "mockmeta/server/control_api.h"
 #include "mockmeta/server/fault_table.h"
 #include "mockmeta/server/imds_router.h"
@@ -36,6 +40,9 @@ class MockWorld {
   // Calls the control API; nullopt when the request was parked (a long poll).
   std::optional<mock::HttpResponse> Control(const mock::HttpRequest& request);
   mock::HttpResponse Imds(const mock::HttpRequest& request, const std::string& listener);
+  // The cloud-API faces over the same market (any access key accepted, as by default).
+  mock::HttpResponse Ec2(const mock::HttpRequest& request);
+  mock::HttpResponse Ecs(const mock::HttpRequest& request);
 
   // Moves the host clock (and so the virtual clock in realtime / speed mode) and ticks.
   void Advance(Duration d);
@@ -57,6 +64,8 @@ class MockWorld {
   mock::FaultTable faults_;
   mock::ControlApi api_;
   mock::ImdsRouter imds_;
+  mock::ec2::Ec2Api ec2_;
+  mock::ecs::EcsApi ecs_;
   std::string aws_instance_, aws_tokens_instance_, alibaba_instance_;
 };
 
