@@ -570,6 +570,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     }
     busy_hooks_.erase(slot);
     --hooks_in_slots_;
+    GrantHookSlotsLocked();
     if (track && result.outcome != HookResult::Outcome::kAborted) {
       std::optional<NoticeRecord> r = store_.Get(id);
       if (r && r->phases[hook.phase].hook_process) {
@@ -589,14 +590,40 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
 
 bool NoticeHandlerImpl::AcquireHookSlot(const std::string& slot, size_t max_concurrent) {
   std::unique_lock lock(mu_);
-  slots_cv_.wait(lock, [&] {
-    return stopping_ ||
-           (!busy_hooks_.count(slot) && hooks_in_slots_ < std::max<size_t>(max_concurrent, 1));
-  });
   if (stopping_) return false;
-  busy_hooks_.insert(slot);
-  ++hooks_in_slots_;
-  return true;
+  SlotWaiter me;
+  me.slot = slot;
+  me.limit = std::max<size_t>(max_concurrent, 1);
+  // Each waiter sleeps on its own condition variable and is woken only when it is granted a
+  // slot (or at shutdown): with hundreds of notices waiting, a hook that ends must not wake
+  // them all to fight over mu_ (issue 11: that delayed the poll loop).
+  slot_waiters_.push_back(&me);
+  GrantHookSlotsLocked();
+  me.cv.wait(lock, [&] { return me.granted || stopping_; });
+  if (me.granted && !stopping_) return true;
+  if (me.granted) {
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+  } else {
+    slot_waiters_.erase(std::find(slot_waiters_.begin(), slot_waiters_.end(), &me));
+  }
+  return false;
+}
+
+void NoticeHandlerImpl::GrantHookSlotsLocked() {
+  // In arrival order; a waiter whose hook is busy lets later ones for other hooks pass.
+  for (auto it = slot_waiters_.begin(); it != slot_waiters_.end();) {
+    SlotWaiter* w = *it;
+    if (busy_hooks_.count(w->slot) || hooks_in_slots_ >= w->limit) {
+      ++it;
+      continue;
+    }
+    busy_hooks_.insert(w->slot);
+    ++hooks_in_slots_;
+    w->granted = true;
+    w->cv.notify_one();
+    it = slot_waiters_.erase(it);
+  }
 }
 
 std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
@@ -770,6 +797,7 @@ void NoticeHandlerImpl::Shutdown(Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
     stopping_ = true;
+    for (SlotWaiter* w : slot_waiters_) w->cv.notify_one();
   }
   slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
   if (!WaitIdle(grace)) {

@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -137,6 +138,8 @@ class NoticeHandlerImpl final : public NoticeHandler {
   // Waits until the hook `slot` ("<phase>/<name>") is free and fewer than `max_concurrent`
   // hooks run; false when shutting down.
   bool AcquireHookSlot(const std::string& slot, size_t max_concurrent);
+  // Hands free slots to waiters in arrival order and wakes just those. mu_ held.
+  void GrantHookSlotsLocked();
   // Shared phases: waits while another notice runs `phase`; then adopts its run if it ended
   // ok (or a drain done by another live notice), recording it and returning that notice's id;
   // else claims the phase for `id` and returns "". nullopt when shutting down.
@@ -166,6 +169,14 @@ class NoticeHandlerImpl final : public NoticeHandler {
   std::condition_variable slots_cv_;
   std::map<HookPhase, std::string> phase_owner_;
   std::set<std::string> busy_hooks_;
+  // Threads waiting in AcquireHookSlot, oldest first; each on its own condition variable.
+  struct SlotWaiter {
+    std::string slot;
+    size_t limit = 1;
+    std::condition_variable cv;
+    bool granted = false;
+  };
+  std::list<SlotWaiter*> slot_waiters_;
   size_t hooks_in_slots_ = 0;
   bool stopping_ = false;
   bool shut_down_ = false;
