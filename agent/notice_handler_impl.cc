@@ -69,7 +69,7 @@ NoticeHandlerImpl::NoticeHandlerImpl(const Config& config, const Clock& clock, M
 NoticeHandlerImpl::~NoticeHandlerImpl() {
   Duration grace;
   {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     grace = config_->hooks.kill_grace;
   }
   Shutdown(grace);
@@ -81,7 +81,7 @@ WallTime NoticeHandlerImpl::EffectiveNow() const {
 }
 
 void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   const std::optional<Identity> before = tracker_.believed();
   const IdentityTracker::Outcome outcome = tracker_.Observe(identity);
   LogFields fields = {{"INSTANCE_ID", identity.instance_id}};
@@ -125,10 +125,35 @@ bool NoticeHandlerImpl::IdentityPending() const {
 }
 
 void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durability durability) {
-  if (Status s = store_.Put(record, durability); !s.ok()) {
-    Log(LogPriority::kErr, "cannot save notice state: " + s.message(),
-        NoticeFields(record.notice.id));
+  store_.Set(record);
+  staged_[std::this_thread::get_id()].emplace_back(record.notice.id, durability);
+}
+
+void NoticeHandlerImpl::FlushStaged() {
+  std::vector<std::pair<std::string, StateStore::Durability>> staged;
+  {
+    std::lock_guard lock(mu_);
+    auto it = staged_.find(std::this_thread::get_id());
+    if (it == staged_.end()) return;
+    staged = std::move(it->second);
+    staged_.erase(it);
   }
+  // One write per id, durable if any of its staged writes was: Write puts the newest version.
+  std::map<std::string, StateStore::Durability> writes;
+  for (const auto& [id, durability] : staged) {
+    auto [it, added] = writes.emplace(id, durability);
+    if (durability == StateStore::Durability::kDurable) it->second = durability;
+  }
+  for (const auto& [id, durability] : writes) {
+    if (Status s = store_.Write(id, durability); !s.ok()) {
+      Log(LogPriority::kErr, "cannot save notice state: " + s.message(), NoticeFields(id));
+    }
+  }
+}
+
+NoticeHandlerImpl::Locked::~Locked() {
+  if (lock.owns_lock()) lock.unlock();
+  handler->FlushStaged();
 }
 
 void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
@@ -228,7 +253,7 @@ void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
 }
 
 void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   if (stopping_) return;
   skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
   if (poll.server_date && !clock_checked_) {
@@ -327,7 +352,7 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
   for (;;) {
     Plan plan;
     {
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       if (stopping_) break;
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) break;
@@ -372,7 +397,7 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
     if (!adopted->empty()) continue;  // recorded as adopted: plan the next phase
     StopLeftoverHook(id, phase, opts);
     {
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) {
         ReleasePhaseLocked(id, phase);
@@ -390,12 +415,12 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
         {{"NOTICE_ID", id}, {"PHASE", phase_name}});
     std::string result = RunPhase(id, phase, plan, snap);
     if (result.empty()) {  // shutting down: leave the phase unfinished on disk
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       ReleasePhaseLocked(id, phase);
       break;
     }
     {
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       std::optional<NoticeRecord> r = store_.Get(id);
       if (r) {
         PhaseRecord& p = r->phases[phase];
@@ -410,6 +435,8 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
         "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
   }
   if (notify.joinable()) notify.join();
+  // Not Locked: every write of this worker is flushed by now, and once `done` is set Update
+  // may join this thread while holding mu_.
   std::lock_guard lock(mu_);
   workers_[id].done = true;
   idle_cv_.notify_all();
@@ -435,7 +462,7 @@ void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, c
   if (aborted) return;
   bool all_ok =
       std::all_of(results.begin(), results.end(), [](const HookResult& r) { return r.ok(); });
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
   PhaseRecord& p = r->phases[HookPhase::kNotify];
@@ -458,7 +485,7 @@ std::string NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase, 
     NoticeRecord current;
     WallTime now;
     {
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       if (stopping_) return "";
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) return "failed";
@@ -503,7 +530,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   req.kill_grace = opts.kill_grace;
   req.max_output_bytes = opts.max_output_bytes;
   {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     req.now = EffectiveNowLocked();
     req.identity = identity_;  // may have been learned after the worker started
     workers_[id].running.push_back(hook.name);
@@ -511,7 +538,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   req.effective_deadline = Planner::EffectiveDeadline(record, opts, req.now);
   const std::string slot = std::string(HookPhaseName(hook.phase)) + "/" + hook.name;
   if (!AcquireHookSlot(slot, opts.max_concurrent)) {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     auto& running = workers_[id].running;
     if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
       running.erase(it);
@@ -523,7 +550,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   const bool track = hook.phase != HookPhase::kNotify;  // notify hooks run in parallel
   if (track) {
     req.on_start = [&](pid_t pgid, unsigned long long ticks) {
-      std::lock_guard lock(mu_);
+      Locked lock(this);
       std::optional<NoticeRecord> r = store_.Get(id);
       if (!r) return;
       r->phases[hook.phase].hook_process =
@@ -536,13 +563,14 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   HookResult result = runner_.Run(req);
   --running_hooks_;
   {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     auto& running = workers_[id].running;
     if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
       running.erase(it);
     }
     busy_hooks_.erase(slot);
     --hooks_in_slots_;
+    GrantHookSlotsLocked();
     if (track && result.outcome != HookResult::Outcome::kAborted) {
       std::optional<NoticeRecord> r = store_.Get(id);
       if (r && r->phases[hook.phase].hook_process) {
@@ -562,19 +590,46 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
 
 bool NoticeHandlerImpl::AcquireHookSlot(const std::string& slot, size_t max_concurrent) {
   std::unique_lock lock(mu_);
-  slots_cv_.wait(lock, [&] {
-    return stopping_ ||
-           (!busy_hooks_.count(slot) && hooks_in_slots_ < std::max<size_t>(max_concurrent, 1));
-  });
   if (stopping_) return false;
-  busy_hooks_.insert(slot);
-  ++hooks_in_slots_;
-  return true;
+  SlotWaiter me;
+  me.slot = slot;
+  me.limit = std::max<size_t>(max_concurrent, 1);
+  // Each waiter sleeps on its own condition variable and is woken only when it is granted a
+  // slot (or at shutdown): with hundreds of notices waiting, a hook that ends must not wake
+  // them all to fight over mu_ (issue 11: that delayed the poll loop).
+  slot_waiters_.push_back(&me);
+  GrantHookSlotsLocked();
+  me.cv.wait(lock, [&] { return me.granted || stopping_; });
+  if (me.granted && !stopping_) return true;
+  if (me.granted) {
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+  } else {
+    slot_waiters_.erase(std::find(slot_waiters_.begin(), slot_waiters_.end(), &me));
+  }
+  return false;
+}
+
+void NoticeHandlerImpl::GrantHookSlotsLocked() {
+  // In arrival order; a waiter whose hook is busy lets later ones for other hooks pass.
+  for (auto it = slot_waiters_.begin(); it != slot_waiters_.end();) {
+    SlotWaiter* w = *it;
+    if (busy_hooks_.count(w->slot) || hooks_in_slots_ >= w->limit) {
+      ++it;
+      continue;
+    }
+    busy_hooks_.insert(w->slot);
+    ++hooks_in_slots_;
+    w->granted = true;
+    w->cv.notify_one();
+    it = slot_waiters_.erase(it);
+  }
 }
 
 std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
                                                                 HookPhase phase) {
-  std::unique_lock lock(mu_);
+  Locked guard(this);  // the adoption below is persisted when it is released
+  std::unique_lock<std::mutex>& lock = guard.lock;
   std::string waited_for;
   for (;;) {
     if (stopping_) return std::nullopt;
@@ -628,7 +683,7 @@ void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
   std::string instance;
   Duration wait{0};
   {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     std::optional<NoticeRecord> r = store_.Get(id);
     if (!r) return;
     auto p = r->phases.find(phase);
@@ -660,7 +715,7 @@ void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
           {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", h.hook}});
     }
   }
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r || !r->phases[phase].hook_process) return;
   r->phases[phase].hook_process.reset();
@@ -668,7 +723,7 @@ void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
 }
 
 void NoticeHandlerImpl::Reconfigure(const Config& config) {
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   if (config.state_dir != config_->state_dir) {
     Log(LogPriority::kWarning, "state_dir changed from " + config_->state_dir + " to " +
                                    config.state_dir + ": takes effect after a restart");
@@ -738,10 +793,11 @@ bool NoticeHandlerImpl::WaitIdle(Duration timeout) {
 
 void NoticeHandlerImpl::Shutdown(Duration grace) {
   {
-    std::lock_guard lock(mu_);
+    Locked lock(this);
     if (shut_down_) return;
     shut_down_ = true;
     stopping_ = true;
+    for (SlotWaiter* w : slot_waiters_) w->cv.notify_one();
   }
   slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
   if (!WaitIdle(grace)) {
@@ -752,7 +808,7 @@ void NoticeHandlerImpl::Shutdown(Duration grace) {
   for (auto& [id, w] : workers_) {
     if (w.thread.joinable()) w.thread.join();
   }
-  std::lock_guard lock(mu_);
+  Locked lock(this);
   workers_.clear();
 }
 

@@ -24,13 +24,19 @@
 // Update() with a made-up notice, then WaitIdle().
 //
 // Thread-safety: every method may be called from any thread; one mutex guards the records
-// and the worker table, and is never held while a hook runs.
+// and the worker table, and is never held while a hook runs nor while a record is written to
+// disk: under it a record is only changed in memory and staged (Persist), and the thread that
+// staged it writes it when it releases the mutex (Locked), before it goes on. So the poll loop
+// (Update, StatusJson) never waits behind a worker's fsync, and a phase start is still on disk
+// before that phase's first hook runs (issue 11: 400 notices at once stalled polling for
+// seconds while their workers fsynced one after the other under this mutex).
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +44,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent/hook_catalog.h"
@@ -105,9 +112,21 @@ class NoticeHandlerImpl final : public NoticeHandler {
   // Starts a worker for `id` if it has work now and none is running. mu_ held.
   void KickLocked(const std::string& id, WallTime now);
   void JoinFinishedLocked();
+  // mu_ held: updates the record in memory and stages its write for this thread (see above).
   void Persist(const NoticeRecord& record,
-               StateStore::Durability durability =
-                   StateStore::Durability::kDurable);  // logs failures; mu_ held
+               StateStore::Durability durability = StateStore::Durability::kDurable);
+  // mu_ not held: writes what this thread staged (one write per id, durable if any staged
+  // write was); logs failures.
+  void FlushStaged();
+  // mu_ for a scope that may Persist: unlocks, then writes what this thread staged.
+  struct Locked {
+    explicit Locked(NoticeHandlerImpl* h) : handler(h), lock(h->mu_) {}
+    ~Locked();
+    Locked(const Locked&) = delete;
+    Locked& operator=(const Locked&) = delete;
+    NoticeHandlerImpl* handler;
+    std::unique_lock<std::mutex> lock;
+  };
 
   void RunNotice(const std::string& id, const Snapshot& snap);
   void RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan);
@@ -119,6 +138,8 @@ class NoticeHandlerImpl final : public NoticeHandler {
   // Waits until the hook `slot` ("<phase>/<name>") is free and fewer than `max_concurrent`
   // hooks run; false when shutting down.
   bool AcquireHookSlot(const std::string& slot, size_t max_concurrent);
+  // Hands free slots to waiters in arrival order and wakes just those. mu_ held.
+  void GrantHookSlotsLocked();
   // Shared phases: waits while another notice runs `phase`; then adopts its run if it ended
   // ok (or a drain done by another live notice), recording it and returning that notice's id;
   // else claims the phase for `id` and returns "". nullopt when shutting down.
@@ -141,11 +162,21 @@ class NoticeHandlerImpl final : public NoticeHandler {
   Identity identity_;
   Duration skew_{0};  // effective now - clock_.Now(), from the last Update
   std::map<std::string, Worker> workers_;
+  // Writes staged under mu_ per thread, written by that thread once it released mu_.
+  std::map<std::thread::id, std::vector<std::pair<std::string, StateStore::Durability>>> staged_;
   // Shared phases and hook slots (see ClaimOrAdoptPhase, AcquireHookSlot); slots_cv_ wakes
   // their waiters whenever a hook or phase ends, and at shutdown.
   std::condition_variable slots_cv_;
   std::map<HookPhase, std::string> phase_owner_;
   std::set<std::string> busy_hooks_;
+  // Threads waiting in AcquireHookSlot, oldest first; each on its own condition variable.
+  struct SlotWaiter {
+    std::string slot;
+    size_t limit = 1;
+    std::condition_variable cv;
+    bool granted = false;
+  };
+  std::list<SlotWaiter*> slot_waiters_;
   size_t hooks_in_slots_ = 0;
   bool stopping_ = false;
   bool shut_down_ = false;

@@ -173,10 +173,33 @@ std::vector<NoticeRecord> StateStore::All() const {
 }
 
 Status StateStore::Put(const NoticeRecord& record, Durability durability) {
+  Set(record);
+  return Write(record.notice.id, durability);
+}
+
+void StateStore::Set(const NoticeRecord& record) {
   std::lock_guard lock(mu_);
   records_[record.notice.id] = record;
-  return WriteFileAtomically(PathFor(record.notice.id), NoticeRecordToJson(record),
-                             {.sync = durability == Durability::kDurable});
+}
+
+Status StateStore::Write(const std::string& id, Durability durability) {
+  std::shared_ptr<std::mutex> write_lock;
+  {
+    std::lock_guard lock(mu_);
+    std::shared_ptr<std::mutex>& slot = write_locks_[id];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    write_lock = slot;
+  }
+  // The version is read after the id's write lock is taken: the last writer writes the newest.
+  std::lock_guard write(*write_lock);
+  std::string json;
+  {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(id);
+    if (it == records_.end()) return Status::Ok();
+    json = NoticeRecordToJson(it->second);
+  }
+  return WriteFileAtomically(PathFor(id), json, {.sync = durability == Durability::kDurable});
 }
 
 size_t StateStore::Prune(WallTime now, Duration keep) {
@@ -193,6 +216,7 @@ size_t StateStore::Prune(WallTime now, Duration keep) {
         ++it;
         continue;
       }
+      write_locks_.erase(it->first);
       it = records_.erase(it);
       ++removed;
     } else {

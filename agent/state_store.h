@@ -22,10 +22,17 @@
 // one key, the most recently first seen is kept and the others are moved aside as
 // <file>.superseded. Nothing reruns for a notice whose phases an older agent already ran.
 //
-// Thread-safety: all methods are safe from any thread (one mutex; writes are small).
+// Set + Write split Put for callers that hold a lock of their own: Set updates the in-memory
+// record at once (cheap, fine under that lock), Write puts the current version on disk later,
+// outside it. Writes of one id are serialised and each writes the newest version, so a late
+// Write never replaces a newer file with an older record.
+//
+// Thread-safety: all methods are safe from any thread (one mutex for the records, held only
+// for memory; one more per id, held while that id's file is written).
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -54,6 +61,10 @@ class StateStore {
   // Persists atomically (see above). On error the in-memory copy is updated anyway, so the
   // daemon keeps its exactly-once promise for this run; the error is returned for logging.
   Status Put(const NoticeRecord& record, Durability durability = Durability::kDurable);
+  // Put in two steps (see above): Set never touches the disk; Write persists the newest
+  // in-memory version of `id` (nothing when the record is gone: pruned or archived).
+  void Set(const NoticeRecord& record);
+  Status Write(const std::string& id, Durability durability = Durability::kDurable);
 
   // Removes records whose deadline (or, for advisories, first sighting) is more than `keep`
   // before `now`. Returns how many were removed.
@@ -79,6 +90,8 @@ class StateStore {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, NoticeRecord> records_;
+  // One lock per id, held while that id's file is written (see Write); under mu_.
+  std::map<std::string, std::shared_ptr<std::mutex>> write_locks_;
 };
 
 }  // namespace lastcall

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -570,6 +571,91 @@ TEST_F(LastcalldE2eTest, StopTimeoutBoundsHowLongRunningHooksGetAtStop) {
   EXPECT_TRUE(WaitFor([&] { return ProcessGone(hook); }, milliseconds(3000)));
   EXPECT_NE(child->Stderr().find("hooks still running at shutdown"), std::string::npos)
       << child->Stderr();
+}
+
+// Issue 11 item 5: 400 scheduled events at once stalled polling to one poll every 5 s (once a
+// 29 s gap) while their notify hooks ran. Hook work must never delay the poll loop, at most
+// hooks.max_concurrent hook processes run at once, and every notice's hooks run exactly once.
+// Hooks append "start"/"end" lines to one file (O_APPEND: the file's order is the order the
+// lines were written), so replaying it gives the number of hooks running at every moment.
+TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) {
+  constexpr int kEvents = 400;
+  constexpr int kMaxConcurrent = 2;
+  const std::vector<std::string> hooks = {"a", "b", "c"};
+  WriteConfig(ConfigParts::Hooks("max_concurrent = " + std::to_string(kMaxConcurrent) + "\n"));
+  for (const std::string& h : hooks) {
+    Hook("notify", "10-" + h,
+         "echo \"start $LASTCALL_NOTICE_ID " + h + "\" >> \"$DIR/hooks.log\"\nsleep 0.005\n" +
+             "echo \"end $LASTCALL_NOTICE_ID " + h + "\" >> \"$DIR/hooks.log\"\n");
+  }
+  // Maintenance a day ahead: only notify is due now (checkpoint and drain wait for the lead).
+  const WallTime not_before = Now() + std::chrono::hours(24);
+  // Only the required fields: 400 events must fit the agent's 64 KiB body limit.
+  std::string events = "[";
+  for (int i = 0; i < kEvents; ++i) {
+    events += std::string(i ? "," : "") + R"({"Code":"system-reboot","EventId":"e-)" +
+              std::to_string(i) + R"(","NotBefore":")" + FormatAwsEventTime(not_before) +
+              R"(","State":"active"})";
+  }
+  events += "]";
+  // Every poll asks for the spot action; its arrival times are the poll loop's heartbeat.
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> polls;
+  server_.SetHandler("GET", kActionPath, [&](const RecordedRequest&) {
+    std::lock_guard lock(mu);
+    polls.push_back(std::chrono::steady_clock::now());
+    return TestResponse::Status(404);
+  });
+  auto child = Start();
+  ASSERT_TRUE(WaitPolls(3)) << child->Stderr();
+  Meta("events/maintenance/scheduled", events);
+  const auto burst = std::chrono::steady_clock::now();
+  const size_t expected = 2 * kEvents * hooks.size();
+  ASSERT_TRUE(
+      WaitFor([&] { return Lines(Path("hooks.log")) >= static_cast<int>(expected); }, seconds(40)))
+      << Lines(Path("hooks.log")) << " of " << expected << " hook lines\n"
+      << child->Stderr().substr(0, 4000);
+  const auto done = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitPolls(3));
+
+  // Polls kept their interval (100 ms, request timeout 80 ms) while 1200 hooks ran.
+  std::chrono::steady_clock::duration max_gap{0};
+  size_t during = 0;
+  {
+    std::lock_guard lock(mu);
+    for (size_t i = 1; i < polls.size(); ++i) {
+      if (polls[i] < burst) continue;
+      max_gap = std::max(max_gap, polls[i] - polls[i - 1]);
+      if (polls[i] <= done) ++during;
+    }
+  }
+  const double burst_s = std::chrono::duration<double>(done - burst).count();
+  std::cout << "hooks of " << kEvents << " notices ran in " << burst_s << " s; " << during
+            << " polls (" << during / burst_s << "/s), max gap "
+            << std::chrono::duration_cast<milliseconds>(max_gap).count() << " ms\n";
+  EXPECT_LT(max_gap, milliseconds(1000));
+
+  // At most max_concurrent hooks at once; each notice's hooks ran exactly once.
+  std::istringstream log(ReadFile(Path("hooks.log")));
+  std::map<std::string, int> starts, ends;
+  int running = 0, peak = 0;
+  for (std::string line; std::getline(log, line);) {
+    std::istringstream fields(line);
+    std::string what, id, hook;
+    fields >> what >> id >> hook;
+    if (what == "start") {
+      ++starts[id + " " + hook];
+      peak = std::max(peak, ++running);
+    } else {
+      ++ends[id + " " + hook];
+      --running;
+    }
+  }
+  EXPECT_LE(peak, kMaxConcurrent);
+  EXPECT_EQ(starts.size(), expected / 2);
+  for (const auto& [key, n] : starts) EXPECT_EQ(n, 1) << key;
+  for (const auto& [key, n] : ends) EXPECT_EQ(n, 1) << key;
+  Stop(*child);
 }
 
 }  // namespace
