@@ -633,7 +633,10 @@ TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) 
   std::cout << "hooks of " << kEvents << " notices ran in " << burst_s << " s; " << during
             << " polls (" << during / burst_s << "/s), max gap "
             << std::chrono::duration_cast<milliseconds>(max_gap).count() << " ms\n";
-  EXPECT_LT(max_gap, milliseconds(1000));
+  // The stall this guards against was 5 s per poll (once 29 s). The poll that first sees the
+  // 400 notices logs and records them all (about 0.3 s here, over 1 s on a loaded CI machine
+  // with another test beside it), so the bound leaves room for that and still fails the stall.
+  EXPECT_LT(max_gap, milliseconds(2500));
 
   // At most max_concurrent hooks at once; each notice's hooks ran exactly once.
   std::istringstream log(ReadFile(Path("hooks.log")));
