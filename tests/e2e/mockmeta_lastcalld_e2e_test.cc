@@ -926,9 +926,18 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   const milliseconds limit(45000);
   // The notice stays up (< 2 min of virtual time: mockmeta terminates at the first time).
   std::optional<ClockTicker> ticker;
+  // The notice's time as IMDS serves it; asks again while the trial's own fault spoils it.
   const auto action_time = [&] {
-    auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/spot/instance-action");
-    return r && r->status == 200 ? json::parse(r->body, nullptr, false).value("time", "") : "";
+    std::string time;
+    WaitFor([&] {
+      auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/spot/instance-action");
+      if (!r || r->status != 200) return false;
+      const json j = json::parse(r->body, nullptr, false);
+      if (!j.is_object()) return false;  // malformed
+      time = j.value("time", "");
+      return true;
+    });
+    return time;
   };
   const std::string first_time = t.scenario == "moving-notice" ? action_time() : "";
   if (t.scenario == "moving-notice") ticker.emplace([&] { Advance("1s"); }, 100);
