@@ -67,9 +67,10 @@ std::optional<FaultRule> ParseFaultRule(const json& j, const std::string& where,
   if (f.ok() && kind) {
     std::optional<FaultKind> k = ParseFaultKind(*kind);
     if (!k) {
-      f.Fail(
-          "invalid_value", "kind",
-          "\"" + *kind + "\" is not one of error, latency, drop, malformed, expire-tokens, flap");
+      f.Fail("invalid_value", "kind",
+             "\"" + *kind +
+                 "\" is not one of error, latency, drop, malformed, expire-tokens, flap, "
+                 "moving-notice");
     } else {
       rule.kind = *k;
     }

@@ -7,13 +7,14 @@
 namespace lastcall::mock {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 6> kKindNames = {{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 7> kKindNames = {{
     {FaultKind::kErrorStatus, "error"},
     {FaultKind::kLatency, "latency"},
     {FaultKind::kDrop, "drop"},
     {FaultKind::kMalformedBody, "malformed"},
     {FaultKind::kExpireTokens, "expire-tokens"},
     {FaultKind::kFlap, "flap"},
+    {FaultKind::kMovingNotice, "moving-notice"},
 }};
 
 constexpr Duration kMaxLatency = std::chrono::seconds(60);
@@ -193,6 +194,9 @@ FaultDecision FaultTable::Decide(std::string_view instance_id, std::string_view 
       case FaultKind::kFlap:
         // Firings 1, 3, 5, ... answer normally; 2, 4, 6, ... are the "gone" phase.
         if (e.fired % 2 == 0) d.flap_off = true;
+        break;
+      case FaultKind::kMovingNotice:
+        d.moving_notice = true;
         break;
     }
   }

@@ -43,9 +43,11 @@ enum class FaultKind {
   kMalformedBody,  // send the real answer with its body cut in half (truncated JSON)
   kExpireTokens,   // void every token of the instance, then answer normally
   kFlap,           // alternate: real answer, 404, real answer, 404, ...
+  kMovingNotice,   // AWS spot/instance-action (and termination-time) say "now + 2 min" on every
+                   // request, as amazon-ec2-metadata-mock does in its default mode
 };
 std::string_view FaultKindName(FaultKind kind);  // "error", "latency", "drop", "malformed",
-                                                 // "expire-tokens", "flap"
+                                                 // "expire-tokens", "flap", "moving-notice"
 std::optional<FaultKind> ParseFaultKind(std::string_view name);
 
 struct FaultRule {
@@ -65,9 +67,11 @@ struct FaultDecision {
   bool drop = false;
   bool malformed = false;
   bool expire_tokens = false;
-  bool flap_off = false;  // this request is a flap's "404" phase
+  bool flap_off = false;       // this request is a flap's "404" phase
+  bool moving_notice = false;  // a pending AWS notice's time is now + 2 min (kMovingNotice)
   bool any() const {
-    return status || latency.count() > 0 || drop || malformed || expire_tokens || flap_off;
+    return status || latency.count() > 0 || drop || malformed || expire_tokens || flap_off ||
+           moving_notice;
   }
 };
 

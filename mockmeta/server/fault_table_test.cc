@@ -247,8 +247,9 @@ TEST(FaultTableTest, BadRulesAreRejectedWithTheFieldNamed) {
 }
 
 TEST(FaultKindTest, NamesRoundTrip) {
-  for (FaultKind k : {FaultKind::kErrorStatus, FaultKind::kLatency, FaultKind::kDrop,
-                      FaultKind::kMalformedBody, FaultKind::kExpireTokens, FaultKind::kFlap}) {
+  for (FaultKind k :
+       {FaultKind::kErrorStatus, FaultKind::kLatency, FaultKind::kDrop, FaultKind::kMalformedBody,
+        FaultKind::kExpireTokens, FaultKind::kFlap, FaultKind::kMovingNotice}) {
     EXPECT_EQ(ParseFaultKind(FaultKindName(k)), k);
   }
   EXPECT_EQ(ParseFaultKind("nope"), std::nullopt);

@@ -151,6 +151,19 @@ HttpResponse ImdsErrorPage(int status) {
   return r;
 }
 
+namespace {
+
+// kMovingNotice: a pending notice says "in 2 minutes" whenever it is read, as
+// amazon-ec2-metadata-mock's default mode does (its time is computed per request).
+void MoveNoticeToNow(AwsMetadataView& view, WallTime now) {
+  constexpr auto kAhead = std::chrono::minutes(2);
+  const WallTime at = std::chrono::time_point_cast<std::chrono::seconds>(now) + kAhead;
+  if (view.instance_action) view.instance_action->time = at;
+  if (view.termination_time) view.termination_time = at;
+}
+
+}  // namespace
+
 ImdsRouter::ImdsRouter(const InstanceDirectory& directory, TokenStore& tokens, FaultTable& faults)
     : directory_(directory), tokens_(tokens), faults_(faults) {}
 
@@ -181,6 +194,7 @@ HttpResponse ImdsRouter::Handle(const HttpRequest& request, const RequestContext
 
   FaultDecision fault = faults_.Decide(instance.instance_id, *rel_path);
   if (fault.expire_tokens) tokens_.ExpireAll(instance.instance_id);
+  if (fault.moving_notice && aws) MoveNoticeToNow(*snapshot->aws, tokens_.clock().Now());
   HttpResponse response;
   if (fault.drop) {
     response.drop_connection = true;

@@ -525,6 +525,31 @@ TEST_F(ImdsRouterTest, FlapAlternatesNoticeAnd404) {
   EXPECT_EQ(Get("/latest/meta-data/instance-id").status, 200);  // other paths untouched
 }
 
+TEST_F(ImdsRouterTest, MovingNoticeFaultSaysTwoMinutesFromNowOnEveryRequest) {
+  UpdateAws([](AwsMetadataView& v) {
+    v.instance_action = AwsInstanceAction{"terminate", T("2017-09-18T08:22:00Z")};
+    v.termination_time = T("2017-09-18T08:22:00Z");
+  });
+  ASSERT_TRUE(faults_.Add(Fault(FaultKind::kMovingNotice, "/latest/meta-data/spot/*")).ok());
+  const auto time_of = [&] {
+    HttpResponse r = Get("/latest/meta-data/spot/instance-action");
+    EXPECT_EQ(r.status, 200);
+    return nlohmann::json::parse(r.body, nullptr, false).value("time", std::string());
+  };
+  const std::string first = time_of();
+  EXPECT_EQ(first, FormatRfc3339(clock_.Now() + std::chrono::minutes(2)));
+  EXPECT_EQ(Get("/latest/meta-data/spot/termination-time").body, first);
+  clock_.Advance(seconds(30));
+  EXPECT_EQ(time_of(), FormatRfc3339(clock_.Now() + std::chrono::minutes(2)));
+  EXPECT_NE(time_of(), first);
+}
+
+TEST_F(ImdsRouterTest, MovingNoticeFaultInventsNoNotice) {
+  ASSERT_TRUE(faults_.Add(Fault(FaultKind::kMovingNotice, "*")).ok());
+  EXPECT_EQ(Get("/latest/meta-data/spot/instance-action").status, 404);
+  EXPECT_EQ(Get("/latest/meta-data/instance-id").status, 200);
+}
+
 TEST_F(ImdsRouterTest, ErrorPageHasReasonForEveryFaultStatus) {
   for (int s : {429, 500, 503}) {
     HttpResponse r = ImdsErrorPage(s);

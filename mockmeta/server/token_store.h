@@ -42,6 +42,8 @@ class TokenStore {
   size_t ExpireAll(std::string_view instance_id);
 
   size_t size() const;
+  // The clock tokens expire by (mockmeta's virtual clock): the IMDS router's notion of now.
+  const Clock& clock() const { return clock_; }
 
  private:
   struct Entry {

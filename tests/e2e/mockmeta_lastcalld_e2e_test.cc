@@ -13,15 +13,21 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -702,15 +708,26 @@ INSTANTIATE_TEST_SUITE_P(
 // The fault matrix (issue 10): seeded trials of real mockmeta + real lastcalld, both clouds,
 // every IMDS fault kind at a rate, on the notice path or on all paths, with kill -9 of the
 // agent at a moment of the notice's handling. Hooks record "start|end <phase> <notice id>" as
-// real processes, so the assertions are exact. LASTCALL_MATRIX_TRIALS (default 6) and
-// LASTCALL_MATRIX_SEED (default 1) choose the trials (docs/development.md).
+// real processes, so the assertions are exact. Trial i has scenario i % 6 (kMatrixScenarios), so
+// every six trials cover each once. LASTCALL_MATRIX_TRIALS (default 6) and LASTCALL_MATRIX_SEED
+// (default 1) choose the trials (docs/development.md).
 struct MatrixTrial {
   int index = 0;
   std::string cloud, fault;
-  double rate = 0;
+  double rate = 0;  // 1.0: every request fails, for a bounded count (scenario "burst")
   bool all_paths = false;
   std::string kill;  // "", "before", "checkpoint", "between", "drain", "after"
+  std::string scenario;
 };
+
+// "": the fault alone. "clock-ahead"/"clock-behind": mockmeta's virtual clock starts 3 h ahead
+// of / behind the host's, and the agent restarts (a kill is forced). "burst": the fault at rate
+// 1.0 for a bounded count, then recovery. "hidden-rebalance" (AWS): the rebalance path fails in
+// every poll until the agent has seen the interruption; afterwards the instance is terminated
+// and answers 404. "moving-notice" (AWS): instance-action's time is now + 2 min on every request
+// (amazon-ec2-metadata-mock's default mode) while the virtual clock runs.
+const std::vector<std::string> kMatrixScenarios = {"",      "clock-ahead",      "clock-behind",
+                                                   "burst", "hidden-rebalance", "moving-notice"};
 
 std::vector<MatrixTrial> MatrixTrials() {
   const char* n_env = std::getenv("LASTCALL_MATRIX_TRIALS");
@@ -725,18 +742,24 @@ std::vector<MatrixTrial> MatrixTrials() {
   for (int i = 0; i < n; ++i) {
     MatrixTrial t;
     t.index = i;
-    t.cloud = i % 2 == 0 ? "aws" : "alibaba";
+    // Alternates, and each scenario meets both clouds over rounds of six.
+    t.cloud = (i + i / 6) % 2 == 0 ? "aws" : "alibaba";
     t.fault = faults[rng() % faults.size()];
     t.rate = rates[rng() % rates.size()];
     t.all_paths = rng() % 2 == 1;
     t.kill = kills[rng() % kills.size()];
+    t.scenario = kMatrixScenarios[i % kMatrixScenarios.size()];
+    if (t.scenario == "burst") t.rate = 1.0;
+    if (t.scenario == "hidden-rebalance" || t.scenario == "moving-notice") t.cloud = "aws";
+    if (t.scenario == "hidden-rebalance") t.kill = "";  // its own sequence is the point
+    if (t.scenario.rfind("clock-", 0) == 0 && t.kill.empty()) t.kill = "between";
     out.push_back(t);
   }
   return out;
 }
 void PrintTo(const MatrixTrial& t, std::ostream* os) {
   *os << t.cloud << " " << t.fault << "@" << t.rate << (t.all_paths ? " all" : " notice")
-      << " kill=" << t.kill;
+      << " kill=" << t.kill << (t.scenario.empty() ? "" : " " + t.scenario);
 }
 
 class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterface<MatrixTrial> {
@@ -776,7 +799,9 @@ class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterfac
         l.begin(), l.end(), [&](const std::string& x) { return x.rfind(prefix, 0) == 0; }));
   }
   json Rule(const MatrixTrial& t, const std::string& instance) const {
-    json r = {{"instance", instance}, {"probability", t.rate}, {"count", 60}};
+    // Rate 1.0 is bounded: every matching request fails, 12 times, then the rule is gone.
+    json r = {{"instance", instance}, {"count", t.rate >= 1.0 ? 12 : 60}};
+    if (t.rate < 1.0) r["probability"] = t.rate;
     const std::string notice =
         t.cloud == "aws" ? "/latest/meta-data/spot/*" : "/latest/meta-data/instance/spot/*";
     r["path"] = t.all_paths ? "/latest/*" : notice;
@@ -791,6 +816,43 @@ class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterfac
     }
     return r;
   }
+  // Restarts mockmeta's market (market-basics: both clouds' pools) with its manual virtual clock
+  // at the host's time + `offset`.
+  void LoadMarketAt(std::chrono::system_clock::duration offset) {
+    std::string toml = ReadFile(SourceDir() + "/etc/scenarios/market-basics.toml");
+    const size_t at = toml.find("\nstart = \"");
+    ASSERT_NE(at, std::string::npos);
+    const size_t end = toml.find('\n', at + 1);
+    const std::time_t tt =
+        std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);
+    std::tm g{};
+    ::gmtime_r(&tt, &g);
+    char start[32];
+    std::strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &g);
+    toml.replace(at, end - at, "\nstart = \"" + std::string(start) + "\"");
+    const json loaded = Control("POST", "/v1/scenario", toml);
+    ASSERT_EQ(loaded.value("start", ""), start) << loaded.dump();
+  }
+};
+
+// Moves mockmeta's virtual clock by 1 s every 250 ms until destroyed (at most `limit` ticks):
+// the pace of a running clock, not a wait for an event.
+class ClockTicker {
+ public:
+  ClockTicker(std::function<void()> tick, int limit)
+      : thread_([tick = std::move(tick), limit](std::stop_token stop) {
+          std::mutex m;
+          std::condition_variable_any cv;
+          std::unique_lock lock(m);
+          for (int i = 0; i < limit; ++i) {
+            if (cv.wait_for(lock, stop, milliseconds(250), [] { return false; })) return;
+            if (stop.stop_requested()) return;
+            tick();
+          }
+        }) {}
+
+ private:
+  std::jthread thread_;
 };
 
 TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
@@ -800,6 +862,9 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   options.request_timeout = "150ms";
   options.poll_extra = "max_backoff = \"400ms\"\n";
   std::string id, notice, pool;
+  if (t.scenario == "clock-ahead") LoadMarketAt(std::chrono::hours(3));
+  if (t.scenario == "clock-behind") LoadMarketAt(-std::chrono::hours(3));
+  ASSERT_FALSE(HasFailure());
   if (t.cloud == "aws") {
     notice = "aws-interruption";
     pool = "/v1/pools/m5.large@us-east-1a";
@@ -820,6 +885,12 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   StartAgent(t.cloud, id, options);
   AwaitMorePolls(2);
   Control("POST", "/v1/faults", Rule(t, id).dump(), 201);
+  if (t.scenario == "moving-notice") {
+    Control("POST", "/v1/faults",
+            json{{"instance", id}, {"path", "/latest/meta-data/spot/*"}, {"kind", "moving-notice"}}
+                .dump(),
+            201);
+  }
   // Phases a kill cut (started, not yet recorded as ended): they may run again (documented).
   std::set<std::string> cut;
   auto kill_and_restart = [&] {
@@ -834,6 +905,17 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
     StartAgent(t.cloud, id, options);
   };
   if (t.kill == "before") kill_and_restart();
+  std::string hidden;  // the rule that hides the rebalance (hidden-rebalance)
+  if (t.scenario == "hidden-rebalance") {
+    json r = Rule(t, id);
+    r.erase("probability");
+    r.erase("count");
+    if (r["kind"] == "expire-tokens" || r["kind"] == "flap")
+      r = {{"kind", "error"}, {"status", 503}};
+    r["instance"] = id;
+    r["path"] = "/latest/meta-data/events/recommendations/*";
+    hidden = Control("POST", "/v1/faults", r.dump(), 201)["id"].dump();
+  }
   if (t.cloud == "aws") {
     Control("PATCH", pool, R"({"capacity":0})");
     Advance("0s");
@@ -842,6 +924,39 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   }
   const auto raised = std::chrono::steady_clock::now();
   const milliseconds limit(45000);
+  // The notice stays up (< 2 min of virtual time: mockmeta terminates at the first time).
+  std::optional<ClockTicker> ticker;
+  // The notice's time as IMDS serves it; asks again while the trial's own fault spoils it.
+  const auto action_time = [&] {
+    std::string time;
+    WaitFor([&] {
+      auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/spot/instance-action");
+      if (!r || r->status != 200) return false;
+      const json j = json::parse(r->body, nullptr, false);
+      if (!j.is_object()) return false;  // malformed
+      time = j.value("time", "");
+      return true;
+    });
+    return time;
+  };
+  const std::string first_time = t.scenario == "moving-notice" ? action_time() : "";
+  if (t.scenario == "moving-notice") ticker.emplace([&] { Advance("1s"); }, 100);
+  if (!hidden.empty()) {
+    const auto hidden_fired = [&] {
+      const json faults = Control("GET", "/v1/faults");  // the loop must not outlive it
+      for (const json& f : faults["faults"]) {
+        if (f["id"].dump() == hidden) return f.value("fired", uint64_t{0});
+      }
+      return uint64_t{0};
+    };
+    // The poll that sees the interruption misses the rebalance: the rule stays until a request
+    // of a later poll failed too (hooks may start before the poll's last request).
+    ASSERT_TRUE(WaitFor([&] { return SeenAny("start checkpoint " + notice) >= 1; }, limit))
+        << ReadFile(Events()) << agent_->Stderr();
+    const uint64_t at_detection = hidden_fired();
+    ASSERT_TRUE(WaitFor([&] { return hidden_fired() > at_detection; }, limit));
+    Control("DELETE", "/v1/faults/" + hidden);
+  }
   if (t.kill == "checkpoint") {
     // The rebalance's checkpoint counts: the interruption may adopt it.
     ASSERT_TRUE(WaitFor([&] { return SeenAny("start checkpoint ") >= 1; }, limit));
@@ -864,12 +979,35 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
     ASSERT_TRUE(WaitFor([&] { return Recorded(notice, "drain"); }, limit));
     kill_and_restart();
   }
+  if (ticker) {
+    ticker.reset();
+    const std::string last_time = action_time();
+    EXPECT_FALSE(last_time.empty());
+    EXPECT_NE(last_time, first_time) << "the notice time did not move";
+  }
+  if (t.scenario.rfind("clock-", 0) == 0) {
+    // The restarted agent judges deadlines by the server's clock, 3 h off the host's.
+    const json skew = AgentStatus().value("clock_skew_ms", json());
+    ASSERT_TRUE(skew.is_number()) << AgentStatus().dump();
+    EXPECT_GT(std::abs(skew.get<double>()), 2.5 * 3600 * 1000) << skew;
+    EXPECT_EQ(skew.get<double>() > 0, t.scenario == "clock-ahead") << skew;
+  }
   Control("DELETE", "/v1/faults");
+  if (t.scenario == "hidden-rebalance" && drained) {
+    // The rebalance is visible now; then the instance is terminated and answers 404.
+    AwaitMorePolls(4);
+    Advance("3m");
+    ASSERT_TRUE(WaitFor([&] {
+      auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/instance-id");
+      return r && r->status == 404;
+    }));
+  }
   AwaitMorePolls(8);
   // A phase cut by a kill may run again (docs/lastcalld.md); never twice at the same time.
   const std::vector<std::string> events = Lines(Events());
   std::map<std::string, int> open;
   size_t overlaps = 0, strangers = 0, resumes = 0;
+  std::set<std::string> ids;  // of the notice: one, however its time moves
   for (const std::string& e : events) {
     std::istringstream in(e);
     std::string what, phase, nid;
@@ -878,6 +1016,7 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
     const bool real =
         nid.rfind(notice, 0) == 0 || (t.cloud == "aws" && nid.rfind("aws-rebalance", 0) == 0);
     strangers += !real;
+    if (nid.rfind(notice, 0) == 0) ids.insert(nid);
     EXPECT_TRUE(real) << "hook for a notice that does not exist: " << e;
     if (phase == "resume" && what == "start") ++resumes;
     if (what == "start") {
@@ -888,12 +1027,14 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   }
   EXPECT_EQ(overlaps, 0u) << "a phase twice at once:\n" << ReadFile(Events());
   EXPECT_EQ(resumes, 0u) << "resume although the notice never left:\n" << ReadFile(Events());
+  EXPECT_LE(ids.size(), 1u) << "one notice seen as several:\n" << ReadFile(Events());
   const size_t cp = SeenAny("end checkpoint " + notice), dr = SeenAny("end drain " + notice);
   const size_t rb = SeenAny("end checkpoint aws-rebalance");
   // The interruption may have adopted the rebalance's checkpoint (it ran at the same time).
   const bool adopted = cp == 0 && rb > 0;
   const size_t cp_max = cut.count("checkpoint") ? 2 : 1, dr_max = cut.count("drain") ? 2 : 1;
-  size_t doubled = overlaps + (cp > cp_max) + (dr > dr_max) + (rb > (t.kill.empty() ? 1u : 2u));
+  size_t doubled = overlaps + (ids.size() > 1) + (cp > cp_max) + (dr > dr_max) +
+                   (rb > (t.kill.empty() ? 1u : 2u));
   const bool missed = dr == 0 || (cp == 0 && !adopted);
   EXPECT_FALSE(missed) << ReadFile(Events());
   EXPECT_EQ(doubled, 0u) << ReadFile(Events());
@@ -901,19 +1042,20 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   EXPECT_FALSE(crashed);
   // One line per trial for bench/fault_matrix.sh to aggregate.
   std::cerr << "MATRIX-RESULT "
-            << json{{"cloud", t.cloud},       {"fault", t.fault},
-                    {"rate", t.rate},         {"all_paths", t.all_paths},
-                    {"kill", t.kill},         {"missed", missed},
-                    {"doubled", doubled},     {"wrong_resumes", resumes},
-                    {"strangers", strangers}, {"crashed", crashed},
-                    {"detect_ms", detect_ms}}
+            << json{{"cloud", t.cloud},         {"fault", t.fault},   {"rate", t.rate},
+                    {"all_paths", t.all_paths}, {"kill", t.kill},     {"scenario", t.scenario},
+                    {"missed", missed},         {"doubled", doubled}, {"wrong_resumes", resumes},
+                    {"strangers", strangers},   {"crashed", crashed}, {"detect_ms", detect_ms}}
                    .dump()
             << std::endl;
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, FaultMatrixTest, ::testing::ValuesIn(MatrixTrials()),
                          [](const ::testing::TestParamInfo<MatrixTrial>& p) {
-                           return "t" + std::to_string(p.param.index) + "_" + p.param.cloud;
+                           std::string s = p.param.scenario;
+                           std::replace(s.begin(), s.end(), '-', '_');
+                           return "t" + std::to_string(p.param.index) + "_" + p.param.cloud +
+                                  (s.empty() ? "" : "_" + s);
                          });
 
 }  // namespace
