@@ -679,47 +679,60 @@ void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phas
 
 void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
                                          const HookOptions& opts) {
-  std::vector<HookProcessRecord> left;
+  // A phase is the instance's, not one notice's (shared phases): a killed run may have left a
+  // hook of this phase running under ANY notice of the instance (the interruption's checkpoint
+  // while this run, restarted, claims the phase for the rebalance first). Every such leftover is
+  // waited for or stopped before the phase runs again, so it never runs twice at once.
+  struct Leftover {
+    std::string notice_id;
+    HookProcessRecord process;
+  };
+  std::vector<Leftover> left;
+  std::vector<std::string> unrecorded;  // killed between spawning a hook and recording it
   std::string instance;
   Duration wait{0};
   {
     Locked lock(this);
-    std::optional<NoticeRecord> r = store_.Get(id);
-    if (!r) return;
-    auto p = r->phases.find(phase);
-    // Only a phase that a previous run started and did not end can have a leftover hook.
-    if (p == r->phases.end() || !p->second.started || p->second.ended) return;
     instance = identity_.instance_id;
-    if (p->second.hook_process) {
-      left.push_back(*p->second.hook_process);
-      wait = std::chrono::duration_cast<Duration>(left[0].until - EffectiveNowLocked());
-    } else {
-      // Killed between spawning the hook and recording it: the hook's environment finds it.
-      wait = opts.default_timeout;
+    for (const NoticeRecord& r : store_.All()) {
+      auto p = r.phases.find(phase);
+      // Only a phase that a previous run started and did not end can have a leftover hook.
+      if (p == r.phases.end() || !p->second.started || p->second.ended) continue;
+      if (p->second.hook_process) {
+        left.push_back({r.notice.id, *p->second.hook_process});
+        wait = std::max(wait, std::chrono::duration_cast<Duration>(p->second.hook_process->until -
+                                                                   EffectiveNowLocked()));
+      } else {
+        unrecorded.push_back(r.notice.id);
+        wait = opts.default_timeout;
+      }
     }
     // Never longer than a hook may run at all: a wrong clock must not make this wait forever.
     wait = std::clamp(wait, Duration::zero(), opts.default_timeout);
   }
-  if (left.empty()) {
-    for (pid_t pgid : HookRunner::FindHookGroups(id, phase, instance)) {
-      left.push_back(HookProcessRecord{pgid, HookRunner::ProcessStartTicks(pgid), "", {}});
+  for (const std::string& notice_id : unrecorded) {
+    for (pid_t pgid : HookRunner::FindHookGroups(notice_id, phase, instance)) {
+      left.push_back({notice_id, {pgid, HookRunner::ProcessStartTicks(pgid), "", {}}});
     }
   }
   const std::string phase_name(HookPhaseName(phase));
-  for (const HookProcessRecord& h : left) {
-    if (runner_.WaitOrStopLeftover(h.pgid, h.start_ticks, wait, opts.kill_grace)) {
+  for (const Leftover& l : left) {
+    if (runner_.WaitOrStopLeftover(l.process.pgid, l.process.start_ticks, wait, opts.kill_grace)) {
       Log(LogPriority::kWarning,
-          "a " + phase_name + " hook of a previous run (process group " + std::to_string(h.pgid) +
+          "a " + phase_name + " hook of a previous run (process group " +
+              std::to_string(l.process.pgid) + ", notice " + l.notice_id +
               ") was still running: waited for it within its own timeout, stopped it if " +
               "needed; the phase runs again",
-          {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", h.hook}});
+          {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", l.process.hook}});
     }
   }
   Locked lock(this);
-  std::optional<NoticeRecord> r = store_.Get(id);
-  if (!r || !r->phases[phase].hook_process) return;
-  r->phases[phase].hook_process.reset();
-  Persist(*r, StateStore::Durability::kCached);
+  for (const Leftover& l : left) {
+    std::optional<NoticeRecord> r = store_.Get(l.notice_id);
+    if (!r || !r->phases[phase].hook_process) continue;
+    r->phases[phase].hook_process.reset();
+    Persist(*r, StateStore::Durability::kCached);
+  }
 }
 
 void NoticeHandlerImpl::Reconfigure(const Config& config) {

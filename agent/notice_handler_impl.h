@@ -145,7 +145,8 @@ class NoticeHandlerImpl final : public NoticeHandler {
   // else claims the phase for `id` and returns "". nullopt when shutting down.
   std::optional<std::string> ClaimOrAdoptPhase(const std::string& id, HookPhase phase);
   void ReleasePhaseLocked(const std::string& id, HookPhase phase);
-  // Hooks of a previous run: waits for or stops a leftover process group recorded in `phase`.
+  // Hooks of a previous run: waits for or stops every leftover process group of `phase`, under
+  // any notice of the instance (a phase is shared between them), before `id` runs it.
   void StopLeftoverHook(const std::string& id, HookPhase phase, const HookOptions& opts);
 
   const Clock& clock_;

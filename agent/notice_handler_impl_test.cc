@@ -2,10 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-#include <csignal>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "agent/actions_test_support.h"
@@ -595,7 +595,7 @@ TEST_F(NoticeHandlerTest, HooksWaitBoundedlyForTheServersDateAtStart) {
   no_date.server_date.reset();
   h->Update(no_date, clock_.Now());
   ASSERT_TRUE(h->WaitIdle(kWait));
-  EXPECT_TRUE(Ran().empty());  // recorded, not run yet
+  EXPECT_TRUE(Ran().empty());   // recorded, not run yet
   clock_.Advance(seconds(11));  // no Date ever: after the wait, run anyway (never skipped)
   h->Update(no_date, clock_.Now());
   ASSERT_TRUE(h->WaitIdle(kWait));
@@ -683,9 +683,8 @@ TEST_F(NoticeHandlerTest, TwoNoticesOfOneInstanceDrainOnce) {
   }
   ASSERT_TRUE(h->WaitIdle(kWait));
   std::vector<std::string> ran = Ran();
-  const auto drains = std::count_if(ran.begin(), ran.end(), [](const std::string& l) {
-    return l.rfind("drain ", 0) == 0;
-  });
+  const auto drains = std::count_if(ran.begin(), ran.end(),
+                                    [](const std::string& l) { return l.rfind("drain ", 0) == 0; });
   EXPECT_EQ(drains, 1) << ::testing::PrintToString(ran);
   EXPECT_EQ(logs_.sink().Find("phase drain adopted from").size(), 1u);
 }
@@ -741,8 +740,8 @@ TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAg
     p.started = clock_.Now();
     p.attempts = 1;
     // Its own timeout has ended: it is stopped at once.
-    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover),
-                                       "10-save", clock_.Now()};
+    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover), "10-save",
+                                       clock_.Now()};
     ASSERT_TRUE(store.Put(r).ok());
   }
   auto h = NewHandler();
@@ -756,6 +755,48 @@ TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAg
   EXPECT_EQ(logs_.sink().Find("of a previous run").size(), 1u);
   auto st = nlohmann::json::parse(h->StatusJson());
   EXPECT_EQ(st["notices"][0]["phases"]["checkpoint"]["attempts"], 2);
+}
+
+// Regression (fault matrix, t26/t47: kill -9 mid-checkpoint): the restarted agent ran the
+// checkpoint for the other notice of the instance while the killed run's checkpoint hook, recorded
+// under the interruption, still ran: the same phase twice at once. Leftovers are looked for under
+// every notice of the instance, not only the one about to run the phase.
+TEST_F(NoticeHandlerTest, ALeftoverHookUnderAnotherNoticeIsStoppedBeforeThePhaseRunsAgain) {
+  const pid_t leftover = ::fork();
+  ASSERT_GE(leftover, 0);
+  if (leftover == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(leftover, leftover);
+  ASSERT_TRUE(WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; }));
+  Notice interruption = Interruption(seconds(120));
+  Notice rebalance = Rebalance(interruption);
+  {
+    StateStore store(config_.state_dir, clock_);
+    ASSERT_TRUE(store.Load().ok());
+    NoticeRecord r;
+    r.notice = rebalance;
+    r.first_seen = clock_.Now();
+    PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
+    p.started = clock_.Now();
+    p.attempts = 1;
+    // Its own timeout has ended: it is stopped at once.
+    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover), "10-save",
+                                       clock_.Now()};
+    ASSERT_TRUE(store.Put(r).ok());
+  }
+  auto h = NewHandler();
+  // Only the interruption is visible now: it claims the checkpoint the rebalance's hook held.
+  h->Update(Poll({interruption}), clock_.Now());
+  int status = 0;
+  ASSERT_EQ(::waitpid(leftover, &status, 0), leftover);  // ended: stopped by the handler
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_THAT(Ran(), ::testing::Contains(Line("checkpoint", "10-save", interruption)));
+  EXPECT_EQ(logs_.sink().Find("of a previous run").size(), 1u);
 }
 
 }  // namespace
