@@ -716,34 +716,40 @@ TEST_F(NoticeHandlerTest, TheSameHookNeverRunsTwiceAtOnceAndHooksAreBounded) {
             12);
 }
 
-// Regression (issue 10, cause 4): a hook of a killed agent kept running while the restarted
-// agent ran the same phase again: two drains at once. The leftover group is waited for within
-// its own timeout, then stopped, before the phase runs again.
-TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAgain) {
+// A killed run's checkpoint hook: a process group of its own (a `sleep 30`), recorded as the
+// running hook of `notice`'s checkpoint, started and not ended, its own timeout already over (so
+// it is stopped at once). Returns the group's pid (the caller reaps it), or -1.
+pid_t PlantLeftoverCheckpointHook(const Config& config, const FakeClock& clock,
+                                  const Notice& notice) {
   const pid_t leftover = ::fork();
-  ASSERT_GE(leftover, 0);
   if (leftover == 0) {
     ::setpgid(0, 0);
     ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  if (leftover < 0) return -1;
   ::setpgid(leftover, leftover);
-  ASSERT_TRUE(WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; }));
+  if (!WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; })) return -1;
+  StateStore store(config.state_dir, clock);
+  if (!store.Load().ok()) return -1;
+  NoticeRecord r;
+  r.notice = notice;
+  r.first_seen = clock.Now();
+  PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
+  p.started = clock.Now();
+  p.attempts = 1;
+  p.hook_process =
+      HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover), "10-save", clock.Now()};
+  return store.Put(r).ok() ? leftover : -1;
+}
+
+// Regression (issue 10, cause 4): a hook of a killed agent kept running while the restarted
+// agent ran the same phase again: two drains at once. The leftover group is waited for within
+// its own timeout, then stopped, before the phase runs again.
+TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAgain) {
   Notice n = Interruption(seconds(120));
-  {
-    StateStore store(config_.state_dir, clock_);
-    ASSERT_TRUE(store.Load().ok());
-    NoticeRecord r;
-    r.notice = n;
-    r.first_seen = clock_.Now();
-    PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
-    p.started = clock_.Now();
-    p.attempts = 1;
-    // Its own timeout has ended: it is stopped at once.
-    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover), "10-save",
-                                       clock_.Now()};
-    ASSERT_TRUE(store.Put(r).ok());
-  }
+  const pid_t leftover = PlantLeftoverCheckpointHook(config_, clock_, n);
+  ASSERT_GT(leftover, 0);
   auto h = NewHandler();
   h->Update(Poll({n}), clock_.Now());
   int status = 0;
@@ -762,31 +768,9 @@ TEST_F(NoticeHandlerTest, ALeftoverHookOfAKilledRunIsStoppedBeforeThePhaseRunsAg
 // under the interruption, still ran: the same phase twice at once. Leftovers are looked for under
 // every notice of the instance, not only the one about to run the phase.
 TEST_F(NoticeHandlerTest, ALeftoverHookUnderAnotherNoticeIsStoppedBeforeThePhaseRunsAgain) {
-  const pid_t leftover = ::fork();
-  ASSERT_GE(leftover, 0);
-  if (leftover == 0) {
-    ::setpgid(0, 0);
-    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(leftover, leftover);
-  ASSERT_TRUE(WaitFor([&] { return HookRunner::ProcessStartTicks(leftover) != 0; }));
   Notice interruption = Interruption(seconds(120));
-  Notice rebalance = Rebalance(interruption);
-  {
-    StateStore store(config_.state_dir, clock_);
-    ASSERT_TRUE(store.Load().ok());
-    NoticeRecord r;
-    r.notice = rebalance;
-    r.first_seen = clock_.Now();
-    PhaseRecord& p = r.phases[HookPhase::kCheckpoint];
-    p.started = clock_.Now();
-    p.attempts = 1;
-    // Its own timeout has ended: it is stopped at once.
-    p.hook_process = HookProcessRecord{leftover, HookRunner::ProcessStartTicks(leftover), "10-save",
-                                       clock_.Now()};
-    ASSERT_TRUE(store.Put(r).ok());
-  }
+  const pid_t leftover = PlantLeftoverCheckpointHook(config_, clock_, Rebalance(interruption));
+  ASSERT_GT(leftover, 0);
   auto h = NewHandler();
   // Only the interruption is visible now: it claims the checkpoint the rebalance's hook held.
   h->Update(Poll({interruption}), clock_.Now());
