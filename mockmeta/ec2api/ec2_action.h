@@ -26,6 +26,7 @@
 #include "mockmeta/ec2api/ec2_error.h"
 #include "mockmeta/ec2api/query_params.h"
 #include "mockmeta/ec2api/xml_writer.h"
+#include "mockmeta/server/cloud_api_context.h"
 #include "mockmeta/server/market_host.h"
 
 namespace lastcall::mock::ec2 {
@@ -45,36 +46,8 @@ struct Ec2Call {
   std::string region;  // from the signature's credential scope; empty when unsigned
 };
 
-class Ec2Context {
- public:
-  Ec2Context(MarketHost& host, std::function<void()> on_change)
-      : host_(host), on_change_(std::move(on_change)) {}
-
-  // Runs f(Market&, Ec2State&) under the market's lock, the market advanced to now, including
-  // work a change at this very instant left due (a control API price change on a manual clock
-  // is evaluated before EC2 answers, as IMDS would see it at the next tick). A loaded scenario
-  // (a new generation) starts the EC2 state over.
-  template <typename F>
-  MaybeError With(F&& f) {
-    return host_.With([&](Market& market, VirtualClock&) -> MaybeError {
-      if (state_.generation != host_.generation()) {
-        state_ = Ec2State{};
-        state_.generation = host_.generation();
-      }
-      if (Status s = market.AdvanceTo(market.now()); !s.ok()) return FromMarketStatus(s);
-      return std::forward<F>(f)(market, state_);
-    });
-  }
-  // After a mutation: wakes the control API's event followers.
-  void Changed() const {
-    if (on_change_) on_change_();
-  }
-
- private:
-  MarketHost& host_;
-  std::function<void()> on_change_;
-  Ec2State state_;
-};
+// The face's way to the shared market (mockmeta/server/cloud_api_context.h).
+using Ec2Context = CloudApiContext<Ec2State, Ec2Error, &FromMarketStatus>;
 
 using ActionFn = MaybeError (*)(Ec2Context&, const Ec2Call&, XmlWriter&);
 using ActionTable = std::map<std::string, ActionFn, std::less<>>;

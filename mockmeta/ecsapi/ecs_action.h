@@ -26,6 +26,7 @@
 #include "mockmeta/core/market.h"
 #include "mockmeta/ecsapi/ecs_error.h"
 #include "mockmeta/ecsapi/ecs_params.h"
+#include "mockmeta/server/cloud_api_context.h"
 #include "mockmeta/server/market_host.h"
 
 namespace lastcall::mock::ecs {
@@ -47,36 +48,8 @@ struct EcsCall {
   std::string action;
 };
 
-class EcsContext {
- public:
-  EcsContext(MarketHost& host, std::function<void()> on_change)
-      : host_(host), on_change_(std::move(on_change)) {}
-
-  // Runs f(Market&, EcsState&) under the market's lock, the market advanced to now, including
-  // work a change at this very instant left due (a control API price change on a manual clock
-  // is evaluated before ECS answers, as IMDS sees it). A loaded scenario (a new generation)
-  // starts the ECS state over.
-  template <typename F>
-  MaybeError With(F&& f) {
-    return host_.With([&](Market& market, VirtualClock&) -> MaybeError {
-      if (state_.generation != host_.generation()) {
-        state_ = EcsState{};
-        state_.generation = host_.generation();
-      }
-      if (Status s = market.AdvanceTo(market.now()); !s.ok()) return FromMarketStatus(s);
-      return std::forward<F>(f)(market, state_);
-    });
-  }
-  // After a mutation: wakes the control API's event followers.
-  void Changed() const {
-    if (on_change_) on_change_();
-  }
-
- private:
-  MarketHost& host_;
-  std::function<void()> on_change_;
-  EcsState state_;
-};
+// The face's way to the shared market (mockmeta/server/cloud_api_context.h).
+using EcsContext = CloudApiContext<EcsState, EcsError, &FromMarketStatus>;
 
 using ActionFn = MaybeError (*)(EcsContext&, const EcsCall&, json&);
 using ActionTable = std::map<std::string, ActionFn, std::less<>>;
