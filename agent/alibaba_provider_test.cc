@@ -45,7 +45,8 @@ class AlibabaProviderTest : public ::testing::Test {
 };
 
 Result<HttpResponse> Plain(const HttpRequest& r) {
-  if (Is(r, "GET", "/latest/meta-data/instance-id")) return HttpResponse{200, "i-81nswrrhw66d56uik9ep", {}};
+  if (Is(r, "GET", "/latest/meta-data/instance-id"))
+    return HttpResponse{200, "i-81nswrrhw66d56uik9ep", {}};
   if (Is(r, "GET", "/latest/meta-data/instance/spot/termination-time")) {
     return HttpResponse{200, "2020-04-07T17:03:00Z", {}};
   }
@@ -123,7 +124,7 @@ TEST_F(AlibabaProviderTest, ATimeoutSkipsTheRestOfThePollSoItCostsOneTimeout) {
     return Plain(r);
   });
   PollResult r = p.Poll();
-  ASSERT_EQ(log_.size(), 1u);  // the token probe timed out; nothing else was sent
+  ASSERT_EQ(log_.size(), 1u);      // the token probe timed out; nothing else was sent
   ASSERT_EQ(r.errors.size(), 1u);  // Poll reads no identity path
   for (const Status& e : r.errors) {
     EXPECT_NE(e.message().find("skipped: endpoint unreachable"), std::string::npos) << e.message();
@@ -149,7 +150,8 @@ TEST_F(AlibabaProviderTest, ATimeoutSkipsTheRestOfThePollSoItCostsOneTimeout) {
 TEST_F(AlibabaProviderTest, IdentityPaths) {
   auto p = Make(TokenMode::kOff, [](const HttpRequest& r) -> Result<HttpResponse> {
     const std::string meta = "/latest/meta-data/";
-    if (Is(r, "GET", meta + "instance-id")) return HttpResponse{200, "i-81nswrrhw66d56uik9ep\n", {}};
+    if (Is(r, "GET", meta + "instance-id"))
+      return HttpResponse{200, "i-81nswrrhw66d56uik9ep\n", {}};
     if (Is(r, "GET", meta + "instance/instance-type")) return HttpResponse{200, "ecs.g6.large", {}};
     if (Is(r, "GET", meta + "zone-id")) return HttpResponse{200, "cn-hangzhou-i", {}};
     if (Is(r, "GET", meta + "region-id")) return HttpResponse{200, "cn-hangzhou", {}};
@@ -157,7 +159,8 @@ TEST_F(AlibabaProviderTest, IdentityPaths) {
   });
   auto id = p.FetchIdentity();
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_EQ(*id, (Identity{"i-81nswrrhw66d56uik9ep", "ecs.g6.large", "cn-hangzhou-i", "cn-hangzhou", "alibaba"}));
+  EXPECT_EQ(*id, (Identity{"i-81nswrrhw66d56uik9ep", "ecs.g6.large", "cn-hangzhou-i", "cn-hangzhou",
+                           "alibaba"}));
 }
 
 TEST_F(AlibabaProviderTest, MissingIdentityPathIsNamed) {

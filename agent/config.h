@@ -95,7 +95,7 @@ struct HookOptions {
   Duration advisory_budget = minutes(2);
   // Owner allowed besides root (the service user), empty = root only.
   std::string allowed_owner;
-  size_t max_output_bytes = 64 * 1024;   // per hook, what goes to the log
+  size_t max_output_bytes = 64 * 1024;  // per hook, what goes to the log
   // Hook processes running at once (all phases and notices); more wait for a slot.
   size_t max_concurrent = 8;
   std::map<NoticeKind, PhasePolicy> policies = {

@@ -287,10 +287,10 @@ class Parser {
   }
 
   Status ParsePoll(const toml::table& t, PollOptions* p) const {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(
-        t, "poll",
-        {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold",
-         "withdraw_polls", "withdraw_after", "clock_check_wait", "proxy"}));
+    LASTCALL_RETURN_IF_ERROR(
+        CheckKeys(t, "poll",
+                  {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold",
+                   "withdraw_polls", "withdraw_after", "clock_check_wait", "proxy"}));
     LASTCALL_RETURN_IF_ERROR(
         GetDuration(t, "interval", "poll.interval", milliseconds(100), hours(1), &p->interval));
     LASTCALL_RETURN_IF_ERROR(GetDouble(t, "jitter", "poll.jitter", 0.0, 0.5, &p->jitter));

@@ -68,9 +68,9 @@ void SetLogLevel(LogPriority max_priority) { g_level = static_cast<int>(max_prio
 
 bool ParseLogLevel(std::string_view name, LogPriority* out) {
   static constexpr std::pair<std::string_view, LogPriority> kLevels[] = {
-      {"err", LogPriority::kErr},       {"error", LogPriority::kErr},
+      {"err", LogPriority::kErr},         {"error", LogPriority::kErr},
       {"warning", LogPriority::kWarning}, {"notice", LogPriority::kNotice},
-      {"info", LogPriority::kInfo},     {"debug", LogPriority::kDebug}};
+      {"info", LogPriority::kInfo},       {"debug", LogPriority::kDebug}};
   for (const auto& [n, p] : kLevels) {
     if (n == name) {
       *out = p;

@@ -1,6 +1,7 @@
 #include "agent/notice.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "common/time_format.h"
@@ -27,8 +28,7 @@ TEST(NoticeId, IsInjectiveAndABoundedSafeFileName) {
   EXPECT_LE(long_id.size(), 64u);
   EXPECT_NE(long_id, MakeNoticeId("aws", NoticeKind::kMaintenance, std::string(301, 'e')));
   // A verbatim id that looks like a hash cannot meet a hashed one: '~' is never verbatim.
-  EXPECT_NE(MakeNoticeId("aws", NoticeKind::kMaintenance, "~" + a.substr(a.find('~') + 1)),
-            a);
+  EXPECT_NE(MakeNoticeId("aws", NoticeKind::kMaintenance, "~" + a.substr(a.find('~') + 1)), a);
   for (std::string_view hostile : {"../etc", "..", ".", "a\nb", "\xff", "-x", "a b"}) {
     const std::string id = MakeNoticeId("aws", NoticeKind::kMaintenance, hostile);
     EXPECT_EQ(id.find('/'), std::string::npos) << id;

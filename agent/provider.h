@@ -30,9 +30,9 @@ struct Identity {
 };
 
 struct PollResult {
-  std::vector<Notice> notices;            // what is visible now (possibly partial, see errors)
-  std::vector<Status> errors;             // one per monitor that failed; empty = clean poll
-  std::optional<WallTime> server_date;    // from the Date header of the last good answer
+  std::vector<Notice> notices;          // what is visible now (possibly partial, see errors)
+  std::vector<Status> errors;           // one per monitor that failed; empty = clean poll
+  std::optional<WallTime> server_date;  // from the Date header of the last good answer
   bool ok() const { return errors.empty(); }
 };
 

@@ -5,9 +5,9 @@
 // by `multiplier` per consecutive failure up to `max`, and is shortened by up to `jitter` (a
 // fraction) using an injected random source so tests are exact. Jitter only ever shortens a
 // wait: the configured interval stays the longest gap between two polls, so it bounds how late a
-// notice can be seen, and a fleet of agents still spreads its requests. A poll error is logged once when it
-// starts, with its reason, and once when it ends, never on every retry: a metadata outage of an
-// hour would otherwise drown the journal.
+// notice can be seen, and a fleet of agents still spreads its requests. A poll error is logged once
+// when it starts, with its reason, and once when it ends, never on every retry: a metadata outage
+// of an hour would otherwise drown the journal.
 //
 // Thread-safety: RetryPolicy is a plain value. FailureEpisode is not synchronised; it belongs to
 // the loop that retries.

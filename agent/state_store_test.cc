@@ -107,7 +107,8 @@ TEST(StateStore, CorruptFileIsLoggedAndMovedAsideNotFatal) {
   EXPECT_TRUE(store.Get("aws-maintenance-good"));
   EXPECT_FALSE(store.Get("bad"));
   const std::string aside = "bad.json.corrupt-" + std::to_string(ToUnixSeconds(clock.Now()));
-  EXPECT_THAT(DirEntries(tmp / "notices"), ::testing::ElementsAre("aws-maintenance-good.json", aside));
+  EXPECT_THAT(DirEntries(tmp / "notices"),
+              ::testing::ElementsAre("aws-maintenance-good.json", aside));
   auto found = logs.sink().Find("state file " + tmp.path() + "/notices/bad.json is unreadable");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(found[0].message.find("moved aside"), std::string::npos);
@@ -180,10 +181,10 @@ TEST(StateStore, OldIdSchemeRecordsAreReKeyedWithTheirPhases) {
   ASSERT_TRUE(got);
   EXPECT_TRUE(got->Done(HookPhase::kCheckpoint));  // the most recently first seen is kept
   ASSERT_TRUE(store.Get("aws-maintenance-instance-event-0d59"));
-  EXPECT_THAT(DirEntries(tmp / "notices"),
-              ::testing::ElementsAre("aws-interruption-i-0abc-20170918T082100Z.json.superseded",
-                                     "aws-interruption.json",
-                                     "aws-maintenance-instance-event-0d59.json"));
+  EXPECT_THAT(
+      DirEntries(tmp / "notices"),
+      ::testing::ElementsAre("aws-interruption-i-0abc-20170918T082100Z.json.superseded",
+                             "aws-interruption.json", "aws-maintenance-instance-event-0d59.json"));
   // And once re-keyed, a new store reads the same.
   StateStore again(tmp.path(), clock);
   ASSERT_TRUE(again.Load().ok());

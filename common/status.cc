@@ -4,18 +4,30 @@ namespace lastcall {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid-argument";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kAlreadyExists: return "already-exists";
-    case StatusCode::kFailedPrecondition: return "failed-precondition";
-    case StatusCode::kPermissionDenied: return "permission-denied";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kTimeout: return "timeout";
-    case StatusCode::kDataLoss: return "data-loss";
-    case StatusCode::kResourceExhausted: return "resource-exhausted";
-    case StatusCode::kOutOfRange: return "out-of-range";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid-argument";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kAlreadyExists:
+      return "already-exists";
+    case StatusCode::kFailedPrecondition:
+      return "failed-precondition";
+    case StatusCode::kPermissionDenied:
+      return "permission-denied";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kTimeout:
+      return "timeout";
+    case StatusCode::kDataLoss:
+      return "data-loss";
+    case StatusCode::kResourceExhausted:
+      return "resource-exhausted";
+    case StatusCode::kOutOfRange:
+      return "out-of-range";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -18,12 +18,12 @@ namespace lastcall {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from a user: config, scenario, API request
-  kNotFound,           // the thing asked for does not exist (also HTTP 404 where it means "none")
+  kInvalidArgument,  // bad input from a user: config, scenario, API request
+  kNotFound,         // the thing asked for does not exist (also HTTP 404 where it means "none")
   kAlreadyExists,
-  kFailedPrecondition, // the request is valid but the current state forbids it
-  kPermissionDenied,   // e.g. a world-writable hook, an HTTP 401/403
-  kUnavailable,        // transient: connection refused or reset, 5xx, 429
+  kFailedPrecondition,  // the request is valid but the current state forbids it
+  kPermissionDenied,    // e.g. a world-writable hook, an HTTP 401/403
+  kUnavailable,         // transient: connection refused or reset, 5xx, 429
   kTimeout,
   kDataLoss,           // a payload or file that cannot be parsed
   kResourceExhausted,  // out of stock / capacity, limits
@@ -59,14 +59,22 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -74,7 +82,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
   }
@@ -105,8 +113,8 @@ class [[nodiscard]] Result {
 }  // namespace lastcall
 
 // Returns early from a function returning Status or Result<U> when `expr` is not ok.
-#define LASTCALL_RETURN_IF_ERROR(expr)            \
-  do {                                            \
-    ::lastcall::Status lastcall_status_ = (expr); \
+#define LASTCALL_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::lastcall::Status lastcall_status_ = (expr);        \
     if (!lastcall_status_.ok()) return lastcall_status_; \
   } while (0)

@@ -118,17 +118,17 @@ Civil ToCivil(WallTime t) {
 
 Status OutOfRangeYear(long long year, std::string_view what, std::string_view input) {
   return Status(StatusCode::kOutOfRange,
-                std::string(what) + " " + Quote(input) + " is in the year " +
-                    std::to_string(year) + ", outside the range lastcall can represent (" +
-                    std::to_string(kMinYear) + "-" + std::to_string(kMaxYear) + ")");
+                std::string(what) + " " + Quote(input) + " is in the year " + std::to_string(year) +
+                    ", outside the range lastcall can represent (" + std::to_string(kMinYear) +
+                    "-" + std::to_string(kMaxYear) + ")");
 }
 
 std::string FormatRfc3339(WallTime t) {
   Civil c = ToCivil(t);
   if (c.year < 0 || c.year > 9999) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day,
-                  c.hour, c.minute, c.second);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour,
+                  c.minute, c.second);
     return buf;
   }
   // Written digit by digit: mockmeta formats a notice time for every poll it answers, and
@@ -152,8 +152,8 @@ Result<WallTime> ParseRfc3339(std::string_view s) {
   Scanner in(s);
   int y, mo, d, h, mi, sec;
   if (!(in.TakeNumber(4, 4, &y) && in.Take('-') && in.TakeNumber(2, 2, &mo) && in.Take('-') &&
-        in.TakeNumber(2, 2, &d) && in.TakeAnyOf("Tt ") && in.TakeNumber(2, 2, &h) &&
-        in.Take(':') && in.TakeNumber(2, 2, &mi) && in.Take(':') && in.TakeNumber(2, 2, &sec))) {
+        in.TakeNumber(2, 2, &d) && in.TakeAnyOf("Tt ") && in.TakeNumber(2, 2, &h) && in.Take(':') &&
+        in.TakeNumber(2, 2, &mi) && in.Take(':') && in.TakeNumber(2, 2, &sec))) {
     return BadShape(kWhat, kExample, s);
   }
   Duration frac{0};
@@ -243,8 +243,8 @@ Result<Duration> ParseDuration(std::string_view s) {
     long long ms;
   };
   // Longest suffix first so "ms" is not read as "m" followed by garbage.
-  static constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000},
-                                    {"d", 86'400'000}};
+  static constexpr Unit kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
   auto bad = [&] {
     return InvalidArgument("expected a duration like \"2s\", \"100ms\" or \"1h30m\", got " +
                            Quote(s));

@@ -1,9 +1,9 @@
 // Time formats that the clouds put on the wire, and the duration syntax of lastcall's config.
 //
 //   RFC 3339 (UTC)       2017-09-18T08:22:00Z          spot/instance-action, termination-time
-//   AWS event time       21 Jan 2019 09:00:43 GMT      events/maintenance/scheduled (day not padded)
-//   HTTP date            Mon, 07 Apr 2026 22:26:58 GMT the Date header (RFC 9110 IMF-fixdate)
-//   Duration             100ms, 2s, 5m, 1h30m, 6h      config files and CLI flags
+//   AWS event time       21 Jan 2019 09:00:43 GMT      events/maintenance/scheduled (day not
+//   padded) HTTP date            Mon, 07 Apr 2026 22:26:58 GMT the Date header (RFC 9110
+//   IMF-fixdate) Duration             100ms, 2s, 5m, 1h30m, 6h      config files and CLI flags
 //
 // Parsers are strict about the shape and tolerant only where the clouds are known to vary
 // (fractional seconds and numeric offsets in RFC 3339, padded days in AWS event times).
@@ -28,8 +28,8 @@ namespace lastcall {
 // The years a WallTime can hold whole; the first and last representable instants of them.
 inline constexpr int kMinYear = 1678;
 inline constexpr int kMaxYear = 2261;
-inline constexpr WallTime kMinWallTime{std::chrono::sys_days{std::chrono::year(kMinYear) /
-                                                            std::chrono::January / 1}};
+inline constexpr WallTime kMinWallTime{
+    std::chrono::sys_days{std::chrono::year(kMinYear) / std::chrono::January / 1}};
 inline constexpr WallTime kMaxWallTime{
     std::chrono::sys_days{std::chrono::year(kMaxYear) / std::chrono::December / 31} +
     std::chrono::hours(23) + std::chrono::minutes(59) + std::chrono::seconds(59)};
@@ -41,7 +41,7 @@ inline constexpr Duration kMaxDuration{36'500LL * 86'400'000};
 // The kOutOfRange error every parser returns for a time in `year`.
 Status OutOfRangeYear(long long year, std::string_view what, std::string_view input);
 
-std::string FormatRfc3339(WallTime t);             // second precision, always 'Z'
+std::string FormatRfc3339(WallTime t);              // second precision, always 'Z'
 Result<WallTime> ParseRfc3339(std::string_view s);  // offsets and fractions accepted
 
 std::string FormatAwsEventTime(WallTime t);

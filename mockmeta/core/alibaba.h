@@ -104,8 +104,8 @@ struct AlibabaRunRequest {
   std::optional<double> spot_price_limit;  // required for (and only used by) SpotWithPriceLimit
   int spot_duration = 1;                   // hours of protection: 0 or 1
   SpotInterruptionBehavior interruption_behavior = SpotInterruptionBehavior::kTerminate;
-  std::string name;  // InstanceName; with amount > 1 each gets "-1", "-2", ... appended
-  int amount = 1;    // 1..100, all or nothing
+  std::string name;           // InstanceName; with amount > 1 each gets "-1", "-2", ... appended
+  int amount = 1;             // 1..100, all or nothing
   InstanceSettings settings;  // given to each instance
 };
 

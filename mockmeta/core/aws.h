@@ -63,7 +63,7 @@ struct SpotRequestSpec {
   std::string availability_zone_group;
   int block_duration_minutes = 0;  // 0, or 60..360 in steps of 60 (spot block; one-time only)
   InterruptionBehavior interruption_behavior = InterruptionBehavior::kTerminate;
-  std::string name;  // Name tag given to the request's instances (scenarios refer to it)
+  std::string name;           // Name tag given to the request's instances (scenarios refer to it)
   InstanceSettings settings;  // given to each instance the request launches
 };
 

@@ -105,13 +105,29 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
   for (size_t i = 0; i < (*arr)->size(); ++i) {
     const toml::table& t = *(*arr)->get(i)->as_table();
     const std::string path = Indexed("aws.spot_request", i);
-    LASTCALL_RETURN_IF_ERROR(
-        ctx.CheckKeys(t, path,
-                      {"type", "zone", "max_price", "count", "request_type", "valid_from",
-                       "valid_until", "launch_group", "availability_zone_group",
-                       "block_duration_minutes", "interruption_behavior", "name", "at",
-                       "instance_profile", "tags", "metadata_tags", "public_ip", "key_name", "public_key",
-                       "user_data", "security_groups", "subnet"}));
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
+                                           {"type",
+                                            "zone",
+                                            "max_price",
+                                            "count",
+                                            "request_type",
+                                            "valid_from",
+                                            "valid_until",
+                                            "launch_group",
+                                            "availability_zone_group",
+                                            "block_duration_minutes",
+                                            "interruption_behavior",
+                                            "name",
+                                            "at",
+                                            "instance_profile",
+                                            "tags",
+                                            "metadata_tags",
+                                            "public_ip",
+                                            "key_name",
+                                            "public_key",
+                                            "user_data",
+                                            "security_groups",
+                                            "subnet"}));
     SpotRequestSpec spec;
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();
@@ -179,12 +195,11 @@ Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
   for (size_t i = 0; i < (*arr)->size(); ++i) {
     const toml::table& t = *(*arr)->get(i)->as_table();
     const std::string path = Indexed("aws.instance", i);
-    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
-                                           {"type", "zone", "market", "name", "max_price",
-                                            "request_type", "interruption_behavior", "at",
-                                            "instance_profile", "tags", "metadata_tags",
-                                            "public_ip", "key_name", "public_key", "user_data",
-                                            "security_groups", "subnet"}));
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(
+        t, path,
+        {"type", "zone", "market", "name", "max_price", "request_type", "interruption_behavior",
+         "at", "instance_profile", "tags", "metadata_tags", "public_ip", "key_name", "public_key",
+         "user_data", "security_groups", "subnet"}));
     RunInstanceSpec spec;
     Result<std::string> type = ctx.String(t, path, "type");
     if (!type.ok()) return type.status();

@@ -147,7 +147,6 @@ class TwoInstancesTest : public ::testing::Test {
 };
 
 TEST_F(TwoInstancesTest, FindsByPrefixAndByBoundListenerWithTheFlavor) {
-
   EXPECT_EQ(dir.Find("imds", aws), (ImdsInstance{aws, ImdsFlavor::kAws}));
   EXPECT_EQ(dir.Find("port-a", ""), (ImdsInstance{ali, ImdsFlavor::kAlibaba}));
   EXPECT_EQ(dir.Find("imds", ""), std::nullopt);

@@ -18,6 +18,8 @@ inline std::string BinaryDir() { return EnvOr("LASTCALL_BINARY_DIR", LASTCALL_TE
 inline std::string LastcalldBin() {
   return EnvOr("LASTCALLD_BIN", BinaryDir() + "/agent/lastcalld");
 }
-inline std::string MockmetaBin() { return EnvOr("MOCKMETA_BIN", BinaryDir() + "/mockmeta/mockmeta"); }
+inline std::string MockmetaBin() {
+  return EnvOr("MOCKMETA_BIN", BinaryDir() + "/mockmeta/mockmeta");
+}
 
 }  // namespace lastcall::testing
