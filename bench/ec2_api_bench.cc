@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "mockmeta/control/control_api.h"
 #include "mockmeta/core/scenario.h"
 #include "mockmeta/ec2api/ec2_api.h"
 #include "mockmeta/ec2api/sigv4.h"
-#include "mockmeta/server/control_api.h"
 
 namespace lm = lastcall::mock;
 

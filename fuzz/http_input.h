@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mockmeta/server/http_message.h"
+#include "mockmeta/http/http_message.h"
 
 namespace lastcall::fuzz {
 

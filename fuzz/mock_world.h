@@ -22,14 +22,14 @@
 
 #include "common/clock.h"
 #include "fuzz/http_input.h"
+#include "mockmeta/control/control_api.h"
 #include "mockmeta/ec2api/ec2_api.h"
 #include "mockmeta/ecsapi/ecs_api.h"
-#include "mockmeta/server/control_api.h"
-#include "mockmeta/server/fault_table.h"
-#include "mockmeta/server/imds_router.h"
-#include "mockmeta/server/market_directory.h"
-#include "mockmeta/server/market_host.h"
-#include "mockmeta/server/token_store.h"
+#include "mockmeta/host/market_host.h"
+#include "mockmeta/imds/fault_table.h"
+#include "mockmeta/imds/imds_router.h"
+#include "mockmeta/imds/market_directory.h"
+#include "mockmeta/imds/token_store.h"
 
 namespace lastcall::fuzz {
 

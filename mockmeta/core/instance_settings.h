@@ -2,7 +2,7 @@
 // (instance profile, tags, public IP, key pair, user data, security groups, subnet).
 //
 // Header-only plain value, shared by the core (Instance, MetadataView, the flavors' launch specs)
-// and the IMDS views (mockmeta/server/instance_directory.h). Everything here is served as given;
+// and the IMDS views (mockmeta/imds/instance_directory.h). Everything here is served as given;
 // what the clouds derive from it (credentials, ENI ids, CIDR blocks, ...) is derived from the
 // instance by the metadata builders (docs/mockmeta-imds.md, "Where each item comes from").
 //

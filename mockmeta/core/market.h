@@ -33,8 +33,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "mockmeta/core/alibaba.h"
-#include "mockmeta/core/aws.h"
+#include "mockmeta/core/alibaba/alibaba.h"
+#include "mockmeta/core/aws/aws.h"
 #include "mockmeta/core/catalog.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"

@@ -26,8 +26,8 @@
 #include "mockmeta/ec2api/ec2_error.h"
 #include "mockmeta/ec2api/query_params.h"
 #include "mockmeta/ec2api/xml_writer.h"
-#include "mockmeta/server/cloud_api_context.h"
-#include "mockmeta/server/market_host.h"
+#include "mockmeta/host/cloud_api_context.h"
+#include "mockmeta/host/market_host.h"
 
 namespace lastcall::mock::ec2 {
 
@@ -46,7 +46,7 @@ struct Ec2Call {
   std::string region;  // from the signature's credential scope; empty when unsigned
 };
 
-// The face's way to the shared market (mockmeta/server/cloud_api_context.h).
+// The face's way to the shared market (mockmeta/host/cloud_api_context.h).
 using Ec2Context = CloudApiContext<Ec2State, Ec2Error, &FromMarketStatus>;
 
 using ActionFn = MaybeError (*)(Ec2Context&, const Ec2Call&, XmlWriter&);

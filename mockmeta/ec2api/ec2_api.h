@@ -21,8 +21,8 @@
 
 #include "mockmeta/ec2api/ec2_action.h"
 #include "mockmeta/ec2api/sigv4.h"
-#include "mockmeta/server/http_message.h"
-#include "mockmeta/server/market_host.h"
+#include "mockmeta/host/market_host.h"
+#include "mockmeta/http/http_message.h"
 
 namespace lastcall::mock::ec2 {
 

@@ -23,7 +23,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mockmeta/ec2api/ec2_error.h"
-#include "mockmeta/server/form_params.h"
+#include "mockmeta/http/form_params.h"
 
 namespace lastcall::mock::ec2 {
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "mockmeta/server/http_message.h"
+#include "mockmeta/http/http_message.h"
 
 namespace lastcall::mock::ec2 {
 

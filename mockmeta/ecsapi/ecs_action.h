@@ -22,12 +22,12 @@
 #include <string_view>
 #include <vector>
 
-#include "mockmeta/core/alibaba.h"
+#include "mockmeta/core/alibaba/alibaba.h"
 #include "mockmeta/core/market.h"
 #include "mockmeta/ecsapi/ecs_error.h"
 #include "mockmeta/ecsapi/ecs_params.h"
-#include "mockmeta/server/cloud_api_context.h"
-#include "mockmeta/server/market_host.h"
+#include "mockmeta/host/cloud_api_context.h"
+#include "mockmeta/host/market_host.h"
 
 namespace lastcall::mock::ecs {
 
@@ -48,7 +48,7 @@ struct EcsCall {
   std::string action;
 };
 
-// The face's way to the shared market (mockmeta/server/cloud_api_context.h).
+// The face's way to the shared market (mockmeta/host/cloud_api_context.h).
 using EcsContext = CloudApiContext<EcsState, EcsError, &FromMarketStatus>;
 
 using ActionFn = MaybeError (*)(EcsContext&, const EcsCall&, json&);

@@ -25,8 +25,8 @@
 
 #include "mockmeta/ecsapi/ecs_action.h"
 #include "mockmeta/ecsapi/ecs_signature.h"
-#include "mockmeta/server/http_message.h"
-#include "mockmeta/server/market_host.h"
+#include "mockmeta/host/market_host.h"
+#include "mockmeta/http/http_message.h"
 
 namespace lastcall::mock::ecs {
 

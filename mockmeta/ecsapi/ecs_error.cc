@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mockmeta/core/alibaba.h"
+#include "mockmeta/core/alibaba/alibaba.h"
 #include "mockmeta/core/cloud_error.h"
 
 namespace lastcall::mock::ecs {

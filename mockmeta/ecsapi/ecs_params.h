@@ -18,7 +18,7 @@
 
 #include "common/clock.h"
 #include "mockmeta/ecsapi/ecs_error.h"
-#include "mockmeta/server/form_params.h"
+#include "mockmeta/http/form_params.h"
 
 namespace lastcall::mock::ecs {
 

@@ -31,8 +31,8 @@
 
 #include "common/status.h"
 #include "mockmeta/ecsapi/ecs_error.h"
-#include "mockmeta/server/form_params.h"
-#include "mockmeta/server/http_message.h"
+#include "mockmeta/http/form_params.h"
+#include "mockmeta/http/http_message.h"
 
 namespace lastcall::mock::ecs {
 

@@ -32,7 +32,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/integration/mockmeta_process.h"
+#include "mockmeta/testing/mockmeta_process.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {

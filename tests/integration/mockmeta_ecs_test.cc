@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/integration/mockmeta_process.h"
+#include "mockmeta/testing/mockmeta_process.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {

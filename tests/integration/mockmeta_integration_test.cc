@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "common/time_format.h"
-#include "tests/integration/mockmeta_process.h"
+#include "mockmeta/testing/mockmeta_process.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {
