@@ -5,16 +5,16 @@
 #include <string>
 #include <vector>
 
-#include "agent/cli.h"
-#include "agent/cloud_detect.h"
-#include "agent/config_loader.h"
-#include "agent/daemon.h"
-#include "agent/effective_clock.h"
-#include "agent/journal_sink.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
-#include "agent/notice_handler_impl.h"
-#include "agent/sd_notify.h"
+#include "agent/actions/notice_handler_impl.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
+#include "agent/providers/cloud_detect.h"
+#include "agent/runtime/cli.h"
+#include "agent/runtime/config_loader.h"
+#include "agent/runtime/daemon.h"
+#include "agent/runtime/effective_clock.h"
+#include "agent/systemd/journal_sink.h"
+#include "agent/systemd/sd_notify.h"
 
 namespace lastcall {
 namespace {

@@ -1,5 +1,5 @@
-// Fuzzes lastcalld's config loader (ParseConfig, agent/config_loader.h) over TOML text: toml++
-// itself (compiled into the fuzz build with its assertions on) and the strict validation of
+// Fuzzes lastcalld's config loader (ParseConfig, agent/runtime/config_loader.h) over TOML text:
+// toml++ itself (compiled into the fuzz build with its assertions on) and the strict validation of
 // every key behind it.
 //
 // Oracles: no crash, assertion, sanitizer report or escaping exception; a config that parses
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/config_loader.h"
+#include "agent/runtime/config_loader.h"
 #include "fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
 // Fuzzes the parsers of the metadata bodies a (broken or hostile) metadata server sends to
 // lastcalld: spot/instance-action, termination-time, rebalance, scheduled events and the
-// Auto Scaling lifecycle state (agent/metadata_parse.h). Every input goes through all five, so a
-// seed of one format also explores the others.
+// Auto Scaling lifecycle state (agent/providers/metadata_parse.h). Every input goes through all
+// five, so a seed of one format also explores the others.
 //
 // Oracles: no crash, no sanitizer report, no escaping exception (the parsers promise never to
 // throw), determinism (same body, same result: notice ids are derived from it), and what a
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "agent/metadata_parse.h"
+#include "agent/providers/metadata_parse.h"
 #include "fuzz/fuzz_check.h"
 
 namespace lastcall {

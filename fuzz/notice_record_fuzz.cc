@@ -1,6 +1,6 @@
 // Fuzzes the state records lastcalld reads back from <state_dir>/notices/<id>.json at start-up
-// (NoticeRecordFromJson, agent/notice_record.h): a file a crash may have cut short, an older
-// version wrote, or a local user tampered with.
+// (NoticeRecordFromJson, agent/actions/notice_record.h): a file a crash may have cut short, an
+// older version wrote, or a local user tampered with.
 //
 // Oracles: no crash, sanitizer report (out-of-range times are UBSan findings) or escaping
 // exception; a record that parses writes back (NoticeRecordToJson) to JSON that parses to the
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/notice_record.h"
+#include "agent/actions/notice_record.h"
 #include "fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

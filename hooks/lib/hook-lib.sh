@@ -90,7 +90,7 @@ lc_load_conf() {
   done
 }
 
-# The PATH lastcalld gives every hook whose [[hook]] env sets none (agent/hook_runner.cc).
+# The PATH lastcalld gives every hook whose [[hook]] env sets none (agent/actions/hook_runner.cc).
 LC_DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # lc_export VAR...: exports each VAR that is set, so the tool the hook drives sees it (e.g.

@@ -11,7 +11,7 @@
 
 // toml++ 3.3 asserts on "[" followed by a newline or NUL although the code after the assertion
 // reports that input as a clean parse error; its assertions are compiled out here as in the
-// agent's config loader (agent/config_loader.cc says more, and names the upstream case).
+// agent's config loader (agent/runtime/config_loader.cc says more, and names the upstream case).
 #ifndef TOML_ASSERT
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #endif

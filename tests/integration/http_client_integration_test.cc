@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "agent/http_client.h"
+#include "agent/providers/http_client.h"
 #include "common/time_format.h"
 #include "tests/support/test_http_server.h"
 

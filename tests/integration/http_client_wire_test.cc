@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/http_client.h"
+#include "agent/providers/http_client.h"
 
 namespace lastcall {
 namespace {

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <mutex>
 
-#include "agent/alibaba_provider.h"
-#include "agent/aws_provider.h"
-#include "agent/cloud_detect.h"
+#include "agent/providers/alibaba_provider.h"
+#include "agent/providers/aws_provider.h"
+#include "agent/providers/cloud_detect.h"
 #include "common/time_format.h"
 #include "tests/support/test_http_server.h"
 

@@ -1,0 +1,828 @@
+#include "agent/actions/notice_handler_impl.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "agent/base/log.h"
+#include "agent/base/metric_catalog.h"
+#include "common/time_format.h"
+
+namespace lastcall {
+namespace {
+
+double Seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+// Coarse result for the metrics label (bounded cardinality): one of metric::kHookRunResults.
+std::string MetricResult(const HookResult& r) {
+  switch (r.outcome) {
+    case HookResult::Outcome::kExited:
+      return r.exit_code == 0 ? "ok" : "failed";
+    case HookResult::Outcome::kSignaled:
+      return "failed";
+    case HookResult::Outcome::kTimedOut:
+      return "timeout";
+    case HookResult::Outcome::kStartFailed:
+      return "start_failed";
+    case HookResult::Outcome::kAborted:
+      return "aborted";
+  }
+  return "failed";
+}
+
+LogFields NoticeFields(const std::string& id) { return {{"NOTICE_ID", id}}; }
+
+}  // namespace
+
+Result<std::unique_ptr<NoticeHandlerImpl>> NoticeHandlerImpl::Create(const Config& config,
+                                                                     const Clock& clock,
+                                                                     Metrics* metrics,
+                                                                     Options options) {
+  std::unique_ptr<NoticeHandlerImpl> h(
+      new NoticeHandlerImpl(config, clock, metrics, std::move(options)));
+  LASTCALL_RETURN_IF_ERROR(h->store_.Load());
+  // No pruning here: records carry server time, and this run has not seen the server's Date
+  // yet (Update prunes once it has).
+  Result<std::optional<Identity>> owner = h->store_.LoadOwner();
+  if (!owner.ok()) {
+    Log(LogPriority::kErr, "instance identity of the state directory is unreadable (" +
+                               owner.status().message() + "): taking the first valid read");
+  } else if (owner->has_value()) {
+    h->tracker_ = IdentityTracker(**owner);
+    h->identity_ = **owner;
+  }
+  h->created_ = clock.Monotonic();
+  return h;
+}
+
+NoticeHandlerImpl::NoticeHandlerImpl(const Config& config, const Clock& clock, Metrics* metrics,
+                                     Options options)
+    : clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)),
+      store_(config.state_dir, clock),
+      runner_(clock),
+      config_(std::make_shared<const Config>(config)),
+      catalog_(std::make_shared<const HookCatalog>(config.hooks, config.hook_specs,
+                                                   options_.allowed_owners)) {}
+
+NoticeHandlerImpl::~NoticeHandlerImpl() {
+  Duration grace;
+  {
+    Locked lock(this);
+    grace = config_->hooks.kill_grace;
+  }
+  Shutdown(grace);
+}
+
+WallTime NoticeHandlerImpl::EffectiveNow() const {
+  std::lock_guard lock(mu_);
+  return EffectiveNowLocked();
+}
+
+void NoticeHandlerImpl::SetIdentity(const Identity& identity) {
+  Locked lock(this);
+  const std::optional<Identity> before = tracker_.believed();
+  const IdentityTracker::Outcome outcome = tracker_.Observe(identity);
+  LogFields fields = {{"INSTANCE_ID", identity.instance_id}};
+  switch (outcome) {
+    case IdentityTracker::Outcome::kSame:
+      pending_logged_ = false;
+      return;
+    case IdentityTracker::Outcome::kPending:
+      if (!pending_logged_) {
+        Log(LogPriority::kWarning,
+            "instance identity read differs from " + before->instance_id +
+                ": believed only after " + std::to_string(IdentityTracker::kConfirmReads) +
+                " reads in a row",
+            fields);
+        pending_logged_ = true;
+      }
+      return;
+    case IdentityTracker::Outcome::kSwitched: {
+      pending_logged_ = false;
+      Log(LogPriority::kWarning,
+          "another instance: " + identity.instance_id + " (was " + before->instance_id +
+              "); its records are kept apart from the old instance's",
+          fields);
+      Status s = store_.ArchiveAs(before->instance_id);
+      if (!s.ok())
+        Log(LogPriority::kErr, "cannot archive the old instance's records: " + s.message());
+      break;
+    }
+    case IdentityTracker::Outcome::kFirst:
+      break;
+  }
+  identity_ = identity;
+  if (Status s = store_.SaveOwner(identity); !s.ok()) {
+    Log(LogPriority::kErr, "cannot save the instance identity: " + s.message(), fields);
+  }
+}
+
+bool NoticeHandlerImpl::IdentityPending() const {
+  std::lock_guard lock(mu_);
+  return tracker_.pending();
+}
+
+void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durability durability) {
+  store_.Set(record);
+  staged_[std::this_thread::get_id()].emplace_back(record.notice.id, durability);
+}
+
+void NoticeHandlerImpl::FlushStaged() {
+  std::vector<std::pair<std::string, StateStore::Durability>> staged;
+  {
+    std::lock_guard lock(mu_);
+    auto it = staged_.find(std::this_thread::get_id());
+    if (it == staged_.end()) return;
+    staged = std::move(it->second);
+    staged_.erase(it);
+  }
+  // One write per id, durable if any of its staged writes was: Write puts the newest version.
+  std::map<std::string, StateStore::Durability> writes;
+  for (const auto& [id, durability] : staged) {
+    auto [it, added] = writes.emplace(id, durability);
+    if (durability == StateStore::Durability::kDurable) it->second = durability;
+  }
+  for (const auto& [id, durability] : writes) {
+    if (Status s = store_.Write(id, durability); !s.ok()) {
+      Log(LogPriority::kErr, "cannot save notice state: " + s.message(), NoticeFields(id));
+    }
+  }
+}
+
+NoticeHandlerImpl::Locked::~Locked() {
+  if (lock.owns_lock()) lock.unlock();
+  handler->FlushStaged();
+}
+
+void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
+  NoticeRecord r;
+  r.notice = n;
+  r.first_seen = now;
+  // Not flushed: the first hook's phase start is (RunNotice), and nothing is lost with this
+  // record before it but the sighting, which the next poll repeats. Two fsyncs less per new
+  // notice between detection and the first hook.
+  Persist(r, StateStore::Durability::kCached);
+  const std::string kind(NoticeKindName(n.kind));
+  std::string msg = "new " + kind + " notice: " + n.action;
+  if (n.deadline) {
+    double left = Seconds(std::chrono::duration_cast<Duration>(*n.deadline - now));
+    msg += ", deadline " + FormatRfc3339(*n.deadline) + " (" +
+           std::to_string(static_cast<long long>(left)) + "s left)";
+    if (metrics_) {
+      metrics_->Set(metric::kNoticeLead, {{"kind", kind}}, left);
+    }
+  }
+  if (metrics_) {
+    metrics_->Increment(metric::kNotices, {{"kind", kind}});
+  }
+  Log(LogPriority::kNotice, msg, NoticeFields(n.id));
+}
+
+void NoticeHandlerImpl::SeenLocked(NoticeRecord r, const Notice& n, WallTime now) {
+  bool changed = false;
+  absent_mono_.erase(n.id);
+  if (r.absent_since || r.absent_polls) {
+    r.absent_since.reset();
+    r.absent_polls = 0;
+    changed = true;
+  }
+  if (r.withdrawn) {
+    const bool ended = r.Started(HookPhase::kResume) ||
+                       Planner::Decide(r, now, config_->hooks, clock_checked_).finished;
+    if (ended) {
+      // The resume undid the work (or the notice was carried out): this is a new episode,
+      // and its checkpoint and drain run again.
+      NoticeRecord next;
+      next.notice = n;
+      next.first_seen = now;
+      next.episode = r.episode + 1;
+      Log(LogPriority::kNotice,
+          "notice returned after it ended: episode " + std::to_string(next.episode) +
+              " runs its phases again",
+          NoticeFields(n.id));
+      Persist(next);
+      return;
+    }
+    Log(LogPriority::kNotice, "notice is back after being withdrawn", NoticeFields(n.id));
+    r.withdrawn.reset();
+    r.superseded_by.clear();
+    changed = true;
+  }
+  if (!SameTerms(r.notice, n)) {
+    // Logged once per change: a time that moves on every answer logs every answer, but a
+    // raw body or notice time that changes alone logs nothing.
+    Log(LogPriority::kNotice,
+        "notice changed: state " + std::string(NoticeStateName(n.state)) +
+            (n.deadline ? ", deadline " + FormatRfc3339(*n.deadline) : std::string()) +
+            (n.action != r.notice.action ? ", action " + n.action : std::string()),
+        NoticeFields(n.id));
+    r.notice = n;
+    changed = true;
+  }
+  if (changed) Persist(r);
+}
+
+void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
+  r.absent_since = r.absent_since.value_or(now);
+  ++r.absent_polls;
+  // The window is timed on the monotonic clock (from this run's first miss; a restart starts
+  // it again, which only makes withdrawal later).
+  const MonoTime mono = clock_.Monotonic();
+  const MonoTime since = absent_mono_.try_emplace(r.notice.id, mono).first->second;
+  if (!Planner::WithdrawalDue(r, std::chrono::duration_cast<Duration>(mono - since),
+                              config_->poll)) {
+    Persist(r, StateStore::Durability::kCached);
+    return;
+  }
+  absent_mono_.erase(r.notice.id);
+  // It left when it was first missed, not when the evidence was complete.
+  r.withdrawn = *r.absent_since;
+  Persist(r);
+  // Gone at or after its deadline, the notice was carried out (the instance was stopped or
+  // released, and its metadata answers 404), not taken back: say so, the Planner resumes
+  // nothing for it.
+  const std::optional<WallTime> at = Planner::ActionDeadline(r.notice, *r.withdrawn);
+  const bool carried_out = at && *r.withdrawn >= *at;
+  Log(LogPriority::kNotice,
+      carried_out ? "notice gone after its deadline: carried out, not withdrawn"
+                  : "notice withdrawn: absent from " + std::to_string(r.absent_polls) +
+                        " clean polls since " + FormatRfc3339(*r.absent_since),
+      NoticeFields(r.notice.id));
+}
+
+void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
+  Locked lock(this);
+  if (stopping_) return;
+  skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
+  if (poll.server_date && !clock_checked_) {
+    clock_checked_ = true;
+    Log(LogPriority::kInfo, "clock checked against the metadata server's Date");
+  }
+  JoinFinishedLocked();
+
+  std::set<std::string> seen;
+  for (const Notice& n : poll.notices) {
+    if (n.id.empty() || !seen.insert(n.id).second) continue;
+    std::optional<NoticeRecord> existing = store_.Get(n.id);
+    if (!existing) {
+      RecordNewLocked(n, now);
+    } else {
+      SeenLocked(std::move(*existing), n, now);
+    }
+  }
+
+  // Only a clean poll is evidence that a notice is gone; a failed monitor may just hide it.
+  if (poll.ok()) {
+    for (NoticeRecord& r : store_.All()) {
+      if (seen.count(r.notice.id) || r.withdrawn) continue;
+      if (r.notice.state != NoticeState::kActive) continue;  // already over
+      AbsentLocked(std::move(r), now);
+    }
+  }
+
+  // After all withdrawals of this poll are recorded (a deadlined notice withdrawn in the same
+  // poll must count as withdrawn): mark withdrawn advisories that a deadlined notice replaced,
+  // so they get no resume. Re-checked each poll until resume starts: if the replacing notice
+  // is later taken back before its deadline, the advisory is resumed after all.
+  {
+    const std::vector<NoticeRecord> all = store_.All();
+    for (const NoticeRecord& r : all) {
+      if (!r.withdrawn || r.notice.deadline || r.Started(HookPhase::kResume)) continue;
+      std::string by = Planner::SupersededBy(r, all);
+      if (by == r.superseded_by) continue;
+      NoticeRecord updated = r;
+      updated.superseded_by = by;
+      Persist(updated);
+      Log(LogPriority::kNotice,
+          by.empty() ? "no longer superseded: " + r.superseded_by + " was taken back"
+                     : "superseded by " + by + ", not withdrawn: no resume",
+          NoticeFields(r.notice.id));
+    }
+  }
+
+  std::vector<NoticeRecord> all = store_.All();
+  Planner::SortByUrgency(all);
+  for (const NoticeRecord& r : all) KickLocked(r.notice.id, now);
+
+  // Records are aged against server time only: never on a clock this run has not checked.
+  if (clock_checked_ &&
+      (!last_prune_ || clock_.Monotonic() - *last_prune_ > std::chrono::hours(1))) {
+    last_prune_ = clock_.Monotonic();
+    size_t pruned = store_.Prune(now, options_.keep_records);
+    if (pruned > 0) {
+      Log(LogPriority::kInfo, "pruned " + std::to_string(pruned) + " old notice records");
+    }
+  }
+}
+
+void NoticeHandlerImpl::JoinFinishedLocked() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->second.done) {
+      // The thread has left RunNotice's critical section for good; joining is immediate.
+      it->second.thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool NoticeHandlerImpl::HoldForClockLocked() const {
+  return !clock_checked_ && clock_.Monotonic() - created_ < config_->poll.clock_check_wait;
+}
+
+void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
+  if (stopping_ || workers_.count(id)) return;
+  // Server time first: a bounded wait at start for the first Date (see Options).
+  if (HoldForClockLocked()) return;
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return;
+  Plan plan = Planner::Decide(*r, now, config_->hooks, clock_checked_);
+  if (plan.idle()) return;
+  Snapshot snap{config_, catalog_, identity_};
+  Worker& w = workers_[id];
+  w.thread = std::thread([this, id, snap] { RunNotice(id, snap); });
+}
+
+void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
+  const HookOptions& opts = snap.config->hooks;
+  std::thread notify;
+  for (;;) {
+    Plan plan;
+    {
+      Locked lock(this);
+      if (stopping_) break;
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) break;
+      const WallTime now = EffectiveNowLocked();
+      plan = Planner::Decide(*r, now, opts, clock_checked_);
+      if (plan.run_notify && !notify.joinable()) {
+        PhaseRecord& p = r->phases[HookPhase::kNotify];
+        p.started = now;
+        p.ended.reset();
+        ++p.attempts;
+      }
+      for (HookPhase phase : plan.skip) {
+        PhaseRecord& p = r->phases[phase];
+        p.started = p.started.value_or(now);
+        p.ended = now;
+        p.result = "skipped";
+        Log(LogPriority::kWarning,
+            "deadline passed before phase " + std::string(HookPhaseName(phase)) +
+                " could run: skipped",
+            {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+        if (metrics_) {
+          metrics_->Increment(metric::kHookRuns, {{"phase", std::string(HookPhaseName(phase))},
+                                                  {"result", "skipped"}});
+        }
+      }
+      // Flushed with the phase start just below, which rewrites this same record; when no
+      // phase follows, with the notify or skip results. One flush before the first hook.
+      const auto durability =
+          plan.phases.empty() ? StateStore::Durability::kDurable : StateStore::Durability::kCached;
+      if (!plan.skip.empty() || plan.run_notify) Persist(*r, durability);
+    }
+    if (plan.run_notify && !notify.joinable()) {
+      notify = std::thread([this, id, snap, plan] { RunNotify(id, snap, plan); });
+    }
+    if (plan.phases.empty()) break;
+
+    const HookPhase phase = plan.phases.front();
+    const std::string phase_name(HookPhaseName(phase));
+    // One run of a phase at a time per instance; a run by another notice may be adopted.
+    std::optional<std::string> adopted = ClaimOrAdoptPhase(id, phase);
+    if (!adopted) break;              // shutting down
+    if (!adopted->empty()) continue;  // recorded as adopted: plan the next phase
+    StopLeftoverHook(id, phase, opts);
+    {
+      Locked lock(this);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) {
+        ReleasePhaseLocked(id, phase);
+        break;
+      }
+      PhaseRecord& p = r->phases[phase];
+      p.started = EffectiveNowLocked();
+      p.ended.reset();
+      p.result.clear();
+      p.adopted_from.clear();
+      ++p.attempts;
+      Persist(*r);  // before the first hook: a crash from here on reruns the phase
+    }
+    Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
+        {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+    std::string result = RunPhase(id, phase, plan, snap);
+    if (result.empty()) {  // shutting down: leave the phase unfinished on disk
+      Locked lock(this);
+      ReleasePhaseLocked(id, phase);
+      break;
+    }
+    {
+      Locked lock(this);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (r) {
+        PhaseRecord& p = r->phases[phase];
+        p.ended = EffectiveNowLocked();
+        p.result = result;
+        Persist(*r);
+      }
+      ReleasePhaseLocked(id, phase);
+      if (!r) break;
+    }
+    Log(result == "ok" ? LogPriority::kInfo : LogPriority::kWarning,
+        "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+  }
+  if (notify.joinable()) notify.join();
+  // Not Locked: every write of this worker is flushed by now, and once `done` is set Update
+  // may join this thread while holding mu_.
+  std::lock_guard lock(mu_);
+  workers_[id].done = true;
+  idle_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan) {
+  std::optional<NoticeRecord> record = store_.Get(id);
+  if (!record) return;
+  std::vector<Hook> hooks = snap.catalog->HooksFor(HookPhase::kNotify, record->notice.kind);
+  std::vector<std::thread> threads;
+  std::vector<HookResult> results(hooks.size());
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    Duration own = hooks[i].timeout.value_or(snap.config->hooks.notify_timeout);
+    // Best effort: within the deadline if there is time, else still with its own timeout.
+    Duration timeout = Planner::HookTimeout(plan, EffectiveNow(), own).value_or(own);
+    threads.emplace_back(
+        [&, i, timeout] { results[i] = RunHook(id, hooks[i], timeout, snap, *record); });
+  }
+  for (std::thread& t : threads) t.join();
+  bool aborted = std::any_of(results.begin(), results.end(), [](const HookResult& r) {
+    return r.outcome == HookResult::Outcome::kAborted;
+  });
+  if (aborted) return;
+  bool all_ok =
+      std::all_of(results.begin(), results.end(), [](const HookResult& r) { return r.ok(); });
+  Locked lock(this);
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return;
+  PhaseRecord& p = r->phases[HookPhase::kNotify];
+  p.ended = EffectiveNowLocked();
+  p.result = all_ok ? "ok" : "failed";
+  Persist(*r);
+}
+
+std::string NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
+                                        const Snapshot& snap) {
+  std::optional<NoticeRecord> record = store_.Get(id);
+  if (!record) return "failed";
+  std::vector<Hook> hooks = snap.catalog->HooksFor(phase, record->notice.kind);
+  if (hooks.empty()) {
+    Log(LogPriority::kInfo, "no hooks for phase " + std::string(HookPhaseName(phase)),
+        {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+  }
+  bool failed = false, timed_out = false, skipped = false;
+  for (const Hook& hook : hooks) {
+    NoticeRecord current;
+    WallTime now;
+    {
+      Locked lock(this);
+      if (stopping_) return "";
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) return "failed";
+      current = *r;
+      now = EffectiveNowLocked();
+    }
+    if (phase != HookPhase::kResume &&
+        (current.withdrawn || current.notice.state != NoticeState::kActive)) {
+      Log(LogPriority::kNotice, "notice withdrawn or canceled: not starting further hooks",
+          {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
+      return "interrupted";
+    }
+    Duration own = hook.timeout.value_or(snap.config->hooks.default_timeout);
+    std::optional<Duration> timeout = Planner::HookTimeout(plan, now, own);
+    if (!timeout) {
+      Log(LogPriority::kWarning, "deadline passed: hook not started",
+          {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
+      skipped = true;
+      continue;
+    }
+    HookResult result = RunHook(id, hook, *timeout, snap, current);
+    if (result.outcome == HookResult::Outcome::kAborted) return "";
+    if (result.outcome == HookResult::Outcome::kTimedOut)
+      timed_out = true;
+    else if (!result.ok())
+      failed = true;
+  }
+  if (timed_out) return "timeout";
+  if (failed) return "failed";
+  if (skipped) return "skipped";
+  return "ok";
+}
+
+HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Duration timeout,
+                                      const Snapshot& snap, const NoticeRecord& record) {
+  const HookOptions& opts = snap.config->hooks;
+  HookRunRequest req;
+  req.hook = hook;
+  req.notice = record.notice;
+  req.identity = snap.identity;
+  req.timeout = timeout;
+  req.kill_grace = opts.kill_grace;
+  req.max_output_bytes = opts.max_output_bytes;
+  {
+    Locked lock(this);
+    req.now = EffectiveNowLocked();
+    req.identity = identity_;  // may have been learned after the worker started
+    workers_[id].running.push_back(hook.name);
+  }
+  req.effective_deadline = Planner::EffectiveDeadline(record, opts, req.now);
+  const std::string slot = std::string(HookPhaseName(hook.phase)) + "/" + hook.name;
+  if (!AcquireHookSlot(slot, opts.max_concurrent)) {
+    Locked lock(this);
+    auto& running = workers_[id].running;
+    if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
+      running.erase(it);
+    }
+    HookResult aborted;
+    aborted.outcome = HookResult::Outcome::kAborted;
+    return aborted;
+  }
+  const bool track = hook.phase != HookPhase::kNotify;  // notify hooks run in parallel
+  if (track) {
+    req.on_start = [&](pid_t pgid, unsigned long long ticks) {
+      Locked lock(this);
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (!r) return;
+      r->phases[hook.phase].hook_process =
+          HookProcessRecord{pgid, ticks, hook.name, EffectiveNowLocked() + timeout};
+      // Cached: it must survive the agent's kill -9, not a power cut (which ends the hook too).
+      Persist(*r, StateStore::Durability::kCached);
+    };
+  }
+  ++running_hooks_;
+  HookResult result = runner_.Run(req);
+  --running_hooks_;
+  {
+    Locked lock(this);
+    auto& running = workers_[id].running;
+    if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
+      running.erase(it);
+    }
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+    GrantHookSlotsLocked();
+    if (track && result.outcome != HookResult::Outcome::kAborted) {
+      std::optional<NoticeRecord> r = store_.Get(id);
+      if (r && r->phases[hook.phase].hook_process) {
+        r->phases[hook.phase].hook_process.reset();
+        Persist(*r, StateStore::Durability::kCached);
+      }
+    }
+  }
+  slots_cv_.notify_all();
+  if (metrics_) {
+    const std::string phase(HookPhaseName(hook.phase));
+    metrics_->Increment(metric::kHookRuns, {{"phase", phase}, {"result", MetricResult(result)}});
+    metrics_->Observe(metric::kHookDuration, {{"phase", phase}}, Seconds(result.duration));
+  }
+  return result;
+}
+
+bool NoticeHandlerImpl::AcquireHookSlot(const std::string& slot, size_t max_concurrent) {
+  std::unique_lock lock(mu_);
+  if (stopping_) return false;
+  SlotWaiter me;
+  me.slot = slot;
+  me.limit = std::max<size_t>(max_concurrent, 1);
+  // Each waiter sleeps on its own condition variable and is woken only when it is granted a
+  // slot (or at shutdown): with hundreds of notices waiting, a hook that ends must not wake
+  // them all to fight over mu_ (issue 11: that delayed the poll loop).
+  slot_waiters_.push_back(&me);
+  GrantHookSlotsLocked();
+  me.cv.wait(lock, [&] { return me.granted || stopping_; });
+  if (me.granted && !stopping_) return true;
+  if (me.granted) {
+    busy_hooks_.erase(slot);
+    --hooks_in_slots_;
+  } else {
+    slot_waiters_.erase(std::find(slot_waiters_.begin(), slot_waiters_.end(), &me));
+  }
+  return false;
+}
+
+void NoticeHandlerImpl::GrantHookSlotsLocked() {
+  // In arrival order; a waiter whose hook is busy lets later ones for other hooks pass.
+  for (auto it = slot_waiters_.begin(); it != slot_waiters_.end();) {
+    SlotWaiter* w = *it;
+    if (busy_hooks_.count(w->slot) || hooks_in_slots_ >= w->limit) {
+      ++it;
+      continue;
+    }
+    busy_hooks_.insert(w->slot);
+    ++hooks_in_slots_;
+    w->granted = true;
+    w->cv.notify_one();
+    it = slot_waiters_.erase(it);
+  }
+}
+
+std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
+                                                                HookPhase phase) {
+  Locked guard(this);  // the adoption below is persisted when it is released
+  std::unique_lock<std::mutex>& lock = guard.lock;
+  std::string waited_for;
+  for (;;) {
+    if (stopping_) return std::nullopt;
+    auto it = phase_owner_.find(phase);
+    if (it == phase_owner_.end() || it->second == id) break;
+    waited_for = it->second;
+    slots_cv_.wait(lock);
+  }
+  // What another notice of the instance did counts for this one: the run it was waiting for
+  // (any phase), or a drain already done (the instance is drained once).
+  std::string from;
+  for (const NoticeRecord& other : store_.All()) {
+    if (other.notice.id == id || other.withdrawn) continue;
+    if (other.notice.state != NoticeState::kActive) continue;
+    auto p = other.phases.find(phase);
+    if (p == other.phases.end() || !p->second.done() || p->second.result != "ok") continue;
+    if (other.notice.id == waited_for || phase == HookPhase::kDrain) {
+      from = other.notice.id;
+      break;
+    }
+  }
+  if (from.empty()) {
+    phase_owner_[phase] = id;
+    return std::string();
+  }
+  std::optional<NoticeRecord> r = store_.Get(id);
+  if (!r) return std::nullopt;
+  PhaseRecord& p = r->phases[phase];
+  const WallTime now = EffectiveNowLocked();
+  p.started = p.started.value_or(now);
+  p.ended = now;
+  p.result = "ok";
+  p.adopted_from = from;
+  Persist(*r);
+  Log(LogPriority::kInfo,
+      "phase " + std::string(HookPhaseName(phase)) + " adopted from " + from +
+          ": it ran for this instance at the same time",
+      {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
+  return from;
+}
+
+void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phase) {
+  auto it = phase_owner_.find(phase);
+  if (it != phase_owner_.end() && it->second == id) phase_owner_.erase(it);
+  slots_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
+                                         const HookOptions& opts) {
+  // A phase is the instance's, not one notice's (shared phases): a killed run may have left a
+  // hook of this phase running under ANY notice of the instance (the interruption's checkpoint
+  // while this run, restarted, claims the phase for the rebalance first). Every such leftover is
+  // waited for or stopped before the phase runs again, so it never runs twice at once.
+  struct Leftover {
+    std::string notice_id;
+    HookProcessRecord process;
+  };
+  std::vector<Leftover> left;
+  std::vector<std::string> unrecorded;  // killed between spawning a hook and recording it
+  std::string instance;
+  Duration wait{0};
+  {
+    Locked lock(this);
+    instance = identity_.instance_id;
+    for (const NoticeRecord& r : store_.All()) {
+      auto p = r.phases.find(phase);
+      // Only a phase that a previous run started and did not end can have a leftover hook.
+      if (p == r.phases.end() || !p->second.started || p->second.ended) continue;
+      if (p->second.hook_process) {
+        left.push_back({r.notice.id, *p->second.hook_process});
+        wait = std::max(wait, std::chrono::duration_cast<Duration>(p->second.hook_process->until -
+                                                                   EffectiveNowLocked()));
+      } else {
+        unrecorded.push_back(r.notice.id);
+        wait = opts.default_timeout;
+      }
+    }
+    // Never longer than a hook may run at all: a wrong clock must not make this wait forever.
+    wait = std::clamp(wait, Duration::zero(), opts.default_timeout);
+  }
+  for (const std::string& notice_id : unrecorded) {
+    for (pid_t pgid : HookRunner::FindHookGroups(notice_id, phase, instance)) {
+      left.push_back({notice_id, {pgid, HookRunner::ProcessStartTicks(pgid), "", {}}});
+    }
+  }
+  const std::string phase_name(HookPhaseName(phase));
+  for (const Leftover& l : left) {
+    if (runner_.WaitOrStopLeftover(l.process.pgid, l.process.start_ticks, wait, opts.kill_grace)) {
+      Log(LogPriority::kWarning,
+          "a " + phase_name + " hook of a previous run (process group " +
+              std::to_string(l.process.pgid) + ", notice " + l.notice_id +
+              ") was still running: waited for it within its own timeout, stopped it if " +
+              "needed; the phase runs again",
+          {{"NOTICE_ID", id}, {"PHASE", phase_name}, {"HOOK", l.process.hook}});
+    }
+  }
+  Locked lock(this);
+  for (const Leftover& l : left) {
+    std::optional<NoticeRecord> r = store_.Get(l.notice_id);
+    if (!r || !r->phases[phase].hook_process) continue;
+    r->phases[phase].hook_process.reset();
+    Persist(*r, StateStore::Durability::kCached);
+  }
+}
+
+void NoticeHandlerImpl::Reconfigure(const Config& config) {
+  Locked lock(this);
+  if (config.state_dir != config_->state_dir) {
+    Log(LogPriority::kWarning, "state_dir changed from " + config_->state_dir + " to " +
+                                   config.state_dir + ": takes effect after a restart");
+  }
+  auto next = std::make_shared<Config>(config);
+  next->state_dir = config_->state_dir;
+  config_ = std::move(next);
+  catalog_ = std::make_shared<const HookCatalog>(config_->hooks, config_->hook_specs,
+                                                 options_.allowed_owners);
+}
+
+std::string NoticeHandlerImpl::StatusJson() const {
+  using nlohmann::json;
+  std::lock_guard lock(mu_);
+  const WallTime now = EffectiveNowLocked();
+  json notices = json::array();
+  for (const NoticeRecord& r : store_.All()) {
+    const Notice& n = r.notice;
+    Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
+    json phases = json::object();
+    for (const auto& [phase, p] : r.phases) {
+      phases[std::string(HookPhaseName(phase))] = {
+          {"started", p.started ? json(FormatRfc3339(*p.started)) : json(nullptr)},
+          {"ended", p.ended ? json(FormatRfc3339(*p.ended)) : json(nullptr)},
+          {"result", p.result},
+          {"attempts", p.attempts},
+      };
+    }
+    json running = json::array();
+    if (auto w = workers_.find(n.id); w != workers_.end()) {
+      for (const std::string& h : w->second.running) running.push_back(h);
+    }
+    json entry = {
+        {"id", n.id},
+        {"provider", n.provider},
+        {"kind", NoticeKindName(n.kind)},
+        {"state", NoticeStateName(n.state)},
+        {"action", n.action},
+        {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
+        {"first_seen", FormatRfc3339(r.first_seen)},
+        {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
+        {"absent_since", r.absent_since ? json(FormatRfc3339(*r.absent_since)) : json(nullptr)},
+        {"episode", r.episode},
+        {"phases", phases},
+        {"running_hooks", running},
+        {"finished", plan.finished},
+        {"plan", plan.why},
+    };
+    if (n.deadline) {
+      entry["seconds_left"] = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
+    }
+    notices.push_back(std::move(entry));
+  }
+  json j = {{"notices", notices},
+            {"running_hooks", running_hooks_.load()},
+            {"clock_checked", clock_checked_}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool NoticeHandlerImpl::WaitIdle(Duration timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] {
+    return std::all_of(workers_.begin(), workers_.end(),
+                       [](const auto& w) { return w.second.done; });
+  });
+}
+
+void NoticeHandlerImpl::Shutdown(Duration grace) {
+  {
+    Locked lock(this);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+    for (SlotWaiter* w : slot_waiters_) w->cv.notify_one();
+  }
+  slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
+  if (!WaitIdle(grace)) {
+    Log(LogPriority::kWarning, "hooks still running at shutdown: stopping them");
+    runner_.Abort();
+  }
+  // Update no longer adds or removes workers (stopping_), so the table is stable here.
+  for (auto& [id, w] : workers_) {
+    if (w.thread.joinable()) w.thread.join();
+  }
+  Locked lock(this);
+  workers_.clear();
+}
+
+}  // namespace lastcall

@@ -1,0 +1,403 @@
+#include "agent/runtime/cli.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "agent/base/provider.h"
+#include "agent/runtime/config_loader.h"
+#include "common/files.h"
+#include "common/time_format.h"
+
+#ifndef LASTCALL_VERSION
+#define LASTCALL_VERSION "0.0.0"
+#endif
+
+namespace lastcall {
+
+std::string UsageText() {
+  return R"(Usage: lastcalld [--config FILE] [COMMAND] [OPTIONS]
+
+lastcalld watches the instance metadata service for spot interruption, release, rebalance
+and maintenance notices, and runs the operator's hooks (checkpoint, drain, notify, resume)
+before the deadline, exactly once per notice, also across restarts.
+
+Commands:
+  (none), run          run the daemon (under systemd: Type=notify, SIGHUP reloads the config)
+  status [--json]      show what the running daemon sees: identity, last poll, notices, hooks
+  simulate --kind KIND --in DURATION [--action ACTION]
+                       run the hook phases for a made-up notice (in a temporary state dir),
+                       print each hook's result; exit 1 if a hook failed. KIND is one of
+                       interruption, release, rebalance, maintenance, preempt, lifecycle;
+                       DURATION like 90s or 2m (time until the deadline, default 120s);
+                       ACTION defaults to the kind's usual one (terminate, release, ...).
+
+Options:
+  -c, --config FILE    config file (default /etc/lastcall/lastcalld.toml; when the default
+                       file is missing the built-in defaults apply, an explicit FILE must exist)
+  --check-config       validate the config and exit: "ok" and 0, or "FILE:LINE:COL: problem"
+                       and 78; with --verbose also print the effective config
+  -h, --help           show this help
+  --version            show the version
+
+Examples:
+  lastcalld --check-config --config ./lastcalld.toml
+  lastcalld simulate --kind interruption --in 2m
+  lastcalld status
+  systemctl reload lastcalld        # SIGHUP: reload the config, keep the notice state
+
+Exit codes: 0 ok, 1 failure (a simulated hook failed), 3 daemon not running (status),
+64 bad usage, 78 bad config.
+Docs: docs/lastcalld.md, docs/configuration.md.
+)";
+}
+
+std::string VersionText() { return std::string("lastcalld ") + LASTCALL_VERSION + "\n"; }
+
+Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+  CliOptions o;
+  o.config_path = std::string(kDefaultConfigPath);
+  bool have_command = false;
+  bool have_kind = false, have_in = false, have_action = false;
+  auto usage = [](std::string m) { return InvalidArgument(std::move(m) + " (see --help)"); };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    // "--flag=value" and "--flag value" both work.
+    std::string flag = a, value;
+    bool inline_value = false;
+    if (a.rfind("--", 0) == 0) {
+      size_t eq = a.find('=');
+      if (eq != std::string::npos) {
+        flag = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        inline_value = true;
+      }
+    }
+    auto take_value = [&]() -> Result<std::string> {
+      if (inline_value) return value;
+      if (i + 1 >= args.size()) return usage(flag + " needs a value");
+      return args[++i];
+    };
+    auto set_command = [&](CliCommand c, std::string_view name) -> Status {
+      if (have_command && o.command != c) {
+        return usage("\"" + std::string(name) + "\" cannot be combined with another command");
+      }
+      have_command = true;
+      o.command = c;
+      return Status::Ok();
+    };
+    if (flag == "-h" || flag == "--help") {
+      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kHelp, flag));
+    } else if (flag == "--version") {
+      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kVersion, flag));
+    } else if (flag == "--check-config") {
+      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kCheckConfig, flag));
+    } else if (flag == "-c" || flag == "--config") {
+      Result<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return usage(flag + " needs a file name");
+      o.config_path = *v;
+      o.config_explicit = true;
+    } else if (flag == "--json") {
+      o.json = true;
+    } else if (flag == "-v" || flag == "--verbose") {
+      o.verbose = true;
+    } else if (flag == "--kind") {
+      Result<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      auto k = ParseNoticeKind(*v);
+      if (!k) {
+        return usage("--kind: unknown notice kind \"" + *v +
+                     "\"; kinds are interruption, release, rebalance, maintenance, preempt, "
+                     "lifecycle");
+      }
+      o.kind = *k;
+      have_kind = true;
+    } else if (flag == "--in") {
+      Result<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      Result<Duration> d = ParseDuration(*v);
+      if (!d.ok()) return usage("--in: " + d.status().message());
+      o.in = *d;
+      have_in = true;
+    } else if (flag == "--action") {
+      Result<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return usage("--action needs a value");
+      o.action = *v;
+      have_action = true;
+    } else if (a == "run" || a == "status" || a == "simulate") {
+      CliCommand c = a == "run"      ? CliCommand::kRun
+                     : a == "status" ? CliCommand::kStatus
+                                     : CliCommand::kSimulate;
+      LASTCALL_RETURN_IF_ERROR(set_command(c, a));
+    } else if (!a.empty() && a[0] == '-') {
+      return usage("unknown option \"" + a + "\"");
+    } else {
+      return usage("unknown command \"" + a + "\"; commands are run, status, simulate");
+    }
+  }
+  if (o.json && o.command != CliCommand::kStatus) return usage("--json only goes with status");
+  if (o.verbose && o.command != CliCommand::kCheckConfig) {
+    return usage("--verbose only goes with --check-config");
+  }
+  if ((have_kind || have_in || have_action) && o.command != CliCommand::kSimulate) {
+    return usage("--kind, --in and --action only go with simulate");
+  }
+  if (o.command == CliCommand::kSimulate && !have_kind) {
+    return usage("simulate needs --kind (e.g. --kind interruption)");
+  }
+  return o;
+}
+
+// --- status -------------------------------------------------------------------------------
+
+Result<std::string> RenderStatus(const std::string& status_json) {
+  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("state")) {
+    return DataLoss("not a lastcalld status file (no JSON object with \"state\")");
+  }
+  auto str = [](const nlohmann::json& v, const char* key) -> std::string {
+    if (!v.is_object() || !v.contains(key)) return "-";
+    const auto& x = v.at(key);
+    if (x.is_string()) return x.get<std::string>();
+    if (x.is_null()) return "-";
+    return x.dump();
+  };
+  std::ostringstream o;
+  o << "lastcalld " << str(j, "state") << " (pid " << str(j, "pid") << ")\n";
+  o << "  watching:     " << str(j, "watching") << "\n";
+  o << "  config:       " << str(j, "config") << "\n";
+  if (j.contains("identity") && j["identity"].is_object()) {
+    const auto& id = j["identity"];
+    o << "  instance:     " << str(id, "instance_id") << " (" << str(id, "instance_type") << ", "
+      << str(id, "zone") << ", " << str(id, "region") << ")\n";
+  } else {
+    o << "  instance:     (identity not read yet)\n";
+  }
+  o << "  polls:        " << str(j, "polls") << " (" << str(j, "poll_errors") << " with errors)\n";
+  if (j.contains("last_poll") && j["last_poll"].is_object()) {
+    const auto& lp = j["last_poll"];
+    bool ok = lp.value("ok", false);
+    o << "  last poll:    " << str(lp, "time") << (ok ? " ok" : " FAILED") << "\n";
+    if (lp.contains("errors") && lp["errors"].is_array()) {
+      for (const auto& e : lp["errors"]) o << "    error:      " << e.get<std::string>() << "\n";
+    }
+    if (lp.contains("notices") && lp["notices"].is_array()) {
+      if (lp["notices"].empty()) o << "  notices:      none\n";
+      for (const auto& n : lp["notices"]) {
+        o << "  notice:       " << str(n, "kind") << " " << str(n, "action") << " deadline "
+          << str(n, "deadline") << " [" << str(n, "id") << "]\n";
+      }
+    }
+  } else {
+    o << "  last poll:    none yet\n";
+  }
+  o << "  last success: " << str(j, "last_success") << "\n";
+  if (j.contains("clock_skew_ms") && !j["clock_skew_ms"].is_null()) {
+    o << "  clock skew:   " << j["clock_skew_ms"].dump()
+      << " ms (deadlines use the metadata server's clock)\n";
+  }
+  o << "  hooks running: " << str(j, "running_hooks") << "\n";
+  if (j.contains("handler") && !j["handler"].is_null()) {
+    o << "  handler:\n";
+    std::istringstream lines(j["handler"].dump(2));
+    for (std::string line; std::getline(lines, line);) o << "    " << line << "\n";
+  }
+  o << "  updated:      " << str(j, "updated") << "\n";
+  return o.str();
+}
+
+// status.json is a few KiB; anything near this is not one.
+constexpr size_t kMaxStatusBytes = 1 << 20;
+
+int RunStatusCommand(const CliOptions& options, const Config& config, std::ostream& out,
+                     std::ostream& err) {
+  std::string path = config.runtime_dir + "/status.json";
+  // Bounded and non-blocking: the runtime dir is the daemon's, but a reader never hangs on it.
+  Result<std::string> file = ReadFileBounded(path, kMaxStatusBytes);
+  if (!file.ok()) {
+    err << "lastcalld is not running (no " << path << ": " << file.status().message() << ")\n";
+    return kExitNotRunning;
+  }
+  const std::string& text = *file;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  bool alive = false;
+  if (!j.is_discarded() && j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) {
+    long pid = j["pid"].get<long>();
+    alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
+            j.value("state", "") != "stopped";
+  }
+  if (options.json) {
+    out << text;
+  } else {
+    Result<std::string> r = RenderStatus(text);
+    if (!r.ok()) {
+      err << path << ": " << r.status().message() << "\n";
+      return kExitFailure;
+    }
+    out << *r;
+  }
+  if (!alive) {
+    err << "lastcalld is not running (" << path << " is what it saw last)\n";
+    return kExitNotRunning;
+  }
+  return kExitOk;
+}
+
+// --- simulate -----------------------------------------------------------------------------
+
+Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime now, Duration in) {
+  Notice n;
+  n.provider = "simulate";
+  n.kind = kind;
+  n.state = NoticeState::kActive;
+  n.action = action;
+  if (n.action.empty()) {
+    switch (kind) {
+      case NoticeKind::kInterruption:
+      case NoticeKind::kPreempt:
+        n.action = "terminate";
+        break;
+      case NoticeKind::kRelease:
+        n.action = "release";
+        break;
+      case NoticeKind::kRebalance:
+        n.action = "rebalance";
+        break;
+      case NoticeKind::kMaintenance:
+        n.action = "system-reboot";
+        break;
+      case NoticeKind::kLifecycle:
+        n.action = "Terminated";
+        break;
+    }
+  }
+  WallTime deadline = std::chrono::time_point_cast<std::chrono::seconds>(now + in);
+  bool advisory = kind == NoticeKind::kRebalance || kind == NoticeKind::kLifecycle;
+  if (!advisory) n.deadline = deadline;
+  n.notice_time = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  n.source = "simulate";
+  nlohmann::json raw = {{"action", n.action}, {"time", FormatRfc3339(deadline)}};
+  n.raw = raw.dump();
+  n.id = MakeNoticeId("simulate", kind, "");
+  return n;
+}
+
+bool StatusReportsFailure(const std::string& status_json) {
+  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
+  if (j.is_discarded()) return false;
+  static const char* kBad[] = {"failed", "failure", "timeout", "timed_out",
+                               "killed", "error",   "refused"};
+  std::function<bool(const nlohmann::json&)> walk = [&](const nlohmann::json& v) {
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if ((it.key() == "result" || it.key() == "status") && it.value().is_string()) {
+          std::string s = it.value().get<std::string>();
+          for (const char* b : kBad) {
+            if (s == b) return true;
+          }
+        }
+        if (walk(it.value())) return true;
+      }
+    } else if (v.is_array()) {
+      for (const auto& e : v) {
+        if (walk(e)) return true;
+      }
+    }
+    return false;
+  };
+  return walk(j);
+}
+
+int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFactory& make_handler,
+                       const Clock& clock, std::ostream& out, std::ostream& err,
+                       const WaitIdleFn& wait_idle) {
+  if (!make_handler) {
+    err << "simulate: this build has no hook runner\n";
+    return kExitFailure;
+  }
+  std::string tmpl = (std::filesystem::temp_directory_path() / "lastcall-simulate-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    err << "simulate: cannot create a temporary state dir: " << std::strerror(errno) << "\n";
+    return kExitFailure;
+  }
+  config.state_dir = tmpl;
+  Metrics metrics;
+  std::unique_ptr<NoticeHandler> handler = make_handler(config, clock, metrics);
+  if (!handler) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    err << "simulate: the hook runner could not be set up\n";
+    return kExitFailure;
+  }
+  Identity id{"i-simulated", "simulated", "local-1a", "local-1", ""};
+  handler->SetIdentity(id);
+  Notice notice = MakeSimulatedNotice(options.kind, options.action, clock.Now(), options.in);
+  out << "simulating " << NoticeKindName(notice.kind) << " (" << notice.action << ")"
+      << (notice.deadline ? ", deadline " + FormatRfc3339(*notice.deadline) : std::string())
+      << ", state in " << tmpl << std::endl;  // before the hooks' log lines on stderr
+  PollResult poll;
+  poll.notices.push_back(notice);
+  // A simulation has no metadata server: the local clock is the one the deadline was made in,
+  // so it counts as checked (the handler holds back deadline decisions until a clock is).
+  poll.server_date = clock.Now();
+  // Keep feeding the same snapshot, as the daemon would, until the handler has been idle for
+  // a while: phases start one after another, so a single idle moment is not the end.
+  const auto kStep = std::chrono::milliseconds(100);
+  const auto kQuiet = std::chrono::milliseconds(600);
+  MonoTime limit =
+      clock.Monotonic() + options.in + config.hooks.kill_grace + std::chrono::seconds(5);
+  if (wait_idle) {
+    handler->Update(poll, clock.Now());
+    if (!wait_idle(*handler, std::chrono::duration_cast<Duration>(limit - clock.Monotonic()))) {
+      err << "simulate: hooks still running at the deadline; stopping them\n";
+    }
+  } else {
+    MonoTime idle_since = clock.Monotonic();
+    std::string last_status;
+    while (clock.Monotonic() < limit) {
+      handler->Update(poll, clock.Now());
+      std::string status = handler->StatusJson();
+      MonoTime now = clock.Monotonic();
+      if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
+      last_status = status;
+      if (now - idle_since >= kQuiet) break;
+      std::this_thread::sleep_for(kStep);  // pacing the feed, like the poll interval
+    }
+  }
+  handler->Shutdown(config.hooks.kill_grace);
+  std::string status = handler->StatusJson();
+  nlohmann::json j = nlohmann::json::parse(status, nullptr, false);
+  out << (j.is_discarded() ? status : j.dump(2)) << "\n";
+  bool failed = StatusReportsFailure(status);
+  // The handler counts runs in lastcall_hook_runs_total{phase,result}: list them, and any
+  // result other than ok is a failure.
+  std::istringstream text(metrics.RenderPrometheus());
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("lastcall_hook_runs_total{", 0) != 0) continue;
+    out << "hook runs: " << line.substr(std::strlen("lastcall_hook_runs_total")) << "\n";
+    size_t r = line.find("result=\"");
+    if (r != std::string::npos && line.compare(r, 11, "result=\"ok\"") != 0) failed = true;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  if (failed) {
+    err << "simulate: a hook failed (see above)\n";
+    return kExitFailure;
+  }
+  out << "simulate: all hooks succeeded\n";
+  return kExitOk;
+}
+
+}  // namespace lastcall
