@@ -88,8 +88,7 @@ void Daemon::RequestReload() {
 }
 
 void Daemon::ApplyConfig(const Config& config, bool initial) {
-  LogPriority level = LogPriority::kInfo;
-  if (ParseLogLevel(config.log_level, &level)) SetLogLevel(level);
+  if (auto level = ParseLogLevel(config.log_level)) SetLogLevel(*level);
   deps_.effective->SetThreshold(config.poll.clock_skew_threshold);
   if (!exporter_) exporter_ = std::make_unique<MetricsExporter>(*deps_.metrics, *deps_.clock);
   Status st = exporter_->Configure(config.metrics);
