@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -64,100 +65,145 @@ Docs: docs/lastcalld.md, docs/configuration.md.
 
 std::string VersionText() { return std::string("lastcalld ") + LASTCALL_VERSION + "\n"; }
 
-Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+namespace {
+
+Status Usage(std::string m) { return InvalidArgument(std::move(m) + " (see --help)"); }
+
+// Walks the arguments; "--flag=value" and "--flag value" both work.
+class ArgReader {
+ public:
+  explicit ArgReader(const std::vector<std::string>& args) : args_(args) {}
+
+  // Moves to the next argument; false at the end.
+  bool Next() {
+    if (++i_ >= args_.size()) return false;
+    arg_ = args_[i_];
+    flag_ = arg_;
+    value_.reset();
+    if (arg_.rfind("--", 0) == 0) {
+      if (size_t eq = arg_.find('='); eq != std::string::npos) {
+        flag_ = arg_.substr(0, eq);
+        value_ = arg_.substr(eq + 1);
+      }
+    }
+    return true;
+  }
+  const std::string& arg() const { return arg_; }
+  const std::string& flag() const { return flag_; }
+  // The flag's value: after '=', else the next argument.
+  Result<std::string> TakeValue() {
+    if (value_) return *value_;
+    if (i_ + 1 >= args_.size()) return Usage(flag_ + " needs a value");
+    return args_[++i_];
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t i_ = static_cast<size_t>(-1);
+  std::string arg_, flag_;
+  std::optional<std::string> value_;
+};
+
+struct ParsedArgs {
   CliOptions o;
-  o.config_path = std::string(kDefaultConfigPath);
   bool have_command = false;
-  bool have_kind = false, have_in = false, have_action = false;
-  auto usage = [](std::string m) { return InvalidArgument(std::move(m) + " (see --help)"); };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    // "--flag=value" and "--flag value" both work.
-    std::string flag = a, value;
-    bool inline_value = false;
-    if (a.rfind("--", 0) == 0) {
-      size_t eq = a.find('=');
-      if (eq != std::string::npos) {
-        flag = a.substr(0, eq);
-        value = a.substr(eq + 1);
-        inline_value = true;
-      }
+  bool have_simulate_flag = false;  // --kind, --in or --action
+  bool have_kind = false;
+};
+
+Status SetCommand(ParsedArgs& p, CliCommand c, std::string_view name) {
+  if (p.have_command && p.o.command != c) {
+    return Usage("\"" + std::string(name) + "\" cannot be combined with another command");
+  }
+  p.have_command = true;
+  p.o.command = c;
+  return Status::Ok();
+}
+
+// --kind, --in, --action. Returns false when the flag is none of them.
+Result<bool> ParseSimulateFlag(ArgReader& in, ParsedArgs& p) {
+  const std::string& flag = in.flag();
+  if (flag != "--kind" && flag != "--in" && flag != "--action") return false;
+  Result<std::string> v = in.TakeValue();
+  if (!v.ok()) return v.status();
+  p.have_simulate_flag = true;
+  if (flag == "--kind") {
+    auto k = ParseNoticeKind(*v);
+    if (!k) {
+      return Usage("--kind: unknown notice kind \"" + *v +
+                   "\"; kinds are interruption, release, rebalance, maintenance, preempt, "
+                   "lifecycle");
     }
-    auto take_value = [&]() -> Result<std::string> {
-      if (inline_value) return value;
-      if (i + 1 >= args.size()) return usage(flag + " needs a value");
-      return args[++i];
-    };
-    auto set_command = [&](CliCommand c, std::string_view name) -> Status {
-      if (have_command && o.command != c) {
-        return usage("\"" + std::string(name) + "\" cannot be combined with another command");
-      }
-      have_command = true;
-      o.command = c;
-      return Status::Ok();
-    };
-    if (flag == "-h" || flag == "--help") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kHelp, flag));
-    } else if (flag == "--version") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kVersion, flag));
-    } else if (flag == "--check-config") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kCheckConfig, flag));
-    } else if (flag == "-c" || flag == "--config") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return usage(flag + " needs a file name");
-      o.config_path = *v;
-      o.config_explicit = true;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag == "-v" || flag == "--verbose") {
-      o.verbose = true;
-    } else if (flag == "--kind") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      auto k = ParseNoticeKind(*v);
-      if (!k) {
-        return usage("--kind: unknown notice kind \"" + *v +
-                     "\"; kinds are interruption, release, rebalance, maintenance, preempt, "
-                     "lifecycle");
-      }
-      o.kind = *k;
-      have_kind = true;
-    } else if (flag == "--in") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      Result<Duration> d = ParseDuration(*v);
-      if (!d.ok()) return usage("--in: " + d.status().message());
-      o.in = *d;
-      have_in = true;
-    } else if (flag == "--action") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return usage("--action needs a value");
-      o.action = *v;
-      have_action = true;
-    } else if (a == "run" || a == "status" || a == "simulate") {
-      CliCommand c = a == "run"      ? CliCommand::kRun
-                     : a == "status" ? CliCommand::kStatus
-                                     : CliCommand::kSimulate;
-      LASTCALL_RETURN_IF_ERROR(set_command(c, a));
-    } else if (!a.empty() && a[0] == '-') {
-      return usage("unknown option \"" + a + "\"");
-    } else {
-      return usage("unknown command \"" + a + "\"; commands are run, status, simulate");
-    }
+    p.o.kind = *k;
+    p.have_kind = true;
+  } else if (flag == "--in") {
+    Result<Duration> d = ParseDuration(*v);
+    if (!d.ok()) return Usage("--in: " + d.status().message());
+    p.o.in = *d;
+  } else {
+    if (v->empty()) return Usage("--action needs a value");
+    p.o.action = *v;
   }
-  if (o.json && o.command != CliCommand::kStatus) return usage("--json only goes with status");
-  if (o.verbose && o.command != CliCommand::kCheckConfig) {
-    return usage("--verbose only goes with --check-config");
+  return true;
+}
+
+Status ParseArgument(ArgReader& in, ParsedArgs& p) {
+  const std::string& a = in.arg();
+  const std::string& flag = in.flag();
+  if (flag == "-h" || flag == "--help") return SetCommand(p, CliCommand::kHelp, flag);
+  if (flag == "--version") return SetCommand(p, CliCommand::kVersion, flag);
+  if (flag == "--check-config") return SetCommand(p, CliCommand::kCheckConfig, flag);
+  if (flag == "-c" || flag == "--config") {
+    Result<std::string> v = in.TakeValue();
+    if (!v.ok()) return v.status();
+    if (v->empty()) return Usage(flag + " needs a file name");
+    p.o.config_path = *v;
+    p.o.config_explicit = true;
+    return Status::Ok();
   }
-  if ((have_kind || have_in || have_action) && o.command != CliCommand::kSimulate) {
-    return usage("--kind, --in and --action only go with simulate");
+  if (flag == "--json") {
+    p.o.json = true;
+    return Status::Ok();
   }
-  if (o.command == CliCommand::kSimulate && !have_kind) {
-    return usage("simulate needs --kind (e.g. --kind interruption)");
+  if (flag == "-v" || flag == "--verbose") {
+    p.o.verbose = true;
+    return Status::Ok();
   }
-  return o;
+  Result<bool> simulate_flag = ParseSimulateFlag(in, p);
+  if (!simulate_flag.ok()) return simulate_flag.status();
+  if (*simulate_flag) return Status::Ok();
+  if (a == "run") return SetCommand(p, CliCommand::kRun, a);
+  if (a == "status") return SetCommand(p, CliCommand::kStatus, a);
+  if (a == "simulate") return SetCommand(p, CliCommand::kSimulate, a);
+  if (!a.empty() && a[0] == '-') return Usage("unknown option \"" + a + "\"");
+  return Usage("unknown command \"" + a + "\"; commands are run, status, simulate");
+}
+
+// Flags that only go with one command.
+Status CheckCombinations(const ParsedArgs& p) {
+  const CliCommand c = p.o.command;
+  if (p.o.json && c != CliCommand::kStatus) return Usage("--json only goes with status");
+  if (p.o.verbose && c != CliCommand::kCheckConfig) {
+    return Usage("--verbose only goes with --check-config");
+  }
+  if (p.have_simulate_flag && c != CliCommand::kSimulate) {
+    return Usage("--kind, --in and --action only go with simulate");
+  }
+  if (c == CliCommand::kSimulate && !p.have_kind) {
+    return Usage("simulate needs --kind (e.g. --kind interruption)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+  ParsedArgs p;
+  p.o.config_path = std::string(kDefaultConfigPath);
+  ArgReader in(args);
+  while (in.Next()) LASTCALL_RETURN_IF_ERROR(ParseArgument(in, p));
+  LASTCALL_RETURN_IF_ERROR(CheckCombinations(p));
+  return p.o;
 }
 
 // --- status -------------------------------------------------------------------------------
