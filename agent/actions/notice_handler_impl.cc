@@ -1,7 +1,6 @@
 #include "agent/actions/notice_handler_impl.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "agent/base/log.h"
@@ -726,52 +725,29 @@ void NoticeHandlerImpl::Reconfigure(const Config& config) {
                                                  options_.allowed_owners);
 }
 
-std::string NoticeHandlerImpl::StatusJson() const {
-  using nlohmann::json;
+HandlerStatus NoticeHandlerImpl::Report() const {
   std::lock_guard lock(mu_);
   const WallTime now = EffectiveNowLocked();
-  json notices = json::array();
+  HandlerStatus out;
   for (const NoticeRecord& r : store_.All()) {
     const Notice& n = r.notice;
-    Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
-    json phases = json::object();
+    NoticeStatus s{n.id,         n.provider,  n.kind,         n.state,   n.action, n.deadline,
+                   r.first_seen, r.withdrawn, r.absent_since, r.episode, {},       {},
+                   false,        {},          std::nullopt};
     for (const auto& [phase, p] : r.phases) {
-      phases[std::string(HookPhaseName(phase))] = {
-          {"started", p.started ? json(FormatRfc3339(*p.started)) : json(nullptr)},
-          {"ended", p.ended ? json(FormatRfc3339(*p.ended)) : json(nullptr)},
-          {"result", p.result ? PhaseResultName(*p.result) : std::string_view()},
-          {"attempts", p.attempts},
-      };
+      s.phases[phase] = {p.started, p.ended, p.result, p.attempts};
     }
-    json running = json::array();
-    if (auto w = workers_.find(n.id); w != workers_.end()) {
-      for (const std::string& h : w->second.running) running.push_back(h);
-    }
-    json entry = {
-        {"id", n.id},
-        {"provider", n.provider},
-        {"kind", NoticeKindName(n.kind)},
-        {"state", NoticeStateName(n.state)},
-        {"action", n.action},
-        {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
-        {"first_seen", FormatRfc3339(r.first_seen)},
-        {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
-        {"absent_since", r.absent_since ? json(FormatRfc3339(*r.absent_since)) : json(nullptr)},
-        {"episode", r.episode},
-        {"phases", phases},
-        {"running_hooks", running},
-        {"finished", plan.finished},
-        {"plan", plan.why},
-    };
-    if (n.deadline) {
-      entry["seconds_left"] = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
-    }
-    notices.push_back(std::move(entry));
+    if (auto w = workers_.find(n.id); w != workers_.end()) s.running_hooks = w->second.running;
+    const Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
+    s.finished = plan.finished;
+    s.plan = plan.why;
+    if (n.deadline)
+      s.seconds_left = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
+    out.notices.push_back(std::move(s));
   }
-  json j = {{"notices", notices},
-            {"running_hooks", running_hooks_.load()},
-            {"clock_checked", clock_checked_}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.running_hooks = running_hooks_.load();
+  out.clock_checked = clock_checked_;
+  return out;
 }
 
 bool NoticeHandlerImpl::WaitIdle(Duration timeout) {

@@ -79,7 +79,7 @@ class NoticeHandlerImpl final : public NoticeHandler {
   bool IdentityPending() const override;
   void Update(const PollResult& poll, WallTime now) override;
   void Reconfigure(const Config& config) override;
-  std::string StatusJson() const override;
+  HandlerStatus Report() const override;
   size_t RunningHooks() const override { return running_hooks_.load(); }
   void Shutdown(Duration grace) override;
 

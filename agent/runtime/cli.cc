@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/base/metric_catalog.h"
 #include "agent/base/provider.h"
 #include "agent/runtime/config_loader.h"
 #include "common/files.h"
@@ -340,30 +341,19 @@ Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime 
   return n;
 }
 
-bool StatusReportsFailure(const std::string& status_json) {
-  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
-  if (j.is_discarded()) return false;
-  static const char* kBad[] = {"failed", "failure", "timeout", "timed_out",
-                               "killed", "error",   "refused"};
-  std::function<bool(const nlohmann::json&)> walk = [&](const nlohmann::json& v) {
-    if (v.is_object()) {
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if ((it.key() == "result" || it.key() == "status") && it.value().is_string()) {
-          std::string s = it.value().get<std::string>();
-          for (const char* b : kBad) {
-            if (s == b) return true;
-          }
-        }
-        if (walk(it.value())) return true;
-      }
-    } else if (v.is_array()) {
-      for (const auto& e : v) {
-        if (walk(e)) return true;
-      }
+bool PrintHookRuns(const Metrics& metrics, std::ostream& out) {
+  bool failed = false;
+  for (const auto& phase : kHookPhaseNames) {
+    for (const auto& result : kHookResultNames) {
+      const double runs =
+          metrics.Value(metric::kHookRuns, metric::HookRunLabels(phase.value, result.value));
+      if (runs == 0) continue;
+      out << "hook runs: {phase=\"" << phase.name << "\",result=\"" << result.name << "\"} "
+          << static_cast<long long>(runs) << "\n";
+      failed |= result.value != HookResult::kOk;
     }
-    return false;
-  };
-  return walk(j);
+  }
+  return failed;
 }
 
 int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFactory& make_handler,
@@ -411,10 +401,10 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
     }
   } else {
     MonoTime idle_since = clock.Monotonic();
-    std::string last_status;
+    HandlerStatus last_status;
     while (clock.Monotonic() < limit) {
       handler->Update(poll, clock.Now());
-      std::string status = handler->StatusJson();
+      HandlerStatus status = handler->Report();
       MonoTime now = clock.Monotonic();
       if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
       last_status = status;
@@ -423,19 +413,12 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
     }
   }
   handler->Shutdown(config.hooks.kill_grace);
-  std::string status = handler->StatusJson();
-  nlohmann::json j = nlohmann::json::parse(status, nullptr, false);
-  out << (j.is_discarded() ? status : j.dump(2)) << "\n";
-  bool failed = StatusReportsFailure(status);
-  // The handler counts runs in lastcall_hook_runs_total{phase,result}: list them, and any
-  // result other than ok is a failure.
-  std::istringstream text(metrics.RenderPrometheus());
-  for (std::string line; std::getline(text, line);) {
-    if (line.rfind("lastcall_hook_runs_total{", 0) != 0) continue;
-    out << "hook runs: " << line.substr(std::strlen("lastcall_hook_runs_total")) << "\n";
-    size_t r = line.find("result=\"");
-    if (r != std::string::npos && line.compare(r, 11, "result=\"ok\"") != 0) failed = true;
-  }
+  const HandlerStatus status = handler->Report();
+  out << nlohmann::json::parse(HandlerStatusToJson(status)).dump(2) << "\n";
+  // A phase that failed or timed out, or any hook run whose result was not ok (also a start
+  // failure, an abort or a skip), is a failure.
+  bool failed = status.AnyPhaseFailed();
+  failed |= PrintHookRuns(metrics, out);
   std::error_code ec;
   std::filesystem::remove_all(tmpl, ec);
   if (failed) {

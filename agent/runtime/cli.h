@@ -72,8 +72,8 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
 // The notice `simulate` feeds: provider "simulate", instance "i-simulated".
 Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime now, Duration in);
 
-// Whether a handler StatusJson() reports a failed hook ("result"/"status" of failed, timeout,
-// killed, error or refused anywhere in it).
-bool StatusReportsFailure(const std::string& status_json);
+// Prints each non-zero lastcall_hook_runs_total series of `metrics` as "hook runs:
+// {phase="drain",result="ok"} 1"; returns whether any of them has a result other than ok.
+bool PrintHookRuns(const Metrics& metrics, std::ostream& out);
 
 }  // namespace lastcall

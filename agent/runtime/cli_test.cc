@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/base/metric_catalog.h"
 #include "agent/runtime/config_loader.h"
 
 namespace lastcall {
@@ -104,11 +105,24 @@ TEST(Cli, SimulatedNoticeHasADeadlineAndAStableShape) {
   EXPECT_FALSE(MakeSimulatedNotice(NoticeKind::kRebalance, "", now, seconds(1)).deadline);
 }
 
-TEST(Cli, StatusReportsFailureFindsFailedResults) {
-  EXPECT_FALSE(StatusReportsFailure(R"({"notices":[{"phases":[{"result":"ok"}]}]})"));
-  EXPECT_TRUE(StatusReportsFailure(R"({"notices":[{"phases":[{"result":"failed"}]}]})"));
-  EXPECT_TRUE(StatusReportsFailure(R"({"runs":[{"status":"timeout"}]})"));
-  EXPECT_FALSE(StatusReportsFailure("not json"));
+TEST(Cli, PrintHookRunsListsTheCountedRunsAndFlagsAnyResultButOk) {
+  Metrics m;
+  std::ostringstream none;
+  EXPECT_FALSE(PrintHookRuns(m, none));
+  EXPECT_EQ(none.str(), "");
+  m.Increment(metric::kHookRuns, metric::HookRunLabels(HookPhase::kCheckpoint, HookResult::kOk));
+  std::ostringstream ok;
+  EXPECT_FALSE(PrintHookRuns(m, ok));
+  EXPECT_EQ(ok.str(), "hook runs: {phase=\"checkpoint\",result=\"ok\"} 1\n");
+  for (HookResult bad : {HookResult::kFailed, HookResult::kTimeout, HookResult::kStartFailed,
+                         HookResult::kAborted, HookResult::kSkipped}) {
+    Metrics one;
+    one.Increment(metric::kHookRuns, metric::HookRunLabels(HookPhase::kDrain, bad), 2);
+    std::ostringstream out;
+    EXPECT_TRUE(PrintHookRuns(one, out)) << HookResultName(bad);
+    EXPECT_EQ(out.str(), "hook runs: {phase=\"drain\",result=\"" +
+                             std::string(HookResultName(bad)) + "\"} 2\n");
+  }
 }
 
 class StatusCommandTest : public testing::Test {
@@ -221,10 +235,14 @@ class ScriptedHandler : public NoticeHandler {
     metrics_.Increment("lastcall_hook_runs_total", {{"phase", "drain"}, {"result", result_}});
   }
   void Reconfigure(const Config&) override {}
-  std::string StatusJson() const override {
-    return updates_
-               ? R"({"notices":[{"phases":[{"phase":"drain","result":")" + result_ + R"("}]}]})"
-               : "{}";
+  HandlerStatus Report() const override {
+    HandlerStatus s;
+    if (updates_ == 0) return s;
+    NoticeStatus n;
+    n.id = seen_->notice.id;
+    n.phases[HookPhase::kDrain].result = ParsePhaseResult(result_);
+    s.notices.push_back(n);
+    return s;
   }
   size_t RunningHooks() const override { return 0; }
   void Shutdown(Duration) override { seen_->shut_down = true; }
