@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/base/json_fields.h"
 #include "common/time_format.h"
 
 namespace lastcall {
@@ -47,51 +48,7 @@ json NoticeStatusJson(const NoticeStatus& n) {
   return entry;
 }
 
-// Reading: each getter throws std::runtime_error naming the field; FromJson turns that into a
-// DataLoss.
-struct Reader {
-  const json& j;
-  std::string where;
-
-  const json& At(const char* key) const {
-    if (!j.is_object() || !j.contains(key)) Fail(key, "is missing");
-    return j.at(key);
-  }
-  [[noreturn]] void Fail(const char* key, const char* what) const {
-    throw std::runtime_error(where + "." + key + " " + what);
-  }
-  std::string Str(const char* key) const {
-    const json& v = At(key);
-    if (!v.is_string()) Fail(key, "must be a string");
-    return v.get<std::string>();
-  }
-  std::optional<WallTime> Time(const char* key) const {
-    const json& v = At(key);
-    if (v.is_null()) return std::nullopt;
-    if (!v.is_string()) Fail(key, "must be a time or null");
-    Result<WallTime> t = ParseRfc3339(v.get<std::string>());
-    if (!t.ok()) Fail(key, "is not an RFC 3339 time");
-    return *t;
-  }
-  int64_t Int(const char* key) const {
-    const json& v = At(key);
-    if (!v.is_number_integer()) Fail(key, "must be an integer");
-    return v.get<int64_t>();
-  }
-  bool Bool(const char* key) const {
-    const json& v = At(key);
-    if (!v.is_boolean()) Fail(key, "must be true or false");
-    return v.get<bool>();
-  }
-  template <typename E, size_t N>
-  E Enum(const char* key, const EnumNames<E, N>& names) const {
-    std::optional<E> e = ValueOf(names, Str(key));
-    if (!e) Fail(key, "has an unknown value");
-    return *e;
-  }
-};
-
-PhaseStatus PhaseFromJson(const Reader& r) {
+PhaseStatus PhaseFromJson(const JsonFields& r) {
   PhaseStatus p;
   p.started = r.Time("started");
   p.ended = r.Time("ended");
@@ -102,7 +59,7 @@ PhaseStatus PhaseFromJson(const Reader& r) {
   return p;
 }
 
-NoticeStatus NoticeFromJson(const Reader& r) {
+NoticeStatus NoticeFromJson(const JsonFields& r) {
   NoticeStatus n;
   n.id = r.Str("id");
   n.provider = r.Str("provider");
@@ -121,7 +78,7 @@ NoticeStatus NoticeFromJson(const Reader& r) {
   for (const auto& [name, p] : phases.items()) {
     std::optional<HookPhase> phase = ParseHookPhase(name);
     if (!phase) r.Fail("phases", "names an unknown phase");
-    n.phases[*phase] = PhaseFromJson(Reader{p, r.where + ".phases." + name});
+    n.phases[*phase] = PhaseFromJson(JsonFields{p, r.where + ".phases." + name});
   }
   const json& running = r.At("running_hooks");
   if (!running.is_array()) r.Fail("running_hooks", "must be an array");
@@ -159,13 +116,13 @@ Result<HandlerStatus> HandlerStatusFromJson(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return DataLoss("handler status: not a JSON object");
   try {
-    Reader r{j, "handler"};
+    JsonFields r{j, "handler"};
     HandlerStatus s;
     const json& notices = r.At("notices");
     if (!notices.is_array()) r.Fail("notices", "must be an array");
     for (size_t i = 0; i < notices.size(); ++i) {
       s.notices.push_back(
-          NoticeFromJson(Reader{notices[i], "handler.notices[" + std::to_string(i) + "]"}));
+          NoticeFromJson(JsonFields{notices[i], "handler.notices[" + std::to_string(i) + "]"}));
     }
     int64_t running = r.Int("running_hooks");
     if (running < 0) r.Fail("running_hooks", "must not be negative");

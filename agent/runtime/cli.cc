@@ -209,60 +209,62 @@ Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
 
 // --- status -------------------------------------------------------------------------------
 
-Result<std::string> RenderStatus(const std::string& status_json) {
-  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("state")) {
-    return DataLoss("not a lastcalld status file (no JSON object with \"state\")");
+namespace {
+
+std::string TimeOrDash(const std::optional<WallTime>& t) { return t ? FormatRfc3339(*t) : "-"; }
+
+template <typename T>
+std::string NumberOrDash(const std::optional<T>& v) {
+  return v ? std::to_string(*v) : "-";
+}
+
+void RenderLastPoll(const std::optional<PollStatus>& lp, std::ostream& o) {
+  if (!lp) {
+    o << "  last poll:    none yet\n";
+    return;
   }
-  auto str = [](const nlohmann::json& v, const char* key) -> std::string {
-    if (!v.is_object() || !v.contains(key)) return "-";
-    const auto& x = v.at(key);
-    if (x.is_string()) return x.get<std::string>();
-    if (x.is_null()) return "-";
-    return x.dump();
-  };
+  o << "  last poll:    " << TimeOrDash(lp->time) << (lp->ok ? " ok" : " FAILED") << "\n";
+  for (const std::string& e : lp->errors) o << "    error:      " << e << "\n";
+  if (lp->notices.empty()) o << "  notices:      none\n";
+  for (const Notice& n : lp->notices) {
+    o << "  notice:       " << NoticeKindName(n.kind) << " " << n.action << " deadline "
+      << TimeOrDash(n.deadline) << " [" << n.id << "]\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderStatus(const DaemonStatus& s) {
   std::ostringstream o;
-  o << "lastcalld " << str(j, "state") << " (pid " << str(j, "pid") << ")\n";
-  o << "  watching:     " << str(j, "watching") << "\n";
-  o << "  config:       " << str(j, "config") << "\n";
-  if (j.contains("identity") && j["identity"].is_object()) {
-    const auto& id = j["identity"];
-    o << "  instance:     " << str(id, "instance_id") << " (" << str(id, "instance_type") << ", "
-      << str(id, "zone") << ", " << str(id, "region") << ")\n";
+  o << "lastcalld " << DaemonStateName(s.state) << " (pid " << s.pid << ")\n";
+  o << "  watching:     " << s.watching << "\n";
+  o << "  config:       " << s.config << "\n";
+  if (s.identity) {
+    o << "  instance:     " << s.identity->instance_id << " (" << s.identity->instance_type << ", "
+      << s.identity->zone << ", " << s.identity->region << ")\n";
   } else {
     o << "  instance:     (identity not read yet)\n";
   }
-  o << "  polls:        " << str(j, "polls") << " (" << str(j, "poll_errors") << " with errors)\n";
-  if (j.contains("last_poll") && j["last_poll"].is_object()) {
-    const auto& lp = j["last_poll"];
-    bool ok = lp.value("ok", false);
-    o << "  last poll:    " << str(lp, "time") << (ok ? " ok" : " FAILED") << "\n";
-    if (lp.contains("errors") && lp["errors"].is_array()) {
-      for (const auto& e : lp["errors"]) o << "    error:      " << e.get<std::string>() << "\n";
-    }
-    if (lp.contains("notices") && lp["notices"].is_array()) {
-      if (lp["notices"].empty()) o << "  notices:      none\n";
-      for (const auto& n : lp["notices"]) {
-        o << "  notice:       " << str(n, "kind") << " " << str(n, "action") << " deadline "
-          << str(n, "deadline") << " [" << str(n, "id") << "]\n";
-      }
-    }
-  } else {
-    o << "  last poll:    none yet\n";
-  }
-  o << "  last success: " << str(j, "last_success") << "\n";
-  if (j.contains("clock_skew_ms") && !j["clock_skew_ms"].is_null()) {
-    o << "  clock skew:   " << j["clock_skew_ms"].dump()
+  o << "  polls:        " << NumberOrDash(s.polls) << " (" << NumberOrDash(s.poll_errors)
+    << " with errors)\n";
+  RenderLastPoll(s.last_poll, o);
+  o << "  last success: " << TimeOrDash(s.last_success) << "\n";
+  if (s.clock_skew_ms) {
+    o << "  clock skew:   " << *s.clock_skew_ms
       << " ms (deadlines use the metadata server's clock)\n";
   }
-  o << "  hooks running: " << str(j, "running_hooks") << "\n";
-  if (j.contains("handler") && !j["handler"].is_null()) {
-    o << "  handler:\n";
-    std::istringstream lines(j["handler"].dump(2));
-    for (std::string line; std::getline(lines, line);) o << "    " << line << "\n";
-  }
-  o << "  updated:      " << str(j, "updated") << "\n";
+  o << "  hooks running: " << s.running_hooks << "\n";
+  o << "  handler:\n";
+  std::istringstream lines(nlohmann::json::parse(HandlerStatusToJson(s.handler)).dump(2));
+  for (std::string line; std::getline(lines, line);) o << "    " << line << "\n";
+  o << "  updated:      " << TimeOrDash(s.updated) << "\n";
   return o.str();
+}
+
+Result<std::string> RenderStatus(const std::string& status_json) {
+  Result<DaemonStatus> s = DaemonStatusFromJson(status_json);
+  if (!s.ok()) return DataLoss("not a lastcalld status file (" + s.status().message() + ")");
+  return RenderStatus(*s);
 }
 
 // status.json is a few KiB; anything near this is not one.
@@ -278,22 +280,20 @@ int RunStatusCommand(const CliOptions& options, const Config& config, std::ostre
     return kExitNotRunning;
   }
   const std::string& text = *file;
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  Result<DaemonStatus> status = DaemonStatusFromJson(text);
   bool alive = false;
-  if (!j.is_discarded() && j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) {
-    long pid = j["pid"].get<long>();
+  if (status.ok()) {
+    const long pid = status->pid;
     alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
-            j.value("state", "") != "stopped";
+            status->state != DaemonState::kStopped;
   }
   if (options.json) {
     out << text;
+  } else if (!status.ok()) {
+    err << path << ": not a lastcalld status file (" << status.status().message() << ")\n";
+    return kExitFailure;
   } else {
-    Result<std::string> r = RenderStatus(text);
-    if (!r.ok()) {
-      err << path << ": " << r.status().message() << "\n";
-      return kExitFailure;
-    }
-    out << *r;
+    out << RenderStatus(*status);
   }
   if (!alive) {
     err << "lastcalld is not running (" << path << " is what it saw last)\n";

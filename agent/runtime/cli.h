@@ -21,6 +21,7 @@
 #include "agent/actions/notice_handler.h"
 #include "agent/base/config.h"
 #include "agent/base/metrics.h"
+#include "agent/runtime/status_file.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -54,6 +55,7 @@ std::string VersionText();
 int RunStatusCommand(const CliOptions& options, const Config& config, std::ostream& out,
                      std::ostream& err);
 // Renders status.json for people; an error when it is not the daemon's status JSON.
+std::string RenderStatus(const DaemonStatus& status);
 Result<std::string> RenderStatus(const std::string& status_json);
 
 // simulate: builds the handler (through `make_handler`, with state_dir pointed at a fresh

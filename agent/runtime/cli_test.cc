@@ -10,6 +10,7 @@
 
 #include "agent/base/metric_catalog.h"
 #include "agent/runtime/config_loader.h"
+#include "common/time_format.h"
 
 namespace lastcall {
 namespace {
@@ -142,33 +143,31 @@ class StatusCommandTest : public testing::Test {
     err_.str("");
     return RunStatusCommand(o, config_, out_, err_);
   }
-  nlohmann::json Sample(long pid, const std::string& state) {
-    return {{"pid", pid},
-            {"state", state},
-            {"provider", "aws"},
-            {"watching", "aws IMDSv2 at http://127.0.0.1:1"},
-            {"config", "/etc/lastcall/lastcalld.toml"},
-            {"identity",
-             {{"instance_id", "i-0abc"},
-              {"instance_type", "m5.large"},
-              {"zone", "us-east-1a"},
-              {"region", "us-east-1"}}},
-            {"polls", 12},
-            {"poll_errors", 1},
-            {"last_poll",
-             {{"time", "2026-11-23T16:00:00Z"},
-              {"ok", true},
-              {"errors", nlohmann::json::array()},
-              {"notices",
-               {{{"id", "aws-interruption-i-0abc-x"},
-                 {"kind", "interruption"},
-                 {"action", "terminate"},
-                 {"deadline", "2026-11-23T16:02:00Z"}}}}}},
-            {"last_success", "2026-11-23T16:00:00Z"},
-            {"clock_skew_ms", nullptr},
-            {"running_hooks", 1},
-            {"handler", {{"notices", nlohmann::json::array()}}},
-            {"updated", "2026-11-23T16:00:00Z"}};
+  // What the daemon writes (DaemonStatusToJson).
+  nlohmann::json Sample(long pid, DaemonState state) {
+    DaemonStatus s;
+    s.pid = pid;
+    s.state = state;
+    s.provider = "aws";
+    s.watching = "aws IMDSv2 at http://127.0.0.1:1";
+    s.config = "/etc/lastcall/lastcalld.toml";
+    s.identity = Identity{"i-0abc", "m5.large", "us-east-1a", "us-east-1", "aws"};
+    s.polls = 12;
+    s.poll_errors = 1;
+    const WallTime t = *ParseRfc3339("2026-11-23T16:00:00Z");
+    PollStatus& p = s.last_poll.emplace();
+    p.time = t;
+    p.ok = true;
+    Notice n;
+    n.id = "aws-interruption-i-0abc-x";
+    n.provider = "aws";
+    n.action = "terminate";
+    n.deadline = t + std::chrono::minutes(2);
+    p.notices.push_back(n);
+    s.last_success = t;
+    s.running_hooks = 1;
+    s.updated = t;
+    return nlohmann::json::parse(DaemonStatusToJson(s, true));
   }
   std::string dir_;
   Config config_;
@@ -183,7 +182,7 @@ TEST_F(StatusCommandTest, NotRunningWithoutAStatusFile) {
 }
 
 TEST_F(StatusCommandTest, PrintsTheRunningDaemonsViewReadably) {
-  WriteStatus(Sample(::getpid(), "running"));
+  WriteStatus(Sample(::getpid(), DaemonState::kRunning));
   EXPECT_EQ(Run(false), kExitOk) << err_.str();
   std::string o = out_.str();
   EXPECT_NE(o.find("lastcalld running (pid " + std::to_string(::getpid()) + ")"), std::string::npos)
@@ -195,17 +194,17 @@ TEST_F(StatusCommandTest, PrintsTheRunningDaemonsViewReadably) {
 }
 
 TEST_F(StatusCommandTest, JsonIsTheRawFile) {
-  WriteStatus(Sample(::getpid(), "running"));
+  WriteStatus(Sample(::getpid(), DaemonState::kRunning));
   EXPECT_EQ(Run(true), kExitOk);
-  EXPECT_EQ(nlohmann::json::parse(out_.str()), Sample(::getpid(), "running"));
+  EXPECT_EQ(nlohmann::json::parse(out_.str()), Sample(::getpid(), DaemonState::kRunning));
 }
 
 TEST_F(StatusCommandTest, StoppedOrDeadDaemonIsReportedAsNotRunning) {
-  WriteStatus(Sample(::getpid(), "stopped"));
+  WriteStatus(Sample(::getpid(), DaemonState::kStopped));
   EXPECT_EQ(Run(false), kExitNotRunning);
   EXPECT_NE(err_.str().find("is what it saw last"), std::string::npos);
   // A pid that cannot exist (above pid_max).
-  WriteStatus(Sample(1 << 30, "running"));
+  WriteStatus(Sample(1 << 30, DaemonState::kRunning));
   EXPECT_EQ(Run(false), kExitNotRunning);
 }
 
