@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -35,20 +36,20 @@ void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONB
 
 // Reads /proc/<pid>/stat with plain read(2). No iostreams here: reading the file of a process
 // that exits during the read fails with ESRCH, which libstdc++ turns into an exception.
-bool ReadProcStat(const char* pid, char* buf, size_t size, size_t* len) {
+// Returns the text read into `buf` (NUL-terminated), nullopt if there is no such process.
+std::optional<std::string_view> ReadProcStat(const char* pid, char* buf, size_t size) {
   char path[300];  // d_name is at most 255 bytes
   std::snprintf(path, sizeof path, "/proc/%s/stat", pid);
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return std::nullopt;
   ssize_t n;
   do {
     n = ::read(fd, buf, size - 1);
   } while (n < 0 && errno == EINTR);
   ::close(fd);
-  if (n <= 0) return false;
-  *len = static_cast<size_t>(n);
-  buf[*len] = '\0';
-  return true;
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  return std::string_view(buf, static_cast<size_t>(n));
 }
 
 // Whether any process of group `pgid` is still alive. Zombies do not count: an orphaned
@@ -60,8 +61,7 @@ bool GroupHasLiveMembers(pid_t pgid) {
   char stat[1024];
   while (struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    size_t len = 0;
-    if (!ReadProcStat(e->d_name, stat, sizeof stat, &len)) continue;
+    if (!ReadProcStat(e->d_name, stat, sizeof stat)) continue;
     // "pid (comm) state ppid pgrp ..."; comm may contain anything, so parse after the last ')'.
     const char* paren = std::strrchr(stat, ')');
     if (paren == nullptr) continue;
@@ -183,8 +183,7 @@ unsigned long long HookRunner::ProcessStartTicks(pid_t pid) {
   char name[32];
   std::snprintf(name, sizeof name, "%d", static_cast<int>(pid));
   char stat[1024];
-  size_t len = 0;
-  if (!ReadProcStat(name, stat, sizeof stat, &len)) return 0;
+  if (!ReadProcStat(name, stat, sizeof stat)) return 0;
   const char* p = std::strrchr(stat, ')');
   if (p == nullptr) return 0;
   // After "pid (comm)": field 3 (state) is the first; starttime is field 22.
