@@ -101,8 +101,7 @@ int Main(int argc, char** argv) {
     }
     return kExitConfig;
   }
-  LogPriority level = LogPriority::kInfo;
-  if (ParseLogLevel(config->log_level, &level)) SetLogLevel(level);
+  if (auto level = ParseLogLevel(config->log_level)) SetLogLevel(*level);
   switch (options.command) {
     case CliCommand::kCheckConfig:
       if (options.verbose) std::cout << FormatConfig(*config) << "\n";

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -35,20 +36,20 @@ void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONB
 
 // Reads /proc/<pid>/stat with plain read(2). No iostreams here: reading the file of a process
 // that exits during the read fails with ESRCH, which libstdc++ turns into an exception.
-bool ReadProcStat(const char* pid, char* buf, size_t size, size_t* len) {
+// Returns the text read into `buf` (NUL-terminated), nullopt if there is no such process.
+std::optional<std::string_view> ReadProcStat(const char* pid, char* buf, size_t size) {
   char path[300];  // d_name is at most 255 bytes
   std::snprintf(path, sizeof path, "/proc/%s/stat", pid);
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return std::nullopt;
   ssize_t n;
   do {
     n = ::read(fd, buf, size - 1);
   } while (n < 0 && errno == EINTR);
   ::close(fd);
-  if (n <= 0) return false;
-  *len = static_cast<size_t>(n);
-  buf[*len] = '\0';
-  return true;
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  return std::string_view(buf, static_cast<size_t>(n));
 }
 
 // Whether any process of group `pgid` is still alive. Zombies do not count: an orphaned
@@ -60,8 +61,7 @@ bool GroupHasLiveMembers(pid_t pgid) {
   char stat[1024];
   while (struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    size_t len = 0;
-    if (!ReadProcStat(e->d_name, stat, sizeof stat, &len)) continue;
+    if (!ReadProcStat(e->d_name, stat, sizeof stat)) continue;
     // "pid (comm) state ppid pgrp ..."; comm may contain anything, so parse after the last ')'.
     const char* paren = std::strrchr(stat, ')');
     if (paren == nullptr) continue;
@@ -138,20 +138,9 @@ class OutputLogger {
 
 }  // namespace
 
-std::string HookResult::Name() const {
-  switch (outcome) {
-    case Outcome::kExited:
-      return exit_code == 0 ? "ok" : "exit-" + std::to_string(exit_code);
-    case Outcome::kSignaled:
-      return "signal-" + std::to_string(signal);
-    case Outcome::kTimedOut:
-      return "timeout";
-    case Outcome::kStartFailed:
-      return "start-failed";
-    case Outcome::kAborted:
-      return "aborted";
-  }
-  return "unknown";
+std::string HookRun::Describe() const {
+  if (result != HookResult::kFailed) return std::string(HookResultName(result));
+  return signal != 0 ? "signal-" + std::to_string(signal) : "exit-" + std::to_string(exit_code);
 }
 
 std::vector<std::string> HookRunner::BuildEnvironment(const HookRunRequest& r) {
@@ -194,8 +183,7 @@ unsigned long long HookRunner::ProcessStartTicks(pid_t pid) {
   char name[32];
   std::snprintf(name, sizeof name, "%d", static_cast<int>(pid));
   char stat[1024];
-  size_t len = 0;
-  if (!ReadProcStat(name, stat, sizeof stat, &len)) return 0;
+  if (!ReadProcStat(name, stat, sizeof stat)) return 0;
   const char* p = std::strrchr(stat, ')');
   if (p == nullptr) return 0;
   // After "pid (comm)": field 3 (state) is the first; starttime is field 22.
@@ -265,40 +253,40 @@ bool HookRunner::WaitOrStopLeftover(pid_t pgid, unsigned long long start_ticks, 
   return true;
 }
 
-HookResult HookRunner::Run(const HookRunRequest& r) {
-  HookResult result;
-  const MonoTime start = clock_.Monotonic();
-  LogFields tags = {{"HOOK", r.hook.name},
-                    {"PHASE", std::string(HookPhaseName(r.hook.phase))},
-                    {"NOTICE_ID", r.notice.id}};
-  auto fail = [&](std::string why) {
-    result.outcome = HookResult::Outcome::kStartFailed;
-    result.error = std::move(why);
-    result.duration = std::chrono::duration_cast<Duration>(clock_.Monotonic() - start);
-    Log(LogPriority::kErr, "hook failed to start: " + result.error, tags);
-    return result;
-  };
-  if (r.hook.argv.empty()) return fail("empty command");
-  if (aborted_) {
-    result.outcome = HookResult::Outcome::kAborted;
-    return result;
-  }
+namespace {
 
-  // stdin is a socket so the notice can be written with MSG_NOSIGNAL: a hook that never reads
-  // it and exits must not raise SIGPIPE in the daemon.
+// The hook's stdin, stdout and stderr, all O_CLOEXEC. stdin is a socket so the notice can be
+// written with MSG_NOSIGNAL: a hook that never reads it and exits must not raise SIGPIPE in the
+// daemon.
+struct HookPipes {
+  Fd in_parent, in_child, out_read, out_write, err_read, err_write;
+};
+
+Result<HookPipes> MakeHookPipes() {
+  HookPipes p;
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return fail(std::string("socketpair: ") + std::strerror(errno));
+    return Internal(std::string("socketpair: ") + std::strerror(errno));
   }
-  Fd in_parent(sv[0]), in_child(sv[1]);
+  p.in_parent = Fd(sv[0]);
+  p.in_child = Fd(sv[1]);
   int out_fds[2], err_fds[2];
-  if (::pipe2(out_fds, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
-  Fd out_read(out_fds[0]), out_write(out_fds[1]);
-  if (::pipe2(err_fds, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
-  Fd err_read(err_fds[0]), err_write(err_fds[1]);
-  ::shutdown(in_child.get(), SHUT_WR);  // the hook only reads its stdin
+  if (::pipe2(out_fds, O_CLOEXEC) != 0)
+    return Internal(std::string("pipe: ") + std::strerror(errno));
+  p.out_read = Fd(out_fds[0]);
+  p.out_write = Fd(out_fds[1]);
+  if (::pipe2(err_fds, O_CLOEXEC) != 0)
+    return Internal(std::string("pipe: ") + std::strerror(errno));
+  p.err_read = Fd(err_fds[0]);
+  p.err_write = Fd(err_fds[1]);
+  ::shutdown(p.in_child.get(), SHUT_WR);  // the hook only reads its stdin
+  return p;
+}
 
-  std::vector<std::string> env = BuildEnvironment(r);
+// Starts the hook in a new process group, in /, with exactly `env`, its stdio on the child ends
+// of `pipes` (closed here once it runs) and every other descriptor closed. Returns its pid.
+Result<pid_t> SpawnHook(const HookRunRequest& r, const std::vector<std::string>& env,
+                        HookPipes& pipes) {
   std::vector<char*> argv, envp;
   for (const std::string& a : r.hook.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -309,9 +297,9 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
   posix_spawnattr_t attr;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawnattr_init(&attr);
-  ::posix_spawn_file_actions_adddup2(&actions, in_child.get(), 0);
-  ::posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  ::posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+  ::posix_spawn_file_actions_adddup2(&actions, pipes.in_child.get(), 0);
+  ::posix_spawn_file_actions_adddup2(&actions, pipes.out_write.get(), 1);
+  ::posix_spawn_file_actions_adddup2(&actions, pipes.err_write.get(), 2);
   // Belt and braces: fds other modules opened without O_CLOEXEC must not reach a hook either.
   ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   ::posix_spawn_file_actions_addchdir_np(&actions, "/");
@@ -327,145 +315,220 @@ HookResult HookRunner::Run(const HookRunRequest& r) {
   int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) return fail(r.hook.argv[0] + ": " + std::strerror(rc));
-  result.pid = pid;
-  const pid_t pgid = pid;
-  in_child.reset();
-  out_write.reset();
-  err_write.reset();
-  Log(LogPriority::kInfo,
-      "hook started (pid " + std::to_string(pid) + ", timeout " + FormatDuration(r.timeout) + ")",
-      tags);
-  if (r.on_start) r.on_start(pgid, ProcessStartTicks(pid));
+  if (rc != 0) return Internal(r.hook.argv[0] + ": " + std::strerror(rc));
+  pipes.in_child.reset();
+  pipes.out_write.reset();
+  pipes.err_write.reset();
+  return pid;
+}
 
-  SetNonBlocking(in_parent.get());
-  SetNonBlocking(out_read.get());
-  SetNonBlocking(err_read.get());
-  std::string input = NoticeToJson(r.notice) + "\n";
-  size_t input_off = 0;
-  OutputLogger output(r, r.max_output_bytes);
+// One started hook until it and its process group are gone: writes the notice to its stdin,
+// logs its output, sends SIGTERM on timeout, abort or leftovers in its group and SIGKILL after
+// the grace, and reaps it.
+class HookSupervisor {
+ public:
+  HookSupervisor(const HookRunRequest& r, const Clock& clock, const std::atomic<bool>& aborted,
+                 HookPipes pipes, pid_t pid, MonoTime start, const LogFields& tags)
+      : r_(r),
+        clock_(clock),
+        aborted_(aborted),
+        pipes_(std::move(pipes)),
+        pid_(pid),
+        deadline_(start + r.timeout),
+        tags_(tags),
+        input_(NoticeToJson(r.notice) + "\n"),
+        output_(r, r.max_output_bytes) {
+    SetNonBlocking(pipes_.in_parent.get());
+    SetNonBlocking(pipes_.out_read.get());
+    SetNonBlocking(pipes_.err_read.get());
+  }
 
-  const MonoTime deadline = start + r.timeout;
-  bool reaped = false;
-  int wstatus = 0;
-  bool timed_out = false, aborting = false, terminating = false, killed = false;
-  MonoTime kill_at{};
-
-  auto signal_group = [&](int sig) {
-    if (::kill(-pgid, sig) != 0 && errno != ESRCH) {
-      Log(LogPriority::kWarning,
-          "kill(-" + std::to_string(pgid) + ", " + std::to_string(sig) +
-              "): " + std::strerror(errno),
-          tags);
+  // Blocks until the hook is reaped and its group is empty (or was SIGKILLed); then logs what
+  // is left in the pipes. Returns how it ended, without the duration.
+  HookRun Supervise() {
+    for (;;) {
+      PumpIo();
+      if (!reaped_ && ::waitpid(pid_, &wstatus_, WNOHANG) == pid_) reaped_ = true;
+      EnforceLimits(clock_.Monotonic());
+      if (reaped_) {
+        if (killed_) break;  // SIGKILL cannot be ignored: the group is going away
+        // Pipes still open after the group is gone belong to processes that left the group
+        // (setsid); they are not waited for.
+        if (!GroupHasLiveMembers(pid_)) break;
+        Terminate("hook exited but left processes in its group");
+      }
     }
-  };
-  auto terminate = [&](const char* why) {
-    if (terminating) return;
-    terminating = true;
-    kill_at = clock_.Monotonic() + r.kill_grace;
-    Log(LogPriority::kWarning,
-        std::string(why) + ": sending SIGTERM to process group " + std::to_string(pgid), tags);
-    signal_group(SIGTERM);
-  };
+    DrainRemaining();
+    return Ending();
+  }
 
-  char buf[8192];
-  for (;;) {
+ private:
+  // One poll round (at most kSliceMs): output to the log, the notice to stdin.
+  void PumpIo() {
     pollfd fds[3];
     nfds_t nfds = 0;
     int out_idx = -1, err_idx = -1, in_idx = -1;
-    if (out_read.get() >= 0) {
-      out_idx = static_cast<int>(nfds);
-      fds[nfds++] = {out_read.get(), POLLIN, 0};
-    }
-    if (err_read.get() >= 0) {
-      err_idx = static_cast<int>(nfds);
-      fds[nfds++] = {err_read.get(), POLLIN, 0};
-    }
-    if (in_parent.get() >= 0) {
-      in_idx = static_cast<int>(nfds);
-      fds[nfds++] = {in_parent.get(), POLLOUT, 0};
-    }
+    auto add = [&](const Fd& fd, short events, int* idx) {
+      if (fd.get() < 0) return;
+      *idx = static_cast<int>(nfds);
+      fds[nfds++] = {fd.get(), events, 0};
+    };
+    add(pipes_.out_read, POLLIN, &out_idx);
+    add(pipes_.err_read, POLLIN, &err_idx);
+    add(pipes_.in_parent, POLLOUT, &in_idx);
     int n = ::poll(fds, nfds, kSliceMs);
     if (n < 0 && errno != EINTR) {
-      Log(LogPriority::kErr, std::string("poll: ") + std::strerror(errno), tags);
+      Log(LogPriority::kErr, std::string("poll: ") + std::strerror(errno), tags_);
     }
-    auto drain = [&](int idx, Fd& fd, int stream) {
-      if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
-      for (;;) {
-        ssize_t got = ::read(fd.get(), buf, sizeof buf);
-        if (got > 0) {
-          output.Append(stream, buf, static_cast<size_t>(got));
-          continue;
-        }
-        if (got == 0 || (errno != EAGAIN && errno != EINTR)) fd.reset();
-        break;
-      }
+    if (n <= 0) return;
+    auto readable = [&](int idx) {
+      return idx >= 0 && (fds[idx].revents & (POLLIN | POLLHUP | POLLERR));
     };
-    if (n > 0) {
-      drain(out_idx, out_read, 0);
-      drain(err_idx, err_read, 1);
-      if (in_idx >= 0 && fds[in_idx].revents) {
-        ssize_t sent = ::send(in_parent.get(), input.data() + input_off, input.size() - input_off,
-                              MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent > 0) input_off += static_cast<size_t>(sent);
-        // Done, or the hook closed its stdin (EPIPE): either way stdin is finished.
-        if (input_off == input.size() || (sent < 0 && errno != EAGAIN && errno != EINTR)) {
-          in_parent.reset();
-        }
+    if (readable(out_idx)) ReadOutput(pipes_.out_read, 0);
+    if (readable(err_idx)) ReadOutput(pipes_.err_read, 1);
+    if (in_idx >= 0 && fds[in_idx].revents) WriteInput();
+  }
+
+  void ReadOutput(Fd& fd, int stream) {
+    for (;;) {
+      ssize_t got = ::read(fd.get(), buf_, sizeof buf_);
+      if (got > 0) {
+        output_.Append(stream, buf_, static_cast<size_t>(got));
+        continue;
+      }
+      if (got == 0 || (errno != EAGAIN && errno != EINTR)) fd.reset();
+      break;
+    }
+  }
+
+  void WriteInput() {
+    ssize_t sent = ::send(pipes_.in_parent.get(), input_.data() + input_off_,
+                          input_.size() - input_off_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) input_off_ += static_cast<size_t>(sent);
+    // Done, or the hook closed its stdin (EPIPE): either way stdin is finished.
+    if (input_off_ == input_.size() || (sent < 0 && errno != EAGAIN && errno != EINTR)) {
+      pipes_.in_parent.reset();
+    }
+  }
+
+  // Abort and timeout send SIGTERM once; SIGKILL follows kill_grace after any SIGTERM.
+  void EnforceLimits(MonoTime now) {
+    if (!terminating_ && !reaped_ && aborted_) {
+      aborting_ = true;
+      Terminate("daemon is stopping");
+    } else if (!reaped_ && !terminating_ && now >= deadline_) {
+      timed_out_ = true;
+      Terminate("timed out after " + FormatDuration(r_.timeout));
+    }
+    if (terminating_ && !killed_ && now >= kill_at_) {
+      killed_ = true;
+      Log(LogPriority::kWarning,
+          "still running after " + FormatDuration(r_.kill_grace) +
+              ": sending SIGKILL to process group " + std::to_string(pid_),
+          tags_);
+      SignalGroup(SIGKILL);
+    }
+  }
+
+  void SignalGroup(int sig) {
+    if (::kill(-pid_, sig) != 0 && errno != ESRCH) {
+      Log(LogPriority::kWarning,
+          "kill(-" + std::to_string(pid_) + ", " + std::to_string(sig) +
+              "): " + std::strerror(errno),
+          tags_);
+    }
+  }
+
+  void Terminate(const std::string& why) {
+    if (terminating_) return;
+    terminating_ = true;
+    kill_at_ = clock_.Monotonic() + r_.kill_grace;
+    Log(LogPriority::kWarning, why + ": sending SIGTERM to process group " + std::to_string(pid_),
+        tags_);
+    SignalGroup(SIGTERM);
+  }
+
+  // Whatever is already buffered in the pipes is still logged.
+  void DrainRemaining() {
+    for (Fd* fd : {&pipes_.out_read, &pipes_.err_read}) {
+      if (fd->get() < 0) continue;
+      ssize_t got;
+      while ((got = ::read(fd->get(), buf_, sizeof buf_)) > 0) {
+        output_.Append(fd == &pipes_.out_read ? 0 : 1, buf_, static_cast<size_t>(got));
       }
     }
+    output_.Flush();
+  }
 
-    if (!reaped) {
-      pid_t w = ::waitpid(pid, &wstatus, WNOHANG);
-      if (w == pid) reaped = true;
+  HookRun Ending() const {
+    HookRun run;
+    run.pid = pid_;
+    if (WIFEXITED(wstatus_)) {
+      run.exit_code = WEXITSTATUS(wstatus_);
+      run.result = run.exit_code == 0 ? HookResult::kOk : HookResult::kFailed;
+    } else if (WIFSIGNALED(wstatus_)) {
+      run.signal = WTERMSIG(wstatus_);
+      run.result = HookResult::kFailed;
     }
-    const MonoTime now = clock_.Monotonic();
-    if (!terminating && !reaped && aborted_) {
-      aborting = true;
-      terminate("daemon is stopping");
-    } else if (!reaped && !terminating && now >= deadline) {
-      timed_out = true;
-      terminate(("timed out after " + FormatDuration(r.timeout)).c_str());
-    }
-    if (terminating && !killed && now >= kill_at) {
-      killed = true;
-      Log(LogPriority::kWarning,
-          "still running after " + FormatDuration(r.kill_grace) +
-              ": sending SIGKILL to process group " + std::to_string(pgid),
-          tags);
-      signal_group(SIGKILL);
-    }
-    if (reaped) {
-      if (killed) break;  // SIGKILL cannot be ignored: the group is going away
-      // Pipes still open after the group is gone belong to processes that left the group
-      // (setsid); they are not waited for.
-      if (!GroupHasLiveMembers(pgid)) break;
-      terminate("hook exited but left processes in its group");
-    }
+    if (timed_out_) run.result = HookResult::kTimeout;
+    if (aborting_) run.result = HookResult::kAborted;
+    return run;
   }
-  // Whatever is already buffered in the pipes is still logged.
-  for (Fd* fd : {&out_read, &err_read}) {
-    if (fd->get() < 0) continue;
-    ssize_t got;
-    while ((got = ::read(fd->get(), buf, sizeof buf)) > 0) {
-      output.Append(fd == &out_read ? 0 : 1, buf, static_cast<size_t>(got));
-    }
-  }
-  output.Flush();
 
-  result.duration = std::chrono::duration_cast<Duration>(clock_.Monotonic() - start);
-  if (WIFEXITED(wstatus)) {
-    result.outcome = HookResult::Outcome::kExited;
-    result.exit_code = WEXITSTATUS(wstatus);
-  } else if (WIFSIGNALED(wstatus)) {
-    result.outcome = HookResult::Outcome::kSignaled;
-    result.signal = WTERMSIG(wstatus);
+  const HookRunRequest& r_;
+  const Clock& clock_;
+  const std::atomic<bool>& aborted_;
+  HookPipes pipes_;
+  const pid_t pid_;  // also its process group
+  const MonoTime deadline_;
+  const LogFields& tags_;
+  std::string input_;
+  size_t input_off_ = 0;
+  OutputLogger output_;
+  bool reaped_ = false;
+  int wstatus_ = 0;
+  bool timed_out_ = false, aborting_ = false, terminating_ = false, killed_ = false;
+  MonoTime kill_at_{};
+  char buf_[8192];
+};
+
+}  // namespace
+
+HookRun HookRunner::Run(const HookRunRequest& r) {
+  const MonoTime start = clock_.Monotonic();
+  const LogFields tags = {{"HOOK", r.hook.name},
+                          {"PHASE", std::string(HookPhaseName(r.hook.phase))},
+                          {"NOTICE_ID", r.notice.id}};
+  auto elapsed = [&] { return std::chrono::duration_cast<Duration>(clock_.Monotonic() - start); };
+  auto fail = [&](std::string why) {
+    HookRun run;
+    run.result = HookResult::kStartFailed;
+    run.error = std::move(why);
+    run.duration = elapsed();
+    Log(LogPriority::kErr, "hook failed to start: " + run.error, tags);
+    return run;
+  };
+  if (r.hook.argv.empty()) return fail("empty command");
+  if (aborted_) {
+    HookRun run;
+    run.result = HookResult::kAborted;
+    return run;
   }
-  if (timed_out) result.outcome = HookResult::Outcome::kTimedOut;
-  if (aborting) result.outcome = HookResult::Outcome::kAborted;
-  Log(result.ok() ? LogPriority::kInfo : LogPriority::kWarning,
-      "hook ended: " + result.Name() + " after " + FormatDuration(result.duration), tags);
-  return result;
+  Result<HookPipes> pipes = MakeHookPipes();
+  if (!pipes.ok()) return fail(pipes.status().message());
+  Result<pid_t> pid = SpawnHook(r, BuildEnvironment(r), *pipes);
+  if (!pid.ok()) return fail(pid.status().message());
+  Log(LogPriority::kInfo,
+      "hook started (pid " + std::to_string(*pid) + ", timeout " + FormatDuration(r.timeout) + ")",
+      tags);
+  if (r.on_start) r.on_start(*pid, ProcessStartTicks(*pid));
+
+  HookSupervisor supervisor(r, clock_, aborted_, std::move(pipes).value(), *pid, start, tags);
+  HookRun run = supervisor.Supervise();
+  run.duration = elapsed();
+  Log(run.ok() ? LogPriority::kInfo : LogPriority::kWarning,
+      "hook ended: " + run.Describe() + " after " + FormatDuration(run.duration), tags);
+  return run;
 }
 
 }  // namespace lastcall

@@ -25,6 +25,7 @@
 
 #include "agent/actions/hook_catalog.h"
 #include "agent/base/notice.h"
+#include "agent/base/outcome.h"
 #include "agent/base/provider.h"
 #include "common/clock.h"
 
@@ -45,25 +46,25 @@ struct HookRunRequest {
   std::function<void(pid_t pgid, unsigned long long start_ticks)> on_start;
 };
 
-struct HookResult {
-  enum class Outcome { kExited, kSignaled, kTimedOut, kStartFailed, kAborted };
-  Outcome outcome = Outcome::kStartFailed;
-  int exit_code = -1;  // kExited
-  int signal = 0;      // kSignaled (also the signal that ended a timed-out hook)
+// How one run of a hook ended.
+struct HookRun {
+  HookResult result = HookResult::kStartFailed;
+  int exit_code = -1;  // the hook exited (kOk, or kFailed with signal 0): its exit status
+  int signal = 0;      // the signal that ended it (kFailed, also kTimeout and kAborted)
   Duration duration{};
   std::string error;  // kStartFailed: why
   pid_t pid = -1;
 
-  bool ok() const { return outcome == Outcome::kExited && exit_code == 0; }
-  // "ok", "exit-3", "signal-9", "timeout", "start-failed", "aborted": metrics label and state.
-  std::string Name() const;
+  bool ok() const { return result == HookResult::kOk; }
+  // For the log: the HookResultName, except a failure says how: "exit-3" or "signal-9".
+  std::string Describe() const;
 };
 
 class HookRunner {
  public:
   explicit HookRunner(const Clock& clock) : clock_(clock) {}
 
-  HookResult Run(const HookRunRequest& request);
+  HookRun Run(const HookRunRequest& request);
 
   // Stops all runs: their groups get SIGTERM, then SIGKILL after their kill_grace.
   void Abort() { aborted_ = true; }

@@ -60,9 +60,9 @@ TEST_F(HookRunnerTest, EnvironmentIsExactlyTheContract) {
   ::setenv("LASTCALL_TEST_SECRET", "must-not-leak", 1);
   HookRunRequest r = Request("env > " + tmp_ / "env.txt");
   r.hook.env = {{"MY_SETTING", "42"}, {"LASTCALL_PHASE", "override-attempt"}};
-  HookResult result = runner_.Run(r);
+  HookRun result = runner_.Run(r);
   ::unsetenv("LASTCALL_TEST_SECRET");
-  ASSERT_TRUE(result.ok()) << result.Name();
+  ASSERT_TRUE(result.ok()) << result.Describe();
   std::vector<std::string> env = Lines(ReadFile(tmp_ / "env.txt"));
   for (const char* expected :
        {"LASTCALL_PHASE=checkpoint", "LASTCALL_PROVIDER=aws",
@@ -141,31 +141,31 @@ TEST_F(HookRunnerTest, OutputIsBoundedByMaxOutputBytes) {
 }
 
 TEST_F(HookRunnerTest, ExitCodeAndSignalAreReported) {
-  HookResult exit3 = runner_.Run(Request("exit 3"));
-  EXPECT_EQ(exit3.outcome, HookResult::Outcome::kExited);
+  HookRun exit3 = runner_.Run(Request("exit 3"));
+  EXPECT_EQ(exit3.result, HookResult::kFailed);
   EXPECT_EQ(exit3.exit_code, 3);
-  EXPECT_EQ(exit3.Name(), "exit-3");
+  EXPECT_EQ(exit3.Describe(), "exit-3");
   EXPECT_FALSE(exit3.ok());
-  HookResult killed = runner_.Run(Request("kill -9 $$", "20-self-kill"));
-  EXPECT_EQ(killed.outcome, HookResult::Outcome::kSignaled);
+  HookRun killed = runner_.Run(Request("kill -9 $$", "20-self-kill"));
+  EXPECT_EQ(killed.result, HookResult::kFailed);
   EXPECT_EQ(killed.signal, 9);
-  EXPECT_EQ(killed.Name(), "signal-9");
+  EXPECT_EQ(killed.Describe(), "signal-9");
 }
 
 TEST_F(HookRunnerTest, MissingProgramFailsToStart) {
   HookRunRequest r = Request("true");
   r.hook.argv = {tmp_ / "does-not-exist"};
-  HookResult result = runner_.Run(r);
-  EXPECT_EQ(result.outcome, HookResult::Outcome::kStartFailed);
+  HookRun result = runner_.Run(r);
+  EXPECT_EQ(result.result, HookResult::kStartFailed);
   EXPECT_THAT(result.error, HasSubstr("does-not-exist"));
-  EXPECT_EQ(result.Name(), "start-failed");
+  EXPECT_EQ(result.Describe(), "start_failed");
 }
 
 TEST_F(HookRunnerTest, TimeoutKillsTheWholeGroup) {
   HookRunRequest r = Request("sleep 30 & echo $! > " + tmp_ / "child.pid" + "; sleep 30");
   r.timeout = milliseconds(300);
-  HookResult result = runner_.Run(r);
-  EXPECT_EQ(result.outcome, HookResult::Outcome::kTimedOut);
+  HookRun result = runner_.Run(r);
+  EXPECT_EQ(result.result, HookResult::kTimeout);
   EXPECT_EQ(result.signal, SIGTERM);
   EXPECT_GE(result.duration, milliseconds(300));
   EXPECT_LT(result.duration, seconds(5));
@@ -188,8 +188,8 @@ TEST_F(HookRunnerTest, HookTrappingSigtermWithGrandchildLeavesNothingBehind) {
       "n=0; while [ $n -lt 300 ]; do n=$((n+1)); sleep 0.05; done");
   r.timeout = milliseconds(300);
   r.kill_grace = milliseconds(300);
-  HookResult result = runner_.Run(r);
-  EXPECT_EQ(result.outcome, HookResult::Outcome::kTimedOut);
+  HookRun result = runner_.Run(r);
+  EXPECT_EQ(result.result, HookResult::kTimeout);
   EXPECT_EQ(result.signal, SIGKILL);
   EXPECT_GE(result.duration, milliseconds(600));
   pid_t grandchild = ReadPid(tmp_ / "grandchild.pid");
@@ -204,8 +204,8 @@ TEST_F(HookRunnerTest, HookTrappingSigtermWithGrandchildLeavesNothingBehind) {
 TEST_F(HookRunnerTest, ProcessesLeftInTheGroupAfterExitAreStopped) {
   HookRunRequest r =
       Request("sleep 30 & echo $! > " + pids_.Watch(tmp_ / "child.pid") + "; exit 0");
-  HookResult result = runner_.Run(r);
-  EXPECT_TRUE(result.ok()) << result.Name();
+  HookRun result = runner_.Run(r);
+  EXPECT_TRUE(result.ok()) << result.Describe();
   EXPECT_LT(result.duration, seconds(5));
   pid_t child = ReadPid(tmp_ / "child.pid");
   EXPECT_TRUE(WaitFor([&] { return !testing::ProcessAlive(child); }));
@@ -218,7 +218,7 @@ TEST_F(HookRunnerTest, NoDescriptorLeaksIntoHooks) {
   ASSERT_GE(leaky, 3);
   HookRunRequest r = Request("true");
   r.hook.argv = {"/bin/sh", "-c", "ls /proc/$$/fd > " + tmp_ / "fds.txt"};
-  HookResult result = runner_.Run(r);
+  HookRun result = runner_.Run(r);
   ::close(leaky);
   ASSERT_TRUE(result.ok());
   std::vector<std::string> fds = Lines(ReadFile(tmp_ / "fds.txt"));
@@ -233,7 +233,7 @@ TEST_F(HookRunnerTest, NoDescriptorLeaksIntoHooks) {
 
 TEST_F(HookRunnerTest, SeveralRunsAtOnce) {
   // Each hook waits until all three have started: run one after the other, they would time out.
-  std::vector<HookResult> results(3);
+  std::vector<HookRun> results(3);
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
@@ -250,19 +250,19 @@ TEST_F(HookRunnerTest, SeveralRunsAtOnce) {
     });
   }
   for (auto& t : threads) t.join();
-  for (const HookResult& result : results) EXPECT_TRUE(result.ok()) << result.Name();
+  for (const HookRun& result : results) EXPECT_TRUE(result.ok()) << result.Describe();
 }
 
 TEST_F(HookRunnerTest, AbortStopsRunningHooks) {
   HookRunRequest r = Request("echo $$ > " + pids_.Watch(tmp_ / "hook.pid") + "; sleep 30");
-  HookResult result;
+  HookRun result;
   std::thread t([&] { result = runner_.Run(r); });
   pid_t hook = ReadPid(tmp_ / "hook.pid");
   runner_.Abort();
   t.join();
-  EXPECT_EQ(result.outcome, HookResult::Outcome::kAborted);
+  EXPECT_EQ(result.result, HookResult::kAborted);
   EXPECT_FALSE(testing::ProcessAlive(hook));
-  EXPECT_EQ(runner_.Run(Request("true", "later")).outcome, HookResult::Outcome::kAborted);
+  EXPECT_EQ(runner_.Run(Request("true", "later")).result, HookResult::kAborted);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <string>
 
+#include "agent/actions/handler_status.h"
 #include "agent/base/config.h"
 #include "agent/base/provider.h"
 #include "common/clock.h"
@@ -42,8 +43,10 @@ class NoticeHandler {
   // started keep the settings they started with.
   virtual void Reconfigure(const Config& config) = 0;
 
-  // One JSON object: known notices, their phases and results, running hooks.
-  virtual std::string StatusJson() const = 0;
+  // Known notices, their phases and results, running hooks.
+  virtual HandlerStatus Report() const = 0;
+  // Report() as one JSON object (HandlerStatusToJson).
+  std::string StatusJson() const { return HandlerStatusToJson(Report()); }
   virtual size_t RunningHooks() const = 0;
 
   // Stops starting new work; running hooks get until `grace` to end, then their process groups

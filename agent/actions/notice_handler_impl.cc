@@ -1,7 +1,6 @@
 #include "agent/actions/notice_handler_impl.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "agent/base/log.h"
@@ -12,23 +11,6 @@ namespace lastcall {
 namespace {
 
 double Seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
-
-// Coarse result for the metrics label (bounded cardinality): one of metric::kHookRunResults.
-std::string MetricResult(const HookResult& r) {
-  switch (r.outcome) {
-    case HookResult::Outcome::kExited:
-      return r.exit_code == 0 ? "ok" : "failed";
-    case HookResult::Outcome::kSignaled:
-      return "failed";
-    case HookResult::Outcome::kTimedOut:
-      return "timeout";
-    case HookResult::Outcome::kStartFailed:
-      return "start_failed";
-    case HookResult::Outcome::kAborted:
-      return "aborted";
-  }
-  return "failed";
-}
 
 LogFields NoticeFields(const std::string& id) { return {{"NOTICE_ID", id}}; }
 
@@ -368,14 +350,14 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
         PhaseRecord& p = r->phases[phase];
         p.started = p.started.value_or(now);
         p.ended = now;
-        p.result = "skipped";
+        p.result = PhaseResult::kSkipped;
         Log(LogPriority::kWarning,
             "deadline passed before phase " + std::string(HookPhaseName(phase)) +
                 " could run: skipped",
             {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
         if (metrics_) {
-          metrics_->Increment(metric::kHookRuns, {{"phase", std::string(HookPhaseName(phase))},
-                                                  {"result", "skipped"}});
+          metrics_->Increment(metric::kHookRuns,
+                              metric::HookRunLabels(phase, HookResult::kSkipped));
         }
       }
       // Flushed with the phase start just below, which rewrites this same record; when no
@@ -406,15 +388,15 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
       PhaseRecord& p = r->phases[phase];
       p.started = EffectiveNowLocked();
       p.ended.reset();
-      p.result.clear();
+      p.result.reset();
       p.adopted_from.clear();
       ++p.attempts;
       Persist(*r);  // before the first hook: a crash from here on reruns the phase
     }
     Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
         {{"NOTICE_ID", id}, {"PHASE", phase_name}});
-    std::string result = RunPhase(id, phase, plan, snap);
-    if (result.empty()) {  // shutting down: leave the phase unfinished on disk
+    std::optional<PhaseResult> result = RunPhase(id, phase, plan, snap);
+    if (!result) {  // shutting down: leave the phase unfinished on disk
       Locked lock(this);
       ReleasePhaseLocked(id, phase);
       break;
@@ -431,8 +413,9 @@ void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
       ReleasePhaseLocked(id, phase);
       if (!r) break;
     }
-    Log(result == "ok" ? LogPriority::kInfo : LogPriority::kWarning,
-        "phase " + phase_name + " ended: " + result, {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+    Log(*result == PhaseResult::kOk ? LogPriority::kInfo : LogPriority::kWarning,
+        "phase " + phase_name + " ended: " + std::string(PhaseResultName(*result)),
+        {{"NOTICE_ID", id}, {"PHASE", phase_name}});
   }
   if (notify.joinable()) notify.join();
   // Not Locked: every write of this worker is flushed by now, and once `done` is set Update
@@ -447,7 +430,7 @@ void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, c
   if (!record) return;
   std::vector<Hook> hooks = snap.catalog->HooksFor(HookPhase::kNotify, record->notice.kind);
   std::vector<std::thread> threads;
-  std::vector<HookResult> results(hooks.size());
+  std::vector<HookRun> results(hooks.size());
   for (size_t i = 0; i < hooks.size(); ++i) {
     Duration own = hooks[i].timeout.value_or(snap.config->hooks.notify_timeout);
     // Best effort: within the deadline if there is time, else still with its own timeout.
@@ -456,39 +439,38 @@ void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, c
         [&, i, timeout] { results[i] = RunHook(id, hooks[i], timeout, snap, *record); });
   }
   for (std::thread& t : threads) t.join();
-  bool aborted = std::any_of(results.begin(), results.end(), [](const HookResult& r) {
-    return r.outcome == HookResult::Outcome::kAborted;
-  });
+  bool aborted = std::any_of(results.begin(), results.end(),
+                             [](const HookRun& r) { return r.result == HookResult::kAborted; });
   if (aborted) return;
   bool all_ok =
-      std::all_of(results.begin(), results.end(), [](const HookResult& r) { return r.ok(); });
+      std::all_of(results.begin(), results.end(), [](const HookRun& r) { return r.ok(); });
   Locked lock(this);
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
   PhaseRecord& p = r->phases[HookPhase::kNotify];
   p.ended = EffectiveNowLocked();
-  p.result = all_ok ? "ok" : "failed";
+  p.result = all_ok ? PhaseResult::kOk : PhaseResult::kFailed;
   Persist(*r);
 }
 
-std::string NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
-                                        const Snapshot& snap) {
+std::optional<PhaseResult> NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase,
+                                                       const Plan& plan, const Snapshot& snap) {
   std::optional<NoticeRecord> record = store_.Get(id);
-  if (!record) return "failed";
+  if (!record) return PhaseResult::kFailed;
   std::vector<Hook> hooks = snap.catalog->HooksFor(phase, record->notice.kind);
   if (hooks.empty()) {
     Log(LogPriority::kInfo, "no hooks for phase " + std::string(HookPhaseName(phase)),
         {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
   }
-  bool failed = false, timed_out = false, skipped = false;
+  PhaseResultBuilder outcome;
   for (const Hook& hook : hooks) {
     NoticeRecord current;
     WallTime now;
     {
       Locked lock(this);
-      if (stopping_) return "";
+      if (stopping_) return std::nullopt;
       std::optional<NoticeRecord> r = store_.Get(id);
-      if (!r) return "failed";
+      if (!r) return PhaseResult::kFailed;
       current = *r;
       now = EffectiveNowLocked();
     }
@@ -496,31 +478,25 @@ std::string NoticeHandlerImpl::RunPhase(const std::string& id, HookPhase phase, 
         (current.withdrawn || current.notice.state != NoticeState::kActive)) {
       Log(LogPriority::kNotice, "notice withdrawn or canceled: not starting further hooks",
           {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
-      return "interrupted";
+      return PhaseResult::kInterrupted;
     }
     Duration own = hook.timeout.value_or(snap.config->hooks.default_timeout);
     std::optional<Duration> timeout = Planner::HookTimeout(plan, now, own);
     if (!timeout) {
       Log(LogPriority::kWarning, "deadline passed: hook not started",
           {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}, {"HOOK", hook.name}});
-      skipped = true;
+      outcome.Add(HookResult::kSkipped);
       continue;
     }
-    HookResult result = RunHook(id, hook, *timeout, snap, current);
-    if (result.outcome == HookResult::Outcome::kAborted) return "";
-    if (result.outcome == HookResult::Outcome::kTimedOut)
-      timed_out = true;
-    else if (!result.ok())
-      failed = true;
+    HookRun run = RunHook(id, hook, *timeout, snap, current);
+    if (run.result == HookResult::kAborted) return std::nullopt;
+    outcome.Add(run.result);
   }
-  if (timed_out) return "timeout";
-  if (failed) return "failed";
-  if (skipped) return "skipped";
-  return "ok";
+  return outcome.result();
 }
 
-HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Duration timeout,
-                                      const Snapshot& snap, const NoticeRecord& record) {
+HookRun NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Duration timeout,
+                                   const Snapshot& snap, const NoticeRecord& record) {
   const HookOptions& opts = snap.config->hooks;
   HookRunRequest req;
   req.hook = hook;
@@ -543,8 +519,8 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     if (auto it = std::find(running.begin(), running.end(), hook.name); it != running.end()) {
       running.erase(it);
     }
-    HookResult aborted;
-    aborted.outcome = HookResult::Outcome::kAborted;
+    HookRun aborted;
+    aborted.result = HookResult::kAborted;
     return aborted;
   }
   const bool track = hook.phase != HookPhase::kNotify;  // notify hooks run in parallel
@@ -560,7 +536,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     };
   }
   ++running_hooks_;
-  HookResult result = runner_.Run(req);
+  HookRun result = runner_.Run(req);
   --running_hooks_;
   {
     Locked lock(this);
@@ -571,7 +547,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
     busy_hooks_.erase(slot);
     --hooks_in_slots_;
     GrantHookSlotsLocked();
-    if (track && result.outcome != HookResult::Outcome::kAborted) {
+    if (track && result.result != HookResult::kAborted) {
       std::optional<NoticeRecord> r = store_.Get(id);
       if (r && r->phases[hook.phase].hook_process) {
         r->phases[hook.phase].hook_process.reset();
@@ -582,7 +558,7 @@ HookResult NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, D
   slots_cv_.notify_all();
   if (metrics_) {
     const std::string phase(HookPhaseName(hook.phase));
-    metrics_->Increment(metric::kHookRuns, {{"phase", phase}, {"result", MetricResult(result)}});
+    metrics_->Increment(metric::kHookRuns, metric::HookRunLabels(hook.phase, result.result));
     metrics_->Observe(metric::kHookDuration, {{"phase", phase}}, Seconds(result.duration));
   }
   return result;
@@ -645,7 +621,8 @@ std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::strin
     if (other.notice.id == id || other.withdrawn) continue;
     if (other.notice.state != NoticeState::kActive) continue;
     auto p = other.phases.find(phase);
-    if (p == other.phases.end() || !p->second.done() || p->second.result != "ok") continue;
+    if (p == other.phases.end() || !p->second.done() || p->second.result != PhaseResult::kOk)
+      continue;
     if (other.notice.id == waited_for || phase == HookPhase::kDrain) {
       from = other.notice.id;
       break;
@@ -661,7 +638,7 @@ std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::strin
   const WallTime now = EffectiveNowLocked();
   p.started = p.started.value_or(now);
   p.ended = now;
-  p.result = "ok";
+  p.result = PhaseResult::kOk;
   p.adopted_from = from;
   Persist(*r);
   Log(LogPriority::kInfo,
@@ -748,52 +725,29 @@ void NoticeHandlerImpl::Reconfigure(const Config& config) {
                                                  options_.allowed_owners);
 }
 
-std::string NoticeHandlerImpl::StatusJson() const {
-  using nlohmann::json;
+HandlerStatus NoticeHandlerImpl::Report() const {
   std::lock_guard lock(mu_);
   const WallTime now = EffectiveNowLocked();
-  json notices = json::array();
+  HandlerStatus out;
   for (const NoticeRecord& r : store_.All()) {
     const Notice& n = r.notice;
-    Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
-    json phases = json::object();
+    NoticeStatus s{n.id,         n.provider,  n.kind,         n.state,   n.action, n.deadline,
+                   r.first_seen, r.withdrawn, r.absent_since, r.episode, {},       {},
+                   false,        {},          std::nullopt};
     for (const auto& [phase, p] : r.phases) {
-      phases[std::string(HookPhaseName(phase))] = {
-          {"started", p.started ? json(FormatRfc3339(*p.started)) : json(nullptr)},
-          {"ended", p.ended ? json(FormatRfc3339(*p.ended)) : json(nullptr)},
-          {"result", p.result},
-          {"attempts", p.attempts},
-      };
+      s.phases[phase] = {p.started, p.ended, p.result, p.attempts};
     }
-    json running = json::array();
-    if (auto w = workers_.find(n.id); w != workers_.end()) {
-      for (const std::string& h : w->second.running) running.push_back(h);
-    }
-    json entry = {
-        {"id", n.id},
-        {"provider", n.provider},
-        {"kind", NoticeKindName(n.kind)},
-        {"state", NoticeStateName(n.state)},
-        {"action", n.action},
-        {"deadline", n.deadline ? json(FormatRfc3339(*n.deadline)) : json(nullptr)},
-        {"first_seen", FormatRfc3339(r.first_seen)},
-        {"withdrawn", r.withdrawn ? json(FormatRfc3339(*r.withdrawn)) : json(nullptr)},
-        {"absent_since", r.absent_since ? json(FormatRfc3339(*r.absent_since)) : json(nullptr)},
-        {"episode", r.episode},
-        {"phases", phases},
-        {"running_hooks", running},
-        {"finished", plan.finished},
-        {"plan", plan.why},
-    };
-    if (n.deadline) {
-      entry["seconds_left"] = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
-    }
-    notices.push_back(std::move(entry));
+    if (auto w = workers_.find(n.id); w != workers_.end()) s.running_hooks = w->second.running;
+    const Plan plan = Planner::Decide(r, now, config_->hooks, clock_checked_);
+    s.finished = plan.finished;
+    s.plan = plan.why;
+    if (n.deadline)
+      s.seconds_left = std::chrono::floor<std::chrono::seconds>(*n.deadline - now).count();
+    out.notices.push_back(std::move(s));
   }
-  json j = {{"notices", notices},
-            {"running_hooks", running_hooks_.load()},
-            {"clock_checked", clock_checked_}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.running_hooks = running_hooks_.load();
+  out.clock_checked = clock_checked_;
+  return out;
 }
 
 bool NoticeHandlerImpl::WaitIdle(Duration timeout) {

@@ -15,7 +15,7 @@
 // Withdrawn or canceled mid-phase: the hook that is running is allowed to finish (it already
 // has a timeout within the deadline, and stopping a drain half-way leaves a state no resume
 // hook can rely on), the phase's remaining hooks and phases are not started (the phase is
-// recorded as "interrupted"), then the `resume` phase runs.
+// recorded as PhaseResult::kInterrupted), then the `resume` phase runs.
 //
 // Lead time (maintenance): nothing waits on a timer; each Update re-plans, so phases start at
 // the first poll after `deadline - lead`.
@@ -79,7 +79,7 @@ class NoticeHandlerImpl final : public NoticeHandler {
   bool IdentityPending() const override;
   void Update(const PollResult& poll, WallTime now) override;
   void Reconfigure(const Config& config) override;
-  std::string StatusJson() const override;
+  HandlerStatus Report() const override;
   size_t RunningHooks() const override { return running_hooks_.load(); }
   void Shutdown(Duration grace) override;
 
@@ -130,11 +130,12 @@ class NoticeHandlerImpl final : public NoticeHandler {
 
   void RunNotice(const std::string& id, const Snapshot& snap);
   void RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan);
-  // Runs the hooks of one phase; returns the result to record, or "" if aborted by Shutdown.
-  std::string RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
-                       const Snapshot& snap);
-  HookResult RunHook(const std::string& id, const Hook& hook, Duration timeout,
-                     const Snapshot& snap, const NoticeRecord& record);
+  // Runs the hooks of one phase; returns the result to record, or nullopt if Shutdown cut it off
+  // (the phase stays unfinished).
+  std::optional<PhaseResult> RunPhase(const std::string& id, HookPhase phase, const Plan& plan,
+                                      const Snapshot& snap);
+  HookRun RunHook(const std::string& id, const Hook& hook, Duration timeout, const Snapshot& snap,
+                  const NoticeRecord& record);
   // Waits until the hook `slot` ("<phase>/<name>") is free and fewer than `max_concurrent`
   // hooks run; false when shutting down.
   bool AcquireHookSlot(const std::string& slot, size_t max_concurrent);

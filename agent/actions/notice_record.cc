@@ -109,7 +109,7 @@ std::string NoticeRecordToJson(const NoticeRecord& r) {
     json pj = {
         {"started_ms", MillisOrNull(p.started)},
         {"ended_ms", MillisOrNull(p.ended)},
-        {"result", p.result},
+        {"result", p.result ? PhaseResultName(*p.result) : std::string_view()},
         {"attempts", p.attempts},
     };
     if (!p.adopted_from.empty()) pj["adopted_from"] = p.adopted_from;
@@ -156,14 +156,9 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     if (!k) return DataLoss("notice: unknown \"kind\" " + Quote(kind));
     r.notice.kind = *k;
     std::string state = Str(n, "state", "notice");
-    if (state == "active")
-      r.notice.state = NoticeState::kActive;
-    else if (state == "canceled")
-      r.notice.state = NoticeState::kCanceled;
-    else if (state == "completed")
-      r.notice.state = NoticeState::kCompleted;
-    else
-      return DataLoss("notice: unknown \"state\" " + Quote(state));
+    auto s = ParseNoticeState(state);
+    if (!s) return DataLoss("notice: unknown \"state\" " + Quote(state));
+    r.notice.state = *s;
     r.notice.action = Str(n, "action", "notice");
     r.notice.deadline = OptMillis(n, "deadline_ms", "notice");
     r.notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
@@ -191,7 +186,11 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
       PhaseRecord pr;
       pr.started = OptMillis(p, "started_ms", where);
       pr.ended = OptMillis(p, "ended_ms", where);
-      pr.result = Str(p, "result", where);
+      std::string result = Str(p, "result", where);
+      pr.result = ParsePhaseResult(result);
+      if (!pr.result && !result.empty()) {
+        return DataLoss(where + ": unknown \"result\" " + Quote(result));
+      }
       const json& attempts = Field(p, "attempts", where);
       if (!attempts.is_number_integer() || attempts.get<std::int64_t>() < 0 ||
           attempts.get<std::int64_t>() > kMaxAttempts) {

@@ -15,6 +15,7 @@
 
 #include "agent/base/config.h"
 #include "agent/base/notice.h"
+#include "agent/base/outcome.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -35,9 +36,9 @@ struct HookProcessRecord {
 struct PhaseRecord {
   std::optional<WallTime> started;
   std::optional<WallTime> ended;
-  // "ok", "failed" (a hook exited non-zero, was killed or did not start), "timeout",
-  // "skipped" (the deadline had passed), "interrupted" (the notice was withdrawn mid-phase).
-  std::string result;
+  // How the phase ended (agent/outcome.h); nullopt while it has not ended. Written as its
+  // PhaseResultName, "" for none.
+  std::optional<PhaseResult> result;
   int attempts = 0;  // how many times the phase was started (> 1 after a crash)
   // Set while a hook of this phase runs (cleared when it ends).
   std::optional<HookProcessRecord> hook_process;

@@ -18,8 +18,8 @@ NoticeRecord Sample() {
   r.notice.raw = "[{\"Code\":\"system-reboot\"}]";
   r.first_seen = WallTime(std::chrono::seconds(1'699'999'999));
   r.withdrawn = WallTime(std::chrono::seconds(1'700'000'001));
-  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, "ok", 1, {}, {}};
-  r.phases[HookPhase::kDrain] = {r.first_seen, std::nullopt, "", 2, {}, {}};
+  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, PhaseResult::kOk, 1, {}, {}};
+  r.phases[HookPhase::kDrain] = {r.first_seen, std::nullopt, std::nullopt, 2, {}, {}};
   return r;
 }
 

@@ -80,11 +80,11 @@ Plan Planner::Decide(const NoticeRecord& record, WallTime now, const HookOptions
     for (HookPhase phase : it->second.phases) {
       // notify and resume are not ordered phases; a policy listing them is ignored for them.
       if (phase == HookPhase::kNotify || phase == HookPhase::kResume) continue;
-      // "interrupted" means the notice was withdrawn mid-phase; if it is back (metadata can
+      // Interrupted means the notice was withdrawn mid-phase; if it is back (metadata can
       // flap) before resume started, the phase has not really been done.
       auto done = record.phases.find(phase);
       if (done == record.phases.end() || !done->second.done() ||
-          done->second.result == "interrupted") {
+          done->second.result == PhaseResult::kInterrupted) {
         remaining.push_back(phase);
       }
     }

@@ -32,7 +32,7 @@ class PlannerTest : public ::testing::Test {
   static void MarkDone(NoticeRecord& r, HookPhase phase, WallTime at) {
     r.phases[phase].started = at;
     r.phases[phase].ended = at;
-    r.phases[phase].result = "ok";
+    r.phases[phase].result = PhaseResult::kOk;
   }
 
   FakeClock clock_;
@@ -66,7 +66,7 @@ TEST_F(PlannerTest, PhaseInterruptedByAWithdrawalThatWasTakenBackRunsAgain) {
   NoticeRecord r = Interruption(seconds(120));
   MarkDone(r, HookPhase::kCheckpoint, clock_.Now());
   MarkDone(r, HookPhase::kDrain, clock_.Now());
-  r.phases[HookPhase::kDrain].result = "interrupted";
+  r.phases[HookPhase::kDrain].result = PhaseResult::kInterrupted;
   EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_).phases, ElementsAre(HookPhase::kDrain));
 }
 

@@ -27,7 +27,7 @@ NoticeRecord Record(const std::string& event, WallTime deadline) {
   r.notice.action = "terminate";
   r.notice.deadline = deadline;
   r.first_seen = deadline - std::chrono::minutes(2);
-  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, "ok", 1, {}, {}};
+  r.phases[HookPhase::kCheckpoint] = {r.first_seen, r.first_seen, PhaseResult::kOk, 1, {}, {}};
   return r;
 }
 
@@ -48,7 +48,7 @@ TEST(StateStore, PutIsReadBackByANewStore) {
     StateStore store(tmp.path(), clock);
     ASSERT_TRUE(store.Load().ok());
     ASSERT_TRUE(store.Put(r).ok());
-    r.phases[HookPhase::kDrain] = {clock.Now(), std::nullopt, "", 1, {}, {}};
+    r.phases[HookPhase::kDrain] = {clock.Now(), std::nullopt, std::nullopt, 1, {}, {}};
     ASSERT_TRUE(store.Put(r).ok());  // replaces the file
   }
   // Nothing but the record itself: the temporary file was renamed into place.
@@ -162,7 +162,8 @@ TEST(StateStore, OldIdSchemeRecordsAreReKeyedWithTheirPhases) {
   old.notice.action = "terminate";
   old.notice.deadline = clock.Now();
   old.first_seen = clock.Now() - std::chrono::minutes(2);
-  old.phases[HookPhase::kCheckpoint] = {old.first_seen, old.first_seen, "ok", 1, {}, {}};
+  old.phases[HookPhase::kCheckpoint] = {
+      old.first_seen, old.first_seen, PhaseResult::kOk, 1, {}, {}};
   NoticeRecord older = old;  // the same interruption, its time moved: the old scheme split it
   older.notice.id = "aws-interruption-i-0abc-20170918T082100Z";
   older.first_seen -= std::chrono::minutes(1);

@@ -15,6 +15,7 @@
 
 #include "agent/base/notice.h"
 #include "common/clock.h"
+#include "common/enum_names.h"
 
 namespace lastcall {
 
@@ -24,6 +25,12 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 enum class HookPhase { kCheckpoint, kDrain, kNotify, kResume };
+inline constexpr EnumNames<HookPhase, 4> kHookPhaseNames = {{
+    {HookPhase::kCheckpoint, "checkpoint"},
+    {HookPhase::kDrain, "drain"},
+    {HookPhase::kNotify, "notify"},
+    {HookPhase::kResume, "resume"},
+}};
 std::string_view HookPhaseName(HookPhase phase);
 std::optional<HookPhase> ParseHookPhase(std::string_view name);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "common/escape.h"
 
@@ -14,12 +15,12 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // "1".."65535", digits only.
-bool ParsePort(std::string_view s, uint16_t* out) {
-  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), IsDigit)) return false;
+Result<uint16_t> ParsePort(std::string_view s) {
+  const Status bad = InvalidArgument("the port must be 1-65535");
+  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), IsDigit)) return bad;
   unsigned long v = std::stoul(std::string(s));
-  if (v < 1 || v > 65535) return false;
-  *out = static_cast<uint16_t>(v);
-  return true;
+  if (v < 1 || v > 65535) return bad;
+  return static_cast<uint16_t>(v);
 }
 
 // RFC 1123 host name: labels of letters, digits and inner hyphens, 1-63 bytes, 253 in all.
@@ -67,30 +68,32 @@ bool IsPath(std::string_view p) {
   return true;
 }
 
-// Splits "HOST[:PORT]" or "[V6][:PORT]"; false when the brackets do not close.
-bool SplitHostPort(std::string_view authority, std::string* host, bool* ipv6,
-                   std::string_view* port, bool* has_port) {
-  *has_port = false;
+struct HostPort {
+  std::string host;
+  bool ipv6 = false;                     // it was in brackets
+  std::optional<std::string_view> port;  // as written, when there is one
+};
+
+// Splits "HOST[:PORT]" or "[V6][:PORT]"; an error when the brackets do not close.
+Result<HostPort> SplitHostPort(std::string_view authority) {
+  const Status bad =
+      InvalidArgument("an IPv6 address must be in brackets, like [fd00:ec2::254]:80");
+  HostPort out;
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return false;
-    *host = std::string(authority.substr(1, close - 1));
-    *ipv6 = true;
+    if (close == std::string_view::npos) return bad;
+    out.host = std::string(authority.substr(1, close - 1));
+    out.ipv6 = true;
     std::string_view rest = authority.substr(close + 1);
-    if (rest.empty()) return true;
-    if (rest.front() != ':') return false;
-    *has_port = true;
-    *port = rest.substr(1);
-    return true;
+    if (rest.empty()) return out;
+    if (rest.front() != ':') return bad;
+    out.port = rest.substr(1);
+    return out;
   }
   size_t colon = authority.find(':');
-  *host = std::string(authority.substr(0, colon));
-  *ipv6 = false;
-  if (colon != std::string_view::npos) {
-    *has_port = true;
-    *port = authority.substr(colon + 1);
-  }
-  return true;
+  out.host = std::string(authority.substr(0, colon));
+  if (colon != std::string_view::npos) out.port = authority.substr(colon + 1);
+  return out;
 }
 
 }  // namespace
@@ -124,16 +127,19 @@ Result<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   if (url.find_first_of("?#") != std::string_view::npos) {
     return bad("a query or fragment is not allowed; the endpoint is a prefix");
   }
-  std::string_view port;
-  bool has_port = false;
-  if (!SplitHostPort(authority, &out.host, &out.ipv6, &port, &has_port)) {
-    return bad("an IPv6 address must be in brackets, like [fd00:ec2::254]:80");
-  }
+  Result<HostPort> hp = SplitHostPort(authority);
+  if (!hp.ok()) return bad(hp.status().message());
+  out.host = hp->host;
+  out.ipv6 = hp->ipv6;
   if (out.host.empty()) return bad("no host");
   if (out.ipv6 ? !IsIpv6(out.host) : !IsHostName(out.host)) {
     return bad(out.ipv6 ? "not an IPv6 address in the brackets" : "not a valid host name");
   }
-  if (has_port && !ParsePort(port, &out.port)) return bad("the port must be 1-65535");
+  if (hp->port) {
+    Result<uint16_t> port = ParsePort(*hp->port);
+    if (!port.ok()) return bad(port.status().message());
+    out.port = *port;
+  }
   if (!IsPath(path)) return bad("the path has characters that must be %-escaped");
   out.path = std::string(path);
   return out;
@@ -143,8 +149,11 @@ Result<ListenAddress> ParseLoopbackListenAddress(std::string_view listen) {
   size_t colon = listen.rfind(':');
   std::string host(listen.substr(0, colon == std::string_view::npos ? 0 : colon));
   ListenAddress out;
-  if (colon == std::string_view::npos || host.empty() ||
-      !ParsePort(listen.substr(colon + 1), &out.port)) {
+  Result<uint16_t> port = colon == std::string_view::npos
+                              ? Result<uint16_t>(InvalidArgument("no port"))
+                              : ParsePort(listen.substr(colon + 1));
+  if (port.ok()) out.port = *port;
+  if (host.empty() || !port.ok()) {
     return InvalidArgument("must be HOST:PORT like \"127.0.0.1:9877\" (port 1-65535), got " +
                            Quote(listen));
   }

@@ -93,17 +93,7 @@ IdentityTracker::Outcome IdentityTracker::Observe(const Identity& read) {
 }
 
 std::string_view IdentityOutcomeName(IdentityTracker::Outcome outcome) {
-  switch (outcome) {
-    case IdentityTracker::Outcome::kFirst:
-      return "first";
-    case IdentityTracker::Outcome::kSame:
-      return "same";
-    case IdentityTracker::Outcome::kPending:
-      return "pending";
-    case IdentityTracker::Outcome::kSwitched:
-      return "switched";
-  }
-  return "unknown";
+  return NameOf(kIdentityOutcomeNames, outcome);
 }
 
 Result<Identity> IdentityFromJson(std::string_view text) {

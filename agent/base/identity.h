@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "agent/base/provider.h"
+#include "common/enum_names.h"
 #include "common/status.h"
 
 namespace lastcall {
@@ -59,6 +60,12 @@ class IdentityTracker {
   int candidate_reads_ = 0;
 };
 
+inline constexpr EnumNames<IdentityTracker::Outcome, 4> kIdentityOutcomeNames = {{
+    {IdentityTracker::Outcome::kFirst, "first"},
+    {IdentityTracker::Outcome::kSame, "same"},
+    {IdentityTracker::Outcome::kPending, "pending"},
+    {IdentityTracker::Outcome::kSwitched, "switched"},
+}};
 std::string_view IdentityOutcomeName(IdentityTracker::Outcome outcome);
 
 // {"version":1,"provider":...,"instance_id":...,...}; FromJson validates like ValidateIdentity.

@@ -66,18 +66,13 @@ std::unique_ptr<LogSink> SetLogSink(std::unique_ptr<LogSink> sink) {
 
 void SetLogLevel(LogPriority max_priority) { g_level = static_cast<int>(max_priority); }
 
-bool ParseLogLevel(std::string_view name, LogPriority* out) {
-  static constexpr std::pair<std::string_view, LogPriority> kLevels[] = {
-      {"err", LogPriority::kErr},         {"error", LogPriority::kErr},
-      {"warning", LogPriority::kWarning}, {"notice", LogPriority::kNotice},
-      {"info", LogPriority::kInfo},       {"debug", LogPriority::kDebug}};
-  for (const auto& [n, p] : kLevels) {
-    if (n == name) {
-      *out = p;
-      return true;
-    }
-  }
-  return false;
+std::string_view LogPriorityName(LogPriority priority) {
+  return NameOf(kLogPriorityNames, priority);
+}
+
+std::optional<LogPriority> ParseLogLevel(std::string_view name) {
+  if (name == "error") return LogPriority::kErr;  // syslog's other spelling
+  return ValueOf(kLogPriorityNames, name);
 }
 
 void Log(LogPriority priority, std::string_view message, const LogFields& fields) {

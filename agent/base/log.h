@@ -15,15 +15,29 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
+
 namespace lastcall {
 
 // syslog priorities (sd-daemon.h numbering).
 enum class LogPriority { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+// The names of `log_level` in the config.
+inline constexpr EnumNames<LogPriority, 5> kLogPriorityNames = {{
+    {LogPriority::kErr, "err"},
+    {LogPriority::kWarning, "warning"},
+    {LogPriority::kNotice, "notice"},
+    {LogPriority::kInfo, "info"},
+    {LogPriority::kDebug, "debug"},
+}};
+std::string_view LogPriorityName(LogPriority priority);
+// A name of kLogPriorityNames, or "error" for kErr.
+std::optional<LogPriority> ParseLogLevel(std::string_view name);
 
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
@@ -48,7 +62,6 @@ std::string FormatStderrLine(LogPriority priority, std::string_view message,
 // Replaces the process-wide sink and level; returns the previous sink.
 std::unique_ptr<LogSink> SetLogSink(std::unique_ptr<LogSink> sink);
 void SetLogLevel(LogPriority max_priority);
-bool ParseLogLevel(std::string_view name, LogPriority* out);
 
 void Log(LogPriority priority, std::string_view message, const LogFields& fields = {});
 

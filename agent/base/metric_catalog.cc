@@ -6,25 +6,18 @@
 #include "agent/base/notice.h"
 
 namespace lastcall {
-namespace {
 
-constexpr std::array kKinds = {NoticeKind::kInterruption, NoticeKind::kRelease,
-                               NoticeKind::kRebalance,    NoticeKind::kMaintenance,
-                               NoticeKind::kPreempt,      NoticeKind::kLifecycle};
-constexpr std::array kPhases = {HookPhase::kCheckpoint, HookPhase::kDrain, HookPhase::kNotify,
-                                HookPhase::kResume};
-
-}  // namespace
+MetricLabels metric::HookRunLabels(HookPhase phase, HookResult result) {
+  return {{"phase", std::string(HookPhaseName(phase))},
+          {"result", std::string(HookResultName(result))}};
+}
 
 void DeclareLastcallMetrics(Metrics& m) {
   std::vector<MetricLabels> kinds, phases, runs;
-  for (NoticeKind k : kKinds) kinds.push_back({{"kind", std::string(NoticeKindName(k))}});
-  for (HookPhase p : kPhases) {
-    const std::string phase(HookPhaseName(p));
-    phases.push_back({{"phase", phase}});
-    for (std::string_view r : metric::kHookRunResults) {
-      runs.push_back({{"phase", phase}, {"result", std::string(r)}});
-    }
+  for (const auto& k : kNoticeKindNames) kinds.push_back({{"kind", std::string(k.name)}});
+  for (const auto& p : kHookPhaseNames) {
+    phases.push_back({{"phase", std::string(p.name)}});
+    for (const auto& r : kHookResultNames) runs.push_back(metric::HookRunLabels(p.value, r.value));
   }
   m.DeclareCounter(metric::kPolls, "Metadata polls tried.");
   m.DeclareCounter(metric::kPollErrors, "Metadata polls with at least one failed monitor.");

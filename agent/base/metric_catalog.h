@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/base/config.h"
 #include "agent/base/metrics.h"
+#include "agent/base/outcome.h"
 
 namespace lastcall::metric {
 
@@ -24,9 +26,9 @@ inline constexpr std::string_view kNoticeLead = "lastcall_notice_lead_seconds"; 
 inline constexpr std::string_view kHookRuns = "lastcall_hook_runs_total";        // {phase,result}
 inline constexpr std::string_view kHookDuration = "lastcall_hook_duration_seconds";  // {phase}
 
-// The `result` label of kHookRuns: a coarse outcome, so the label set stays small.
-inline constexpr std::array<std::string_view, 6> kHookRunResults = {
-    "ok", "failed", "timeout", "start_failed", "aborted", "skipped"};
+// The labels of kHookRuns: the phase and the HookResult (coarse: "failed" does not say the exit
+// code, so the label set stays small). Every call site builds them here.
+MetricLabels HookRunLabels(HookPhase phase, HookResult result);
 
 // Hook duration buckets, in seconds: from a quick notify (100 ms) to the longest budget a hook
 // gets (a two-minute interruption notice; maintenance hooks up to hooks.default_timeout).

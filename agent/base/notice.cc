@@ -11,15 +11,6 @@
 namespace lastcall {
 namespace {
 
-constexpr std::array<std::pair<NoticeKind, std::string_view>, 6> kKindNames = {{
-    {NoticeKind::kInterruption, "interruption"},
-    {NoticeKind::kRelease, "release"},
-    {NoticeKind::kRebalance, "rebalance"},
-    {NoticeKind::kMaintenance, "maintenance"},
-    {NoticeKind::kPreempt, "preempt"},
-    {NoticeKind::kLifecycle, "lifecycle"},
-}};
-
 bool IsVerbatim(std::string_view part) {
   if (part.empty() || part.size() > kMaxVerbatimEventId) return false;
   if (!std::isalnum(static_cast<unsigned char>(part[0]))) return false;
@@ -45,30 +36,16 @@ std::string Fnv1a128Hex(std::string_view data) {
 
 }  // namespace
 
-std::string_view NoticeKindName(NoticeKind kind) {
-  for (const auto& [k, name] : kKindNames) {
-    if (k == kind) return name;
-  }
-  return "unknown";
-}
+std::string_view NoticeKindName(NoticeKind kind) { return NameOf(kNoticeKindNames, kind); }
 
 std::optional<NoticeKind> ParseNoticeKind(std::string_view name) {
-  for (const auto& [k, n] : kKindNames) {
-    if (n == name) return k;
-  }
-  return std::nullopt;
+  return ValueOf(kNoticeKindNames, name);
 }
 
-std::string_view NoticeStateName(NoticeState state) {
-  switch (state) {
-    case NoticeState::kActive:
-      return "active";
-    case NoticeState::kCanceled:
-      return "canceled";
-    case NoticeState::kCompleted:
-      return "completed";
-  }
-  return "unknown";
+std::string_view NoticeStateName(NoticeState state) { return NameOf(kNoticeStateNames, state); }
+
+std::optional<NoticeState> ParseNoticeState(std::string_view name) {
+  return ValueOf(kNoticeStateNames, name);
 }
 
 std::string MakeNoticeId(std::string_view provider, NoticeKind kind, std::string_view event_id) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/enum_names.h"
 
 namespace lastcall {
 
@@ -33,13 +34,27 @@ enum class NoticeKind {
 };
 
 // "interruption", "release", ... as used in config keys, env vars, metrics labels and state.
+inline constexpr EnumNames<NoticeKind, 6> kNoticeKindNames = {{
+    {NoticeKind::kInterruption, "interruption"},
+    {NoticeKind::kRelease, "release"},
+    {NoticeKind::kRebalance, "rebalance"},
+    {NoticeKind::kMaintenance, "maintenance"},
+    {NoticeKind::kPreempt, "preempt"},
+    {NoticeKind::kLifecycle, "lifecycle"},
+}};
 std::string_view NoticeKindName(NoticeKind kind);
 std::optional<NoticeKind> ParseNoticeKind(std::string_view name);
 
 // Whether the notice is in force. A scheduled event can be canceled or completed while still
 // listed; a withdrawn notice simply disappears from the snapshot.
 enum class NoticeState { kActive, kCanceled, kCompleted };
+inline constexpr EnumNames<NoticeState, 3> kNoticeStateNames = {{
+    {NoticeState::kActive, "active"},
+    {NoticeState::kCanceled, "canceled"},
+    {NoticeState::kCompleted, "completed"},
+}};
 std::string_view NoticeStateName(NoticeState state);
+std::optional<NoticeState> ParseNoticeState(std::string_view name);
 
 struct Notice {
   std::string id;        // stable key, see MakeNoticeId

@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
 
+#include "agent/base/metric_catalog.h"
 #include "agent/base/provider.h"
 #include "agent/runtime/config_loader.h"
 #include "common/files.h"
@@ -64,158 +66,205 @@ Docs: docs/lastcalld.md, docs/configuration.md.
 
 std::string VersionText() { return std::string("lastcalld ") + LASTCALL_VERSION + "\n"; }
 
-Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+namespace {
+
+Status Usage(std::string m) { return InvalidArgument(std::move(m) + " (see --help)"); }
+
+// Walks the arguments; "--flag=value" and "--flag value" both work.
+class ArgReader {
+ public:
+  explicit ArgReader(const std::vector<std::string>& args) : args_(args) {}
+
+  // Moves to the next argument; false at the end.
+  bool Next() {
+    if (++i_ >= args_.size()) return false;
+    arg_ = args_[i_];
+    flag_ = arg_;
+    value_.reset();
+    if (arg_.rfind("--", 0) == 0) {
+      if (size_t eq = arg_.find('='); eq != std::string::npos) {
+        flag_ = arg_.substr(0, eq);
+        value_ = arg_.substr(eq + 1);
+      }
+    }
+    return true;
+  }
+  const std::string& arg() const { return arg_; }
+  const std::string& flag() const { return flag_; }
+  // The flag's value: after '=', else the next argument.
+  Result<std::string> TakeValue() {
+    if (value_) return *value_;
+    if (i_ + 1 >= args_.size()) return Usage(flag_ + " needs a value");
+    return args_[++i_];
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t i_ = static_cast<size_t>(-1);
+  std::string arg_, flag_;
+  std::optional<std::string> value_;
+};
+
+struct ParsedArgs {
   CliOptions o;
-  o.config_path = std::string(kDefaultConfigPath);
   bool have_command = false;
-  bool have_kind = false, have_in = false, have_action = false;
-  auto usage = [](std::string m) { return InvalidArgument(std::move(m) + " (see --help)"); };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    // "--flag=value" and "--flag value" both work.
-    std::string flag = a, value;
-    bool inline_value = false;
-    if (a.rfind("--", 0) == 0) {
-      size_t eq = a.find('=');
-      if (eq != std::string::npos) {
-        flag = a.substr(0, eq);
-        value = a.substr(eq + 1);
-        inline_value = true;
-      }
+  bool have_simulate_flag = false;  // --kind, --in or --action
+  bool have_kind = false;
+};
+
+Status SetCommand(ParsedArgs& p, CliCommand c, std::string_view name) {
+  if (p.have_command && p.o.command != c) {
+    return Usage("\"" + std::string(name) + "\" cannot be combined with another command");
+  }
+  p.have_command = true;
+  p.o.command = c;
+  return Status::Ok();
+}
+
+// --kind, --in, --action. Returns false when the flag is none of them.
+Result<bool> ParseSimulateFlag(ArgReader& in, ParsedArgs& p) {
+  const std::string& flag = in.flag();
+  if (flag != "--kind" && flag != "--in" && flag != "--action") return false;
+  Result<std::string> v = in.TakeValue();
+  if (!v.ok()) return v.status();
+  p.have_simulate_flag = true;
+  if (flag == "--kind") {
+    auto k = ParseNoticeKind(*v);
+    if (!k) {
+      return Usage("--kind: unknown notice kind \"" + *v +
+                   "\"; kinds are interruption, release, rebalance, maintenance, preempt, "
+                   "lifecycle");
     }
-    auto take_value = [&]() -> Result<std::string> {
-      if (inline_value) return value;
-      if (i + 1 >= args.size()) return usage(flag + " needs a value");
-      return args[++i];
-    };
-    auto set_command = [&](CliCommand c, std::string_view name) -> Status {
-      if (have_command && o.command != c) {
-        return usage("\"" + std::string(name) + "\" cannot be combined with another command");
-      }
-      have_command = true;
-      o.command = c;
-      return Status::Ok();
-    };
-    if (flag == "-h" || flag == "--help") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kHelp, flag));
-    } else if (flag == "--version") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kVersion, flag));
-    } else if (flag == "--check-config") {
-      LASTCALL_RETURN_IF_ERROR(set_command(CliCommand::kCheckConfig, flag));
-    } else if (flag == "-c" || flag == "--config") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return usage(flag + " needs a file name");
-      o.config_path = *v;
-      o.config_explicit = true;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag == "-v" || flag == "--verbose") {
-      o.verbose = true;
-    } else if (flag == "--kind") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      auto k = ParseNoticeKind(*v);
-      if (!k) {
-        return usage("--kind: unknown notice kind \"" + *v +
-                     "\"; kinds are interruption, release, rebalance, maintenance, preempt, "
-                     "lifecycle");
-      }
-      o.kind = *k;
-      have_kind = true;
-    } else if (flag == "--in") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      Result<Duration> d = ParseDuration(*v);
-      if (!d.ok()) return usage("--in: " + d.status().message());
-      o.in = *d;
-      have_in = true;
-    } else if (flag == "--action") {
-      Result<std::string> v = take_value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return usage("--action needs a value");
-      o.action = *v;
-      have_action = true;
-    } else if (a == "run" || a == "status" || a == "simulate") {
-      CliCommand c = a == "run"      ? CliCommand::kRun
-                     : a == "status" ? CliCommand::kStatus
-                                     : CliCommand::kSimulate;
-      LASTCALL_RETURN_IF_ERROR(set_command(c, a));
-    } else if (!a.empty() && a[0] == '-') {
-      return usage("unknown option \"" + a + "\"");
-    } else {
-      return usage("unknown command \"" + a + "\"; commands are run, status, simulate");
-    }
+    p.o.kind = *k;
+    p.have_kind = true;
+  } else if (flag == "--in") {
+    Result<Duration> d = ParseDuration(*v);
+    if (!d.ok()) return Usage("--in: " + d.status().message());
+    p.o.in = *d;
+  } else {
+    if (v->empty()) return Usage("--action needs a value");
+    p.o.action = *v;
   }
-  if (o.json && o.command != CliCommand::kStatus) return usage("--json only goes with status");
-  if (o.verbose && o.command != CliCommand::kCheckConfig) {
-    return usage("--verbose only goes with --check-config");
+  return true;
+}
+
+Status ParseArgument(ArgReader& in, ParsedArgs& p) {
+  const std::string& a = in.arg();
+  const std::string& flag = in.flag();
+  if (flag == "-h" || flag == "--help") return SetCommand(p, CliCommand::kHelp, flag);
+  if (flag == "--version") return SetCommand(p, CliCommand::kVersion, flag);
+  if (flag == "--check-config") return SetCommand(p, CliCommand::kCheckConfig, flag);
+  if (flag == "-c" || flag == "--config") {
+    Result<std::string> v = in.TakeValue();
+    if (!v.ok()) return v.status();
+    if (v->empty()) return Usage(flag + " needs a file name");
+    p.o.config_path = *v;
+    p.o.config_explicit = true;
+    return Status::Ok();
   }
-  if ((have_kind || have_in || have_action) && o.command != CliCommand::kSimulate) {
-    return usage("--kind, --in and --action only go with simulate");
+  if (flag == "--json") {
+    p.o.json = true;
+    return Status::Ok();
   }
-  if (o.command == CliCommand::kSimulate && !have_kind) {
-    return usage("simulate needs --kind (e.g. --kind interruption)");
+  if (flag == "-v" || flag == "--verbose") {
+    p.o.verbose = true;
+    return Status::Ok();
   }
-  return o;
+  Result<bool> simulate_flag = ParseSimulateFlag(in, p);
+  if (!simulate_flag.ok()) return simulate_flag.status();
+  if (*simulate_flag) return Status::Ok();
+  if (a == "run") return SetCommand(p, CliCommand::kRun, a);
+  if (a == "status") return SetCommand(p, CliCommand::kStatus, a);
+  if (a == "simulate") return SetCommand(p, CliCommand::kSimulate, a);
+  if (!a.empty() && a[0] == '-') return Usage("unknown option \"" + a + "\"");
+  return Usage("unknown command \"" + a + "\"; commands are run, status, simulate");
+}
+
+// Flags that only go with one command.
+Status CheckCombinations(const ParsedArgs& p) {
+  const CliCommand c = p.o.command;
+  if (p.o.json && c != CliCommand::kStatus) return Usage("--json only goes with status");
+  if (p.o.verbose && c != CliCommand::kCheckConfig) {
+    return Usage("--verbose only goes with --check-config");
+  }
+  if (p.have_simulate_flag && c != CliCommand::kSimulate) {
+    return Usage("--kind, --in and --action only go with simulate");
+  }
+  if (c == CliCommand::kSimulate && !p.have_kind) {
+    return Usage("simulate needs --kind (e.g. --kind interruption)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+  ParsedArgs p;
+  p.o.config_path = std::string(kDefaultConfigPath);
+  ArgReader in(args);
+  while (in.Next()) LASTCALL_RETURN_IF_ERROR(ParseArgument(in, p));
+  LASTCALL_RETURN_IF_ERROR(CheckCombinations(p));
+  return p.o;
 }
 
 // --- status -------------------------------------------------------------------------------
 
-Result<std::string> RenderStatus(const std::string& status_json) {
-  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("state")) {
-    return DataLoss("not a lastcalld status file (no JSON object with \"state\")");
+namespace {
+
+std::string TimeOrDash(const std::optional<WallTime>& t) { return t ? FormatRfc3339(*t) : "-"; }
+
+template <typename T>
+std::string NumberOrDash(const std::optional<T>& v) {
+  return v ? std::to_string(*v) : "-";
+}
+
+void RenderLastPoll(const std::optional<PollStatus>& lp, std::ostream& o) {
+  if (!lp) {
+    o << "  last poll:    none yet\n";
+    return;
   }
-  auto str = [](const nlohmann::json& v, const char* key) -> std::string {
-    if (!v.is_object() || !v.contains(key)) return "-";
-    const auto& x = v.at(key);
-    if (x.is_string()) return x.get<std::string>();
-    if (x.is_null()) return "-";
-    return x.dump();
-  };
+  o << "  last poll:    " << TimeOrDash(lp->time) << (lp->ok ? " ok" : " FAILED") << "\n";
+  for (const std::string& e : lp->errors) o << "    error:      " << e << "\n";
+  if (lp->notices.empty()) o << "  notices:      none\n";
+  for (const Notice& n : lp->notices) {
+    o << "  notice:       " << NoticeKindName(n.kind) << " " << n.action << " deadline "
+      << TimeOrDash(n.deadline) << " [" << n.id << "]\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderStatus(const DaemonStatus& s) {
   std::ostringstream o;
-  o << "lastcalld " << str(j, "state") << " (pid " << str(j, "pid") << ")\n";
-  o << "  watching:     " << str(j, "watching") << "\n";
-  o << "  config:       " << str(j, "config") << "\n";
-  if (j.contains("identity") && j["identity"].is_object()) {
-    const auto& id = j["identity"];
-    o << "  instance:     " << str(id, "instance_id") << " (" << str(id, "instance_type") << ", "
-      << str(id, "zone") << ", " << str(id, "region") << ")\n";
+  o << "lastcalld " << DaemonStateName(s.state) << " (pid " << s.pid << ")\n";
+  o << "  watching:     " << s.watching << "\n";
+  o << "  config:       " << s.config << "\n";
+  if (s.identity) {
+    o << "  instance:     " << s.identity->instance_id << " (" << s.identity->instance_type << ", "
+      << s.identity->zone << ", " << s.identity->region << ")\n";
   } else {
     o << "  instance:     (identity not read yet)\n";
   }
-  o << "  polls:        " << str(j, "polls") << " (" << str(j, "poll_errors") << " with errors)\n";
-  if (j.contains("last_poll") && j["last_poll"].is_object()) {
-    const auto& lp = j["last_poll"];
-    bool ok = lp.value("ok", false);
-    o << "  last poll:    " << str(lp, "time") << (ok ? " ok" : " FAILED") << "\n";
-    if (lp.contains("errors") && lp["errors"].is_array()) {
-      for (const auto& e : lp["errors"]) o << "    error:      " << e.get<std::string>() << "\n";
-    }
-    if (lp.contains("notices") && lp["notices"].is_array()) {
-      if (lp["notices"].empty()) o << "  notices:      none\n";
-      for (const auto& n : lp["notices"]) {
-        o << "  notice:       " << str(n, "kind") << " " << str(n, "action") << " deadline "
-          << str(n, "deadline") << " [" << str(n, "id") << "]\n";
-      }
-    }
-  } else {
-    o << "  last poll:    none yet\n";
-  }
-  o << "  last success: " << str(j, "last_success") << "\n";
-  if (j.contains("clock_skew_ms") && !j["clock_skew_ms"].is_null()) {
-    o << "  clock skew:   " << j["clock_skew_ms"].dump()
+  o << "  polls:        " << NumberOrDash(s.polls) << " (" << NumberOrDash(s.poll_errors)
+    << " with errors)\n";
+  RenderLastPoll(s.last_poll, o);
+  o << "  last success: " << TimeOrDash(s.last_success) << "\n";
+  if (s.clock_skew_ms) {
+    o << "  clock skew:   " << *s.clock_skew_ms
       << " ms (deadlines use the metadata server's clock)\n";
   }
-  o << "  hooks running: " << str(j, "running_hooks") << "\n";
-  if (j.contains("handler") && !j["handler"].is_null()) {
-    o << "  handler:\n";
-    std::istringstream lines(j["handler"].dump(2));
-    for (std::string line; std::getline(lines, line);) o << "    " << line << "\n";
-  }
-  o << "  updated:      " << str(j, "updated") << "\n";
+  o << "  hooks running: " << s.running_hooks << "\n";
+  o << "  handler:\n";
+  std::istringstream lines(nlohmann::json::parse(HandlerStatusToJson(s.handler)).dump(2));
+  for (std::string line; std::getline(lines, line);) o << "    " << line << "\n";
+  o << "  updated:      " << TimeOrDash(s.updated) << "\n";
   return o.str();
+}
+
+Result<std::string> RenderStatus(const std::string& status_json) {
+  Result<DaemonStatus> s = DaemonStatusFromJson(status_json);
+  if (!s.ok()) return DataLoss("not a lastcalld status file (" + s.status().message() + ")");
+  return RenderStatus(*s);
 }
 
 // status.json is a few KiB; anything near this is not one.
@@ -231,22 +280,20 @@ int RunStatusCommand(const CliOptions& options, const Config& config, std::ostre
     return kExitNotRunning;
   }
   const std::string& text = *file;
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  Result<DaemonStatus> status = DaemonStatusFromJson(text);
   bool alive = false;
-  if (!j.is_discarded() && j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) {
-    long pid = j["pid"].get<long>();
+  if (status.ok()) {
+    const long pid = status->pid;
     alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
-            j.value("state", "") != "stopped";
+            status->state != DaemonState::kStopped;
   }
   if (options.json) {
     out << text;
+  } else if (!status.ok()) {
+    err << path << ": not a lastcalld status file (" << status.status().message() << ")\n";
+    return kExitFailure;
   } else {
-    Result<std::string> r = RenderStatus(text);
-    if (!r.ok()) {
-      err << path << ": " << r.status().message() << "\n";
-      return kExitFailure;
-    }
-    out << *r;
+    out << RenderStatus(*status);
   }
   if (!alive) {
     err << "lastcalld is not running (" << path << " is what it saw last)\n";
@@ -294,30 +341,19 @@ Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime 
   return n;
 }
 
-bool StatusReportsFailure(const std::string& status_json) {
-  nlohmann::json j = nlohmann::json::parse(status_json, nullptr, false);
-  if (j.is_discarded()) return false;
-  static const char* kBad[] = {"failed", "failure", "timeout", "timed_out",
-                               "killed", "error",   "refused"};
-  std::function<bool(const nlohmann::json&)> walk = [&](const nlohmann::json& v) {
-    if (v.is_object()) {
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if ((it.key() == "result" || it.key() == "status") && it.value().is_string()) {
-          std::string s = it.value().get<std::string>();
-          for (const char* b : kBad) {
-            if (s == b) return true;
-          }
-        }
-        if (walk(it.value())) return true;
-      }
-    } else if (v.is_array()) {
-      for (const auto& e : v) {
-        if (walk(e)) return true;
-      }
+bool PrintHookRuns(const Metrics& metrics, std::ostream& out) {
+  bool failed = false;
+  for (const auto& phase : kHookPhaseNames) {
+    for (const auto& result : kHookResultNames) {
+      const double runs =
+          metrics.Value(metric::kHookRuns, metric::HookRunLabels(phase.value, result.value));
+      if (runs == 0) continue;
+      out << "hook runs: {phase=\"" << phase.name << "\",result=\"" << result.name << "\"} "
+          << static_cast<long long>(runs) << "\n";
+      failed |= result.value != HookResult::kOk;
     }
-    return false;
-  };
-  return walk(j);
+  }
+  return failed;
 }
 
 int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFactory& make_handler,
@@ -365,10 +401,10 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
     }
   } else {
     MonoTime idle_since = clock.Monotonic();
-    std::string last_status;
+    HandlerStatus last_status;
     while (clock.Monotonic() < limit) {
       handler->Update(poll, clock.Now());
-      std::string status = handler->StatusJson();
+      HandlerStatus status = handler->Report();
       MonoTime now = clock.Monotonic();
       if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
       last_status = status;
@@ -377,19 +413,12 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
     }
   }
   handler->Shutdown(config.hooks.kill_grace);
-  std::string status = handler->StatusJson();
-  nlohmann::json j = nlohmann::json::parse(status, nullptr, false);
-  out << (j.is_discarded() ? status : j.dump(2)) << "\n";
-  bool failed = StatusReportsFailure(status);
-  // The handler counts runs in lastcall_hook_runs_total{phase,result}: list them, and any
-  // result other than ok is a failure.
-  std::istringstream text(metrics.RenderPrometheus());
-  for (std::string line; std::getline(text, line);) {
-    if (line.rfind("lastcall_hook_runs_total{", 0) != 0) continue;
-    out << "hook runs: " << line.substr(std::strlen("lastcall_hook_runs_total")) << "\n";
-    size_t r = line.find("result=\"");
-    if (r != std::string::npos && line.compare(r, 11, "result=\"ok\"") != 0) failed = true;
-  }
+  const HandlerStatus status = handler->Report();
+  out << nlohmann::json::parse(HandlerStatusToJson(status)).dump(2) << "\n";
+  // A phase that failed or timed out, or any hook run whose result was not ok (also a start
+  // failure, an abort or a skip), is a failure.
+  bool failed = status.AnyPhaseFailed();
+  failed |= PrintHookRuns(metrics, out);
   std::error_code ec;
   std::filesystem::remove_all(tmpl, ec);
   if (failed) {

@@ -21,6 +21,7 @@
 #include "agent/actions/notice_handler.h"
 #include "agent/base/config.h"
 #include "agent/base/metrics.h"
+#include "agent/runtime/status_file.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -54,6 +55,7 @@ std::string VersionText();
 int RunStatusCommand(const CliOptions& options, const Config& config, std::ostream& out,
                      std::ostream& err);
 // Renders status.json for people; an error when it is not the daemon's status JSON.
+std::string RenderStatus(const DaemonStatus& status);
 Result<std::string> RenderStatus(const std::string& status_json);
 
 // simulate: builds the handler (through `make_handler`, with state_dir pointed at a fresh
@@ -72,8 +74,8 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
 // The notice `simulate` feeds: provider "simulate", instance "i-simulated".
 Notice MakeSimulatedNotice(NoticeKind kind, const std::string& action, WallTime now, Duration in);
 
-// Whether a handler StatusJson() reports a failed hook ("result"/"status" of failed, timeout,
-// killed, error or refused anywhere in it).
-bool StatusReportsFailure(const std::string& status_json);
+// Prints each non-zero lastcall_hook_runs_total series of `metrics` as "hook runs:
+// {phase="drain",result="ok"} 1"; returns whether any of them has a result other than ok.
+bool PrintHookRuns(const Metrics& metrics, std::ostream& out);
 
 }  // namespace lastcall

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/base/metric_catalog.h"
 #include "agent/runtime/config_loader.h"
+#include "common/time_format.h"
 
 namespace lastcall {
 namespace {
@@ -104,11 +106,24 @@ TEST(Cli, SimulatedNoticeHasADeadlineAndAStableShape) {
   EXPECT_FALSE(MakeSimulatedNotice(NoticeKind::kRebalance, "", now, seconds(1)).deadline);
 }
 
-TEST(Cli, StatusReportsFailureFindsFailedResults) {
-  EXPECT_FALSE(StatusReportsFailure(R"({"notices":[{"phases":[{"result":"ok"}]}]})"));
-  EXPECT_TRUE(StatusReportsFailure(R"({"notices":[{"phases":[{"result":"failed"}]}]})"));
-  EXPECT_TRUE(StatusReportsFailure(R"({"runs":[{"status":"timeout"}]})"));
-  EXPECT_FALSE(StatusReportsFailure("not json"));
+TEST(Cli, PrintHookRunsListsTheCountedRunsAndFlagsAnyResultButOk) {
+  Metrics m;
+  std::ostringstream none;
+  EXPECT_FALSE(PrintHookRuns(m, none));
+  EXPECT_EQ(none.str(), "");
+  m.Increment(metric::kHookRuns, metric::HookRunLabels(HookPhase::kCheckpoint, HookResult::kOk));
+  std::ostringstream ok;
+  EXPECT_FALSE(PrintHookRuns(m, ok));
+  EXPECT_EQ(ok.str(), "hook runs: {phase=\"checkpoint\",result=\"ok\"} 1\n");
+  for (HookResult bad : {HookResult::kFailed, HookResult::kTimeout, HookResult::kStartFailed,
+                         HookResult::kAborted, HookResult::kSkipped}) {
+    Metrics one;
+    one.Increment(metric::kHookRuns, metric::HookRunLabels(HookPhase::kDrain, bad), 2);
+    std::ostringstream out;
+    EXPECT_TRUE(PrintHookRuns(one, out)) << HookResultName(bad);
+    EXPECT_EQ(out.str(), "hook runs: {phase=\"drain\",result=\"" +
+                             std::string(HookResultName(bad)) + "\"} 2\n");
+  }
 }
 
 class StatusCommandTest : public testing::Test {
@@ -128,33 +143,31 @@ class StatusCommandTest : public testing::Test {
     err_.str("");
     return RunStatusCommand(o, config_, out_, err_);
   }
-  nlohmann::json Sample(long pid, const std::string& state) {
-    return {{"pid", pid},
-            {"state", state},
-            {"provider", "aws"},
-            {"watching", "aws IMDSv2 at http://127.0.0.1:1"},
-            {"config", "/etc/lastcall/lastcalld.toml"},
-            {"identity",
-             {{"instance_id", "i-0abc"},
-              {"instance_type", "m5.large"},
-              {"zone", "us-east-1a"},
-              {"region", "us-east-1"}}},
-            {"polls", 12},
-            {"poll_errors", 1},
-            {"last_poll",
-             {{"time", "2026-11-23T16:00:00Z"},
-              {"ok", true},
-              {"errors", nlohmann::json::array()},
-              {"notices",
-               {{{"id", "aws-interruption-i-0abc-x"},
-                 {"kind", "interruption"},
-                 {"action", "terminate"},
-                 {"deadline", "2026-11-23T16:02:00Z"}}}}}},
-            {"last_success", "2026-11-23T16:00:00Z"},
-            {"clock_skew_ms", nullptr},
-            {"running_hooks", 1},
-            {"handler", {{"notices", nlohmann::json::array()}}},
-            {"updated", "2026-11-23T16:00:00Z"}};
+  // What the daemon writes (DaemonStatusToJson).
+  nlohmann::json Sample(long pid, DaemonState state) {
+    DaemonStatus s;
+    s.pid = pid;
+    s.state = state;
+    s.provider = "aws";
+    s.watching = "aws IMDSv2 at http://127.0.0.1:1";
+    s.config = "/etc/lastcall/lastcalld.toml";
+    s.identity = Identity{"i-0abc", "m5.large", "us-east-1a", "us-east-1", "aws"};
+    s.polls = 12;
+    s.poll_errors = 1;
+    const WallTime t = *ParseRfc3339("2026-11-23T16:00:00Z");
+    PollStatus& p = s.last_poll.emplace();
+    p.time = t;
+    p.ok = true;
+    Notice n;
+    n.id = "aws-interruption-i-0abc-x";
+    n.provider = "aws";
+    n.action = "terminate";
+    n.deadline = t + std::chrono::minutes(2);
+    p.notices.push_back(n);
+    s.last_success = t;
+    s.running_hooks = 1;
+    s.updated = t;
+    return nlohmann::json::parse(DaemonStatusToJson(s, true));
   }
   std::string dir_;
   Config config_;
@@ -169,7 +182,7 @@ TEST_F(StatusCommandTest, NotRunningWithoutAStatusFile) {
 }
 
 TEST_F(StatusCommandTest, PrintsTheRunningDaemonsViewReadably) {
-  WriteStatus(Sample(::getpid(), "running"));
+  WriteStatus(Sample(::getpid(), DaemonState::kRunning));
   EXPECT_EQ(Run(false), kExitOk) << err_.str();
   std::string o = out_.str();
   EXPECT_NE(o.find("lastcalld running (pid " + std::to_string(::getpid()) + ")"), std::string::npos)
@@ -181,17 +194,17 @@ TEST_F(StatusCommandTest, PrintsTheRunningDaemonsViewReadably) {
 }
 
 TEST_F(StatusCommandTest, JsonIsTheRawFile) {
-  WriteStatus(Sample(::getpid(), "running"));
+  WriteStatus(Sample(::getpid(), DaemonState::kRunning));
   EXPECT_EQ(Run(true), kExitOk);
-  EXPECT_EQ(nlohmann::json::parse(out_.str()), Sample(::getpid(), "running"));
+  EXPECT_EQ(nlohmann::json::parse(out_.str()), Sample(::getpid(), DaemonState::kRunning));
 }
 
 TEST_F(StatusCommandTest, StoppedOrDeadDaemonIsReportedAsNotRunning) {
-  WriteStatus(Sample(::getpid(), "stopped"));
+  WriteStatus(Sample(::getpid(), DaemonState::kStopped));
   EXPECT_EQ(Run(false), kExitNotRunning);
   EXPECT_NE(err_.str().find("is what it saw last"), std::string::npos);
   // A pid that cannot exist (above pid_max).
-  WriteStatus(Sample(1 << 30, "running"));
+  WriteStatus(Sample(1 << 30, DaemonState::kRunning));
   EXPECT_EQ(Run(false), kExitNotRunning);
 }
 
@@ -221,10 +234,14 @@ class ScriptedHandler : public NoticeHandler {
     metrics_.Increment("lastcall_hook_runs_total", {{"phase", "drain"}, {"result", result_}});
   }
   void Reconfigure(const Config&) override {}
-  std::string StatusJson() const override {
-    return updates_
-               ? R"({"notices":[{"phases":[{"phase":"drain","result":")" + result_ + R"("}]}]})"
-               : "{}";
+  HandlerStatus Report() const override {
+    HandlerStatus s;
+    if (updates_ == 0) return s;
+    NoticeStatus n;
+    n.id = seen_->notice.id;
+    n.phases[HookPhase::kDrain].result = ParsePhaseResult(result_);
+    s.notices.push_back(n);
+    return s;
   }
   size_t RunningHooks() const override { return 0; }
   void Shutdown(Duration) override { seen_->shut_down = true; }

@@ -241,9 +241,8 @@ class Parser {
         GetAbsolutePath(root, "runtime_dir", "runtime_dir", false, &c->runtime_dir));
     if (const toml::node* n = root.get("log_level")) {
       if (!n->is_string()) return WrongType(*n, "log_level", "a string");
-      LogPriority p;
       const std::string& v = n->as_string()->get();
-      if (!ParseLogLevel(v, &p)) {
+      if (!ParseLogLevel(v)) {
         return Err(*n,
                    "log_level must be one of debug, info, notice, warning, err; got " + Quote(v));
       }

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "agent/base/log.h"
@@ -88,8 +87,7 @@ void Daemon::RequestReload() {
 }
 
 void Daemon::ApplyConfig(const Config& config, bool initial) {
-  LogPriority level = LogPriority::kInfo;
-  if (ParseLogLevel(config.log_level, &level)) SetLogLevel(level);
+  if (auto level = ParseLogLevel(config.log_level)) SetLogLevel(*level);
   deps_.effective->SetThreshold(config.poll.clock_skew_threshold);
   if (!exporter_) exporter_ = std::make_unique<MetricsExporter>(*deps_.metrics, *deps_.clock);
   Status st = exporter_->Configure(config.metrics);
@@ -173,7 +171,7 @@ void Daemon::PollOnce() {
     need_identity_ = true;
   }
   last_poll_ = std::move(result);
-  WriteStatus("running");
+  WriteStatus(DaemonState::kRunning);
   SendStatusIfChanged();
 }
 
@@ -198,84 +196,49 @@ void Daemon::SendStatusIfChanged() {
   deps_.notifier->Notify(StatusMessage(line));
 }
 
-void Daemon::WriteStatus(std::string_view state) {
+DaemonStatus Daemon::CollectStatus(DaemonState state, std::string config_path) const {
+  DaemonStatus s;
+  s.pid = static_cast<long>(::getpid());
+  s.state = state;
+  s.provider = std::string(provider_->name());
+  s.watching = provider_->Describe();
+  s.config = std::move(config_path);
+  s.identity = identity_;
+  s.updated = deps_.clock->Now();
+  s.polls = polls_.load();
+  s.poll_errors = poll_errors_.load();
+  if (last_poll_) {
+    PollStatus& p = s.last_poll.emplace();
+    p.time = last_poll_time_;
+    p.ok = last_poll_->ok();
+    // Error messages quote what the metadata server sent: made valid UTF-8 here.
+    for (const Status& e : last_poll_->errors) p.errors.push_back(ToValidUtf8(e.message()));
+    p.notices = last_poll_->notices;
+  }
+  s.last_success = last_success_;
+  if (auto skew = deps_.effective->skew()) s.clock_skew_ms = skew->count();
+  s.running_hooks = deps_.handler->RunningHooks();
+  s.handler = deps_.handler->Report();
+  return s;
+}
+
+void Daemon::WriteStatus(DaemonState state) {
   std::string config_path, runtime_dir;
   {
     std::lock_guard lock(mu_);
     config_path = config_.path;
     runtime_dir = config_.runtime_dir;
   }
-  nlohmann::json j;
-  j["pid"] = static_cast<long>(::getpid());
-  j["state"] = std::string(state);
-  j["provider"] = std::string(provider_->name());
-  j["watching"] = provider_->Describe();
-  j["config"] = config_path;
-  if (identity_) {
-    j["identity"] = {{"instance_id", identity_->instance_id},
-                     {"instance_type", identity_->instance_type},
-                     {"zone", identity_->zone},
-                     {"region", identity_->region}};
-  } else {
-    j["identity"] = nullptr;
-  }
+  const DaemonStatus status = CollectStatus(state, std::move(config_path));
   // The per-poll fields are left out of the change key: without them, an idle daemon's status
   // is the same poll after poll and need not be rewritten each time.
-  j["updated"] = nullptr;
-  j["polls"] = nullptr;
-  j["poll_errors"] = nullptr;
-  j["last_success"] = nullptr;
-  if (last_poll_) {
-    nlohmann::json lp;
-    lp["time"] = nullptr;
-    lp["ok"] = last_poll_->ok();
-    lp["errors"] = nlohmann::json::array();
-    // Error messages quote what the metadata server sent: made valid UTF-8 before the dump.
-    for (const Status& e : last_poll_->errors) lp["errors"].push_back(ToValidUtf8(e.message()));
-    lp["notices"] = nlohmann::json::array();
-    for (const Notice& n : last_poll_->notices) {
-      lp["notices"].push_back(nlohmann::json::parse(NoticeToJson(n), nullptr, false));
-    }
-    j["last_poll"] = lp;
-  } else {
-    j["last_poll"] = nullptr;
-  }
-  auto skew = deps_.effective->skew();
-  j["clock_skew_ms"] = skew ? nlohmann::json(skew->count()) : nullptr;
-  j["running_hooks"] = deps_.handler->RunningHooks();
-  std::string handler = deps_.handler->StatusJson();
-  nlohmann::json hj = nlohmann::json::parse(handler, nullptr, false);
-  j["handler"] = hj.is_discarded() ? nlohmann::json(handler) : hj;
-
-  // Never the strict handler: one byte that is not UTF-8 in a foreign string would throw and
-  // abort the daemon on every poll (issue 11); replaced bytes show as U+FFFD.
-  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
-  std::string key = j.dump(-1, ' ', false, kReplace);
-  MonoTime mono = deps_.clock->Monotonic();
-  if (state == "running" && key == status_key_ && status_written_ &&
+  std::string key = DaemonStatusToJson(status.WithoutPerPollFields(), false);
+  const MonoTime mono = deps_.clock->Monotonic();
+  if (state == DaemonState::kRunning && key == status_key_ && status_written_ &&
       mono - *status_written_ < kStatusRefresh && !status_write_failing_) {
     return;
   }
-
-  j["updated"] = FormatRfc3339(deps_.clock->Now());
-  j["polls"] = polls_.load();
-  j["poll_errors"] = poll_errors_.load();
-  if (last_poll_) j["last_poll"]["time"] = FormatRfc3339(*last_poll_time_);
-  j["last_success"] = last_success_ ? nlohmann::json(FormatRfc3339(*last_success_)) : nullptr;
-
-  Status st = Status::Ok();
-  if (status_dir_made_ != runtime_dir) {
-    st = MakeDirs(runtime_dir);
-    if (st.ok()) status_dir_made_ = runtime_dir;
-  }
-  // No fsync: the runtime dir is tmpfs (/run), and a status lost in a crash is rewritten by
-  // the next poll. The rename still keeps readers from seeing a torn file.
-  if (st.ok()) {
-    st = WriteFileAtomically(runtime_dir + "/status.json", j.dump(2, ' ', false, kReplace) + "\n",
-                             {.sync = false});
-    // The directory may have been removed under us (tmpfiles cleanup): create it next time.
-    if (!st.ok()) status_dir_made_.clear();
-  }
+  Status st = WriteStatusFile(runtime_dir, DaemonStatusToJson(status, true));
   if (!st.ok() && !status_write_failing_) {
     Log(LogPriority::kWarning, "cannot write the status file (logged once): " + st.message());
   }
@@ -284,6 +247,19 @@ void Daemon::WriteStatus(std::string_view state) {
     status_key_ = std::move(key);
     status_written_ = mono;
   }
+}
+
+Status Daemon::WriteStatusFile(const std::string& runtime_dir, const std::string& text) {
+  if (status_dir_made_ != runtime_dir) {
+    LASTCALL_RETURN_IF_ERROR(MakeDirs(runtime_dir));
+    status_dir_made_ = runtime_dir;
+  }
+  // No fsync: the runtime dir is tmpfs (/run), and a status lost in a crash is rewritten by
+  // the next poll. The rename still keeps readers from seeing a torn file.
+  Status st = WriteFileAtomically(runtime_dir + "/status.json", text, {.sync = false});
+  // The directory may have been removed under us (tmpfiles cleanup): create it next time.
+  if (!st.ok()) status_dir_made_.clear();
+  return st;
 }
 
 void Daemon::Reload() {
@@ -377,7 +353,7 @@ int Daemon::Run() {
   deps_.handler->Shutdown(config().hooks.stop_timeout);
   Status st = exporter_->WriteNow();
   if (!st.ok()) Log(LogPriority::kWarning, st.message());
-  WriteStatus("stopped");
+  WriteStatus(DaemonState::kStopped);
   exporter_.reset();
   return 0;
 }

@@ -35,6 +35,7 @@
 #include "agent/runtime/effective_clock.h"
 #include "agent/runtime/metrics_exporter.h"
 #include "agent/runtime/retry_policy.h"
+#include "agent/runtime/status_file.h"
 #include "agent/systemd/sd_notify.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -85,7 +86,10 @@ class Daemon {
   void PollOnce();
   void Reload();
   void ApplyConfig(const Config& config, bool initial);
-  void WriteStatus(std::string_view state);
+  // Writes status.json when its content changed, or its per-poll fields are kStatusRefresh old.
+  void WriteStatus(DaemonState state);
+  DaemonStatus CollectStatus(DaemonState state, std::string config_path) const;
+  Status WriteStatusFile(const std::string& runtime_dir, const std::string& text);
   void SendStatusIfChanged();
   std::string StatusLine() const;
   Duration NextPollDelay();
@@ -110,8 +114,8 @@ class Daemon {
   std::optional<WallTime> last_success_;
   std::string last_status_line_;
   bool status_write_failing_ = false;
-  // status.json minus its per-poll fields (times, counters), and when it was last written: a
-  // poll that changes nothing else rewrites the file only after kStatusRefresh.
+  // status.json minus its per-poll fields (times, counters) as JSON, and when it was last written:
+  // a poll that changes nothing else rewrites the file only after kStatusRefresh.
   std::string status_key_;
   std::optional<MonoTime> status_written_;
   std::string status_dir_made_;  // runtime dir already created (mkdir once, not per poll)
