@@ -493,7 +493,7 @@ class HookSupervisor {
   int wstatus_ = 0;
   bool timed_out_ = false, aborting_ = false, terminating_ = false, killed_ = false;
   MonoTime kill_at_{};
-  char buf_[8192];
+  char buf_[8192]{};
 };
 
 }  // namespace
