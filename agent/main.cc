@@ -1,5 +1,6 @@
 // lastcalld: the on-instance agent. Wiring only; the parts live in the agent libraries:
 // providers (watch), actions (decide and act), runtime (config, systemd, CLI, the loop).
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -119,4 +120,15 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace lastcall
 
-int main(int argc, char** argv) { return lastcall::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Errors are values everywhere below; this only keeps an unexpected std::bad_alloc (or a
+  // library throwing where it should not) from ending in std::terminate without a word.
+  try {
+    return lastcall::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "lastcalld: error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "lastcalld: error: unknown exception\n";
+  }
+  return lastcall::kExitFailure;
+}

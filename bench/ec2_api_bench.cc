@@ -15,6 +15,7 @@
 // (defaults 10,000 instances, 2,000 spot request calls, 10 listing rounds)
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -60,7 +61,8 @@ double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
+  const auto last = static_cast<double>(v.size() - 1);
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(std::lround(p * last)));
   return v[i];
 }
 
@@ -109,7 +111,7 @@ struct Bench {
 
 void Fail(const char* what, const lm::HttpResponse& r) {
   std::fprintf(stderr, "ec2_api_bench: %s failed (%d): %.300s\n", what, r.status, r.body.c_str());
-  std::exit(1);
+  std::exit(1);  // NOLINT(concurrency-mt-unsafe): the benchmark runs on one thread
 }
 
 // (1) RequestSpotInstances: EC2 and control alternately in blocks of 100; calls per second each.
@@ -187,7 +189,7 @@ void Describe(Bench& b, const std::string& action, const std::string& item_tag, 
 int main(int argc, char** argv) {
   int instances = 10000, requests = 2000, rounds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
-    const int v = std::atoi(argv[i + 1]);
+    const int v = std::stoi(argv[i + 1]);  // a bad number throws, not 0
     if (!std::strcmp(argv[i], "--instances")) instances = v;
     if (!std::strcmp(argv[i], "--requests")) requests = v;
     if (!std::strcmp(argv[i], "--rounds")) rounds = v;

@@ -38,8 +38,8 @@ lm::HttpResponse Call(lm::ecs::EcsApi& api, const std::string& q) {
 int main(int argc, char** argv) {
   int instances = 10000, rounds = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--instances") == 0) instances = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--instances") == 0) instances = std::stoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::stoi(argv[i + 1]);
   }
   const std::string scenario =
       "start = \"2026-04-07T00:00:00Z\"\n[[zone]]\nname = \"cn-hangzhou-b\"\nregion = "

@@ -16,12 +16,12 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "common/files.h"
 #include "tests/support/test_http_server.h"
 
 namespace {
@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     if (!out) return Usage(("cannot write " + tmp).c_str());
   }
   if (std::rename(tmp.c_str(), url_file.c_str()) != 0) {
-    std::fprintf(stderr, "imds_standin: cannot rename %s: %s\n", tmp.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "imds_standin: cannot rename %s: %s\n", tmp.c_str(),
+                 lastcall::ErrnoText(errno).c_str());
     return 1;
   }
 

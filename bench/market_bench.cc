@@ -56,7 +56,7 @@ struct PoolPlan {
 
 [[noreturn]] void Fail(const std::string& what, const lastcall::Status& s) {
   std::fprintf(stderr, "market_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
+  std::exit(1);  // NOLINT(concurrency-mt-unsafe): the benchmark runs on one thread
 }
 
 long PeakRssKib() {
@@ -69,7 +69,9 @@ long PeakRssKib() {
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  auto s = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
   return s(ru.ru_utime) + s(ru.ru_stime);
 }
 

@@ -10,8 +10,6 @@
 namespace lastcall {
 namespace {
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
 std::string DirOf(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -66,6 +64,12 @@ Status Fd::Close(std::string_view what) {
     return Unavailable("cannot close " + std::string(what) + ": " + ErrnoText(errno));
   }
   return Status::Ok();
+}
+
+std::string ErrnoText(int err) {
+  char buf[256];
+  // The GNU strerror_r: returns the text (in buf, or a static string); it does not fail.
+  return ::strerror_r(err, buf, sizeof buf);
 }
 
 Status MakeDirs(const std::string& path, mode_t mode) {

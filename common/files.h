@@ -83,4 +83,8 @@ struct ReadOptions {
 Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes,
                                     ReadOptions options = {});
 
+// The text of an errno value ("No such file or directory"). strerror_r, not strerror: the
+// agent's threads (poll loop, hook runners) may ask at the same time.
+std::string ErrnoText(int err);
+
 }  // namespace lastcall

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 
 #include "agent/base/log.h"
+#include "common/files.h"
 
 namespace lastcall {
 namespace {
@@ -29,8 +29,6 @@ std::string DirName(const std::string& path) {
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-
-std::string Errno(int err) { return std::strerror(err); }
 
 }  // namespace
 
@@ -60,7 +58,7 @@ Result<std::vector<uid_t>> HookCatalog::AllowedOwners(const HookOptions& options
     uids.push_back(static_cast<uid_t>(numeric));
     return uids;
   }
-  struct passwd pw;
+  struct passwd pw {};
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
   int err = ::getpwnam_r(owner.c_str(), &pw, buf.data(), buf.size(), &found);
@@ -72,9 +70,9 @@ Result<std::vector<uid_t>> HookCatalog::AllowedOwners(const HookOptions& options
 }
 
 Status HookCatalog::CheckTrusted(const std::string& path) const {
-  struct stat st;
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return NotFound("hook " + path + ": " + Errno(errno));
+    return NotFound("hook " + path + ": " + ErrnoText(errno));
   }
   if (!S_ISREG(st.st_mode)) return PermissionDenied("hook " + path + ": not a regular file");
   if (st.st_mode & S_IWOTH) return PermissionDenied("hook " + path + " is world-writable");
@@ -87,9 +85,9 @@ Status HookCatalog::CheckTrusted(const std::string& path) const {
     return PermissionDenied("hook " + path + " is not executable");
   }
   std::string dir = DirName(path);
-  struct stat dst;
+  struct stat dst {};
   if (::stat(dir.c_str(), &dst) != 0)
-    return NotFound("hook directory " + dir + ": " + Errno(errno));
+    return NotFound("hook directory " + dir + ": " + ErrnoText(errno));
   if (dst.st_mode & (S_IWOTH | S_IWGRP)) {
     return PermissionDenied(
         "hook " + path + " is in directory " + dir +
@@ -117,7 +115,7 @@ std::vector<Hook> HookCatalog::HooksFor(HookPhase phase, NoticeKind kind) const 
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
       std::string path = dir + "/" + name;
-      struct stat st;
+      struct stat st {};
       if (::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
       // Like run-parts, a file that is not executable is not a hook (a disabled one).
       if (S_ISREG(st.st_mode) && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) continue;
@@ -129,7 +127,7 @@ std::vector<Hook> HookCatalog::HooksFor(HookPhase phase, NoticeKind kind) const 
       hooks.push_back(Hook{name, phase, {path}, std::nullopt, {}, path});
     }
   } else if (errno != ENOENT) {
-    Log(LogPriority::kWarning, "cannot read hook directory " + dir + ": " + Errno(errno),
+    Log(LogPriority::kWarning, "cannot read hook directory " + dir + ": " + ErrnoText(errno),
         {{"PHASE", std::string(HookPhaseName(phase))}});
   }
   const size_t from_dir = hooks.size();

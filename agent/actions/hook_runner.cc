@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -67,7 +68,10 @@ bool GroupHasLiveMembers(pid_t pgid) {
     if (paren == nullptr) continue;
     char state = 0;
     long ppid = 0, pgrp = 0;
-    if (std::sscanf(paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    // The kernel writes these fields; all three must convert (the count is checked).
+    if (std::sscanf(paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) {  // NOLINT(cert-err34-c)
+      continue;
+    }
     if (pgrp == pgid && state != 'Z' && state != 'X') {
       alive = true;
       break;
@@ -204,7 +208,10 @@ std::vector<pid_t> HookRunner::FindHookGroups(const std::string& notice_id, Hook
   if (d == nullptr) return out;
   while (struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    pid_t pid = 0;
+    const std::string_view name = e->d_name;
+    auto [digits_end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec != std::errc() || digits_end != name.data() + name.size()) continue;  // not a process
     if (::getpgid(pid) != pid) continue;  // group leaders only: a hook is one
     const std::string path = std::string("/proc/") + e->d_name + "/environ";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -266,17 +273,15 @@ Result<HookPipes> MakeHookPipes() {
   HookPipes p;
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return Internal(std::string("socketpair: ") + std::strerror(errno));
+    return Internal(std::string("socketpair: ") + ErrnoText(errno));
   }
   p.in_parent = Fd(sv[0]);
   p.in_child = Fd(sv[1]);
   int out_fds[2], err_fds[2];
-  if (::pipe2(out_fds, O_CLOEXEC) != 0)
-    return Internal(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(out_fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + ErrnoText(errno));
   p.out_read = Fd(out_fds[0]);
   p.out_write = Fd(out_fds[1]);
-  if (::pipe2(err_fds, O_CLOEXEC) != 0)
-    return Internal(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(err_fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + ErrnoText(errno));
   p.err_read = Fd(err_fds[0]);
   p.err_write = Fd(err_fds[1]);
   ::shutdown(p.in_child.get(), SHUT_WR);  // the hook only reads its stdin
@@ -315,7 +320,7 @@ Result<pid_t> SpawnHook(const HookRunRequest& r, const std::vector<std::string>&
   int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Internal(r.hook.argv[0] + ": " + std::strerror(rc));
+  if (rc != 0) return Internal(r.hook.argv[0] + ": " + ErrnoText(rc));
   pipes.in_child.reset();
   pipes.out_write.reset();
   pipes.err_write.reset();
@@ -378,7 +383,7 @@ class HookSupervisor {
     add(pipes_.in_parent, POLLOUT, &in_idx);
     int n = ::poll(fds, nfds, kSliceMs);
     if (n < 0 && errno != EINTR) {
-      Log(LogPriority::kErr, std::string("poll: ") + std::strerror(errno), tags_);
+      Log(LogPriority::kErr, std::string("poll: ") + ErrnoText(errno), tags_);
     }
     if (n <= 0) return;
     auto readable = [&](int idx) {
@@ -433,8 +438,7 @@ class HookSupervisor {
   void SignalGroup(int sig) {
     if (::kill(-pid_, sig) != 0 && errno != ESRCH) {
       Log(LogPriority::kWarning,
-          "kill(-" + std::to_string(pid_) + ", " + std::to_string(sig) +
-              "): " + std::strerror(errno),
+          "kill(-" + std::to_string(pid_) + ", " + std::to_string(sig) + "): " + ErrnoText(errno),
           tags_);
     }
   }
@@ -489,7 +493,7 @@ class HookSupervisor {
   int wstatus_ = 0;
   bool timed_out_ = false, aborting_ = false, terminating_ = false, killed_ = false;
   MonoTime kill_at_{};
-  char buf_[8192];
+  char buf_[8192]{};
 };
 
 }  // namespace

@@ -77,6 +77,6 @@ struct NoticeRecord {
 // The on-disk form (a JSON object with "version": 1; fields added later are optional, so older
 // files still load). Parse errors name the field.
 std::string NoticeRecordToJson(const NoticeRecord& record);
-Result<NoticeRecord> NoticeRecordFromJson(std::string_view json);
+Result<NoticeRecord> NoticeRecordFromJson(std::string_view text);
 
 }  // namespace lastcall

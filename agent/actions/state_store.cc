@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "agent/base/identity.h"
@@ -22,8 +21,6 @@ constexpr std::string_view kSuffix = ".json";
 constexpr std::string_view kOwnerFile = "owner.identity";
 // Records are a few KB; anything much larger is not ours.
 constexpr size_t kMaxRecordBytes = 1 << 20;
-
-std::string Errno() { return std::strerror(errno); }
 
 }  // namespace
 
@@ -58,7 +55,7 @@ Status StateStore::ArchiveAs(const std::string& instance_id) {
     dest += "." + std::to_string(ToUnixSeconds(clock_.Now()));
   }
   if (::rename(dir_.c_str(), dest.c_str()) != 0) {
-    return Unavailable("cannot move " + dir_ + " to " + dest + ": " + Errno());
+    return Unavailable("cannot move " + dir_ + " to " + dest + ": " + ErrnoText(errno));
   }
   records_.clear();
   return MakeDirs(dir_);
@@ -120,7 +117,8 @@ Status StateStore::Load() {
   Status made = MakeDirs(dir_);
   if (!made.ok()) return made.WithContext("state directory");
   DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) return Unavailable("cannot read state directory " + dir_ + ": " + Errno());
+  if (d == nullptr)
+    return Unavailable("cannot read state directory " + dir_ + ": " + ErrnoText(errno));
   std::vector<std::string> names;
   while (struct dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
@@ -144,7 +142,7 @@ Status StateStore::Load() {
       const std::string aside = path + ".corrupt-" + std::to_string(ToUnixSeconds(clock_.Now()));
       std::string moved = ::rename(path.c_str(), aside.c_str()) == 0
                               ? "moved aside to " + aside
-                              : "could not move it aside: " + Errno();
+                              : "could not move it aside: " + ErrnoText(errno);
       Log(LogPriority::kErr,
           "state file " + path + " is unreadable (" + record.status().message() + "); " + moved,
           {{"NOTICE_ID", id}});
@@ -211,7 +209,7 @@ size_t StateStore::Prune(WallTime now, Duration keep) {
     if (now - reference > keep) {
       const std::string path = PathFor(it->first);
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        Log(LogPriority::kWarning, "cannot remove old state file " + path + ": " + Errno(),
+        Log(LogPriority::kWarning, "cannot remove old state file " + path + ": " + ErrnoText(errno),
             {{"NOTICE_ID", it->first}});
         ++it;
         continue;

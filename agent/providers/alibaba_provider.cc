@@ -32,7 +32,7 @@ std::string_view ModeName(TokenMode mode) {
 
 }  // namespace
 
-AlibabaProvider::AlibabaProvider(AlibabaOptions options, PollOptions poll,
+AlibabaProvider::AlibabaProvider(AlibabaOptions options, const PollOptions& poll,
                                  std::unique_ptr<HttpClient> http, const Clock& clock)
     : options_(std::move(options)),
       session_(options_.endpoint, poll.request_timeout, std::move(http)),

@@ -31,7 +31,7 @@ namespace lastcall {
 class AlibabaProvider final : public Provider {
  public:
   // `clock` must outlive the provider. Requests use poll.request_timeout.
-  AlibabaProvider(AlibabaOptions options, PollOptions poll, std::unique_ptr<HttpClient> http,
+  AlibabaProvider(AlibabaOptions options, const PollOptions& poll, std::unique_ptr<HttpClient> http,
                   const Clock& clock);
 
   std::string_view name() const override { return "alibaba"; }

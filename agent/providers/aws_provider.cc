@@ -50,8 +50,8 @@ Notice MakeNotice(NoticeKind kind, std::string_view event_id = {}) {
 
 }  // namespace
 
-AwsProvider::AwsProvider(AwsOptions options, PollOptions poll, std::unique_ptr<HttpClient> http,
-                         const Clock& clock)
+AwsProvider::AwsProvider(AwsOptions options, const PollOptions& poll,
+                         std::unique_ptr<HttpClient> http, const Clock& clock)
     : options_(std::move(options)),
       session_(options_.endpoint, poll.request_timeout, std::move(http)),
       clock_(clock) {}

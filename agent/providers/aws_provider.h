@@ -40,7 +40,7 @@ class AwsProvider final : public Provider {
  public:
   // `clock` must outlive the provider. Requests use poll.request_timeout as their total and
   // connect timeout.
-  AwsProvider(AwsOptions options, PollOptions poll, std::unique_ptr<HttpClient> http,
+  AwsProvider(AwsOptions options, const PollOptions& poll, std::unique_ptr<HttpClient> http,
               const Clock& clock);
 
   std::string_view name() const override { return "aws"; }

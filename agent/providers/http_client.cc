@@ -7,6 +7,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/files.h"
+
 namespace lastcall {
 namespace {
 
@@ -108,7 +110,7 @@ Status TransferError(CURLcode code, CURL* curl, const char* detail, const HttpRe
   if (detail != nullptr && detail[0] != '\0') msg = detail;
   long os_errno = 0;
   curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-  if (os_errno != 0) msg += std::string(" (") + std::strerror(static_cast<int>(os_errno)) + ")";
+  if (os_errno != 0) msg += std::string(" (") + ErrnoText(static_cast<int>(os_errno)) + ")";
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: {
       // No pre-transfer time: the connection was never ready, the connect limit fired.

@@ -365,7 +365,7 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
   }
   std::string tmpl = (std::filesystem::temp_directory_path() / "lastcall-simulate-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
-    err << "simulate: cannot create a temporary state dir: " << std::strerror(errno) << "\n";
+    err << "simulate: cannot create a temporary state dir: " << ErrnoText(errno) << "\n";
     return kExitFailure;
   }
   config.state_dir = tmpl;

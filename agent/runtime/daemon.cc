@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <random>
 
 #include "agent/base/log.h"
@@ -376,7 +375,7 @@ extern "C" void OnSignal(int sig) {
 
 SignalThread::SignalThread(Daemon* daemon) {
   if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    Log(LogPriority::kErr, std::string("cannot create the signal pipe: ") + std::strerror(errno));
+    Log(LogPriority::kErr, std::string("cannot create the signal pipe: ") + ErrnoText(errno));
     return;
   }
   g_signal_pipe = pipe_[1];

@@ -65,7 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
       Close();
       return;
     } else {
-      std::string head(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
+      std::string head(asio::buffers_begin(buf_.data()),
+                       asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
       try {
         reply_ = HandleMetricsRequest(head, metrics_);
       } catch (const std::exception& e) {

@@ -223,7 +223,7 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
         inner(std::move(r));
       };
     }
-    raw->control_.Handle(req, ctx, std::move(respond));
+    raw->control_.Handle(req, ctx, respond);
   };
   Result<BoundListener> c =
       app->server_.AddAsyncListener({.name = "control",

@@ -348,14 +348,13 @@ ControlApi::ControlApi(MarketHost& host, MarketDirectory& directory, TokenStore&
 }
 
 void ControlApi::Handle(const HttpRequest& request, const RequestContext& /*context*/,
-                        HttpResponder respond) {
+                        const HttpResponder& respond) {
   router_.Dispatch(request, respond);
 }
 
 AsyncHttpHandler ControlApi::AsHandler() {
-  return [this](const HttpRequest& request, const RequestContext& context, HttpResponder respond) {
-    Handle(request, context, std::move(respond));
-  };
+  return [this](const HttpRequest& request, const RequestContext& context,
+                const HttpResponder& respond) { Handle(request, context, respond); };
 }
 
 void ControlApi::SetTokensRequired(const std::string& instance_id, bool required) {

@@ -76,7 +76,8 @@ class ControlApi {
   ControlApi(MarketHost& host, MarketDirectory& directory, TokenStore& tokens, FaultTable& faults,
              ControlApiOptions options = {});
 
-  void Handle(const HttpRequest& request, const RequestContext& context, HttpResponder respond);
+  void Handle(const HttpRequest& request, const RequestContext& context,
+              const HttpResponder& respond);
   AsyncHttpHandler AsHandler();
 
   // Answers parked long polls whose events arrived or whose wait ran out, and parked clock

@@ -62,11 +62,8 @@ Result<ClockSpec> ParseClockSpec(std::string_view s) {
 
 VirtualClock::VirtualClock(const Clock& host, WallTime virtual_start, ClockSpec spec)
     : host_(host), anchor_mono_(host.Monotonic()), anchor_virtual_(virtual_start) {
-  if (spec.mode == ClockMode::kManual) {
-    SetManual();
-  } else if (!SetSpeed(spec.speed).ok()) {
-    SetManual();  // unreachable with a parsed spec; stand still rather than race
-  }
+  // A speed that does not set is unreachable with a parsed spec; stand still rather than race.
+  if (spec.mode == ClockMode::kManual || !SetSpeed(spec.speed).ok()) SetManual();
 }
 
 WallTime VirtualClock::Now() const {

@@ -179,6 +179,7 @@ MaybeError ChangeState(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out, Use
     if (MaybeError e = Precheck(market, ids, action)) return e;
     if (dry_run) return DryRunError();
     std::vector<InstanceState> before;
+    before.reserve(ids.size());
     for (const std::string& id : ids) before.push_back(FindAws(market, id)->state);
     for (const std::string& id : ids) {
       Status s = action == UserAction::kTerminate ? market.aws().TerminateInstance(id, cause::kUser)

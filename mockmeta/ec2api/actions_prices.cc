@@ -3,6 +3,7 @@
 // EC2's fields answered statically). Both are scoped to the caller's region (the signature's
 // credential scope) when there is one.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -96,6 +97,7 @@ MaybeError DescribeSpotPriceHistory(Ec2Context& ctx, const Ec2Call& call, XmlWri
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
     std::vector<std::string> sorted_keys;
+    sorted_keys.reserve(order.size());
     for (size_t i : order) sorted_keys.push_back(keys[i]);
     Page page;
     if (MaybeError e = Paginate(sorted_keys, max, token, page)) return e;
@@ -134,9 +136,7 @@ void WriteInstanceType(XmlWriter& out, const InstanceType& t) {
   WriteItems(out, "supportedArchitectures", {"x86_64"});
   out.Close();
   out.Open("vCpuInfo").Leaf("defaultVCpus", t.vcpu).Close();
-  out.Open("memoryInfo")
-      .Leaf("sizeInMiB", static_cast<long long>(t.memory_gib * 1024 + 0.5))
-      .Close();
+  out.Open("memoryInfo").Leaf("sizeInMiB", std::llround(t.memory_gib * 1024)).Close();
   out.BoolLeaf("instanceStorageSupported", false).BoolLeaf("hibernationSupported", true);
   out.BoolLeaf("burstablePerformanceSupported", false).BoolLeaf("dedicatedHostsSupported", false);
   out.BoolLeaf("autoRecoverySupported", true);
@@ -149,7 +149,7 @@ std::vector<std::string> TypeField(const InstanceType& t, std::string_view name)
   if (name == "instance-type") return one(t.name);
   if (name == "vcpu-info.default-vcpus") return one(std::to_string(t.vcpu));
   if (name == "memory-info.size-in-mib") {
-    return one(std::to_string(static_cast<long long>(t.memory_gib * 1024 + 0.5)));
+    return one(std::to_string(std::llround(t.memory_gib * 1024)));
   }
   if (name == "current-generation") return one("true");
   return {};

@@ -164,6 +164,7 @@ MaybeError DescribeTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
       return std::tie(a.resource_id, a.key) < std::tie(b.resource_id, b.key);
     });
     std::vector<std::string> keys;
+    keys.reserve(items.size());
     for (const TagItem& t : items) keys.push_back(t.resource_id + '\x01' + t.key);
     Page page;
     if (MaybeError e = Paginate(keys, max, token, page)) return e;

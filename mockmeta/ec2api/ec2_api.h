@@ -38,7 +38,7 @@ struct Ec2ApiOptions {
 class Ec2Api {
  public:
   // `host` must outlive the api.
-  Ec2Api(MarketHost& host, Ec2ApiOptions options = {});
+  explicit Ec2Api(MarketHost& host, Ec2ApiOptions options = {});
 
   HttpResponse Handle(const HttpRequest& request, const RequestContext& context);
   HttpHandler AsHandler();

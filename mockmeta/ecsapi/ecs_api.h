@@ -42,7 +42,7 @@ struct EcsApiOptions {
 class EcsApi {
  public:
   // `host` must outlive the api.
-  EcsApi(MarketHost& host, EcsApiOptions options = {});
+  explicit EcsApi(MarketHost& host, EcsApiOptions options = {});
 
   HttpResponse Handle(const HttpRequest& request, const RequestContext& context);
   HttpHandler AsHandler();

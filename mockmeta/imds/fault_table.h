@@ -102,7 +102,7 @@ class FaultTable {
  public:
   using Id = uint64_t;
   struct Entry {
-    Id id;
+    Id id = 0;
     FaultRule rule;
     uint64_t fired = 0;    // how many requests it hit so far
     uint64_t matched = 0;  // how many requests matched its instance and path

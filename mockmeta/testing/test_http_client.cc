@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+
+#include "common/files.h"
 
 namespace lastcall::mock::testing {
 namespace {
@@ -50,12 +51,11 @@ Result<std::unique_ptr<TestConnection>> TestConnection::Connect(const std::strin
     len = sizeof(sockaddr_in6);
   }
   int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unavailable(std::string("socket: ") + std::strerror(errno));
+  if (fd < 0) return Unavailable(std::string("socket: ") + ErrnoText(errno));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     int err = errno;
     ::close(fd);
-    return Unavailable("connect " + address + ":" + std::to_string(port) + ": " +
-                       std::strerror(err));
+    return Unavailable("connect " + address + ":" + std::to_string(port) + ": " + ErrnoText(err));
   }
   return std::unique_ptr<TestConnection>(new TestConnection(fd));
 }

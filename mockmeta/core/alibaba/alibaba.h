@@ -252,8 +252,8 @@ class AlibabaFlavor final : public Flavor {
   // in that order), so it is sorted only when it is not; a std::set keyed by id compared
   // strings on every insertion and was the engine's hottest spot at scale.
   using DueKey = std::pair<WallTime, int>;
-  void AddDue(WallTime at, DueKind kind, Record& r);
-  void RemoveDue(WallTime at, DueKind kind, const Record& r);
+  void AddDue(WallTime at, DueKind what, Record& r);
+  void RemoveDue(WallTime at, DueKind what, const Record& r);
 
   Result<Record*> Find(std::string_view id, Instance** inst);
   const Record* FindRecord(std::string_view id) const;
