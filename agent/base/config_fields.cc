@@ -165,6 +165,17 @@ bool ProviderSettingsChanged(const Config& a, const Config& b) {
   return false;
 }
 
+bool UsesHttps(const Config& c) {
+  for (const ConfigField& f : kFields) {
+    const auto* s = std::get_if<StringField>(&f.value);
+    if (s == nullptr || (s->rule != StringRule::kEndpoint && s->rule != StringRule::kUrlOrEmpty)) {
+      continue;
+    }
+    if (s->ref(const_cast<Config&>(c))->starts_with("https://")) return true;
+  }
+  return false;
+}
+
 std::string_view ProviderChoiceName(ProviderChoice p) { return NameOf(kProviderNames, p); }
 std::string_view TokenModeName(TokenMode m) { return NameOf(kTokenModeNames, m); }
 

@@ -92,6 +92,10 @@ std::vector<const ConfigField*> FieldsOf(std::string_view section);
 // True when a setting with provider_setting differs (Daemon::Reload then builds a provider).
 bool ProviderSettingsChanged(const Config& a, const Config& b);
 
+// True when a URL setting (an endpoint, the proxy) is https:// (the HTTP transport then sets
+// up TLS in full; see InitHttpTransport).
+bool UsesHttps(const Config& c);
+
 // Name tables of the enum settings (also used by the loader's messages).
 std::string_view ProviderChoiceName(ProviderChoice p);
 std::string_view TokenModeName(TokenMode m);
