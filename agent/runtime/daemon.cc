@@ -307,11 +307,10 @@ int Daemon::Run() {
     bool stop = false, reload = false;
     {
       std::unique_lock lock(mu_);
-      auto pending = [&] { return stop_requested_ || reload_requested_; };
-      // Rounded up: truncated to whole milliseconds, the last fraction of a millisecond before
-      // each poll became a zero wait, and the loop spun on the clock (about 1 ms of CPU a poll).
-      Duration wait = std::chrono::ceil<Duration>(wake - deps_.clock->Monotonic());
-      if (wait > Duration::zero() && !pending()) cv_.wait_for(lock, wait, pending);
+      // Until the exact wake time, through the clock (fake time in tests). A wait truncated to
+      // whole milliseconds once made the last fraction before each poll a zero wait, and the
+      // loop spun on the clock (about 1 ms of CPU a poll).
+      deps_.clock->WaitUntil(lock, cv_, wake, [&] { return stop_requested_ || reload_requested_; });
       stop = stop_requested_;
       reload = reload_requested_;
       reload_requested_ = false;

@@ -169,6 +169,10 @@ class CountingClock final : public Clock {
     ++reads;
     return SystemClock::Instance().Monotonic();
   }
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return SystemClock::Instance().WaitUntil(lock, cv, deadline, pred);
+  }
   mutable std::atomic<long> reads{0};
 };
 
