@@ -86,6 +86,11 @@ class VirtualTimeClock final : public Clock {
   explicit VirtualTimeClock(const MarketHost& host) : host_(host) {}
   WallTime Now() const override { return host_.VirtualNow(); }
   MonoTime Monotonic() const override { return host_.host_clock().Monotonic(); }
+  // Waits are on monotonic time, which is the host's.
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return host_.host_clock().WaitUntil(lock, cv, deadline, pred);
+  }
 
  private:
   const MarketHost& host_;
