@@ -97,7 +97,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     }
     req.amount = static_cast<int>(*c);
   }
-  if (Status s = ctx.market().alibaba().ValidateRunRequest(req); !s.ok()) {
+  if (Status s = ctx.world().alibaba().ValidateRunRequest(req); !s.ok()) {
     return ctx.Error(t, path, "", s.message());
   }
   return req;
@@ -108,6 +108,8 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
 Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
   LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(section, "alibaba", {"instance", "action"}));
   Market& market = ctx.market();
+  // Captured by the timed actions: the World owns both the flavor and the Market holding them.
+  AlibabaFlavor& ali = ctx.world().alibaba();
   // Instance name -> when it is created (for checking the actions).
   std::map<std::string, WallTime, std::less<>> names;
 
@@ -146,15 +148,15 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       }
     }
     if (at == market.now()) {
-      Result<std::vector<std::string>> ids = market.alibaba().RunInstances(*req, cause::kScenario);
+      Result<std::vector<std::string>> ids = ali.RunInstances(*req, cause::kScenario);
       if (!ids.ok()) return ctx.Error(t, path, "", ids.status().message());
       continue;
     }
     TimedAction a;
     a.at = at;
     a.label = ctx.Where(t) + " alibaba.instance";
-    a.call = [req = *req](Market& m, WallTime) -> Status {
-      Result<std::vector<std::string>> ids = m.alibaba().RunInstances(req, cause::kSchedule);
+    a.call = [&ali, req = *req](Market&, WallTime) -> Status {
+      Result<std::vector<std::string>> ids = ali.RunInstances(req, cause::kSchedule);
       return ids.ok() ? Status::Ok() : ids.status();
     };
     Result<uint64_t> seq = market.Schedule(std::move(a));
@@ -203,10 +205,9 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
     TimedAction a;
     a.at = *at;
     a.label = ctx.Where(t) + " alibaba." + k + " " + *name;
-    a.call = [k, name = *name, mode](Market& m, WallTime) -> Status {
+    a.call = [&ali, k, name = *name, mode](Market& m, WallTime) -> Status {
       Instance* inst = ByName(m, name);
       if (!inst) return NotFound("no Alibaba instance named \"" + name + "\" exists (yet)");
-      AlibabaFlavor& ali = m.alibaba();
       if (k == "release") return ali.DeleteInstance(inst->id, true, cause::kSchedule);
       if (k == "stop") return ali.StopInstance(inst->id, mode, cause::kSchedule);
       if (k == "start") return ali.StartInstance(inst->id, cause::kSchedule);
