@@ -49,7 +49,7 @@ std::string FieldForMessage(std::string_view message) {
 
 ApiError AwsError(const Status& s, std::string field = {}) {
   if (field.empty() && CloudErrorCode(s) == "SpotMaxPriceTooLow") field = "max_price";
-  if (field.empty()) field = FieldForMessage(CloudErrorMessage(s));
+  if (field.empty()) field = FieldForMessage(s.message());
   return ErrorFromStatus(s, std::move(field));
 }
 

@@ -145,7 +145,8 @@ void Market::RunAction(const TimedAction& a, WallTime /*at*/) {
       s = a.call ? a.call(*this, now_) : Internal("timed action without a call");
       break;
   }
-  if (!s.ok()) Log(kind::kAction, a.label, "scheduled", "failed", cause::kSchedule, s.message());
+  if (!s.ok())
+    Log(kind::kAction, a.label, "scheduled", "failed", cause::kSchedule, CloudErrorText(s));
 }
 
 void Market::RunPriceStep(Pool& pool) {

@@ -409,7 +409,7 @@ Status LoadActions(const toml::table& root, ScenarioContext& ctx) {
       a.model = std::move(*m);
     }
     Result<uint64_t> seq = ctx.market().Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorMessage(seq.status()));
+    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
   }
   return Status::Ok();
 }

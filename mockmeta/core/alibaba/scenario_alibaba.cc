@@ -51,8 +51,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     if (!s.ok()) return s.status();
     Result<SpotStrategy> strategy = ParseSpotStrategy(*s);
     if (!strategy.ok()) {
-      return ctx.Error(*t.get("spot_strategy"), path, "spot_strategy",
-                       CloudErrorMessage(strategy.status()));
+      return ctx.Error(*t.get("spot_strategy"), path, "spot_strategy", strategy.status().message());
     }
     req.strategy = *strategy;
   }
@@ -79,7 +78,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     Result<SpotInterruptionBehavior> b = ParseSpotInterruptionBehavior(*s);
     if (!b.ok()) {
       return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
-                       CloudErrorMessage(b.status()));
+                       b.status().message());
     }
     req.interruption_behavior = *b;
   }
@@ -98,7 +97,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     req.amount = static_cast<int>(*c);
   }
   if (Status s = ctx.world().alibaba().ValidateRunRequest(req); !s.ok()) {
-    return ctx.Error(t, path, "", s.message());
+    return ctx.Error(t, path, "", CloudErrorText(s));
   }
   return req;
 }
@@ -149,7 +148,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
     }
     if (at == market.now()) {
       Result<std::vector<std::string>> ids = ali.RunInstances(*req, cause::kScenario);
-      if (!ids.ok()) return ctx.Error(t, path, "", ids.status().message());
+      if (!ids.ok()) return ctx.Error(t, path, "", CloudErrorText(ids.status()));
       continue;
     }
     TimedAction a;
@@ -160,7 +159,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       return ids.ok() ? Status::Ok() : ids.status();
     };
     Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
+    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
   }
 
   Result<const toml::array*> actions = ctx.TableArray(section, "alibaba", "action");
@@ -197,8 +196,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       if (!s.ok()) return s.status();
       Result<StoppedMode> m = ParseStoppedMode(*s);
       if (!m.ok()) {
-        return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode",
-                         CloudErrorMessage(m.status()));
+        return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode", m.status().message());
       }
       mode = *m;
     }
@@ -214,7 +212,7 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       return ali.ForceRecycle(inst->id, cause::kService);
     };
     Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
+    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
   }
   return Status::Ok();
 }

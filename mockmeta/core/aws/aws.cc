@@ -468,7 +468,8 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
       inst, true, cause, "spot request " + r.id + " at " + FormatPrice(pool.price));
   if (!added.ok()) {
     // Cannot happen with a pool chosen for its free capacity; reported as EC2 would.
-    SetRequest(r, spot_state::kClosed, "system-error", cause::kService, added.status().message());
+    SetRequest(r, spot_state::kClosed, "system-error", cause::kService,
+               CloudErrorText(added.status()));
     return added.status();
   }
   Instance& launched = **added;

@@ -58,7 +58,7 @@ Status ReadOptEnum(const toml::table& t, const std::string& path, std::string_vi
   std::string name;
   LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, key, ctx, std::move(fallback), &name));
   Result<T> v = parse(name);
-  if (!v.ok()) return ctx.Error(*t.get(key), path, key, std::string(CloudErrorMessage(v.status())));
+  if (!v.ok()) return ctx.Error(*t.get(key), path, key, v.status().message());
   *out = *v;
   return Status::Ok();
 }
@@ -76,7 +76,7 @@ Status AtOrNow(ScenarioContext& ctx, const toml::table& t, const std::string& pa
   AwsFlavor& aws = ctx.world().aws();
   if (at == m.now()) {
     Status s = call(aws);
-    if (!s.ok()) return ctx.Error(t, path, "", CloudErrorMessage(s));
+    if (!s.ok()) return ctx.Error(t, path, "", s.message());
     return Status::Ok();
   }
   TimedAction a;
@@ -86,7 +86,7 @@ Status AtOrNow(ScenarioContext& ctx, const toml::table& t, const std::string& pa
   a.call = [&aws, call = std::move(call)](Market&, WallTime) { return call(aws); };
   a.label = std::move(label);
   Result<uint64_t> seq = m.Schedule(std::move(a));
-  if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorMessage(seq.status()));
+  if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
   return Status::Ok();
 }
 
@@ -173,7 +173,7 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
     Result<WallTime> at = OptTime(t, path, "at", ctx);
     if (!at.ok()) return at.status();
     if (Status s = ctx.world().aws().ValidateSpec(spec); !s.ok()) {
-      return ctx.Error(t, path, "", CloudErrorMessage(s));
+      return ctx.Error(t, path, "", s.message());
     }
     if (!spec.name.empty()) declared.insert(spec.name);
     LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.spot_request",
