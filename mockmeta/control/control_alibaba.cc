@@ -64,9 +64,9 @@ bool ReadBoolQuery(const ControlRequest& req, const std::vector<std::string>& ke
   return true;
 }
 
-// One instance, in a Market::With callback, or a 404 with Alibaba's code.
-HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200) {
-  Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+// One instance, in a MarketHost::WithWorld callback, or a 404 with Alibaba's code.
+HttpResponse DescribeOne(const AlibabaFlavor& ali, const std::string& id, int status = 200) {
+  Result<AlibabaInstanceInfo> info = ali.Describe(id);
   if (!info.ok()) return ErrorResponse(ErrorFromStatus(info.status()));
   return JsonResponse(status, AlibabaInstanceJson(*info));
 }
@@ -75,10 +75,10 @@ HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200
 // action's error); then lets parked event waiters see what changed.
 HttpResponse ActOnInstance(ControlApi& api, const std::string& id,
                            const std::function<Status(AlibabaFlavor&)>& action) {
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Status s = action(market.alibaba());
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Status s = action(world.alibaba());
     if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-    return DescribeOne(market, id);
+    return DescribeOne(world.alibaba(), id);
   });
   api.Tick();
   return out;
@@ -160,13 +160,13 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
     run.name = name.value_or("");
     run.amount = static_cast<int>(amount.value_or(1));
     std::vector<std::string> ids;
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Result<std::vector<std::string>> made = market.alibaba().RunInstances(run, cause::kUser);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<std::vector<std::string>> made = world.alibaba().RunInstances(run, cause::kUser);
       if (!made.ok()) return ErrorResponse(AliError(made.status()));
       ids = *made;
       json list = json::array();
       for (const std::string& id : ids) {
-        Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+        Result<AlibabaInstanceInfo> info = world.alibaba().Describe(id);
         if (info.ok()) list.push_back(AlibabaInstanceJson(*info));
       }
       return JsonResponse(
@@ -184,9 +184,9 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
     ApiError err;
     std::map<std::string, bool> q;
     if (!ReadBoolQuery(req, {"include_released"}, q, err)) return ErrorResponse(err);
-    return api.host().With([&](Market& market, VirtualClock&) {
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
       json list = json::array();
-      for (const AlibabaInstanceInfo& i : market.alibaba().DescribeAll(q["include_released"])) {
+      for (const AlibabaInstanceInfo& i : world.alibaba().DescribeAll(q["include_released"])) {
         list.push_back(AlibabaInstanceJson(i));
       }
       return JsonResponse(200, {{"TotalCount", list.size()}, {"Instances", {{"Instance", list}}}});
@@ -195,7 +195,8 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
 
   router.AddSync("GET", "/v1/alibaba/instances/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) { return DescribeOne(market, id); });
+    return api.host().WithWorld(
+        [&](World& world, VirtualClock&) { return DescribeOne(world.alibaba(), id); });
   });
 
   // StopInstance: {"stopped_mode":"KeepCharging"|"StopCharging"} (default KeepCharging).
@@ -257,17 +258,17 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
             {400, "unknown_field", key + ": unknown query parameter (expected zone, type)", key});
       }
     }
-    return api.host().With([&](Market& market, VirtualClock&) {
-      if (!zone.empty() && !market.catalog().FindZone(zone)) {
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      if (!zone.empty() && !world.catalog().FindZone(zone)) {
         return ErrorResponse({400, std::string(kAliInvalidZone),
                               "zone: ZoneId \"" + zone + "\" does not exist", "zone"});
       }
-      if (!type.empty() && !market.catalog().FindType(type)) {
+      if (!type.empty() && !world.catalog().FindType(type)) {
         return ErrorResponse({400, std::string(kAliInvalidType),
                               "type: InstanceType \"" + type + "\" does not exist", "type"});
       }
       json zones = json::array();
-      for (const AlibabaSpotAdvice& a : market.alibaba().DescribeSpotAdvice(zone, type)) {
+      for (const AlibabaSpotAdvice& a : world.alibaba().DescribeSpotAdvice(zone, type)) {
         json resource = {{"InstanceType", a.instance_type},
                          {"InterruptionRate", a.interruption_rate},
                          {"InterruptRateDesc", a.interrupt_rate_desc},
@@ -293,8 +294,8 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
 
   router.AddSync("GET", "/v1/alibaba/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      Result<AlibabaBill> b = market.alibaba().Bill(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<AlibabaBill> b = world.alibaba().Bill(id);
       if (!b.ok()) return ErrorResponse(ErrorFromStatus(b.status()));
       return JsonResponse(200, AlibabaBillJson(*b));
     });

@@ -180,24 +180,22 @@ namespace {
 // The instance's state in its cloud's words: Alibaba's Status ("Running", "Stopped", "Released";
 // "To Be Released" while the Recycling lock is on), AWS's instance state plus the spot request's
 // "state/status-code" when a request launched it.
-json CloudJson(const Market& market, const Instance& i) {
+json CloudJson(const World& world, const Instance& i) {
   if (i.flavor == FlavorKind::kAlibaba) {
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    Result<AlibabaInstanceInfo> info = world.alibaba().Describe(i.id);
     return info.ok() ? AlibabaInstanceJson(*info) : json(nullptr);
   }
-  return AwsCloudJson(market, i);
+  return AwsCloudJson(world.aws(), i);
 }
 
-json CloudState(const Market& market, const Instance& i) {
+json CloudState(const World& world, const Instance& i) {
   if (i.flavor == FlavorKind::kAlibaba) {
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    Result<AlibabaInstanceInfo> info = world.alibaba().Describe(i.id);
     if (!info.ok()) return nullptr;
     if (info->termination_time && info->status != "Released") return "To Be Released";
     return info->status;
   }
-  json aws = AwsCloudJson(market, i);
+  json aws = AwsCloudJson(world.aws(), i);
   if (aws.is_null()) return nullptr;
   std::string s = aws["State"]["Name"];
   if (aws.contains("SpotRequestState")) {
@@ -209,10 +207,10 @@ json CloudState(const Market& market, const Instance& i) {
 
 }  // namespace
 
-json InstanceJson(const Market& market, const Instance& i) {
+json InstanceJson(const World& world, const Instance& i) {
   json pool = nullptr;
-  if (i.pool >= 0 && static_cast<size_t>(i.pool) < market.catalog().pools().size()) {
-    pool = market.catalog().pool(i.pool).id;
+  if (i.pool >= 0 && static_cast<size_t>(i.pool) < world.catalog().pools().size()) {
+    pool = world.catalog().pool(i.pool).id;
   }
   return {{"id", i.id},
           {"flavor", std::string(FlavorKindName(i.flavor))},
@@ -231,8 +229,8 @@ json InstanceJson(const Market& market, const Instance& i) {
           {"mac", i.mac},
           {"image_id", i.image_id},
           {"account_id", i.account_id},
-          {"cloud_state", CloudState(market, i)},
-          {"cloud", CloudJson(market, i)}};
+          {"cloud_state", CloudState(world, i)},
+          {"cloud", CloudJson(world, i)}};
 }
 
 json MetadataJson(const MetadataView& v) {
@@ -773,9 +771,11 @@ void ControlApi::RegisterBaseRoutes() {
 
   // --- instances ---
   r.AddSync("GET", "/v1/instances", [this](const ControlRequest&) {
-    return host_.With([&](Market& market, VirtualClock&) {
+    return host_.WithWorld([&](World& world, VirtualClock&) {
       json list = json::array();
-      for (const auto& [id, inst] : market.instances()) list.push_back(InstanceJson(market, inst));
+      for (const auto& [id, inst] : world.instances()) {
+        list.push_back(InstanceJson(world, inst));
+      }
       return JsonResponse(200, {{"instances", list}});
     });
   });
@@ -783,10 +783,11 @@ void ControlApi::RegisterBaseRoutes() {
   r.AddSync("GET", "/v1/instances/{id}", [this](const ControlRequest& req) {
     const std::string& id = req.Param("id");
     const bool tokens_required = directory_.TokensRequired(id);
-    return host_.With([&](Market& market, VirtualClock&) {
+    return host_.WithWorld([&](World& world, VirtualClock&) {
+      Market& market = world;
       const Instance* inst = market.FindInstance(id);
       if (!inst) return ErrorResponse(UnknownInstance(id));
-      json j = InstanceJson(market, *inst);
+      json j = InstanceJson(world, *inst);
       Result<MetadataView> view = market.Metadata(id);
       j["metadata"] = view.ok() ? MetadataJson(*view) : json(nullptr);
       j["http_tokens"] = tokens_required ? "required" : "optional";
@@ -823,12 +824,12 @@ void ControlApi::RegisterBaseRoutes() {
     inst.name = name.value_or("");
     inst.state = InstanceState::kRunning;
     std::string id;
-    HttpResponse out = host_.With([&](Market& market, VirtualClock&) {
+    HttpResponse out = host_.WithWorld([&](World& world, VirtualClock&) {
       Result<Instance*> added =
-          market.AddInstance(inst, inst.spot, cause::kUser, "control API generic launch");
+          world.AddInstance(inst, inst.spot, cause::kUser, "control API generic launch");
       if (!added.ok()) return ErrorResponse(ErrorFromStatus(added.status()));
       id = (*added)->id;
-      return JsonResponse(201, InstanceJson(market, **added));
+      return JsonResponse(201, InstanceJson(world, **added));
     });
     if (!id.empty() && tokens) directory_.SetTokensRequired(id, *tokens == "required");
     Tick();
@@ -865,14 +866,12 @@ void ControlApi::RegisterBaseRoutes() {
   // --- billing (both flavors) ---
   // One instance's bill: the flavor's own figures, or a zero line for a flavor-neutral launch
   // (no flavor rules, nothing charged).
-  auto bill_json = [](const Market& market, const Instance& inst) {
+  auto bill_json = [](const World& world, const Instance& inst) {
     if (inst.flavor == FlavorKind::kAlibaba) {
-      const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-      Result<AlibabaBill> b = ali.Bill(inst.id);
+      Result<AlibabaBill> b = world.alibaba().Bill(inst.id);
       if (b.ok()) return AlibabaBillJson(*b);
     } else {
-      const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
-      Result<AwsBill> b = aws.Bill(inst.id);
+      Result<AwsBill> b = world.aws().Bill(inst.id);
       if (b.ok()) return AwsBillJson(inst.id, *b);
     }
     return json{{"instance", inst.id},
@@ -887,15 +886,15 @@ void ControlApi::RegisterBaseRoutes() {
       return ErrorResponse(
           {400, "unknown_field", key + ": unknown query parameter (none taken)", key});
     }
-    return host_.With([&](Market& market, VirtualClock& clock) {
+    return host_.WithWorld([&](World& world, VirtualClock& clock) {
       json list = json::array();
-      for (const auto& [id, inst] : market.instances()) list.push_back(bill_json(market, inst));
-      const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-      const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
-      const double ali_total = ali.AccountCharged();
-      const double aws_total = aws.AccountBill();
+      for (const auto& [id, inst] : world.instances()) {
+        list.push_back(bill_json(world, inst));
+      }
+      const double ali_total = world.alibaba().AccountCharged();
+      const double aws_total = world.aws().AccountBill();
       return JsonResponse(200, {{"now", FormatRfc3339(clock.Now())},
-                                {"account_id", market.account_id()},
+                                {"account_id", world.account_id()},
                                 {"instances", list},
                                 {"alibaba", {{"charged", ali_total}}},
                                 {"aws", {{"usd", aws_total}}},
@@ -905,10 +904,10 @@ void ControlApi::RegisterBaseRoutes() {
 
   r.AddSync("GET", "/v1/instances/{id}/billing", [this, bill_json](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return host_.With([&](Market& market, VirtualClock&) {
-      const Instance* inst = market.FindInstance(id);
+    return host_.WithWorld([&](World& world, VirtualClock&) {
+      const Instance* inst = world.FindInstance(id);
       if (!inst) return ErrorResponse(UnknownInstance(id));
-      return JsonResponse(200, bill_json(market, *inst));
+      return JsonResponse(200, bill_json(world, *inst));
     });
   });
 
@@ -924,7 +923,7 @@ void ControlApi::RegisterBaseRoutes() {
     const size_t first = req.http.body.find_first_not_of(" \t\r\n");
     const bool is_json = (ctype && ctype->find("application/json") != std::string::npos) ||
                          (first != std::string::npos && req.http.body[first] == '{');
-    Result<std::unique_ptr<Market>> loaded = Internal("unreachable");
+    Result<std::unique_ptr<World>> loaded = Internal("unreachable");
     std::string source;
     if (is_json) {
       ApiError err;

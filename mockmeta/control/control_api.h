@@ -56,7 +56,7 @@ void RegisterInstanceSettingsRoutes(ControlRouter& router, ControlApi& api);
 nlohmann::json PoolJson(const Pool& pool);
 nlohmann::json PriceModelJson(const PriceModel& model);
 nlohmann::json EventJson(const Event& event);
-nlohmann::json InstanceJson(const Market& market, const Instance& instance);
+nlohmann::json InstanceJson(const World& world, const Instance& instance);
 nlohmann::json MetadataJson(const MetadataView& view);
 // The flavors' own renderings (control_alibaba.cc, control_aws.cc). AlibabaInstanceJson is
 // DescribeInstances' shape; the *CloudJson are the flavor-specific state InstanceJson adds as
@@ -65,7 +65,7 @@ nlohmann::json AlibabaInstanceJson(const AlibabaInstanceInfo& info);
 nlohmann::json AlibabaBillJson(const AlibabaBill& bill);
 nlohmann::json SpotRequestJson(const SpotRequest& request);
 nlohmann::json AwsBillJson(const std::string& instance_id, const AwsBill& bill);
-nlohmann::json AwsCloudJson(const Market& market, const Instance& instance);
+nlohmann::json AwsCloudJson(const AwsFlavor& aws, const Instance& instance);
 // Parses a price model object ({"kind":"walk","step":"5m",...}); errors name "<where>.<key>".
 std::optional<PriceModel> ParsePriceModel(const nlohmann::json& j, const std::string& where,
                                           ApiError& error);

@@ -49,22 +49,21 @@ std::string FieldForMessage(std::string_view message) {
 
 ApiError AwsError(const Status& s, std::string field = {}) {
   if (field.empty() && CloudErrorCode(s) == "SpotMaxPriceTooLow") field = "max_price";
-  if (field.empty()) field = FieldForMessage(CloudErrorMessage(s));
+  if (field.empty()) field = FieldForMessage(s.message());
   return ErrorFromStatus(s, std::move(field));
 }
 
 // An instance in the control API's shape (with its AWS state), or a 404 with EC2's code.
-HttpResponse InstanceOr404(Market& market, const std::string& id, int status = 200) {
-  const Instance* inst = market.FindInstance(id);
+HttpResponse InstanceOr404(const World& world, const std::string& id, int status = 200) {
+  const Instance* inst = world.FindInstance(id);
   if (!inst || inst->flavor != FlavorKind::kAws) {
     return ErrorResponse({404, std::string(kInvalidInstanceIdNotFound),
                           "the instance ID '" + id + "' does not exist", ""});
   }
-  return JsonResponse(status, InstanceJson(market, *inst));
+  return JsonResponse(status, InstanceJson(world, *inst));
 }
 
-HttpResponse RequestOr404(const Market& market, const std::string& id, int status = 200) {
-  const AwsFlavor& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+HttpResponse RequestOr404(const AwsFlavor& aws, const std::string& id, int status = 200) {
   const SpotRequest* r = aws.FindRequest(id);
   if (!r) {
     return ErrorResponse({404, "InvalidSpotInstanceRequestID.NotFound",
@@ -82,10 +81,10 @@ void AddInstanceAction(ControlRouter& router, ControlApi& api, const std::string
                  [&api, action](const ControlRequest& req) {
                    if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
                    const std::string& id = req.Param("id");
-                   HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-                     Status s = (market.aws().*action)(id, cause::kUser);
+                   HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+                     Status s = (world.aws().*action)(id, cause::kUser);
                      if (!s.ok()) return ErrorResponse(AwsError(s));
-                     return InstanceOr404(market, id);
+                     return InstanceOr404(world, id);
                    });
                    api.Tick();
                    return out;
@@ -127,8 +126,7 @@ json AwsBillJson(const std::string& instance_id, const AwsBill& b) {
           {"note", b.note}};
 }
 
-json AwsCloudJson(const Market& market, const Instance& inst) {
-  const AwsFlavor& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+json AwsCloudJson(const AwsFlavor& aws, const Instance& inst) {
   if (!aws.Bill(inst.id).ok()) return nullptr;  // not launched through the AWS flavor
   json j = {{"State", {{"Name", std::string(InstanceStateName(inst.state))}}},
             {"InstanceLifecycle", inst.spot ? "spot" : "on-demand"},
@@ -186,16 +184,16 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
     spec.availability_zone_group = az_group.value_or("");
     spec.block_duration_minutes = static_cast<int>(block.value_or(0));
     spec.name = name.value_or("");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Result<std::vector<std::string>> ids = market.aws().RequestSpotInstances(spec, cause::kUser);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<std::vector<std::string>> ids = world.aws().RequestSpotInstances(spec, cause::kUser);
       if (!ids.ok()) return ErrorResponse(AwsError(ids.status()));
       // Evaluated at this instant: requests that can launch now are fulfilled in the answer.
-      if (Status s = market.AdvanceTo(market.now()); !s.ok()) {
+      if (Status s = world.AdvanceTo(world.now()); !s.ok()) {
         return ErrorResponse(ErrorFromStatus(s));
       }
       json list = json::array();
       for (const std::string& id : *ids)
-        list.push_back(SpotRequestJson(*market.aws().FindRequest(id)));
+        list.push_back(SpotRequestJson(*world.aws().FindRequest(id)));
       return JsonResponse(201, {{"spot_requests", list}});
     });
     api.Tick();
@@ -203,25 +201,26 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
   });
 
   router.AddSync("GET", "/v1/aws/spot-requests", [&api](const ControlRequest&) {
-    return api.host().With([&](Market& market, VirtualClock&) {
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
       json list = json::array();
-      for (const auto& [id, r] : market.aws().requests()) list.push_back(SpotRequestJson(r));
+      for (const auto& [id, r] : world.aws().requests()) list.push_back(SpotRequestJson(r));
       return JsonResponse(200, {{"spot_requests", list}});
     });
   });
 
   router.AddSync("GET", "/v1/aws/spot-requests/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) { return RequestOr404(market, id); });
+    return api.host().WithWorld(
+        [&](World& world, VirtualClock&) { return RequestOr404(world.aws(), id); });
   });
 
   // CancelSpotInstanceRequests for one id; the instance (if any) keeps running.
   router.AddSync("DELETE", "/v1/aws/spot-requests/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.aws().CancelSpotInstanceRequests({id}, cause::kUser);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Status s = world.aws().CancelSpotInstanceRequests({id}, cause::kUser);
       if (!s.ok()) return ErrorResponse(AwsError(s));
-      return RequestOr404(market, id);
+      return RequestOr404(world.aws(), id);
     });
     api.Tick();
     return out;
@@ -268,11 +267,11 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
     spec.max_price = max_price;
     spec.name = name.value_or("");
     std::string id;
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Result<std::string> made = market.aws().RunInstance(spec, cause::kUser);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<std::string> made = world.aws().RunInstance(spec, cause::kUser);
       if (!made.ok()) return ErrorResponse(AwsError(made.status()));
       id = *made;
-      return InstanceOr404(market, id, 201);
+      return InstanceOr404(world, id, 201);
     });
     if (!id.empty() && tokens) api.SetTokensRequired(id, *tokens == "required");
     api.Tick();
@@ -299,11 +298,11 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
       action = *b;
     }
     const std::string& id = req.Param("id");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.aws().ForceInterruption(id, action, lead.value_or(AwsFlavor::kNoticeLead),
-                                                cause::kService);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Status s = world.aws().ForceInterruption(id, action, lead.value_or(AwsFlavor::kNoticeLead),
+                                               cause::kService);
       if (!s.ok()) return ErrorResponse(AwsError(s));
-      return InstanceOr404(market, id);
+      return InstanceOr404(world, id);
     });
     api.Tick();
     return out;
@@ -312,10 +311,10 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
   router.AddSync("POST", "/v1/aws/instances/{id}/rebalance", [&api](const ControlRequest& req) {
     if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
     const std::string& id = req.Param("id");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.aws().ForceRebalance(id, cause::kService);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Status s = world.aws().ForceRebalance(id, cause::kService);
       if (!s.ok()) return ErrorResponse(AwsError(s));
-      return InstanceOr404(market, id);
+      return InstanceOr404(world, id);
     });
     api.Tick();
     return out;
@@ -354,11 +353,11 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
         spec.not_before_deadline = deadline;
         spec.description = description.value_or("");
         const std::string& id = req.Param("id");
-        HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-          Result<std::string> ev = market.aws().CreateScheduledEvent(id, spec, cause::kService);
+        HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+          Result<std::string> ev = world.aws().CreateScheduledEvent(id, spec, cause::kService);
           if (!ev.ok()) return ErrorResponse(AwsError(ev.status()));
           json j = {{"instance", id}, {"event_id", *ev}};
-          Result<MetadataView> view = market.Metadata(id);
+          Result<MetadataView> view = world.Metadata(id);
           if (view.ok()) j["scheduled_events"] = MetadataJson(*view)["scheduled_events"];
           return JsonResponse(201, j);
         });
@@ -374,10 +373,10 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
           if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
           const std::string& id = req.Param("id");
           const std::string& event = req.Param("event");
-          HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-            Status s = (market.aws().*action)(id, event, cause::kService);
+          HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+            Status s = (world.aws().*action)(id, event, cause::kService);
             if (!s.ok()) return ErrorResponse(AwsError(s));
-            Result<MetadataView> view = market.Metadata(id);
+            Result<MetadataView> view = world.Metadata(id);
             json events = view.ok() ? MetadataJson(*view)["scheduled_events"] : json::array();
             return JsonResponse(
                 200, {{"instance", id}, {"event_id", event}, {"scheduled_events", events}});
@@ -406,8 +405,8 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
         }
         if (!f.ok()) return ErrorResponse(f.error());
         const std::string& id = req.Param("id");
-        HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-          Status s = market.aws().SetTargetLifecycleState(id, *state, cause::kUser);
+        HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+          Status s = world.aws().SetTargetLifecycleState(id, *state, cause::kUser);
           if (!s.ok()) return ErrorResponse(AwsError(s));
           return JsonResponse(200, {{"instance", id}, {"target_lifecycle_state", *state}});
         });
@@ -417,8 +416,8 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
 
   router.AddSync("GET", "/v1/aws/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      Result<AwsBill> b = market.aws().Bill(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<AwsBill> b = world.aws().Bill(id);
       if (!b.ok()) return ErrorResponse(AwsError(b.status()));
       return JsonResponse(200, AwsBillJson(id, *b));
     });
