@@ -1,7 +1,10 @@
 // Status and Result: the one error style at lastcall's module boundaries.
 //
 // A Status is a cheap value: a code plus a message meant for an operator ("what is wrong and
-// where"). Result<T> holds either a T or a non-ok Status. Code that talks to a throwing
+// where"), and optionally a reason: a short machine-readable word that names the error in the
+// terms of the protocol that answers it (mockmeta: the cloud's error code, "OperationDenied.
+// NoStock"). Code that must choose an answer reads the code and the reason, never the message.
+// Result<T> holds either a T or a non-ok Status. Code that talks to a throwing
 // library (toml++, nlohmann::json, Boost) catches inside its adapter and returns these.
 //
 // Thread-safety: plain values; no shared state.
@@ -38,26 +41,32 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // "" when the error carries no reason.
+  const std::string& reason() const { return reason_; }
 
   // "invalid-argument: poll_interval must be at least 100ms"
   std::string ToString() const;
 
-  // Prefixes the message with context, e.g. a file and line: "lastcalld.toml:12:3: ...".
+  // Prefixes the message with context, e.g. a file and line: "lastcalld.toml:12:3: ...". The
+  // code and the reason stay.
   Status WithContext(std::string_view context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 inline Status InvalidArgument(std::string m) {

@@ -28,6 +28,17 @@ TEST(Status, CarriesCodeAndMessage) {
   EXPECT_TRUE(Status::Ok().ok());
 }
 
+TEST(Status, CarriesAReasonBesideTheMessage) {
+  Status s(StatusCode::kResourceExhausted, "no stock in cn-hangzhou-b", "OperationDenied.NoStock");
+  EXPECT_EQ(s.reason(), "OperationDenied.NoStock");
+  EXPECT_EQ(s.message(), "no stock in cn-hangzhou-b");
+  Status in_file = s.WithContext("demo.toml:4:1");
+  EXPECT_EQ(in_file.reason(), "OperationDenied.NoStock");
+  EXPECT_EQ(in_file.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(InvalidArgument("x").reason(), "");
+  EXPECT_FALSE(s == Status(StatusCode::kResourceExhausted, "no stock in cn-hangzhou-b"));
+}
+
 TEST(Result, HoldsValueOrError) {
   int out = 0;
   EXPECT_TRUE(HalfTwice(8, &out).ok());

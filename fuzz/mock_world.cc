@@ -58,7 +58,7 @@ pool = "m5.large@us-east-1a"
 price = 0.05
 )";
 
-std::unique_ptr<mock::Market> LoadFixedScenario() {
+std::unique_ptr<mock::World> LoadFixedScenario() {
   auto m = mock::LoadScenarioText(kScenario, "fuzz-world.toml");
   if (!m.ok()) {
     std::fprintf(stderr, "fuzz world: %s\n", m.status().ToString().c_str());

@@ -15,7 +15,7 @@
 #include "mockmeta/control/control_routes.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"
-#include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 namespace {
@@ -61,8 +61,8 @@ ApiResult<std::map<std::string, bool>> ReadBoolQuery(const ControlRequest& req,
 }
 
 // One instance, in a Market::With callback, or a 404 with Alibaba's code.
-HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200) {
-  Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+HttpResponse DescribeOne(World& world, const std::string& id, int status = 200) {
+  Result<AlibabaInstanceInfo> info = world.alibaba().Describe(id);
   if (!info.ok()) return ErrorResponse(ErrorFromStatus(info.status()));
   return JsonResponse(status, AlibabaInstanceJson(*info));
 }
@@ -71,10 +71,10 @@ HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200
 // action's error); then lets parked event waiters see what changed.
 HttpResponse ActOnInstance(ControlApi& api, const std::string& id,
                            const std::function<Status(AlibabaFlavor&)>& action) {
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Status s = action(market.alibaba());
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Status s = action(world.alibaba());
     if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-    return DescribeOne(market, id);
+    return DescribeOne(world, id);
   });
   api.Tick();
   return out;
@@ -130,13 +130,13 @@ HttpResponse RunInstances(ControlApi& api, const ControlRequest& req) {
   ApiResult<AlibabaRun> r = ParseAlibabaRun(req);
   if (!r.ok()) return ErrorResponse(r.error());
   std::vector<std::string> ids;
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Result<std::vector<std::string>> made = market.alibaba().RunInstances(r->run, cause::kUser);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Result<std::vector<std::string>> made = world.alibaba().RunInstances(r->run, cause::kUser);
     if (!made.ok()) return ErrorResponse(AliError(made.status()));
     ids = *made;
     json list = json::array();
     for (const std::string& id : ids) {
-      Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+      Result<AlibabaInstanceInfo> info = world.alibaba().Describe(id);
       if (info.ok()) list.push_back(AlibabaInstanceJson(*info));
     }
     return JsonResponse(
@@ -154,9 +154,9 @@ HttpResponse DescribeInstances(ControlApi& api, const ControlRequest& req) {
   ApiResult<std::map<std::string, bool>> q = ReadBoolQuery(req, {"include_released"});
   if (!q.ok()) return ErrorResponse(q.error());
   const bool include_released = (*q)["include_released"];
-  return api.host().With([&](Market& market, VirtualClock&) {
+  return api.host().WithWorld([&](World& world, VirtualClock&) {
     json list = json::array();
-    for (const AlibabaInstanceInfo& i : market.alibaba().DescribeAll(include_released)) {
+    for (const AlibabaInstanceInfo& i : world.alibaba().DescribeAll(include_released)) {
       list.push_back(AlibabaInstanceJson(i));
     }
     return JsonResponse(200, {{"TotalCount", list.size()}, {"Instances", {{"Instance", list}}}});
@@ -219,16 +219,16 @@ HttpResponse SpotAdvice(ControlApi& api, const ControlRequest& req) {
       return ErrorResponse(UnknownQueryParameter(key, "expected zone, type"));
     }
   }
-  return api.host().With([&](Market& market, VirtualClock&) {
-    if (!zone.empty() && !market.catalog().FindZone(zone)) {
+  return api.host().WithWorld([&](World& world, VirtualClock&) {
+    if (!zone.empty() && !world.catalog().FindZone(zone)) {
       return ErrorResponse({400, std::string(kAliInvalidZone),
                             "zone: ZoneId \"" + zone + "\" does not exist", "zone"});
     }
-    if (!type.empty() && !market.catalog().FindType(type)) {
+    if (!type.empty() && !world.catalog().FindType(type)) {
       return ErrorResponse({400, std::string(kAliInvalidType),
                             "type: InstanceType \"" + type + "\" does not exist", "type"});
     }
-    json zones = SpotAdviceZones(market.alibaba().DescribeSpotAdvice(zone, type));
+    json zones = SpotAdviceZones(world.alibaba().DescribeSpotAdvice(zone, type));
     return JsonResponse(200, {{"AvailableSpotZones", {{"AvailableSpotZone", zones}}}});
   });
 }
@@ -271,15 +271,16 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
                  [&api](const ControlRequest& req) { return DescribeInstances(api, req); });
   router.AddSync("GET", "/v1/alibaba/instances/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) { return DescribeOne(market, id); });
+    return api.host().WithWorld(
+        [&](World& world, VirtualClock&) { return DescribeOne(world, id); });
   });
   RegisterAlibabaActionRoutes(router, api);
   router.AddSync("GET", "/v1/alibaba/spot-advice",
                  [&api](const ControlRequest& req) { return SpotAdvice(api, req); });
   router.AddSync("GET", "/v1/alibaba/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      Result<AlibabaBill> b = market.alibaba().Bill(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<AlibabaBill> b = world.alibaba().Bill(id);
       if (!b.ok()) return ErrorResponse(ErrorFromStatus(b.status()));
       return JsonResponse(200, AlibabaBillJson(*b));
     });

@@ -14,7 +14,7 @@
 #include "mockmeta/control/control_routes.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"
-#include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 namespace {
@@ -46,22 +46,21 @@ std::string FieldForMessage(std::string_view message) {
 
 ApiError AwsError(const Status& s, std::string field = {}) {
   if (field.empty() && CloudErrorCode(s) == "SpotMaxPriceTooLow") field = "max_price";
-  if (field.empty()) field = FieldForMessage(CloudErrorMessage(s));
+  if (field.empty()) field = FieldForMessage(s.message());
   return ErrorFromStatus(s, std::move(field));
 }
 
 // An instance in the control API's shape (with its AWS state), or a 404 with EC2's code.
-HttpResponse InstanceOr404(Market& market, const std::string& id, int status = 200) {
-  const Instance* inst = market.FindInstance(id);
+HttpResponse InstanceOr404(World& world, const std::string& id, int status = 200) {
+  const Instance* inst = world.FindInstance(id);
   if (!inst || inst->flavor != FlavorKind::kAws) {
     return ErrorResponse({404, std::string(kInvalidInstanceIdNotFound),
                           "the instance ID '" + id + "' does not exist", ""});
   }
-  return JsonResponse(status, InstanceJson(market, *inst));
+  return JsonResponse(status, InstanceJson(world, *inst));
 }
 
-HttpResponse RequestOr404(const Market& market, const std::string& id, int status = 200) {
-  const AwsFlavor& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+HttpResponse RequestOr404(const AwsFlavor& aws, const std::string& id, int status = 200) {
   const SpotRequest* r = aws.FindRequest(id);
   if (!r) {
     return ErrorResponse({404, "InvalidSpotInstanceRequestID.NotFound",
@@ -79,10 +78,10 @@ void AddInstanceAction(ControlRouter& router, ControlApi& api, const std::string
                  [&api, action](const ControlRequest& req) {
                    if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
                    const std::string& id = req.Param("id");
-                   HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-                     Status s = (market.aws().*action)(id, cause::kUser);
+                   HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+                     Status s = (world.aws().*action)(id, cause::kUser);
                      if (!s.ok()) return ErrorResponse(AwsError(s));
-                     return InstanceOr404(market, id);
+                     return InstanceOr404(world, id);
                    });
                    api.Tick();
                    return out;
@@ -135,16 +134,16 @@ ApiResult<SpotRequestSpec> ParseSpotRequest(const ControlRequest& req) {
 HttpResponse RequestSpotInstances(ControlApi& api, const ControlRequest& req) {
   ApiResult<SpotRequestSpec> spec = ParseSpotRequest(req);
   if (!spec.ok()) return ErrorResponse(spec.error());
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Result<std::vector<std::string>> ids = market.aws().RequestSpotInstances(*spec, cause::kUser);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Result<std::vector<std::string>> ids = world.aws().RequestSpotInstances(*spec, cause::kUser);
     if (!ids.ok()) return ErrorResponse(AwsError(ids.status()));
     // Evaluated at this instant: requests that can launch now are fulfilled in the answer.
-    if (Status s = market.AdvanceTo(market.now()); !s.ok()) {
+    if (Status s = world.AdvanceTo(world.now()); !s.ok()) {
       return ErrorResponse(ErrorFromStatus(s));
     }
     json list = json::array();
     for (const std::string& id : *ids) {
-      list.push_back(SpotRequestJson(*market.aws().FindRequest(id)));
+      list.push_back(SpotRequestJson(*world.aws().FindRequest(id)));
     }
     return JsonResponse(201, {{"spot_requests", list}});
   });
@@ -156,23 +155,24 @@ void RegisterSpotRequestRoutes(ControlRouter& router, ControlApi& api) {
   router.AddSync("POST", "/v1/aws/spot-requests",
                  [&api](const ControlRequest& req) { return RequestSpotInstances(api, req); });
   router.AddSync("GET", "/v1/aws/spot-requests", [&api](const ControlRequest&) {
-    return api.host().With([&](Market& market, VirtualClock&) {
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
       json list = json::array();
-      for (const auto& [id, r] : market.aws().requests()) list.push_back(SpotRequestJson(r));
+      for (const auto& [id, r] : world.aws().requests()) list.push_back(SpotRequestJson(r));
       return JsonResponse(200, {{"spot_requests", list}});
     });
   });
   router.AddSync("GET", "/v1/aws/spot-requests/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) { return RequestOr404(market, id); });
+    return api.host().WithWorld(
+        [&](World& world, VirtualClock&) { return RequestOr404(world.aws(), id); });
   });
   // CancelSpotInstanceRequests for one id; the instance (if any) keeps running.
   router.AddSync("DELETE", "/v1/aws/spot-requests/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.aws().CancelSpotInstanceRequests({id}, cause::kUser);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Status s = world.aws().CancelSpotInstanceRequests({id}, cause::kUser);
       if (!s.ok()) return ErrorResponse(AwsError(s));
-      return RequestOr404(market, id);
+      return RequestOr404(world.aws(), id);
     });
     api.Tick();
     return out;
@@ -230,11 +230,11 @@ HttpResponse RunInstances(ControlApi& api, const ControlRequest& req) {
   ApiResult<AwsRun> r = ParseAwsRun(req);
   if (!r.ok()) return ErrorResponse(r.error());
   std::string id;
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Result<std::string> made = market.aws().RunInstance(r->spec, cause::kUser);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Result<std::string> made = world.aws().RunInstance(r->spec, cause::kUser);
     if (!made.ok()) return ErrorResponse(AwsError(made.status()));
     id = *made;
-    return InstanceOr404(market, id, 201);
+    return InstanceOr404(world, id, 201);
   });
   if (!id.empty() && r->tokens) api.SetTokensRequired(id, *r->tokens == "required");
   api.Tick();
@@ -256,11 +256,11 @@ HttpResponse Interrupt(ControlApi& api, const ControlRequest& req) {
     action = *b;
   }
   const std::string& id = req.Param("id");
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Status s = market.aws().ForceInterruption(id, action, lead.value_or(AwsFlavor::kNoticeLead),
-                                              cause::kService);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Status s = world.aws().ForceInterruption(id, action, lead.value_or(AwsFlavor::kNoticeLead),
+                                             cause::kService);
     if (!s.ok()) return ErrorResponse(AwsError(s));
-    return InstanceOr404(market, id);
+    return InstanceOr404(world, id);
   });
   api.Tick();
   return out;
@@ -277,10 +277,10 @@ void RegisterAwsInstanceRoutes(ControlRouter& router, ControlApi& api) {
   router.AddSync("POST", "/v1/aws/instances/{id}/rebalance", [&api](const ControlRequest& req) {
     if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
     const std::string& id = req.Param("id");
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Status s = market.aws().ForceRebalance(id, cause::kService);
+    HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+      Status s = world.aws().ForceRebalance(id, cause::kService);
       if (!s.ok()) return ErrorResponse(AwsError(s));
-      return InstanceOr404(market, id);
+      return InstanceOr404(world, id);
     });
     api.Tick();
     return out;
@@ -323,11 +323,11 @@ HttpResponse CreateScheduledEvent(ControlApi& api, const ControlRequest& req) {
   ApiResult<ScheduledEventSpec> spec = ParseScheduledEvent(req);
   if (!spec.ok()) return ErrorResponse(spec.error());
   const std::string& id = req.Param("id");
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Result<std::string> ev = market.aws().CreateScheduledEvent(id, *spec, cause::kService);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Result<std::string> ev = world.aws().CreateScheduledEvent(id, *spec, cause::kService);
     if (!ev.ok()) return ErrorResponse(AwsError(ev.status()));
     json j = {{"instance", id}, {"event_id", *ev}};
-    Result<MetadataView> view = market.Metadata(id);
+    Result<MetadataView> view = world.Metadata(id);
     if (view.ok()) j["scheduled_events"] = MetadataJson(*view)["scheduled_events"];
     return JsonResponse(201, j);
   });
@@ -346,10 +346,10 @@ void AddEventAction(ControlRouter& router, ControlApi& api, const std::string& v
         if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
         const std::string& id = req.Param("id");
         const std::string& event = req.Param("event");
-        HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-          Status s = (market.aws().*action)(id, event, cause::kService);
+        HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+          Status s = (world.aws().*action)(id, event, cause::kService);
           if (!s.ok()) return ErrorResponse(AwsError(s));
-          Result<MetadataView> view = market.Metadata(id);
+          Result<MetadataView> view = world.Metadata(id);
           json events = view.ok() ? MetadataJson(*view)["scheduled_events"] : json::array();
           return JsonResponse(
               200, {{"instance", id}, {"event_id", event}, {"scheduled_events", events}});
@@ -373,8 +373,8 @@ HttpResponse SetLifecycleState(ControlApi& api, const ControlRequest& req) {
   }
   if (!f.ok()) return ErrorResponse(f.error());
   const std::string& id = req.Param("id");
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Status s = market.aws().SetTargetLifecycleState(id, *state, cause::kUser);
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Status s = world.aws().SetTargetLifecycleState(id, *state, cause::kUser);
     if (!s.ok()) return ErrorResponse(AwsError(s));
     return JsonResponse(200, {{"instance", id}, {"target_lifecycle_state", *state}});
   });
@@ -395,8 +395,8 @@ void RegisterAwsRoutes(ControlRouter& router, ControlApi& api) {
                  [&api](const ControlRequest& req) { return SetLifecycleState(api, req); });
   router.AddSync("GET", "/v1/aws/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      Result<AwsBill> b = market.aws().Bill(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<AwsBill> b = world.aws().Bill(id);
       if (!b.ok()) return ErrorResponse(AwsError(b.status()));
       return JsonResponse(200, AwsBillJson(id, *b));
     });

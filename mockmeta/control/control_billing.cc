@@ -12,14 +12,12 @@ using nlohmann::json;
 
 // One instance's bill: the flavor's own figures, or a zero line for a flavor-neutral launch
 // (no flavor rules, nothing charged).
-json BillJson(const Market& market, const Instance& inst) {
+json BillJson(const World& world, const Instance& inst) {
   if (inst.flavor == FlavorKind::kAlibaba) {
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    Result<AlibabaBill> b = ali.Bill(inst.id);
+    Result<AlibabaBill> b = world.alibaba().Bill(inst.id);
     if (b.ok()) return AlibabaBillJson(*b);
   } else {
-    const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
-    Result<AwsBill> b = aws.Bill(inst.id);
+    Result<AwsBill> b = world.aws().Bill(inst.id);
     if (b.ok()) return AwsBillJson(inst.id, *b);
   }
   return json{{"instance", inst.id},
@@ -32,15 +30,13 @@ HttpResponse AccountBill(ControlApi& api, const ControlRequest& req) {
   if (!req.query.empty()) {
     return ErrorResponse(UnknownQueryParameter(req.query.begin()->first, "none taken"));
   }
-  return api.host().With([&](Market& market, VirtualClock& clock) {
+  return api.host().WithWorld([&](World& world, VirtualClock& clock) {
     json list = json::array();
-    for (const auto& [id, inst] : market.instances()) list.push_back(BillJson(market, inst));
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    const auto& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
-    const double ali_total = ali.AccountCharged();
-    const double aws_total = aws.AccountBill();
+    for (const auto& [id, inst] : world.instances()) list.push_back(BillJson(world, inst));
+    const double ali_total = world.alibaba().AccountCharged();
+    const double aws_total = world.aws().AccountBill();
     return JsonResponse(200, {{"now", FormatRfc3339(clock.Now())},
-                              {"account_id", market.account_id()},
+                              {"account_id", world.account_id()},
                               {"instances", list},
                               {"alibaba", {{"charged", ali_total}}},
                               {"aws", {{"usd", aws_total}}},
@@ -55,10 +51,10 @@ void RegisterBillingRoutes(ControlRouter& router, ControlApi& api) {
                  [&api](const ControlRequest& req) { return AccountBill(api, req); });
   router.AddSync("GET", "/v1/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      const Instance* inst = market.FindInstance(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      const Instance* inst = world.FindInstance(id);
       if (!inst) return ErrorResponse(UnknownInstance(id));
-      return JsonResponse(200, BillJson(market, *inst));
+      return JsonResponse(200, BillJson(world, *inst));
     });
   });
 }

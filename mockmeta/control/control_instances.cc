@@ -60,12 +60,12 @@ HttpResponse LaunchGeneric(ControlApi& api, const ControlRequest& req) {
   if (!launch.ok()) return ErrorResponse(launch.error());
   const Instance& inst = launch->instance;
   std::string id;
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
     Result<Instance*> added =
-        market.AddInstance(inst, inst.spot, cause::kUser, "control API generic launch");
+        world.AddInstance(inst, inst.spot, cause::kUser, "control API generic launch");
     if (!added.ok()) return ErrorResponse(ErrorFromStatus(added.status()));
     id = (*added)->id;
-    return JsonResponse(201, InstanceJson(market, **added));
+    return JsonResponse(201, InstanceJson(world, **added));
   });
   if (!id.empty() && launch->tokens) api.SetTokensRequired(id, *launch->tokens == "required");
   api.Tick();
@@ -93,11 +93,11 @@ HttpResponse SetHttpTokens(ControlApi& api, const ControlRequest& req) {
 HttpResponse GetInstance(ControlApi& api, const ControlRequest& req) {
   const std::string& id = req.Param("id");
   const bool tokens_required = api.directory().TokensRequired(id);
-  return api.host().With([&](Market& market, VirtualClock&) {
-    const Instance* inst = market.FindInstance(id);
+  return api.host().WithWorld([&](World& world, VirtualClock&) {
+    const Instance* inst = world.FindInstance(id);
     if (!inst) return ErrorResponse(UnknownInstance(id));
-    json j = InstanceJson(market, *inst);
-    Result<MetadataView> view = market.Metadata(id);
+    json j = InstanceJson(world, *inst);
+    Result<MetadataView> view = world.Metadata(id);
     j["metadata"] = view.ok() ? MetadataJson(*view) : json(nullptr);
     j["http_tokens"] = tokens_required ? "required" : "optional";
     return JsonResponse(200, j);
@@ -108,9 +108,9 @@ HttpResponse GetInstance(ControlApi& api, const ControlRequest& req) {
 
 void RegisterInstanceRoutes(ControlRouter& router, ControlApi& api) {
   router.AddSync("GET", "/v1/instances", [&api](const ControlRequest&) {
-    return api.host().With([&](Market& market, VirtualClock&) {
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
       json list = json::array();
-      for (const auto& [id, inst] : market.instances()) list.push_back(InstanceJson(market, inst));
+      for (const auto& [id, inst] : world.instances()) list.push_back(InstanceJson(world, inst));
       return JsonResponse(200, {{"instances", list}});
     });
   });

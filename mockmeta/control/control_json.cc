@@ -21,24 +21,22 @@ long long UnixMillis(WallTime t) {
 // The instance's state in its cloud's words: Alibaba's Status ("Running", "Stopped", "Released";
 // "To Be Released" while the Recycling lock is on), AWS's instance state plus the spot request's
 // "state/status-code" when a request launched it.
-json CloudJson(const Market& market, const Instance& i) {
+json CloudJson(const World& world, const Instance& i) {
   if (i.flavor == FlavorKind::kAlibaba) {
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    Result<AlibabaInstanceInfo> info = world.alibaba().Describe(i.id);
     return info.ok() ? AlibabaInstanceJson(*info) : json(nullptr);
   }
-  return AwsCloudJson(market, i);
+  return AwsCloudJson(world.aws(), i);
 }
 
-json CloudState(const Market& market, const Instance& i) {
+json CloudState(const World& world, const Instance& i) {
   if (i.flavor == FlavorKind::kAlibaba) {
-    const auto& ali = static_cast<const AlibabaFlavor&>(market.flavor(FlavorKind::kAlibaba));
-    Result<AlibabaInstanceInfo> info = ali.Describe(i.id);
+    Result<AlibabaInstanceInfo> info = world.alibaba().Describe(i.id);
     if (!info.ok()) return nullptr;
     if (info->termination_time && info->status != "Released") return "To Be Released";
     return info->status;
   }
-  json aws = AwsCloudJson(market, i);
+  json aws = AwsCloudJson(world.aws(), i);
   if (aws.is_null()) return nullptr;
   std::string s = aws["State"]["Name"];
   if (aws.contains("SpotRequestState")) {
@@ -192,10 +190,10 @@ json EventPage(const Market& market, uint64_t cursor, size_t limit, uint64_t gen
           {"reset", reset}};
 }
 
-json InstanceJson(const Market& market, const Instance& i) {
+json InstanceJson(const World& world, const Instance& i) {
   json pool = nullptr;
-  if (i.pool >= 0 && static_cast<size_t>(i.pool) < market.catalog().pools().size()) {
-    pool = market.catalog().pool(i.pool).id;
+  if (i.pool >= 0 && static_cast<size_t>(i.pool) < world.catalog().pools().size()) {
+    pool = world.catalog().pool(i.pool).id;
   }
   return {{"id", i.id},
           {"flavor", std::string(FlavorKindName(i.flavor))},
@@ -214,8 +212,8 @@ json InstanceJson(const Market& market, const Instance& i) {
           {"mac", i.mac},
           {"image_id", i.image_id},
           {"account_id", i.account_id},
-          {"cloud_state", CloudState(market, i)},
-          {"cloud", CloudJson(market, i)}};
+          {"cloud_state", CloudState(world, i)},
+          {"cloud", CloudJson(world, i)}};
 }
 
 json MetadataJson(const MetadataView& v) {
@@ -318,8 +316,7 @@ json AwsBillJson(const std::string& instance_id, const AwsBill& b) {
           {"note", b.note}};
 }
 
-json AwsCloudJson(const Market& market, const Instance& inst) {
-  const AwsFlavor& aws = static_cast<const AwsFlavor&>(market.flavor(FlavorKind::kAws));
+json AwsCloudJson(const AwsFlavor& aws, const Instance& inst) {
   if (!aws.Bill(inst.id).ok()) return nullptr;  // not launched through the AWS flavor
   json j = {{"State", {{"Name", std::string(InstanceStateName(inst.state))}}},
             {"InstanceLifecycle", inst.spot ? "spot" : "on-demand"},

@@ -15,6 +15,7 @@
 #include "mockmeta/control/control_router.h"
 #include "mockmeta/core/market.h"
 #include "mockmeta/core/virtual_clock.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 
@@ -33,7 +34,7 @@ nlohmann::json EventJson(const Event& event);
 // replaced: `reset`) starts over at 0 and says so.
 nlohmann::json EventPage(const Market& market, uint64_t cursor, size_t limit, uint64_t generation,
                          bool reset);
-nlohmann::json InstanceJson(const Market& market, const Instance& instance);
+nlohmann::json InstanceJson(const World& world, const Instance& instance);
 nlohmann::json MetadataJson(const MetadataView& view);
 // The flavors' own renderings. AlibabaInstanceJson is
 // DescribeInstances' shape; the *CloudJson are the flavor-specific state InstanceJson adds as
@@ -42,7 +43,7 @@ nlohmann::json AlibabaInstanceJson(const AlibabaInstanceInfo& info);
 nlohmann::json AlibabaBillJson(const AlibabaBill& bill);
 nlohmann::json SpotRequestJson(const SpotRequest& request);
 nlohmann::json AwsBillJson(const std::string& instance_id, const AwsBill& bill);
-nlohmann::json AwsCloudJson(const Market& market, const Instance& instance);
+nlohmann::json AwsCloudJson(const AwsFlavor& aws, const Instance& instance);
 
 // Parses a price model object ({"kind":"walk","step":"5m",...}); errors name "<where>.<key>".
 ApiResult<PriceModel> ParsePriceModel(const nlohmann::json& j, const std::string& where);

@@ -102,7 +102,7 @@ ApiError ErrorFromStatus(const Status& status, std::string field) {
   std::string_view cloud = CloudErrorCode(status);
   if (!cloud.empty()) {
     e.code = std::string(cloud);
-    e.message = std::string(CloudErrorMessage(status));
+    e.message = status.message();
   } else {
     e.code = std::string(StatusCodeName(status.code()));
     e.message = status.message();

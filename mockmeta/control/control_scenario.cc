@@ -15,7 +15,7 @@ using nlohmann::json;
 
 // A loaded market and where it came from ("<control-api>" for an upload).
 struct LoadedScenario {
-  std::unique_ptr<Market> market;
+  std::unique_ptr<World> market;
   std::string source;
 };
 
@@ -31,7 +31,7 @@ ApiResult<LoadedScenario> LoadFromPath(const ControlRequest& req, const Scenario
   JsonFields f(*body, "", {"path"});
   std::optional<std::string> path = f.String("path", true);
   if (!f.ok()) return f.error();
-  Result<std::unique_ptr<Market>> loaded = LoadScenarioFile(*path, options);
+  Result<std::unique_ptr<World>> loaded = LoadScenarioFile(*path, options);
   if (!loaded.ok()) return ScenarioError(loaded.status(), "path");
   return LoadedScenario{std::move(loaded).value(), *path};
 }
@@ -50,7 +50,7 @@ ApiResult<LoadedScenario> LoadFromBody(const ControlRequest& req, const Scenario
                     ""};
   }
   const std::string source = "<control-api>";
-  Result<std::unique_ptr<Market>> loaded = LoadScenarioText(req.http.body, source, options);
+  Result<std::unique_ptr<World>> loaded = LoadScenarioText(req.http.body, source, options);
   if (!loaded.ok()) return ScenarioError(loaded.status(), "");
   return LoadedScenario{std::move(loaded).value(), source};
 }

@@ -44,7 +44,7 @@ class EcsApiTest : public ::testing::Test {
  protected:
   EcsApiTest() : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}), api_(host_) {}
 
-  static std::unique_ptr<Market> Load() {
+  static std::unique_ptr<World> Load() {
     auto m = LoadScenarioText(kScenario, "t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();

@@ -33,7 +33,7 @@ capacity = 5
 price = 0.03
 )";
 
-std::unique_ptr<Market> MakeMarket() {
+std::unique_ptr<World> MakeMarket() {
   auto m = LoadScenarioText(kScenario, "t.toml");
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return std::move(m).value();
@@ -132,7 +132,7 @@ class TwoInstancesTest : public ::testing::Test {
   TwoInstancesTest() : host(clock, MakeAndFill(), ClockSpec{ClockMode::kManual, 0}), dir(host) {
     dir.BindListener("port-a", ali);
   }
-  std::unique_ptr<Market> MakeAndFill() {
+  std::unique_ptr<World> MakeAndFill() {
     auto market = MakeMarket();
     aws = Add(*market, FlavorKind::kAws, "us-east-1a");
     ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");
