@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -88,25 +89,35 @@ inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // Either a value or an error. Accessing value() of an error is a programming error.
-template <typename T>
+// The error is a Status unless a module's boundary needs a richer one (E): the control API's
+// parsers return Result<T, ApiError> (an HTTP status, a code and the field at fault), so that
+// one parse style serves both.
+template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {
+    if constexpr (std::is_same_v<E, Status>) {
+      assert(!std::get<1>(v_).ok() && "Result built from an ok Status");
+    }
   }
 
-  bool ok() const { return std::holds_alternative<T>(v_); }
+  bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  const Status& status() const {
+  const Status& status() const requires std::is_same_v<E, Status> {
     static const Status kOk;
-    return ok() ? kOk : std::get<Status>(v_);
+    return ok() ? kOk : std::get<1>(v_);
   }
+  // The error; only for a Result that is not ok().
+  const E& error() const& { return std::get<1>(v_); }
+  E&& error() && { return std::get<1>(std::move(v_)); }
 
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -116,7 +127,7 @@ class [[nodiscard]] Result {
   T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace lastcall

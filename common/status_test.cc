@@ -49,5 +49,26 @@ TEST(Result, HoldsValueOrError) {
   EXPECT_EQ(Half(3).value_or(-1), -1);
 }
 
+// A module whose errors carry more than a Status (the control API's ApiError) uses the same
+// Result with its own error type.
+TEST(Result, CarriesAnOwnErrorType) {
+  struct Problem {
+    int status;
+    std::string field;
+  };
+  auto parse = [](int n) -> Result<int, Problem> {
+    if (n < 0) return Problem{400, "n"};
+    return n * 2;
+  };
+  Result<int, Problem> good = parse(2);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, 4);
+  Result<int, Problem> bad = parse(-1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().status, 400);
+  EXPECT_EQ(bad.error().field, "n");
+  EXPECT_EQ(bad.value_or(7), 7);
+}
+
 }  // namespace
 }  // namespace lastcall
