@@ -496,7 +496,9 @@ void NoticeHandlerImpl::RunNotifyHook(const std::string& id, const Hook& hook, D
 }
 
 void NoticeHandlerImpl::EndNotify(const std::string& id, bool all_ok) {
-  Locked lock(this);
+  // Written (durably) by the writer thread: no hook waits for this record, and the fsync would
+  // keep a hook slot's thread from the next hook.
+  Locked lock(this, Flush::kBehind);
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
   PhaseRecord& p = r->phases[HookPhase::kNotify];
