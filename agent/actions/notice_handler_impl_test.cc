@@ -837,7 +837,8 @@ TEST_F(NoticeHandlerTest, ManyNoticesAtOnceStartNoThreadPerNoticeAndPollsReturnW
   EXPECT_EQ(std::unique(calls.begin(), calls.end()), calls.end());
   EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "notify"}, {"result", "ok"}}),
             4 * kNotices);
-  for (const auto& n : nlohmann::json::parse(h->StatusJson())["notices"]) {
+  const auto status = nlohmann::json::parse(h->StatusJson());  // outlives the loop
+  for (const auto& n : status["notices"]) {
     EXPECT_EQ(n["phases"]["notify"]["result"], "ok") << n["id"];
   }
 }
@@ -866,7 +867,8 @@ TEST_F(NoticeHandlerTest, NoticesQueuedBehindASharedPhaseOnTheBoundedPoolAdoptIt
   EXPECT_EQ(count("checkpoint 10-save "), 1);
   EXPECT_EQ(count("drain 10-drain "), 1);
   EXPECT_EQ(count("notify 10-page "), kNotices);
-  for (const auto& n : nlohmann::json::parse(h->StatusJson())["notices"]) {
+  const auto status = nlohmann::json::parse(h->StatusJson());  // outlives the loop
+  for (const auto& n : status["notices"]) {
     EXPECT_EQ(n["phases"]["checkpoint"]["result"], "ok") << n["id"];
     EXPECT_EQ(n["phases"]["drain"]["result"], "ok") << n["id"];
   }
