@@ -12,11 +12,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +42,7 @@ struct Args {
 int ThreadCount() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
   }
   return -1;
 }
@@ -63,7 +65,7 @@ double Ms(std::chrono::steady_clock::duration d) {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  const auto i = static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(i, v.size() - 1)];
 }
 
@@ -74,7 +76,8 @@ struct Round {
   double hooks_done_s = 0;
 };
 
-Round RunRound(const Args& args, const std::string& dir) {
+// nullopt (after a message) when the handler cannot be created.
+std::optional<Round> RunRound(const Args& args, const std::string& dir) {
   namespace fs = std::filesystem;
   fs::remove_all(dir);
   for (const char* phase : {"checkpoint", "drain", "notify", "resume"}) {
@@ -93,7 +96,7 @@ Round RunRound(const Args& args, const std::string& dir) {
   auto handler = NoticeHandlerImpl::Create(config, clock, nullptr, options);
   if (!handler.ok()) {
     std::cerr << "cannot create the handler: " << handler.status().ToString() << "\n";
-    std::exit(1);
+    return std::nullopt;
   }
   NoticeHandlerImpl& h = **handler;
   h.SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
@@ -137,11 +140,11 @@ int Main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--notices") {
-      args.notices = std::atoi(value.c_str());
+      args.notices = std::stoi(value);  // a bad number throws, not 0
     } else if (flag == "--rounds") {
-      args.rounds = std::atoi(value.c_str());
+      args.rounds = std::stoi(value);
     } else if (flag == "--max-concurrent") {
-      args.max_concurrent = std::atoi(value.c_str());
+      args.max_concurrent = std::stoi(value);
     } else if (flag == "--hook-sleep") {
       args.hook_sleep = value;
     } else {
@@ -155,7 +158,9 @@ int Main(int argc, char** argv) {
       std::string(tmp ? tmp : "/tmp") + "/notice_burst_bench." + std::to_string(::getpid());
   std::vector<double> first, later, threads, done;
   for (int r = 0; r < args.rounds; ++r) {
-    Round round = RunRound(args, dir);
+    std::optional<Round> result = RunRound(args, dir);
+    if (!result) return 1;
+    const Round& round = *result;
     first.push_back(round.first_poll_ms);
     later.push_back(round.max_later_poll_ms);
     threads.push_back(round.peak_threads);
