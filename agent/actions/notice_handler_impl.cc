@@ -46,7 +46,9 @@ NoticeHandlerImpl::NoticeHandlerImpl(const Config& config, const Clock& clock, M
       runner_(clock),
       config_(std::make_shared<const Config>(config)),
       catalog_(std::make_shared<const HookCatalog>(config.hooks, config.hook_specs,
-                                                   options_.allowed_owners)) {}
+                                                   options_.allowed_owners)),
+      writer_(1),
+      pool_(config.hooks.max_concurrent) {}
 
 NoticeHandlerImpl::~NoticeHandlerImpl() {
   Duration grace;
@@ -111,7 +113,7 @@ void NoticeHandlerImpl::Persist(const NoticeRecord& record, StateStore::Durabili
   staged_[std::this_thread::get_id()].emplace_back(record.notice.id, durability);
 }
 
-void NoticeHandlerImpl::FlushStaged() {
+void NoticeHandlerImpl::FlushStaged(Flush flush) {
   std::vector<std::pair<std::string, StateStore::Durability>> staged;
   {
     std::lock_guard lock(mu_);
@@ -126,16 +128,22 @@ void NoticeHandlerImpl::FlushStaged() {
     auto [it, added] = writes.emplace(id, durability);
     if (durability == StateStore::Durability::kDurable) it->second = durability;
   }
-  for (const auto& [id, durability] : writes) {
-    if (Status s = store_.Write(id, durability); !s.ok()) {
-      Log(LogPriority::kErr, "cannot save notice state: " + s.message(), NoticeFields(id));
+  auto write = [this, writes = std::move(writes)] {
+    for (const auto& [id, durability] : writes) {
+      if (Status s = store_.Write(id, durability); !s.ok()) {
+        Log(LogPriority::kErr, "cannot save notice state: " + s.message(), NoticeFields(id));
+      }
     }
-  }
+  };
+  // Behind: the writer thread writes them (in the order staged batches were posted); after
+  // Shutdown, here.
+  if (flush == Flush::kBehind && writer_.Post(write)) return;
+  write();
 }
 
 NoticeHandlerImpl::Locked::~Locked() {
   if (lock.owns_lock()) lock.unlock();
-  handler->FlushStaged();
+  handler->FlushStaged(flush);
 }
 
 void NoticeHandlerImpl::RecordNewLocked(const Notice& n, WallTime now) {
@@ -235,14 +243,16 @@ void NoticeHandlerImpl::AbsentLocked(NoticeRecord r, WallTime now) {
 }
 
 void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
-  Locked lock(this);
+  // The poll loop never writes records itself: N new notices cost N in-memory changes here and
+  // one batch for the writer thread (issue 11: 400 notices at once).
+  Locked lock(this, Flush::kBehind);
   if (stopping_) return;
   skew_ = std::chrono::duration_cast<Duration>(now - clock_.Now());
   if (poll.server_date && !clock_checked_) {
     clock_checked_ = true;
     Log(LogPriority::kInfo, "clock checked against the metadata server's Date");
   }
-  JoinFinishedLocked();
+  EraseFinishedLocked();
 
   std::set<std::string> seen;
   for (const Notice& n : poll.notices) {
@@ -299,16 +309,8 @@ void NoticeHandlerImpl::Update(const PollResult& poll, WallTime now) {
   }
 }
 
-void NoticeHandlerImpl::JoinFinishedLocked() {
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    if (it->second.done) {
-      // The thread has left RunNotice's critical section for good; joining is immediate.
-      it->second.thread.join();
-      it = workers_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+void NoticeHandlerImpl::EraseFinishedLocked() {
+  std::erase_if(workers_, [](const auto& w) { return w.second.done(); });
 }
 
 bool NoticeHandlerImpl::HoldForClockLocked() const {
@@ -323,128 +325,180 @@ void NoticeHandlerImpl::KickLocked(const std::string& id, WallTime now) {
   if (!r) return;
   Plan plan = Planner::Decide(*r, now, config_->hooks, clock_checked_);
   if (plan.idle()) return;
-  Snapshot snap{config_, catalog_, identity_};
   Worker& w = workers_[id];
-  w.thread = std::thread([this, id, snap] { RunNotice(id, snap); });
+  w.snap = Snapshot{config_, catalog_, identity_};
+  w.state = Worker::State::kQueued;
+  w.wants_since = ++sequence_;
+  pool_.Post([this, id] { RunNotice(id); });
 }
 
-void NoticeHandlerImpl::RunNotice(const std::string& id, const Snapshot& snap) {
-  const HookOptions& opts = snap.config->hooks;
-  std::thread notify;
-  for (;;) {
-    Plan plan;
-    {
-      Locked lock(this);
-      if (stopping_) break;
-      std::optional<NoticeRecord> r = store_.Get(id);
-      if (!r) break;
-      const WallTime now = EffectiveNowLocked();
-      plan = Planner::Decide(*r, now, opts, clock_checked_);
-      if (plan.run_notify && !notify.joinable()) {
-        PhaseRecord& p = r->phases[HookPhase::kNotify];
-        p.started = now;
-        p.ended.reset();
-        ++p.attempts;
-      }
-      for (HookPhase phase : plan.skip) {
-        PhaseRecord& p = r->phases[phase];
-        p.started = p.started.value_or(now);
-        p.ended = now;
-        p.result = PhaseResult::kSkipped;
-        Log(LogPriority::kWarning,
-            "deadline passed before phase " + std::string(HookPhaseName(phase)) +
-                " could run: skipped",
-            {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
-        if (metrics_) {
-          metrics_->Increment(metric::kHookRuns,
-                              metric::HookRunLabels(phase, HookResult::kSkipped));
-        }
-      }
-      // Flushed with the phase start just below, which rewrites this same record; when no
-      // phase follows, with the notify or skip results. One flush before the first hook.
-      const auto durability =
-          plan.phases.empty() ? StateStore::Durability::kDurable : StateStore::Durability::kCached;
-      if (!plan.skip.empty() || plan.run_notify) Persist(*r, durability);
+void NoticeHandlerImpl::RunNotice(const std::string& id) {
+  if (std::optional<Snapshot> snap = BeginRun(id)) {
+    for (;;) {
+      std::optional<Plan> plan = PlanNext(id, *snap);
+      if (!plan || plan->phases.empty()) break;
+      const HookPhase phase = plan->phases.front();
+      // One run of a phase at a time per instance; a run by another notice may be adopted.
+      const Claim claim = ClaimOrAdoptPhase(id, phase);
+      if (claim == Claim::kParked) return;  // posted again when that phase is released
+      if (claim == Claim::kStop) break;
+      if (claim == Claim::kAdopted) continue;  // recorded as adopted: plan the next phase
+      if (!RunClaimedPhase(id, phase, *plan, *snap)) break;
     }
-    if (plan.run_notify && !notify.joinable()) {
-      notify = std::thread([this, id, snap, plan] { RunNotify(id, snap, plan); });
-    }
-    if (plan.phases.empty()) break;
-
-    const HookPhase phase = plan.phases.front();
-    const std::string phase_name(HookPhaseName(phase));
-    // One run of a phase at a time per instance; a run by another notice may be adopted.
-    std::optional<std::string> adopted = ClaimOrAdoptPhase(id, phase);
-    if (!adopted) break;              // shutting down
-    if (!adopted->empty()) continue;  // recorded as adopted: plan the next phase
-    StopLeftoverHook(id, phase, opts);
-    {
-      Locked lock(this);
-      std::optional<NoticeRecord> r = store_.Get(id);
-      if (!r) {
-        ReleasePhaseLocked(id, phase);
-        break;
-      }
-      PhaseRecord& p = r->phases[phase];
-      p.started = EffectiveNowLocked();
-      p.ended.reset();
-      p.result.reset();
-      p.adopted_from.clear();
-      ++p.attempts;
-      Persist(*r);  // before the first hook: a crash from here on reruns the phase
-    }
-    Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
-        {{"NOTICE_ID", id}, {"PHASE", phase_name}});
-    std::optional<PhaseResult> result = RunPhase(id, phase, plan, snap);
-    if (!result) {  // shutting down: leave the phase unfinished on disk
-      Locked lock(this);
-      ReleasePhaseLocked(id, phase);
-      break;
-    }
-    {
-      Locked lock(this);
-      std::optional<NoticeRecord> r = store_.Get(id);
-      if (r) {
-        PhaseRecord& p = r->phases[phase];
-        p.ended = EffectiveNowLocked();
-        p.result = result;
-        Persist(*r);
-      }
-      ReleasePhaseLocked(id, phase);
-      if (!r) break;
-    }
-    Log(*result == PhaseResult::kOk ? LogPriority::kInfo : LogPriority::kWarning,
-        "phase " + phase_name + " ended: " + std::string(PhaseResultName(*result)),
-        {{"NOTICE_ID", id}, {"PHASE", phase_name}});
   }
-  if (notify.joinable()) notify.join();
-  // Not Locked: every write of this worker is flushed by now, and once `done` is set Update
-  // may join this thread while holding mu_.
+  // Not Locked: every write of this task is flushed by now.
   std::lock_guard lock(mu_);
-  workers_[id].done = true;
+  if (auto w = workers_.find(id); w != workers_.end()) w->second.state = Worker::State::kEnded;
   idle_cv_.notify_all();
 }
 
-void NoticeHandlerImpl::RunNotify(const std::string& id, const Snapshot& snap, const Plan& plan) {
+std::optional<NoticeHandlerImpl::Snapshot> NoticeHandlerImpl::BeginRun(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto w = workers_.find(id);
+  // Not queued any more: Shutdown ended it while it waited for a thread.
+  if (stopping_ || w == workers_.end() || w->second.state != Worker::State::kQueued) {
+    return std::nullopt;
+  }
+  w->second.state = Worker::State::kRunning;
+  return w->second.snap;
+}
+
+std::optional<Plan> NoticeHandlerImpl::PlanNext(const std::string& id, const Snapshot& snap) {
+  Plan plan;
+  bool start_notify = false;
+  {
+    Locked lock(this);
+    if (stopping_) return std::nullopt;
+    std::optional<NoticeRecord> r = store_.Get(id);
+    if (!r) return std::nullopt;
+    const WallTime now = EffectiveNowLocked();
+    plan = Planner::Decide(*r, now, snap.config->hooks, clock_checked_);
+    Worker& w = workers_[id];
+    start_notify = plan.run_notify && !w.notify_started;
+    if (start_notify) {
+      w.notify_started = true;
+      PhaseRecord& p = r->phases[HookPhase::kNotify];
+      p.started = now;
+      p.ended.reset();
+      ++p.attempts;
+    }
+    RecordSkipsLocked(*r, plan, now);
+    // Flushed with the phase start that follows, which rewrites this same record; when no
+    // phase follows, with the notify or skip results. One flush before the first hook.
+    const auto durability =
+        plan.phases.empty() ? StateStore::Durability::kDurable : StateStore::Durability::kCached;
+    if (!plan.skip.empty() || plan.run_notify) Persist(*r, durability);
+  }
+  if (start_notify) StartNotify(id, snap, plan);
+  return plan;
+}
+
+void NoticeHandlerImpl::RecordSkipsLocked(NoticeRecord& r, const Plan& plan, WallTime now) {
+  for (HookPhase phase : plan.skip) {
+    const std::string phase_name(HookPhaseName(phase));
+    PhaseRecord& p = r.phases[phase];
+    p.started = p.started.value_or(now);
+    p.ended = now;
+    p.result = PhaseResult::kSkipped;
+    Log(LogPriority::kWarning, "deadline passed before phase " + phase_name + " could run: skipped",
+        {{"NOTICE_ID", r.notice.id}, {"PHASE", phase_name}});
+    if (metrics_) {
+      metrics_->Increment(metric::kHookRuns, metric::HookRunLabels(phase, HookResult::kSkipped));
+    }
+  }
+}
+
+bool NoticeHandlerImpl::RunClaimedPhase(const std::string& id, HookPhase phase, const Plan& plan,
+                                        const Snapshot& snap) {
+  const std::string phase_name(HookPhaseName(phase));
+  StopLeftoverHook(id, phase, snap.config->hooks);
+  {
+    Locked lock(this);
+    std::optional<NoticeRecord> r = store_.Get(id);
+    if (!r) {
+      ReleasePhaseLocked(id, phase);
+      return false;
+    }
+    PhaseRecord& p = r->phases[phase];
+    p.started = EffectiveNowLocked();
+    p.ended.reset();
+    p.result.reset();
+    p.adopted_from.clear();
+    ++p.attempts;
+    Persist(*r);  // before the first hook: a crash from here on reruns the phase
+  }
+  Log(LogPriority::kInfo, "phase " + phase_name + " starting (" + plan.why + ")",
+      {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+  const std::optional<PhaseResult> result = RunPhase(id, phase, plan, snap);
+  {
+    Locked lock(this);
+    // nullopt = shutting down: the phase is left unfinished on disk.
+    std::optional<NoticeRecord> r = result ? store_.Get(id) : std::nullopt;
+    if (r) {
+      PhaseRecord& p = r->phases[phase];
+      p.ended = EffectiveNowLocked();
+      p.result = result;
+      Persist(*r);
+    }
+    ReleasePhaseLocked(id, phase);
+    workers_[id].wants_since = ++sequence_;  // the next phase
+    if (!r) return false;
+  }
+  Log(*result == PhaseResult::kOk ? LogPriority::kInfo : LogPriority::kWarning,
+      "phase " + phase_name + " ended: " + std::string(PhaseResultName(*result)),
+      {{"NOTICE_ID", id}, {"PHASE", phase_name}});
+  return true;
+}
+
+void NoticeHandlerImpl::StartNotify(const std::string& id, const Snapshot& snap, const Plan& plan) {
   std::optional<NoticeRecord> record = store_.Get(id);
   if (!record) return;
   std::vector<Hook> hooks = snap.catalog->HooksFor(HookPhase::kNotify, record->notice.kind);
-  std::vector<std::thread> threads;
-  std::vector<HookRun> results(hooks.size());
-  for (size_t i = 0; i < hooks.size(); ++i) {
-    Duration own = hooks[i].timeout.value_or(snap.config->hooks.notify_timeout);
+  if (hooks.empty()) {
+    EndNotify(id, /*all_ok=*/true);
+    return;
+  }
+  auto run = std::make_shared<NotifyRun>();
+  run->pending = hooks.size();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    workers_[id].notify_pending += hooks.size();
+  }
+  // Each hook is a task of its own: they run in parallel as threads free up, and the notice's
+  // phases do not wait for them.
+  for (const Hook& hook : hooks) {
+    Duration own = hook.timeout.value_or(snap.config->hooks.notify_timeout);
     // Best effort: within the deadline if there is time, else still with its own timeout.
     Duration timeout = Planner::HookTimeout(plan, EffectiveNow(), own).value_or(own);
-    threads.emplace_back(
-        [&, i, timeout] { results[i] = RunHook(id, hooks[i], timeout, snap, *record); });
+    pool_.Post([this, id, hook, timeout, snap, record = *record, run] {
+      RunNotifyHook(id, hook, timeout, snap, record, run);
+    });
   }
-  for (std::thread& t : threads) t.join();
-  bool aborted = std::any_of(results.begin(), results.end(),
-                             [](const HookRun& r) { return r.result == HookResult::kAborted; });
-  if (aborted) return;
-  bool all_ok =
-      std::all_of(results.begin(), results.end(), [](const HookRun& r) { return r.ok(); });
-  Locked lock(this);
+}
+
+void NoticeHandlerImpl::RunNotifyHook(const std::string& id, const Hook& hook, Duration timeout,
+                                      const Snapshot& snap, const NoticeRecord& record,
+                                      const std::shared_ptr<NotifyRun>& run) {
+  const HookRun result = RunHook(id, hook, timeout, snap, record);
+  bool last = false;
+  {
+    std::lock_guard lock(mu_);
+    if (result.result == HookResult::kAborted) run->aborted = true;
+    if (!result.ok()) run->all_ok = false;
+    last = --run->pending == 0;
+  }
+  // The last one records the phase (not when shutting down: notify stays unfinished on disk).
+  if (last && !run->aborted) EndNotify(id, run->all_ok);
+  std::lock_guard lock(mu_);
+  if (auto w = workers_.find(id); w != workers_.end()) --w->second.notify_pending;
+  idle_cv_.notify_all();
+}
+
+void NoticeHandlerImpl::EndNotify(const std::string& id, bool all_ok) {
+  // Written (durably) by the writer thread: no hook waits for this record, and the fsync would
+  // keep a hook slot's thread from the next hook.
+  Locked lock(this, Flush::kBehind);
   std::optional<NoticeRecord> r = store_.Get(id);
   if (!r) return;
   PhaseRecord& p = r->phases[HookPhase::kNotify];
@@ -536,7 +590,7 @@ HookRun NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Dura
     };
   }
   ++running_hooks_;
-  HookRun result = runner_.Run(req);
+  HookRun result = options_.run_hook ? options_.run_hook(req) : runner_.Run(req);
   --running_hooks_;
   {
     Locked lock(this);
@@ -555,7 +609,6 @@ HookRun NoticeHandlerImpl::RunHook(const std::string& id, const Hook& hook, Dura
       }
     }
   }
-  slots_cv_.notify_all();
   if (metrics_) {
     const std::string phase(HookPhaseName(hook.phase));
     metrics_->Increment(metric::kHookRuns, metric::HookRunLabels(hook.phase, result.result));
@@ -602,20 +655,27 @@ void NoticeHandlerImpl::GrantHookSlotsLocked() {
   }
 }
 
-std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
-                                                                HookPhase phase) {
-  Locked guard(this);  // the adoption below is persisted when it is released
-  std::unique_lock<std::mutex>& lock = guard.lock;
-  std::string waited_for;
-  for (;;) {
-    if (stopping_) return std::nullopt;
-    auto it = phase_owner_.find(phase);
-    if (it == phase_owner_.end() || it->second == id) break;
-    waited_for = it->second;
-    slots_cv_.wait(lock);
+NoticeHandlerImpl::Claim NoticeHandlerImpl::ClaimOrAdoptPhase(const std::string& id,
+                                                              HookPhase phase) {
+  Locked lock(this);  // the adoption below is persisted when it is released
+  if (stopping_) return Claim::kStop;
+  Worker& w = workers_[id];
+  if (auto it = phase_owner_.find(phase); it != phase_owner_.end() && it->second != id) {
+    // Parked, not waiting: the thread goes back to the pool until the phase is released
+    // (ReleasePhaseLocked queues this notice again).
+    parked_[phase].push_back(id);
+    w.state = Worker::State::kParked;
+    return Claim::kParked;
   }
-  // What another notice of the instance did counts for this one: the run it was waiting for
-  // (any phase), or a drain already done (the instance is drained once).
+  // The run this notice waited for: the last run of the phase if it ended after this notice
+  // came to need the phase (parked behind it, or queued behind busy threads while it ran).
+  std::string waited_for;
+  if (auto last = last_run_.find(phase);
+      last != last_run_.end() && last->second.second > w.wants_since) {
+    waited_for = last->second.first;
+  }
+  // What another notice of the instance did counts for this one: the run it waited for (any
+  // phase), or a drain already done (the instance is drained once).
   std::string from;
   for (const NoticeRecord& other : store_.All()) {
     if (other.notice.id == id || other.withdrawn) continue;
@@ -630,10 +690,10 @@ std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::strin
   }
   if (from.empty()) {
     phase_owner_[phase] = id;
-    return std::string();
+    return Claim::kClaimed;
   }
   std::optional<NoticeRecord> r = store_.Get(id);
-  if (!r) return std::nullopt;
+  if (!r) return Claim::kStop;
   PhaseRecord& p = r->phases[phase];
   const WallTime now = EffectiveNowLocked();
   p.started = p.started.value_or(now);
@@ -641,17 +701,31 @@ std::optional<std::string> NoticeHandlerImpl::ClaimOrAdoptPhase(const std::strin
   p.result = PhaseResult::kOk;
   p.adopted_from = from;
   Persist(*r);
+  w.wants_since = ++sequence_;  // the next phase
   Log(LogPriority::kInfo,
       "phase " + std::string(HookPhaseName(phase)) + " adopted from " + from +
           ": it ran for this instance at the same time",
       {{"NOTICE_ID", id}, {"PHASE", std::string(HookPhaseName(phase))}});
-  return from;
+  return Claim::kAdopted;
 }
 
 void NoticeHandlerImpl::ReleasePhaseLocked(const std::string& id, HookPhase phase) {
   auto it = phase_owner_.find(phase);
-  if (it != phase_owner_.end() && it->second == id) phase_owner_.erase(it);
-  slots_cv_.notify_all();
+  if (it == phase_owner_.end() || it->second != id) return;
+  phase_owner_.erase(it);
+  last_run_[phase] = {id, ++sequence_};
+  // The notices parked behind this run plan again (and adopt it if it ended ok), in the order
+  // they parked.
+  auto parked = parked_.find(phase);
+  if (parked == parked_.end()) return;
+  const std::vector<std::string> ids = std::move(parked->second);
+  parked_.erase(parked);
+  for (const std::string& p : ids) {
+    auto w = workers_.find(p);
+    if (w == workers_.end() || w->second.state != Worker::State::kParked) continue;
+    w->second.state = Worker::State::kQueued;
+    pool_.Post([this, p] { RunNotice(p); });
+  }
 }
 
 void NoticeHandlerImpl::StopLeftoverHook(const std::string& id, HookPhase phase,
@@ -723,6 +797,7 @@ void NoticeHandlerImpl::Reconfigure(const Config& config) {
   config_ = std::move(next);
   catalog_ = std::make_shared<const HookCatalog>(config_->hooks, config_->hook_specs,
                                                  options_.allowed_owners);
+  pool_.SetMaxThreads(config_->hooks.max_concurrent);
 }
 
 HandlerStatus NoticeHandlerImpl::Report() const {
@@ -754,7 +829,7 @@ bool NoticeHandlerImpl::WaitIdle(Duration timeout) {
   std::unique_lock lock(mu_);
   return idle_cv_.wait_for(lock, timeout, [this] {
     return std::all_of(workers_.begin(), workers_.end(),
-                       [](const auto& w) { return w.second.done; });
+                       [](const auto& w) { return w.second.done(); });
   });
 }
 
@@ -764,17 +839,19 @@ void NoticeHandlerImpl::Shutdown(Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
     stopping_ = true;
-    for (SlotWaiter* w : slot_waiters_) w->cv.notify_one();
+    for (SlotWaiter* w : slot_waiters_) w->cv.notify_one();  // they give up
+    // Notices waiting for a thread or parked behind another's phase start nothing more.
+    for (auto& [id, w] : workers_) {
+      if (w.state != Worker::State::kRunning) w.state = Worker::State::kEnded;
+    }
+    parked_.clear();
   }
-  slots_cv_.notify_all();  // workers waiting for a hook slot or a shared phase give up
   if (!WaitIdle(grace)) {
     Log(LogPriority::kWarning, "hooks still running at shutdown: stopping them");
     runner_.Abort();
   }
-  // Update no longer adds or removes workers (stopping_), so the table is stable here.
-  for (auto& [id, w] : workers_) {
-    if (w.thread.joinable()) w.thread.join();
-  }
+  pool_.Shutdown();    // what is still queued sees stopping_ and ends at once
+  writer_.Shutdown();  // the records the poll loop staged are on disk
   Locked lock(this);
   workers_.clear();
 }

@@ -68,9 +68,12 @@ class NoticeHandlerTest : public ::testing::Test {
   std::string Journal() { return tmp_ / "journal.txt"; }
   std::vector<std::string> Ran() { return Lines(ReadFile(Journal())); }
 
-  std::unique_ptr<NoticeHandlerImpl> NewHandler() {
+  // `run_hook`: a stand-in for the hook processes (testing::BlockingHookRunner); empty = real.
+  std::unique_ptr<NoticeHandlerImpl> NewHandler(
+      std::function<HookRun(const HookRunRequest&)> run_hook = {}) {
     NoticeHandlerImpl::Options options;
     options.allowed_owners = {0, ::getuid()};
+    options.run_hook = std::move(run_hook);
     auto h = NoticeHandlerImpl::Create(config_, clock_, &metrics_, options);
     EXPECT_TRUE(h.ok()) << h.status().ToString();
     (*h)->SetIdentity({"i-0abc1234", "m5.large", "us-east-1a", "us-east-1", "aws"});
@@ -95,6 +98,17 @@ class NoticeHandlerTest : public ::testing::Test {
     n.action = "system-reboot";
     n.source = "events/maintenance/scheduled";
     return n;
+  }
+  // `count` maintenance notices of distinct events, `in` ahead.
+  std::vector<Notice> ManyMaintenances(int count, Duration in) {
+    std::vector<Notice> notices;
+    for (int i = 0; i < count; ++i) {
+      Notice n = Maintenance(in);
+      n.event_id = "instance-event-" + std::to_string(i);
+      n.id = MakeNoticeId("aws", NoticeKind::kMaintenance, n.event_id);
+      notices.push_back(std::move(n));
+    }
+    return notices;
   }
   // A clean poll whose answers carried the server's Date (the clock is checked).
   PollResult Poll(std::vector<Notice> notices) {
@@ -781,6 +795,84 @@ TEST_F(NoticeHandlerTest, ALeftoverHookUnderAnotherNoticeIsStoppedBeforeThePhase
   ASSERT_TRUE(h->WaitIdle(kWait));
   EXPECT_THAT(Ran(), ::testing::Contains(Line("checkpoint", "10-save", interruption)));
   EXPECT_EQ(logs_.sink().Find("of a previous run").size(), 1u);
+}
+
+// Issue 11 item 5: the poll that first saw 400 notices started a thread per notice (and one
+// per notice's notify run, and one per notify hook: ~1,200 threads) and took over a second.
+// Now their work is queued on hooks.max_concurrent threads: with every hook slot taken by a
+// hook that does not end, the poll that sees them and the polls after it return, and the
+// process has the pool's threads and the writer's, not one per notice.
+TEST_F(NoticeHandlerTest, ManyNoticesAtOnceStartNoThreadPerNoticeAndPollsReturnWhileHooksBlock) {
+  constexpr int kNotices = 400;
+  constexpr size_t kMaxConcurrent = 4;
+  config_.hooks.max_concurrent = kMaxConcurrent;
+  // Four notify hooks: the same hook never runs twice at once, so four can run together.
+  for (const char* name : {"20-mail", "30-chat", "40-ticket"}) AddHook("notify", name);
+  testing::BlockingHookRunner hooks;
+  const int threads_before = testing::ThreadsInProcess();
+  auto h = NewHandler(hooks.AsRunHook());
+  // A day ahead: only notify is due (checkpoint and drain wait for the maintenance lead).
+  const std::vector<Notice> notices = ManyMaintenances(kNotices, std::chrono::hours(24));
+  h->Update(Poll(notices), clock_.Now());
+  ASSERT_TRUE(hooks.WaitRunning(kMaxConcurrent));
+  for (int i = 1; i <= 3; ++i) {
+    clock_.Advance(seconds(1));
+    h->Update(Poll(notices), clock_.Now());
+  }
+  EXPECT_EQ(nlohmann::json::parse(h->StatusJson())["notices"].size(), size_t{kNotices});
+  // All of that returned while no hook had ended, and no more than the bound ran.
+  EXPECT_EQ(hooks.finished(), 0u);
+  EXPECT_EQ(hooks.running(), kMaxConcurrent);
+  EXPECT_EQ(h->RunningHooks(), kMaxConcurrent);
+  EXPECT_LE(testing::ThreadsInProcess() - threads_before, static_cast<int>(kMaxConcurrent) + 1);
+
+  hooks.Release();
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  EXPECT_EQ(hooks.gave_up(), 0u);
+  EXPECT_LE(hooks.peak(), kMaxConcurrent);
+  // Every notice's notify hooks ran exactly once each, and each notice recorded them.
+  std::vector<std::string> calls = hooks.calls();
+  std::sort(calls.begin(), calls.end());
+  EXPECT_EQ(calls.size(), size_t{4 * kNotices});
+  EXPECT_EQ(std::unique(calls.begin(), calls.end()), calls.end());
+  EXPECT_EQ(metrics_.Value("lastcall_hook_runs_total", {{"phase", "notify"}, {"result", "ok"}}),
+            4 * kNotices);
+  const auto status = nlohmann::json::parse(h->StatusJson());  // outlives the loop
+  for (const auto& n : status["notices"]) {
+    EXPECT_EQ(n["phases"]["notify"]["result"], "ok") << n["id"];
+  }
+}
+
+// On a bounded pool, notices whose tasks are queued behind busy threads while another notice
+// runs a shared phase adopt that run when they get a thread, as notices parked behind it do:
+// one checkpoint and one drain for the instance, however many notices and however few threads.
+TEST_F(NoticeHandlerTest, NoticesQueuedBehindASharedPhaseOnTheBoundedPoolAdoptIt) {
+  constexpr int kNotices = 30;
+  config_.hooks.max_concurrent = 2;
+  testing::BlockingHookRunner hooks;
+  auto h = NewHandler(hooks.AsRunHook());
+  // Due now (inside the maintenance lead): checkpoint and drain run.
+  const std::vector<Notice> notices = ManyMaintenances(kNotices, seconds(60));
+  h->Update(Poll(notices), clock_.Now());
+  // Both threads hold a blocked hook (a checkpoint and a notify hook): the other notices wait
+  // in the queue or parked while the checkpoint "runs".
+  ASSERT_TRUE(hooks.WaitRunning(2));
+  hooks.Release();
+  ASSERT_TRUE(h->WaitIdle(kWait));
+  std::vector<std::string> calls = hooks.calls();
+  auto count = [&](const std::string& prefix) {
+    return std::count_if(calls.begin(), calls.end(),
+                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_EQ(count("checkpoint 10-save "), 1);
+  EXPECT_EQ(count("drain 10-drain "), 1);
+  EXPECT_EQ(count("notify 10-page "), kNotices);
+  const auto status = nlohmann::json::parse(h->StatusJson());  // outlives the loop
+  for (const auto& n : status["notices"]) {
+    EXPECT_EQ(n["phases"]["checkpoint"]["result"], "ok") << n["id"];
+    EXPECT_EQ(n["phases"]["drain"]["result"], "ok") << n["id"];
+  }
+  EXPECT_EQ(logs_.sink().Find("phase checkpoint adopted from").size(), size_t{kNotices - 1});
 }
 
 }  // namespace

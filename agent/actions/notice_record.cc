@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "common/escape.h"
 #include "common/time_format.h"
@@ -70,6 +71,69 @@ int OptInt(const json& obj, const char* name, int fallback, const std::string& w
     throw std::runtime_error(where + ": \"" + name + "\" is out of range");
   }
   return static_cast<int>(v);
+}
+
+// The parts of a record (NoticeRecordFromJson). The readers above throw; the caller catches.
+Result<Notice> NoticeFromJson(const json& n) {
+  Notice notice;
+  notice.id = Str(n, "id", "notice");
+  if (notice.id.empty()) return DataLoss("notice: \"id\" is empty");
+  notice.provider = Str(n, "provider", "notice");
+  std::string kind = Str(n, "kind", "notice");
+  auto k = ParseNoticeKind(kind);
+  if (!k) return DataLoss("notice: unknown \"kind\" " + Quote(kind));
+  notice.kind = *k;
+  std::string state = Str(n, "state", "notice");
+  auto s = ParseNoticeState(state);
+  if (!s) return DataLoss("notice: unknown \"state\" " + Quote(state));
+  notice.state = *s;
+  notice.action = Str(n, "action", "notice");
+  notice.deadline = OptMillis(n, "deadline_ms", "notice");
+  notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
+  notice.source = Str(n, "source", "notice");
+  if (n.contains("event_id")) notice.event_id = Str(n, "event_id", "notice");
+  notice.window_end = OptMillis(n, "window_end_ms", "notice");
+  notice.raw = Str(n, "raw", "notice");
+  return notice;
+}
+
+Result<HookProcessRecord> HookProcessFromJson(const json& hp, const std::string& where) {
+  HookProcessRecord h;
+  h.pgid = OptInt(hp, "pgid", 0, where + ".hook_process");
+  const json& ticks = Field(hp, "start_ticks", where + ".hook_process");
+  if (!ticks.is_number_unsigned()) return DataLoss(where + ": bad hook_process.start_ticks");
+  h.start_ticks = ticks.get<unsigned long long>();
+  h.hook = Str(hp, "hook", where + ".hook_process");
+  auto until = OptMillis(hp, "until_ms", where + ".hook_process");
+  if (!until || h.pgid <= 1) return DataLoss(where + ": bad hook_process");
+  h.until = *until;
+  return h;
+}
+
+Result<PhaseRecord> PhaseFromJson(const json& p, const std::string& where) {
+  if (!p.is_object()) return DataLoss(where + " must be an object");
+  PhaseRecord pr;
+  pr.started = OptMillis(p, "started_ms", where);
+  pr.ended = OptMillis(p, "ended_ms", where);
+  std::string result = Str(p, "result", where);
+  pr.result = ParsePhaseResult(result);
+  if (!pr.result && !result.empty()) {
+    return DataLoss(where + ": unknown \"result\" " + Quote(result));
+  }
+  const json& attempts = Field(p, "attempts", where);
+  if (!attempts.is_number_integer() || attempts.get<std::int64_t>() < 0 ||
+      attempts.get<std::int64_t>() > kMaxAttempts) {
+    return DataLoss(where + ": \"attempts\" must be an integer from 0 to " +
+                    std::to_string(kMaxAttempts));
+  }
+  pr.attempts = static_cast<int>(attempts.get<std::int64_t>());
+  if (p.contains("adopted_from")) pr.adopted_from = Str(p, "adopted_from", where);
+  if (auto hp = p.find("hook_process"); hp != p.end() && hp->is_object()) {
+    Result<HookProcessRecord> h = HookProcessFromJson(*hp, where);
+    if (!h.ok()) return h.status();
+    pr.hook_process = *h;
+  }
+  return pr;
 }
 
 }  // namespace
@@ -148,24 +212,9 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     NoticeRecord r;
     const json& n = Field(j, "notice", "record");
     if (!n.is_object()) return DataLoss("record: \"notice\" must be an object");
-    r.notice.id = Str(n, "id", "notice");
-    if (r.notice.id.empty()) return DataLoss("notice: \"id\" is empty");
-    r.notice.provider = Str(n, "provider", "notice");
-    std::string kind = Str(n, "kind", "notice");
-    auto k = ParseNoticeKind(kind);
-    if (!k) return DataLoss("notice: unknown \"kind\" " + Quote(kind));
-    r.notice.kind = *k;
-    std::string state = Str(n, "state", "notice");
-    auto s = ParseNoticeState(state);
-    if (!s) return DataLoss("notice: unknown \"state\" " + Quote(state));
-    r.notice.state = *s;
-    r.notice.action = Str(n, "action", "notice");
-    r.notice.deadline = OptMillis(n, "deadline_ms", "notice");
-    r.notice.notice_time = OptMillis(n, "notice_time_ms", "notice");
-    r.notice.source = Str(n, "source", "notice");
-    if (n.contains("event_id")) r.notice.event_id = Str(n, "event_id", "notice");
-    r.notice.window_end = OptMillis(n, "window_end_ms", "notice");
-    r.notice.raw = Str(n, "raw", "notice");
+    Result<Notice> notice = NoticeFromJson(n);
+    if (!notice.ok()) return notice.status();
+    r.notice = std::move(*notice);
     auto first = OptMillis(j, "first_seen_ms", "record");
     if (!first) return DataLoss("record: missing field \"first_seen_ms\"");
     r.first_seen = *first;
@@ -181,37 +230,9 @@ Result<NoticeRecord> NoticeRecordFromJson(std::string_view text) {
     for (const auto& [name, p] : phases.items()) {
       auto phase = ParseHookPhase(name);
       if (!phase) return DataLoss("phases: unknown phase " + Quote(name));
-      std::string where = "phases." + name;  // a known phase name: safe to show
-      if (!p.is_object()) return DataLoss(where + " must be an object");
-      PhaseRecord pr;
-      pr.started = OptMillis(p, "started_ms", where);
-      pr.ended = OptMillis(p, "ended_ms", where);
-      std::string result = Str(p, "result", where);
-      pr.result = ParsePhaseResult(result);
-      if (!pr.result && !result.empty()) {
-        return DataLoss(where + ": unknown \"result\" " + Quote(result));
-      }
-      const json& attempts = Field(p, "attempts", where);
-      if (!attempts.is_number_integer() || attempts.get<std::int64_t>() < 0 ||
-          attempts.get<std::int64_t>() > kMaxAttempts) {
-        return DataLoss(where + ": \"attempts\" must be an integer from 0 to " +
-                        std::to_string(kMaxAttempts));
-      }
-      pr.attempts = static_cast<int>(attempts.get<std::int64_t>());
-      if (p.contains("adopted_from")) pr.adopted_from = Str(p, "adopted_from", where);
-      if (auto hp = p.find("hook_process"); hp != p.end() && hp->is_object()) {
-        HookProcessRecord h;
-        h.pgid = OptInt(*hp, "pgid", 0, where + ".hook_process");
-        const json& ticks = Field(*hp, "start_ticks", where + ".hook_process");
-        if (!ticks.is_number_unsigned()) return DataLoss(where + ": bad hook_process.start_ticks");
-        h.start_ticks = ticks.get<unsigned long long>();
-        h.hook = Str(*hp, "hook", where + ".hook_process");
-        auto until = OptMillis(*hp, "until_ms", where + ".hook_process");
-        if (!until || h.pgid <= 1) return DataLoss(where + ": bad hook_process");
-        h.until = *until;
-        pr.hook_process = h;
-      }
-      r.phases[*phase] = pr;
+      Result<PhaseRecord> pr = PhaseFromJson(p, "phases." + name);  // a known name: safe to show
+      if (!pr.ok()) return pr.status();
+      r.phases[*phase] = std::move(*pr);
     }
     return r;
   } catch (const std::exception& e) {

@@ -48,6 +48,79 @@ Notice MakeNotice(NoticeKind kind, std::string_view event_id = {}) {
   return n;
 }
 
+// One monitored path each: the notices of its answer, appended to `out` (a bad answer is an
+// error for the poll, the other paths still count).
+Status AddInstanceAction(const std::string& body, PollResult& out) {
+  auto a = ParseInstanceAction(body);
+  if (!a.ok()) return a.status();
+  Notice n = MakeNotice(NoticeKind::kInterruption);
+  n.action = a->action;
+  n.deadline = a->time;
+  n.source = "spot/instance-action";
+  n.raw = body;
+  out.notices.push_back(std::move(n));
+  return Status::Ok();
+}
+
+Status AddTerminationTime(const std::string& body, PollResult& out) {
+  auto t = ParseTerminationTime(body);
+  if (!t.ok()) return t.status().WithContext("spot/termination-time");
+  Notice n = MakeNotice(NoticeKind::kInterruption);
+  // The legacy path repeats instance-action's notice: the same notice (one key), reported
+  // once; the notice stays present while either path shows it.
+  bool seen = std::any_of(out.notices.begin(), out.notices.end(),
+                          [&](const Notice& o) { return o.id == n.id; });
+  if (seen) return Status::Ok();
+  n.action = "terminate";
+  n.deadline = *t;
+  n.source = "spot/termination-time";
+  n.raw = body;
+  out.notices.push_back(std::move(n));
+  return Status::Ok();
+}
+
+Status AddRebalance(const std::string& body, PollResult& out) {
+  auto t = ParseRebalance(body);
+  if (!t.ok()) return t.status();
+  Notice n = MakeNotice(NoticeKind::kRebalance);
+  n.action = "rebalance";
+  n.notice_time = *t;
+  n.source = "events/recommendations/rebalance";
+  n.raw = body;
+  out.notices.push_back(std::move(n));
+  return Status::Ok();
+}
+
+Status AddScheduledEvents(const std::string& body, PollResult& out) {
+  if (TrimWhitespace(body).empty()) return Status::Ok();  // treated like []
+  auto events = ParseScheduledEvents(body);
+  if (!events.ok()) return events.status();
+  for (auto& ev : events->events) {
+    Notice n = MakeNotice(NoticeKind::kMaintenance, ev.event_id);
+    n.state = ev.state;
+    n.action = ev.code;
+    n.deadline = ev.not_before;
+    n.window_end = ev.not_after;
+    n.source = "events/maintenance/scheduled";
+    n.raw = std::move(ev.raw);
+    out.notices.push_back(std::move(n));
+  }
+  for (auto& e : events->errors) out.errors.push_back(std::move(e));
+  return Status::Ok();
+}
+
+Status AddLifecycleState(const std::string& body, PollResult& out) {
+  auto state = ParseLifecycleState(body);
+  if (!state.ok()) return state.status();
+  if (*state != "Terminated") return Status::Ok();
+  Notice n = MakeNotice(NoticeKind::kLifecycle);
+  n.action = *state;
+  n.source = "autoscaling/target-lifecycle-state";
+  n.raw = body;
+  out.notices.push_back(std::move(n));
+  return Status::Ok();
+}
+
 }  // namespace
 
 AwsProvider::AwsProvider(AwsOptions options, const PollOptions& poll,
@@ -167,8 +240,8 @@ Result<Identity> AwsProvider::FetchIdentity() {
 PollResult AwsProvider::Poll() {
   PollResult result;
   BeginBatch();
-
-  auto monitor = [&](bool enabled, std::string_view path, auto&& on_body) {
+  auto monitor = [&](bool enabled, std::string_view path,
+                     Status (*on_body)(const std::string&, PollResult&)) {
     if (!enabled) return;
     auto body = GetOptional(path);
     if (!body.ok()) {
@@ -176,79 +249,15 @@ PollResult AwsProvider::Poll() {
       return;
     }
     if (!body->has_value()) return;  // 404: none
-    Status s = on_body(**body);
+    Status s = on_body(**body, result);
     if (!s.ok()) result.errors.push_back(s);
   };
-
-  monitor(options_.watch_instance_action, "spot/instance-action", [&](const std::string& body) {
-    auto a = ParseInstanceAction(body);
-    if (!a.ok()) return a.status();
-    Notice n = MakeNotice(NoticeKind::kInterruption);
-    n.action = a->action;
-    n.deadline = a->time;
-    n.source = "spot/instance-action";
-    n.raw = body;
-    result.notices.push_back(std::move(n));
-    return Status::Ok();
-  });
-  monitor(options_.watch_termination_time, "spot/termination-time", [&](const std::string& body) {
-    auto t = ParseTerminationTime(body);
-    if (!t.ok()) return t.status().WithContext("spot/termination-time");
-    Notice n = MakeNotice(NoticeKind::kInterruption);
-    // The legacy path repeats instance-action's notice: the same notice (one key), reported
-    // once; the notice stays present while either path shows it.
-    bool seen = std::any_of(result.notices.begin(), result.notices.end(),
-                            [&](const Notice& o) { return o.id == n.id; });
-    if (seen) return Status::Ok();
-    n.action = "terminate";
-    n.deadline = *t;
-    n.source = "spot/termination-time";
-    n.raw = body;
-    result.notices.push_back(std::move(n));
-    return Status::Ok();
-  });
-  monitor(options_.watch_rebalance, "events/recommendations/rebalance",
-          [&](const std::string& body) {
-            auto t = ParseRebalance(body);
-            if (!t.ok()) return t.status();
-            Notice n = MakeNotice(NoticeKind::kRebalance);
-            n.action = "rebalance";
-            n.notice_time = *t;
-            n.source = "events/recommendations/rebalance";
-            n.raw = body;
-            result.notices.push_back(std::move(n));
-            return Status::Ok();
-          });
-  monitor(options_.watch_scheduled_events, "events/maintenance/scheduled",
-          [&](const std::string& body) {
-            if (TrimWhitespace(body).empty()) return Status::Ok();  // treated like []
-            auto events = ParseScheduledEvents(body);
-            if (!events.ok()) return events.status();
-            for (auto& ev : events->events) {
-              Notice n = MakeNotice(NoticeKind::kMaintenance, ev.event_id);
-              n.state = ev.state;
-              n.action = ev.code;
-              n.deadline = ev.not_before;
-              n.window_end = ev.not_after;
-              n.source = "events/maintenance/scheduled";
-              n.raw = std::move(ev.raw);
-              result.notices.push_back(std::move(n));
-            }
-            for (auto& e : events->errors) result.errors.push_back(std::move(e));
-            return Status::Ok();
-          });
-  monitor(options_.watch_lifecycle_state, "autoscaling/target-lifecycle-state",
-          [&](const std::string& body) {
-            auto state = ParseLifecycleState(body);
-            if (!state.ok()) return state.status();
-            if (*state != "Terminated") return Status::Ok();
-            Notice n = MakeNotice(NoticeKind::kLifecycle);
-            n.action = *state;
-            n.source = "autoscaling/target-lifecycle-state";
-            n.raw = body;
-            result.notices.push_back(std::move(n));
-            return Status::Ok();
-          });
+  // instance-action before termination-time: the legacy path only repeats it.
+  monitor(options_.watch_instance_action, "spot/instance-action", AddInstanceAction);
+  monitor(options_.watch_termination_time, "spot/termination-time", AddTerminationTime);
+  monitor(options_.watch_rebalance, "events/recommendations/rebalance", AddRebalance);
+  monitor(options_.watch_scheduled_events, "events/maintenance/scheduled", AddScheduledEvents);
+  monitor(options_.watch_lifecycle_state, "autoscaling/target-lifecycle-state", AddLifecycleState);
   result.server_date = session_.server_date();
   return result;
 }

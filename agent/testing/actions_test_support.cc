@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,66 @@ PidFileGuard::~PidFileGuard() {
 std::string PidFileGuard::Watch(const std::string& pid_file) {
   files_.push_back(pid_file);
   return pid_file;
+}
+
+int ThreadsInProcess() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+HookRun BlockingHookRunner::Run(const HookRunRequest& request) {
+  std::unique_lock lock(mu_);
+  calls_.push_back(std::string(HookPhaseName(request.hook.phase)) + " " + request.hook.name + " " +
+                   request.notice.id);
+  peak_ = std::max(peak_, ++running_);
+  cv_.notify_all();  // WaitRunning
+  const bool released = cv_.wait_for(lock, give_up_, [this] { return released_; });
+  --running_;
+  ++finished_;
+  HookRun result;
+  if (released) {
+    result.result = HookResult::kOk;
+    result.exit_code = 0;
+  } else {
+    ++gave_up_;
+    result.result = HookResult::kTimeout;
+  }
+  return result;
+}
+
+void BlockingHookRunner::Release() {
+  std::lock_guard lock(mu_);
+  released_ = true;
+  cv_.notify_all();
+}
+
+bool BlockingHookRunner::WaitRunning(size_t n, Duration timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return running_ >= n; });
+}
+
+size_t BlockingHookRunner::running() const {
+  std::lock_guard lock(mu_);
+  return running_;
+}
+size_t BlockingHookRunner::peak() const {
+  std::lock_guard lock(mu_);
+  return peak_;
+}
+size_t BlockingHookRunner::finished() const {
+  std::lock_guard lock(mu_);
+  return finished_;
+}
+size_t BlockingHookRunner::gave_up() const {
+  std::lock_guard lock(mu_);
+  return gave_up_;
+}
+std::vector<std::string> BlockingHookRunner::calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
 }
 
 std::string LogEntry::Field(const std::string& key) const {

@@ -574,7 +574,8 @@ TEST_F(LastcalldE2eTest, StopTimeoutBoundsHowLongRunningHooksGetAtStop) {
 }
 
 // Issue 11 item 5: 400 scheduled events at once stalled polling to one poll every 5 s (once a
-// 29 s gap) while their notify hooks ran. Hook work must never delay the poll loop, at most
+// 29 s gap) while their notify hooks ran, and the poll that first saw them took over a second
+// (a thread per notice). Hook work must never delay the poll loop, at most
 // hooks.max_concurrent hook processes run at once, and every notice's hooks run exactly once.
 // Hooks append "start"/"end" lines to one file (O_APPEND: the file's order is the order the
 // lines were written), so replaying it gives the number of hooks running at every moment.
@@ -611,20 +612,25 @@ TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) 
   Meta("events/maintenance/scheduled", events);
   const auto burst = std::chrono::steady_clock::now();
   const size_t expected = 2 * kEvents * hooks.size();
+  // 1,200 hook processes two at a time: about 8 s on a quiet machine, over 30 s on a loaded one.
   ASSERT_TRUE(
-      WaitFor([&] { return Lines(Path("hooks.log")) >= static_cast<int>(expected); }, seconds(40)))
+      WaitFor([&] { return Lines(Path("hooks.log")) >= static_cast<int>(expected); }, seconds(90)))
       << Lines(Path("hooks.log")) << " of " << expected << " hook lines\n"
       << child->Stderr().substr(0, 4000);
   const auto done = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitPolls(3));
 
-  // Polls kept their interval (100 ms, request timeout 80 ms) while 1200 hooks ran.
-  std::chrono::steady_clock::duration max_gap{0};
+  // Polls kept their interval (100 ms, request timeout 80 ms) while 1200 hooks ran, the poll
+  // that first saw the 400 notices too (the gap that follows the first poll after the burst).
+  std::chrono::steady_clock::duration max_gap{0}, first_gap{0};
   size_t during = 0;
   {
     std::lock_guard lock(mu);
     for (size_t i = 1; i < polls.size(); ++i) {
       if (polls[i] < burst) continue;
+      if (polls[i - 1] >= burst && first_gap == first_gap.zero()) {
+        first_gap = polls[i] - polls[i - 1];
+      }
       max_gap = std::max(max_gap, polls[i] - polls[i - 1]);
       if (polls[i] <= done) ++during;
     }
@@ -632,11 +638,15 @@ TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) 
   const double burst_s = std::chrono::duration<double>(done - burst).count();
   std::cout << "hooks of " << kEvents << " notices ran in " << burst_s << " s; " << during
             << " polls (" << during / burst_s << "/s), max gap "
-            << std::chrono::duration_cast<milliseconds>(max_gap).count() << " ms\n";
-  // The stall this guards against was 5 s per poll (once 29 s). The poll that first sees the
-  // 400 notices logs and records them all (about 0.3 s here, over 1 s on a loaded CI machine
-  // with another test beside it), so the bound leaves room for that and still fails the stall.
-  EXPECT_LT(max_gap, milliseconds(2500));
+            << std::chrono::duration_cast<milliseconds>(max_gap).count()
+            << " ms, after the first poll that saw them "
+            << std::chrono::duration_cast<milliseconds>(first_gap).count() << " ms\n";
+  // The stalls this guards against: 5 s per poll (once 29 s) while the hooks ran, and 0.3 s to
+  // over 1.2 s for the poll that recorded the notices and started a thread per notice. That
+  // poll now queues their work on the pool (a few ms, bench/notice_burst_bench); gaps measured
+  // 280-350 ms with the machine loaded by parallel builds (load 13-17), so 1 s is 10 intervals
+  // and a third of the old stall.
+  EXPECT_LT(max_gap, milliseconds(1000));
 
   // At most max_concurrent hooks at once; each notice's hooks ran exactly once.
   std::istringstream log(ReadFile(Path("hooks.log")));
