@@ -1,5 +1,5 @@
-// Tests of the Alibaba flavor: one test per rule of market-model.md's "Alibaba flavor" section
-// (named after the rule), the scenario section, the shipped scenarios, and property tests over
+// Tests of the Alibaba flavor: one test per rule of alibaba.md (named after the
+// rule), the scenario section, the shipped scenarios, and property tests over
 // seeded random markets.
 #include "mockmeta/core/alibaba/alibaba.h"
 
@@ -24,7 +24,7 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 constexpr const char* kZone = "cn-hangzhou-b";
-constexpr const char* kType = "ecs.c5.8xlarge";  // pay-as-you-go 1.52 (seed 002)
+constexpr const char* kType = "ecs.c5.8xlarge";  // pay-as-you-go 1.52 (Alibaba's example)
 constexpr const char* kPool = "ecs.c5.8xlarge@cn-hangzhou-b";
 
 std::unique_ptr<Market> MakeMarket(uint64_t seed = 7, int capacity = 10, double price = 0.152) {
@@ -154,7 +154,7 @@ TEST(AlibabaTest, Create_BidBelowMarketPrice_RefusedLowerThanPublicPrice) {
   EXPECT_EQ(Code(ids.status()), kAliLowerThanPublicPrice);
   EXPECT_NE(ids.status().message().find("market price 0.1520"), std::string::npos);
   EXPECT_TRUE(m->instances().empty());
-  // Bid == market price is enough (seed 000: "higher than or equal to").
+  // Bid == market price is enough (Alibaba: "higher than or equal to").
   EXPECT_TRUE(m->alibaba().RunInstances(Limit(0.152), cause::kUser).ok());
   // Without protection the market price is 10% lower: 0.152 x 0.9 = 0.1368.
   EXPECT_TRUE(m->alibaba().RunInstances(Limit(0.1368, 0), cause::kUser).ok());
@@ -434,7 +434,7 @@ TEST(AlibabaTest, SpotAsPriceGo_NeverRecycledForPrice_FirstForStock) {
   }
 }
 
-// --- 6. Stop and restart (seed 001 table) ------------------------------------------------------
+// --- 6. Stop and restart (Alibaba's table) ------------------------------------------------------
 
 TEST(AlibabaTest, Stop_KeepChargingKeepsTheSlot_StopChargingGivesItBack) {
   auto m = MakeMarket();

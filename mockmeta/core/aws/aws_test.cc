@@ -1,5 +1,5 @@
-// Tests of the AWS flavor: one per rule of market-model.md's "AWS flavor" section (named after
-// the rule), plus property tests over seeded random scenarios.
+// Tests of the AWS flavor: one per rule of aws.md (named after the rule), plus property tests
+// over seeded random scenarios.
 #include "mockmeta/core/aws/aws.h"
 
 #include <gtest/gtest.h>
