@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/time_format.h"
 #include "mockmeta/core/catalog.h"
+#include "mockmeta/core/event_log.h"
 
 namespace lastcall::mock {
 namespace {
@@ -98,6 +101,24 @@ TEST(ScenarioBuilderTest, LoaderErrorsNameTheSourceAndLine) {
   auto m = ScenarioBuilder().Aws().Pool("m5.huge", "us-east-1a", 1, 0.01).Load("mine.toml");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("mine.toml:10:"), std::string::npos) << m.status().message();
+}
+
+// The scenario files the shell benches and tests share (tests/scenarios/): each loads and runs a
+// virtual day without a failed timed action.
+TEST(ScenarioBuilderTest, EveryCheckedInTestScenarioLoadsAndRuns) {
+  const std::filesystem::path dir =
+      std::filesystem::path(LASTCALL_TEST_SOURCE_DIR) / "tests" / "scenarios";
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    SCOPED_TRACE(entry.path().string());
+    ++found;
+    auto m = LoadScenarioFile(entry.path().string());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_TRUE((*m)->AdvanceTo((*m)->start() + std::chrono::hours(24)).ok());
+    for (const Event& e : (*m)->log().all()) EXPECT_NE(e.kind, kind::kAction) << e.detail;
+  }
+  EXPECT_GE(found, 1);  // quiet-market.toml at least: a broken path cannot pass
 }
 
 }  // namespace
