@@ -35,13 +35,16 @@ namespace lastcall::mock {
 // (always with a '.' or an exponent, so the loader never reads it as an integer) or a bool.
 class TomlValue {
  public:
-  TomlValue(const char* s) : TomlValue(std::string_view(s)) {}         // NOLINT: implicit by design
-  TomlValue(std::string_view s);                                       // NOLINT
-  TomlValue(const std::string& s) : TomlValue(std::string_view(s)) {}  // NOLINT
-  TomlValue(int i) : TomlValue(static_cast<int64_t>(i)) {}             // NOLINT
-  TomlValue(int64_t i);                                                // NOLINT
-  TomlValue(double d);                                                 // NOLINT
-  TomlValue(bool b);                                                   // NOLINT
+  // Implicit on purpose, so that Entry("x", {{"zone", "z1"}, {"count", 2}}) reads like the TOML.
+  // NOLINTBEGIN(google-explicit-constructor)
+  TomlValue(const char* s) : TomlValue(std::string_view(s)) {}
+  TomlValue(std::string_view s);
+  TomlValue(const std::string& s) : TomlValue(std::string_view(s)) {}
+  TomlValue(int i) : TomlValue(static_cast<int64_t>(i)) {}
+  TomlValue(int64_t i);
+  TomlValue(double d);
+  TomlValue(bool b);
+  // NOLINTEND(google-explicit-constructor)
   // Text put in as it is (an inline table, an array).
   static TomlValue Raw(std::string toml);
 
