@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "agent/actions/notice_handler_impl.h"
+#include "agent/base/config_fields.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 #include "agent/providers/cloud_detect.h"
+#include "agent/providers/http_client.h"
 #include "agent/runtime/cli.h"
 #include "agent/runtime/config_loader.h"
 #include "agent/runtime/daemon.h"
@@ -27,6 +29,9 @@ int RunDaemon(const CliOptions& options, Config config) {
   EffectiveClock effective(clock, config.poll.clock_skew_threshold);
   Metrics metrics;
   SdNotifier notifier;
+  // Before any thread and any request: without an https endpoint OpenSSL is set up for plain
+  // http only (bench/RESULTS.md, "lastcalld footprint").
+  InitHttpTransport(UsesHttps(config) ? TlsSetup::kFull : TlsSetup::kPlainHttpOnly);
 
   Result<std::unique_ptr<Provider>> provider = MakeProvider(config, clock);
   if (!provider.ok()) {

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 
 namespace lm = lastcall::mock;
 
@@ -182,7 +182,7 @@ std::vector<int> LiveByPool(const lm::Market& m) {
 // Brings every pool back to its target count (the first call launches the whole fleet).
 // Launches that the market refuses (no stock, bid below the price) are simply retried the
 // next day, as an autoscaler would.
-void TopUp(lm::Market& m, const std::vector<PoolPlan>& pools, int target_per_pool, int& serial) {
+void TopUp(lm::World& m, const std::vector<PoolPlan>& pools, int target_per_pool, int& serial) {
   const std::vector<int> live = LiveByPool(m);
   for (int i = 0; i < kPools; ++i) {
     const PoolPlan& p = pools[i];
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
   const auto wall_start = std::chrono::steady_clock::now();
   const long rss_before = PeakRssKib();
 
-  lm::Market m(lm::MarketOptions{.seed = o.seed});
+  lm::World m(lm::MarketOptions{.seed = o.seed});
   const std::vector<PoolPlan> pools = PlanPools(o.instances);
   BuildCatalog(m, pools);
   ScheduleCrunches(m, pools, o.days);

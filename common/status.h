@@ -1,7 +1,10 @@
 // Status and Result: the one error style at lastcall's module boundaries.
 //
 // A Status is a cheap value: a code plus a message meant for an operator ("what is wrong and
-// where"). Result<T> holds either a T or a non-ok Status. Code that talks to a throwing
+// where"), and optionally a reason: a short machine-readable word that names the error in the
+// terms of the protocol that answers it (mockmeta: the cloud's error code, "OperationDenied.
+// NoStock"). Code that must choose an answer reads the code and the reason, never the message.
+// Result<T> holds either a T or a non-ok Status. Code that talks to a throwing
 // library (toml++, nlohmann::json, Boost) catches inside its adapter and returns these.
 //
 // Thread-safety: plain values; no shared state.
@@ -11,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -37,26 +41,32 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // "" when the error carries no reason.
+  const std::string& reason() const { return reason_; }
 
   // "invalid-argument: poll_interval must be at least 100ms"
   std::string ToString() const;
 
-  // Prefixes the message with context, e.g. a file and line: "lastcalld.toml:12:3: ...".
+  // Prefixes the message with context, e.g. a file and line: "lastcalld.toml:12:3: ...". The
+  // code and the reason stay.
   Status WithContext(std::string_view context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 inline Status InvalidArgument(std::string m) {
@@ -79,25 +89,35 @@ inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // Either a value or an error. Accessing value() of an error is a programming error.
-template <typename T>
+// The error is a Status unless a module's boundary needs a richer one (E): the control API's
+// parsers return Result<T, ApiError> (an HTTP status, a code and the field at fault), so that
+// one parse style serves both.
+template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {
+    if constexpr (std::is_same_v<E, Status>) {
+      assert(!std::get<1>(v_).ok() && "Result built from an ok Status");
+    }
   }
 
-  bool ok() const { return std::holds_alternative<T>(v_); }
+  bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  const Status& status() const {
+  const Status& status() const requires std::is_same_v<E, Status> {
     static const Status kOk;
-    return ok() ? kOk : std::get<Status>(v_);
+    return ok() ? kOk : std::get<1>(v_);
   }
+  // The error; only for a Result that is not ok().
+  const E& error() const& { return std::get<1>(v_); }
+  E&& error() && { return std::get<1>(std::move(v_)); }
 
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -107,7 +127,7 @@ class [[nodiscard]] Result {
   T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace lastcall

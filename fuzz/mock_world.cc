@@ -27,7 +27,7 @@ mock::ScenarioBuilder Scenario() {
   return b;
 }
 
-std::unique_ptr<mock::Market> LoadFixedScenario() {
+std::unique_ptr<mock::World> LoadFixedScenario() {
   auto m = Scenario().Load("fuzz-world.toml");
   if (!m.ok()) {
     std::fprintf(stderr, "fuzz world: %s\n", m.status().ToString().c_str());

@@ -1,8 +1,11 @@
 // Config: everything an operator can set in lastcalld.toml, with its default.
 //
-// This header is the schema. config_loader.{h,cc} parses TOML into it (with file:line:column
-// errors and unknown-key suggestions); etc/lastcalld.toml documents every key; the rest of the
-// agent only reads these structs. Defaults here are the documented defaults.
+// This header holds the settings and their defaults (the documented defaults); config_fields.h
+// lists every setting once with its key, type and range, and that list drives parsing
+// (config_loader.{h,cc}, file:line:column errors and unknown-key suggestions), the
+// --check-config --verbose output and the reload's provider comparison. A new member here
+// needs its row there (config_fields_test fails otherwise); etc/lastcalld.toml documents every
+// key. The rest of the agent only reads these structs.
 //
 // Thread-safety: plain values. The daemon swaps in a whole new Config on reload.
 #pragma once
@@ -53,6 +56,8 @@ struct PollOptions {
   // The proxy for metadata requests; empty means none, and the environment's http_proxy is
   // never used (a metadata request must not leave the instance by accident).
   std::string proxy;
+
+  bool operator==(const PollOptions&) const = default;
 };
 
 struct AwsOptions {
@@ -65,6 +70,8 @@ struct AwsOptions {
   bool watch_rebalance = true;
   bool watch_scheduled_events = true;
   bool watch_lifecycle_state = true;
+
+  bool operator==(const AwsOptions&) const = default;
 };
 
 enum class TokenMode { kAuto, kRequired, kOff };
@@ -73,11 +80,15 @@ struct AlibabaOptions {
   std::string endpoint = "http://100.100.100.200";
   TokenMode token = TokenMode::kAuto;  // hardened mode: auto = use when the server offers it
   Duration token_ttl = hours(6);
+
+  bool operator==(const AlibabaOptions&) const = default;
 };
 
 struct DetectOptions {
   std::string dmi_dir = "/sys/class/dmi/id";
   Duration probe_timeout = milliseconds(300);
+
+  bool operator==(const DetectOptions&) const = default;
 };
 
 // Which phases a kind of notice runs, and when.
@@ -86,6 +97,8 @@ struct PhasePolicy {
   // Run this long before the deadline instead of at once (maintenance events are announced
   // days ahead). Zero means at once.
   Duration lead = Duration::zero();
+
+  bool operator==(const PhasePolicy&) const = default;
 };
 
 struct HookOptions {
@@ -113,6 +126,8 @@ struct HookOptions {
       {NoticeKind::kRebalance, {{HookPhase::kCheckpoint}, {}}},
       {NoticeKind::kMaintenance, {{HookPhase::kCheckpoint, HookPhase::kDrain}, minutes(10)}},
   };
+
+  bool operator==(const HookOptions&) const = default;
 };
 
 // A [[hook]] table.
@@ -124,12 +139,16 @@ struct HookSpec {
   std::vector<NoticeKind> kinds;     // empty = every kind
   std::map<std::string, std::string> env;
   std::string source;  // "lastcalld.toml:42" or the hooks.d path
+
+  bool operator==(const HookSpec&) const = default;
 };
 
 struct MetricsOptions {
   std::string textfile;  // node_exporter textfile collector path; empty = off
   std::string listen;    // "127.0.0.1:9877"; empty = off
   Duration write_interval = seconds(15);
+
+  bool operator==(const MetricsOptions&) const = default;
 };
 
 struct Config {
@@ -145,6 +164,8 @@ struct Config {
   HookOptions hooks;
   std::vector<HookSpec> hook_specs;
   MetricsOptions metrics;
+
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace lastcall

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "agent/base/config_fields.h"
 #include "agent/base/log.h"
 #include "agent/providers/alibaba_provider.h"
 #include "agent/providers/aws_provider.h"
@@ -117,7 +118,14 @@ Result<ProviderChoice> DetectProvider(const Config& config, HttpClient& http,
 
 Result<std::unique_ptr<Provider>> MakeProvider(const Config& config, const Clock& clock,
                                                std::unique_ptr<HttpClient> http) {
-  if (http == nullptr) http = MakeHttpClient({.proxy = config.poll.proxy});
+  if (http == nullptr) {
+    // Refused here rather than at the first poll, so that a reload to an https endpoint is
+    // refused as a whole (Daemon::Reload) and the running provider stays.
+    if (!HttpsAvailable() && UsesHttps(config)) {
+      return FailedPrecondition(config.path + ": " + std::string(kHttpsNeedsRestart));
+    }
+    http = MakeHttpClient({.proxy = config.poll.proxy});
+  }
   std::string evidence;
   auto choice = DetectProvider(config, *http, &evidence);
   if (!choice.ok()) return choice.status();

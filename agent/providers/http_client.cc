@@ -1,8 +1,10 @@
 #include "agent/providers/http_client.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <mutex>
@@ -220,13 +222,53 @@ Result<HttpResponse> EndpointHandle::Perform(const HttpRequest& request,
   return std::move(t.response);
 }
 
+// OpenSSL's OPENSSL_init_ssl options (openssl/crypto.h, openssl/ssl.h; part of its ABI). Each
+// "NO_" option marks its part of the initialisation as done, so libcurl's own call, which asks
+// for all of them, no longer sets them up.
+constexpr uint64_t kOpensslNoLoadCryptoStrings = 0x00000001;
+constexpr uint64_t kOpensslNoAddAllCiphers = 0x00000010;
+constexpr uint64_t kOpensslNoAddAllDigests = 0x00000020;
+constexpr uint64_t kOpensslNoLoadConfig = 0x00000080;
+constexpr uint64_t kOpensslNoLoadSslStrings = 0x00100000;
+
+std::atomic<bool> g_https_available{true};
+
+// Sets OpenSSL up without the parts only TLS uses, when libcurl's TLS library is OpenSSL. Found
+// with dlsym because lastcalld does not link OpenSSL itself (libcurl does).
+bool InitOpensslForPlainHttp() {
+  const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
+  if (v == nullptr || v->ssl_version == nullptr ||
+      std::string_view(v->ssl_version).rfind("OpenSSL/", 0) != 0) {
+    return false;
+  }
+  using InitSsl = int (*)(uint64_t, const void*);
+  auto init = reinterpret_cast<InitSsl>(::dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl"));
+  if (init == nullptr) return false;
+  return init(kOpensslNoLoadCryptoStrings | kOpensslNoAddAllCiphers | kOpensslNoAddAllDigests |
+                  kOpensslNoLoadConfig | kOpensslNoLoadSslStrings,
+              nullptr) == 1;
+}
+
+}  // namespace
+
+void InitHttpTransport(TlsSetup setup) {
+  static std::once_flag once;
+  std::call_once(once, [setup] {
+    if (setup == TlsSetup::kPlainHttpOnly && InitOpensslForPlainHttp()) {
+      g_https_available = false;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+  });
+}
+
+bool HttpsAvailable() { return g_https_available.load(); }
+
+namespace {
+
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(HttpClientOptions options) : options_(std::move(options)) {
-    // Once per process, before any handle. CURL_GLOBAL_DEFAULT initialises the TLS library
-    // too, which https endpoints need (bench/RESULTS.md measures what it costs).
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    InitHttpTransport(TlsSetup::kFull);  // no-op when main already chose
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
@@ -238,6 +280,9 @@ class CurlHttpClient final : public HttpClient {
     // libcurl reads a zero timeout as "wait forever"; every request here must have a limit.
     if (request.timeout <= Duration::zero() || request.connect_timeout <= Duration::zero()) {
       return InvalidArgument(what + ": timeouts must be positive");
+    }
+    if (!HttpsAvailable() && request.url.rfind("https://", 0) == 0) {
+      return FailedPrecondition(what + ": " + std::string(kHttpsNeedsRestart));
     }
     if (HasControl(request.url) || request.url.find(' ') != std::string::npos) {
       return InvalidArgument(what + ": the URL contains a space or a control character");

@@ -68,6 +68,28 @@ struct HttpClientOptions {
   std::string proxy;
 };
 
+// How much of the TLS library libcurl's global initialisation sets up.
+enum class TlsSetup {
+  kFull,  // as libcurl does by itself: OpenSSL with openssl.cnf, error strings, name tables
+  // No https endpoint is configured: OpenSSL skips openssl.cnf, its error strings and its
+  // cipher and digest name tables, which an idle lastcalld would otherwise keep resident
+  // (1.2 MiB measured, bench/RESULTS.md "lastcalld footprint"). https:// URLs are then refused
+  // with kFailedPrecondition until a restart, rather than run with OpenSSL's built-in defaults
+  // in place of the system's openssl.cnf.
+  kPlainHttpOnly,
+};
+
+// Initialises libcurl once per process; the first call wins, and a client made before any call
+// initialises it with kFull. Call it before any thread runs (libcurl's rule for its global init).
+// kPlainHttpOnly changes nothing when libcurl's TLS library is not OpenSSL.
+void InitHttpTransport(TlsSetup setup);
+
+// False after InitHttpTransport(kPlainHttpOnly): https:// URLs are refused.
+bool HttpsAvailable();
+inline constexpr std::string_view kHttpsNeedsRestart =
+    "https:// endpoints need a restart of lastcalld: it started without one, so OpenSSL was "
+    "set up for plain http only";
+
 // The production client (libcurl). Never fails to construct; a handle libcurl cannot create is
 // reported by Send().
 std::unique_ptr<HttpClient> MakeHttpClient(HttpClientOptions options = {});

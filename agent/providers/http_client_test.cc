@@ -5,6 +5,11 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
+
+#include "agent/providers/cloud_detect.h"
+
 namespace lastcall {
 namespace {
 
@@ -96,6 +101,40 @@ TEST(HttpClientTest, LibcurlResolvesNamesAsynchronously) {
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
   ASSERT_NE(info, nullptr);
   EXPECT_NE(info->features & CURL_VERSION_ASYNCHDNS, 0) << "libcurl " << info->version;
+}
+
+// lastcalld without an https endpoint sets OpenSSL up for plain http only (about 1.2 MiB less
+// resident, bench/RESULTS.md); an https URL is then refused with a reason, by the client and
+// by MakeProvider (so that a reload to https is refused as a whole), never sent with OpenSSL's
+// built-in defaults in place of openssl.cnf. In a fresh process: the first init of a process
+// wins, and the death-test child re-executes the test binary for this test alone.
+TEST(HttpTransportTest, PlainHttpOnlyRefusesHttpsUntilARestart) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        InitHttpTransport(TlsSetup::kPlainHttpOnly);
+        InitHttpTransport(TlsSetup::kFull);  // the first call wins
+        if (HttpsAvailable()) {
+          std::cerr << "https still available\n";
+          std::exit(1);
+        }
+        HttpRequest request;
+        request.url = "https://127.0.0.1:1/latest/api/token";
+        Result<HttpResponse> r = MakeHttpClient()->Send(request);
+        if (r.ok() || r.status().code() != StatusCode::kFailedPrecondition) std::exit(2);
+        std::cerr << "client: " << r.status().message() << "\n";
+        Config config;
+        config.path = "t.toml";
+        config.provider = ProviderChoice::kAws;
+        config.aws.endpoint = "https://127.0.0.1:1";
+        Result<std::unique_ptr<Provider>> p = MakeProvider(config, SystemClock::Instance());
+        if (p.ok() || p.status().code() != StatusCode::kFailedPrecondition) std::exit(3);
+        std::cerr << "provider: " << p.status().message() << "\n";
+        std::exit(0);
+      },
+      testing::ExitedWithCode(0),
+      "client: GET https://127.0.0.1:1/latest/api/token: https:// endpoints need a restart of "
+      "lastcalld[^\n]*\nprovider: t.toml: https:// endpoints need a restart");
 }
 
 }  // namespace

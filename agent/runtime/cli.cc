@@ -409,7 +409,7 @@ int RunSimulateCommand(const CliOptions& options, Config config, const HandlerFa
       if (handler->RunningHooks() > 0 || status != last_status) idle_since = now;
       last_status = status;
       if (now - idle_since >= kQuiet) break;
-      std::this_thread::sleep_for(kStep);  // pacing the feed, like the poll interval
+      clock.SleepUntil(now + kStep);  // pacing the feed, like the poll interval
     }
   }
   handler->Shutdown(config.hooks.kill_grace);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <span>
 #include <sstream>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
+#include "agent/base/config_fields.h"
 #include "agent/base/endpoint_url.h"
 #include "agent/base/log.h"
 #include "common/escape.h"
@@ -65,7 +67,7 @@ class Parser {
 
   // Rejects keys not in `allowed`, with the closest allowed key as a suggestion.
   Status CheckKeys(const toml::table& t, std::string_view section,
-                   std::initializer_list<std::string_view> allowed) const {
+                   const std::vector<std::string_view>& allowed) const {
     for (auto&& [key, node] : t) {
       (void)node;
       if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
@@ -205,10 +207,6 @@ class Parser {
     return Status::Ok();
   }
 
-  Status GetEndpoint(const toml::table& t, std::string_view name, std::string* out) const {
-    return GetUrl(t, "endpoint", name, " (a path prefix is allowed)", out);
-  }
-
   const toml::table* SubTable(const toml::table& t, std::string_view key, Status* st) const {
     const toml::node* n = t.get(key);
     if (!n) return nullptr;
@@ -219,160 +217,156 @@ class Parser {
     return n->as_table();
   }
 
+  // The whole document, in file order: top-level keys, the [section]s of ConfigFields(), then
+  // the [[hook]] tables.
   Status Parse(const toml::table& root, Config* c) {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(root, "",
-                                       {"provider", "state_dir", "runtime_dir", "log_level", "poll",
-                                        "aws", "alibaba", "detect", "hooks", "hook", "metrics"}));
-    if (const toml::node* n = root.get("provider")) {
-      if (!n->is_string()) return WrongType(*n, "provider", "a string");
-      const std::string& v = n->as_string()->get();
-      if (v == "auto") {
-        c->provider = ProviderChoice::kAuto;
-      } else if (v == "aws") {
-        c->provider = ProviderChoice::kAws;
-      } else if (v == "alibaba") {
-        c->provider = ProviderChoice::kAlibaba;
-      } else {
-        return Err(*n, "provider must be one of \"auto\", \"aws\", \"alibaba\", got " + Quote(v));
-      }
+    std::vector<std::string_view> sections(ConfigSections().begin(), ConfigSections().end());
+    sections.push_back("hook");
+    LASTCALL_RETURN_IF_ERROR(CheckKeys(root, "", KeysOf("", sections)));
+    LASTCALL_RETURN_IF_ERROR(ParseFields(root, "", c));
+    for (std::string_view section : ConfigSections()) {
+      Status st;
+      const toml::table* t = SubTable(root, section, &st);
+      LASTCALL_RETURN_IF_ERROR(st);
+      if (!t) continue;
+      const bool hooks = section == "hooks";
+      LASTCALL_RETURN_IF_ERROR(CheckKeys(*t, section, KeysOf(section, hooks ? kPolicyKey : kNone)));
+      LASTCALL_RETURN_IF_ERROR(ParseFields(*t, section, c));
+      if (section == "poll") LASTCALL_RETURN_IF_ERROR(CheckPoll(*t, c->poll));
+      if (hooks) LASTCALL_RETURN_IF_ERROR(ParsePolicies(*t, &c->hooks));
     }
-    LASTCALL_RETURN_IF_ERROR(GetAbsolutePath(root, "state_dir", "state_dir", false, &c->state_dir));
-    LASTCALL_RETURN_IF_ERROR(
-        GetAbsolutePath(root, "runtime_dir", "runtime_dir", false, &c->runtime_dir));
-    if (const toml::node* n = root.get("log_level")) {
-      if (!n->is_string()) return WrongType(*n, "log_level", "a string");
-      const std::string& v = n->as_string()->get();
-      if (!ParseLogLevel(v)) {
-        return Err(*n,
-                   "log_level must be one of debug, info, notice, warning, err; got " + Quote(v));
-      }
-      c->log_level = v;
-    }
-
-    Status st;
-    if (const toml::table* t = SubTable(root, "poll", &st)) {
-      LASTCALL_RETURN_IF_ERROR(ParsePoll(*t, &c->poll));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
-    if (const toml::table* t = SubTable(root, "aws", &st)) {
-      LASTCALL_RETURN_IF_ERROR(ParseAws(*t, &c->aws));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
-    if (const toml::table* t = SubTable(root, "alibaba", &st)) {
-      LASTCALL_RETURN_IF_ERROR(ParseAlibaba(*t, &c->alibaba));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
-    if (const toml::table* t = SubTable(root, "detect", &st)) {
-      LASTCALL_RETURN_IF_ERROR(CheckKeys(*t, "detect", {"dmi_dir", "probe_timeout"}));
-      LASTCALL_RETURN_IF_ERROR(
-          GetAbsolutePath(*t, "dmi_dir", "detect.dmi_dir", false, &c->detect.dmi_dir));
-      LASTCALL_RETURN_IF_ERROR(GetDuration(*t, "probe_timeout", "detect.probe_timeout",
-                                           milliseconds(10), seconds(10),
-                                           &c->detect.probe_timeout));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
-    if (const toml::table* t = SubTable(root, "hooks", &st)) {
-      LASTCALL_RETURN_IF_ERROR(ParseHooks(*t, &c->hooks));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
     if (const toml::node* n = root.get("hook")) {
       LASTCALL_RETURN_IF_ERROR(ParseHookSpecs(*n, &c->hook_specs));
     }
-    if (const toml::table* t = SubTable(root, "metrics", &st)) {
-      LASTCALL_RETURN_IF_ERROR(ParseMetrics(*t, &c->metrics));
-    }
-    LASTCALL_RETURN_IF_ERROR(st);
     return Status::Ok();
   }
 
-  Status ParsePoll(const toml::table& t, PollOptions* p) const {
-    LASTCALL_RETURN_IF_ERROR(
-        CheckKeys(t, "poll",
-                  {"interval", "jitter", "request_timeout", "max_backoff", "clock_skew_threshold",
-                   "withdraw_polls", "withdraw_after", "clock_check_wait", "proxy"}));
-    LASTCALL_RETURN_IF_ERROR(
-        GetDuration(t, "interval", "poll.interval", milliseconds(100), hours(1), &p->interval));
-    LASTCALL_RETURN_IF_ERROR(GetDouble(t, "jitter", "poll.jitter", 0.0, 0.5, &p->jitter));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "request_timeout", "poll.request_timeout",
-                                         milliseconds(10), minutes(1), &p->request_timeout));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "max_backoff", "poll.max_backoff", milliseconds(100),
-                                         hours(1), &p->max_backoff));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "clock_skew_threshold", "poll.clock_skew_threshold",
-                                         seconds(1), hours(24), &p->clock_skew_threshold));
-    LASTCALL_RETURN_IF_ERROR(
-        GetInt(t, "withdraw_polls", "poll.withdraw_polls", 1, 1000, &p->withdraw_polls));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "withdraw_after", "poll.withdraw_after",
-                                         milliseconds(0), hours(1), &p->withdraw_after));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "clock_check_wait", "poll.clock_check_wait",
-                                         milliseconds(0), minutes(10), &p->clock_check_wait));
-    // "" (the default) is no proxy at all, whatever http_proxy says in the environment.
-    LASTCALL_RETURN_IF_ERROR(GetString(t, "proxy", "poll.proxy", &p->proxy));
-    if (!p->proxy.empty()) {
-      LASTCALL_RETURN_IF_ERROR(GetUrl(t, "proxy", "poll.proxy", " (or \"\" for none)", &p->proxy));
+  // The rows of `section` plus the sub-tables it may hold, in the order messages list them.
+  static std::vector<std::string_view> KeysOf(std::string_view section,
+                                              std::span<const std::string_view> tables) {
+    std::vector<std::string_view> keys;
+    for (const ConfigField* f : FieldsOf(section)) keys.push_back(f->key);
+    keys.insert(keys.end(), tables.begin(), tables.end());
+    return keys;
+  }
+  static constexpr std::string_view kPolicyKeyArray[] = {"policy"};
+  static constexpr std::span<const std::string_view> kPolicyKey = kPolicyKeyArray;
+  static constexpr std::span<const std::string_view> kNone = {};
+
+  Status ParseFields(const toml::table& t, std::string_view section, Config* c) const {
+    for (const ConfigField* f : FieldsOf(section)) {
+      const std::string name = f->Name();
+      LASTCALL_RETURN_IF_ERROR(std::visit(
+          [&](const auto& field) { return ParseField(t, f->key, name, field, c); }, f->value));
     }
-    // Cross-field rules are reported at whichever of the two keys the file sets.
+    return Status::Ok();
+  }
+
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const StringField& f, Config* c) const {
+    std::string* out = f.ref(*c);
+    switch (f.rule) {
+      case StringRule::kAny:
+        return GetString(t, key, name, out);
+      case StringRule::kAbsolutePath:
+      case StringRule::kAbsolutePathOrEmpty:
+        return GetAbsolutePath(t, key, name, f.rule == StringRule::kAbsolutePathOrEmpty, out);
+      case StringRule::kEndpoint:
+        return GetUrl(t, key, name, " (a path prefix is allowed)", out);
+      case StringRule::kUrlOrEmpty:
+        LASTCALL_RETURN_IF_ERROR(GetString(t, key, name, out));
+        if (out->empty()) return Status::Ok();
+        return GetUrl(t, key, name, " (or \"\" for none)", out);
+      case StringRule::kLogLevel:
+        return GetLogLevel(t, key, name, out);
+      case StringRule::kLoopbackListenOrEmpty:
+        return GetLoopbackListen(t, key, name, out);
+    }
+    return Status::Ok();
+  }
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const BoolField& f, Config* c) const {
+    return GetBool(t, key, name, f.ref(*c));
+  }
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const DurationField& f, Config* c) const {
+    return GetDuration(t, key, name, f.min, f.max, f.ref(*c));
+  }
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const CountField& f, Config* c) const {
+    return GetInt(t, key, name, static_cast<int64_t>(f.min), static_cast<int64_t>(f.max),
+                  f.ref(*c));
+  }
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const FractionField& f, Config* c) const {
+    return GetDouble(t, key, name, f.min, f.max, f.ref(*c));
+  }
+  template <typename E>
+  Status ParseField(const toml::table& t, std::string_view key, std::string_view name,
+                    const EnumField<E>& f, Config* c) const {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    if (!n->is_string()) return WrongType(*n, name, "a string");
+    const std::string& v = n->as_string()->get();
+    std::string choices;
+    for (const auto& [value, value_name] : f.names) {
+      if (value_name == v) {
+        *f.ref(*c) = value;
+        return Status::Ok();
+      }
+      choices += (choices.empty() ? "" : ", ") + Quote(value_name);
+    }
+    return Err(*n, std::string(name) + " must be one of " + choices + ", got " + Quote(v));
+  }
+
+  Status GetLogLevel(const toml::table& t, std::string_view key, std::string_view name,
+                     std::string* out) const {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    if (!n->is_string()) return WrongType(*n, name, "a string");
+    const std::string& v = n->as_string()->get();
+    if (!ParseLogLevel(v)) {
+      return Err(*n, std::string(name) + " must be one of debug, info, notice, warning, err; got " +
+                         Quote(v));
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status GetLoopbackListen(const toml::table& t, std::string_view key, std::string_view name,
+                           std::string* out) const {
+    LASTCALL_RETURN_IF_ERROR(GetString(t, key, name, out));
+    const toml::node* n = t.get(key);
+    if (!n || out->empty()) return Status::Ok();
+    // Only loopback: the endpoint has no authentication and tells an attacker when the
+    // instance is about to go away. Remote scraping goes through node_exporter's textfile.
+    Result<ListenAddress> addr = ParseLoopbackListenAddress(*out);
+    if (!addr.ok()) {
+      return Err(*n, std::string(name) + " " + addr.status().message() +
+                         "; use metrics.textfile with node_exporter to export remotely");
+    }
+    return Status::Ok();
+  }
+
+  // Cross-field rules are reported at whichever of the two keys the file sets.
+  Status CheckPoll(const toml::table& t, const PollOptions& p) const {
     auto where = [&](std::string_view a, std::string_view b) -> const toml::node* {
       if (const toml::node* n = t.get(a)) return n;
       return t.get(b);
     };
-    if (p->request_timeout >= p->interval) {
+    if (p.request_timeout >= p.interval) {
       return Err(*where("request_timeout", "interval"),
-                 "poll.request_timeout (" + FormatDuration(p->request_timeout) +
-                     ") must be less than poll.interval (" + FormatDuration(p->interval) +
+                 "poll.request_timeout (" + FormatDuration(p.request_timeout) +
+                     ") must be less than poll.interval (" + FormatDuration(p.interval) +
                      "), or a hung request would delay the next poll");
     }
-    if (p->max_backoff < p->interval) {
+    if (p.max_backoff < p.interval) {
       return Err(*where("max_backoff", "interval"),
-                 "poll.max_backoff (" + FormatDuration(p->max_backoff) +
-                     ") must be at least poll.interval (" + FormatDuration(p->interval) + ")");
+                 "poll.max_backoff (" + FormatDuration(p.max_backoff) +
+                     ") must be at least poll.interval (" + FormatDuration(p.interval) + ")");
     }
     return Status::Ok();
   }
-
-  Status ParseAws(const toml::table& t, AwsOptions* a) const {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(
-        t, "aws",
-        {"endpoint", "allow_imdsv1", "token_ttl", "watch_instance_action", "watch_termination_time",
-         "watch_rebalance", "watch_scheduled_events", "watch_lifecycle_state"}));
-    LASTCALL_RETURN_IF_ERROR(GetEndpoint(t, "aws.endpoint", &a->endpoint));
-    LASTCALL_RETURN_IF_ERROR(GetBool(t, "allow_imdsv1", "aws.allow_imdsv1", &a->allow_imdsv1));
-    LASTCALL_RETURN_IF_ERROR(
-        GetDuration(t, "token_ttl", "aws.token_ttl", seconds(1), hours(6), &a->token_ttl));
-    LASTCALL_RETURN_IF_ERROR(GetBool(t, "watch_instance_action", "aws.watch_instance_action",
-                                     &a->watch_instance_action));
-    LASTCALL_RETURN_IF_ERROR(GetBool(t, "watch_termination_time", "aws.watch_termination_time",
-                                     &a->watch_termination_time));
-    LASTCALL_RETURN_IF_ERROR(
-        GetBool(t, "watch_rebalance", "aws.watch_rebalance", &a->watch_rebalance));
-    LASTCALL_RETURN_IF_ERROR(GetBool(t, "watch_scheduled_events", "aws.watch_scheduled_events",
-                                     &a->watch_scheduled_events));
-    LASTCALL_RETURN_IF_ERROR(GetBool(t, "watch_lifecycle_state", "aws.watch_lifecycle_state",
-                                     &a->watch_lifecycle_state));
-    return Status::Ok();
-  }
-
-  Status ParseAlibaba(const toml::table& t, AlibabaOptions* a) const {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(t, "alibaba", {"endpoint", "token", "token_ttl"}));
-    LASTCALL_RETURN_IF_ERROR(GetEndpoint(t, "alibaba.endpoint", &a->endpoint));
-    if (const toml::node* n = t.get("token")) {
-      if (!n->is_string()) return WrongType(*n, "alibaba.token", "a string");
-      const std::string& v = n->as_string()->get();
-      if (v == "auto") {
-        a->token = TokenMode::kAuto;
-      } else if (v == "required") {
-        a->token = TokenMode::kRequired;
-      } else if (v == "off") {
-        a->token = TokenMode::kOff;
-      } else {
-        return Err(*n,
-                   "alibaba.token must be one of \"auto\", \"required\", \"off\", got " + Quote(v));
-      }
-    }
-    LASTCALL_RETURN_IF_ERROR(
-        GetDuration(t, "token_ttl", "alibaba.token_ttl", seconds(1), hours(6), &a->token_ttl));
-    return Status::Ok();
-  }
-
   Status ParseKindList(const toml::node& n, std::string_view name,
                        std::vector<NoticeKind>* out) const {
     const toml::array* arr = n.as_array();
@@ -396,30 +390,8 @@ class Parser {
            "; phases are checkpoint, drain, notify, resume";
   }
 
-  Status ParseHooks(const toml::table& t, HookOptions* h) const {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(
-        t, "hooks",
-        {"dir", "default_timeout", "safety_margin", "kill_grace", "stop_timeout", "notify_timeout",
-         "advisory_budget", "allowed_owner", "max_output_bytes", "max_concurrent", "policy"}));
-    LASTCALL_RETURN_IF_ERROR(GetAbsolutePath(t, "dir", "hooks.dir", false, &h->hooks_dir));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "default_timeout", "hooks.default_timeout", seconds(1),
-                                         hours(6), &h->default_timeout));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "safety_margin", "hooks.safety_margin",
-                                         Duration::zero(), minutes(10), &h->safety_margin));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "kill_grace", "hooks.kill_grace", milliseconds(100),
-                                         minutes(5), &h->kill_grace));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "stop_timeout", "hooks.stop_timeout", milliseconds(100),
-                                         hours(1), &h->stop_timeout));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "notify_timeout", "hooks.notify_timeout", seconds(1),
-                                         hours(1), &h->notify_timeout));
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "advisory_budget", "hooks.advisory_budget", seconds(1),
-                                         hours(24), &h->advisory_budget));
-    LASTCALL_RETURN_IF_ERROR(
-        GetString(t, "allowed_owner", "hooks.allowed_owner", &h->allowed_owner));
-    LASTCALL_RETURN_IF_ERROR(GetInt(t, "max_output_bytes", "hooks.max_output_bytes", 1024,
-                                    16 * 1024 * 1024, &h->max_output_bytes));
-    LASTCALL_RETURN_IF_ERROR(
-        GetInt(t, "max_concurrent", "hooks.max_concurrent", 1, 256, &h->max_concurrent));
+  // [hooks.policy.<kind>] tables: which phases a kind runs, and how long before its deadline.
+  Status ParsePolicies(const toml::table& t, HookOptions* h) const {
     Status st;
     const toml::table* pol = SubTable(t, "policy", &st);
     LASTCALL_RETURN_IF_ERROR(st);
@@ -433,21 +405,27 @@ class Parser {
       LASTCALL_RETURN_IF_ERROR(CheckKeys(pt, kname, {"phases", "lead"}));
       PhasePolicy& p = h->policies[*kind];
       if (const toml::node* ph = pt.get("phases")) {
-        const toml::array* arr = ph->as_array();
-        if (!arr) return WrongType(*ph, kname + ".phases", "an array of phase names");
-        p.phases.clear();
-        for (const toml::node& e : *arr) {
-          if (!e.is_string()) return WrongType(e, kname + ".phases", "an array of strings");
-          auto phase = ParseHookPhase(e.as_string()->get());
-          if (!phase) return Err(e, BadPhase(kname + ".phases", e.as_string()->get()));
-          if (std::find(p.phases.begin(), p.phases.end(), *phase) != p.phases.end()) {
-            return Err(e, kname + ".phases lists " + Quote(e.as_string()->get()) + " twice");
-          }
-          p.phases.push_back(*phase);
-        }
+        LASTCALL_RETURN_IF_ERROR(ParsePhaseList(*ph, kname + ".phases", &p.phases));
       }
       LASTCALL_RETURN_IF_ERROR(
           GetDuration(pt, "lead", kname + ".lead", Duration::zero(), hours(24 * 30), &p.lead));
+    }
+    return Status::Ok();
+  }
+
+  Status ParsePhaseList(const toml::node& n, const std::string& name,
+                        std::vector<HookPhase>* out) const {
+    const toml::array* arr = n.as_array();
+    if (!arr) return WrongType(n, name, "an array of phase names");
+    out->clear();
+    for (const toml::node& e : *arr) {
+      if (!e.is_string()) return WrongType(e, name, "an array of strings");
+      auto phase = ParseHookPhase(e.as_string()->get());
+      if (!phase) return Err(e, BadPhase(name, e.as_string()->get()));
+      if (std::find(out->begin(), out->end(), *phase) != out->end()) {
+        return Err(e, name + " lists " + Quote(e.as_string()->get()) + " twice");
+      }
+      out->push_back(*phase);
     }
     return Status::Ok();
   }
@@ -459,88 +437,81 @@ class Parser {
     }
     std::set<std::string> names;
     for (const toml::node& e : *arr) {
-      const toml::table& t = *e.as_table();
-      LASTCALL_RETURN_IF_ERROR(
-          CheckKeys(t, "[hook]", {"name", "phase", "command", "timeout", "kinds", "env"}));
       HookSpec h;
-      h.source = path_ + ":" + std::to_string(t.source().begin.line);
-      const toml::node* name = t.get("name");
-      if (!name) return Err(t, "[[hook]] needs a name");
-      if (!name->is_string()) return WrongType(*name, "hook.name", "a string");
-      h.name = name->as_string()->get();
-      if (h.name.empty() || h.name.find_first_of("/ \t\n") != std::string::npos) {
-        return Err(*name,
-                   "hook.name must be non-empty without spaces or slashes, got " + Quote(h.name));
-      }
+      LASTCALL_RETURN_IF_ERROR(ParseHookSpec(*e.as_table(), &h));
       if (!names.insert(h.name).second) {
-        return Err(*name, "hook.name " + Quote(h.name) + " is used by an earlier [[hook]]");
-      }
-      const toml::node* phase = t.get("phase");
-      if (!phase) return Err(t, "[[hook]] " + Quote(h.name) + " needs a phase");
-      if (!phase->is_string()) return WrongType(*phase, "hook.phase", "a string");
-      auto p = ParseHookPhase(phase->as_string()->get());
-      if (!p) return Err(*phase, BadPhase("hook.phase", phase->as_string()->get()));
-      h.phase = *p;
-      const toml::node* cmd = t.get("command");
-      if (!cmd) return Err(t, "[[hook]] " + Quote(h.name) + " needs a command");
-      if (cmd->is_string()) {
-        h.command.push_back(cmd->as_string()->get());
-      } else if (const toml::array* ca = cmd->as_array()) {
-        for (const toml::node& a : *ca) {
-          if (!a.is_string()) return WrongType(a, "hook.command", "an array of strings");
-          h.command.push_back(a.as_string()->get());
-        }
-      } else {
-        return WrongType(*cmd, "hook.command", "a string or an array of strings");
-      }
-      if (h.command.empty() || h.command[0].empty() || h.command[0][0] != '/') {
-        return Err(*cmd,
-                   "hook.command must start with an absolute path (hooks do not search "
-                   "PATH), got " +
-                       Quote(h.command.empty() ? "" : h.command[0]));
-      }
-      if (t.get("timeout")) {
-        Duration d{};
-        LASTCALL_RETURN_IF_ERROR(
-            GetDuration(t, "timeout", "hook.timeout", seconds(1), hours(6), &d));
-        h.timeout = d;
-      }
-      if (const toml::node* k = t.get("kinds")) {
-        LASTCALL_RETURN_IF_ERROR(ParseKindList(*k, "hook.kinds", &h.kinds));
-      }
-      if (const toml::node* env = t.get("env")) {
-        const toml::table* et = env->as_table();
-        if (!et) return WrongType(*env, "hook.env", "a table of strings");
-        for (auto&& [k, v] : *et) {
-          if (!v.is_string()) return WrongType(v, "hook.env." + std::string(k.str()), "a string");
-          if (k.str().rfind("LASTCALL_", 0) == 0) {
-            return Err(k.source(), "hook.env may not set " + Quote(k.str()) +
-                                       ": LASTCALL_* variables are set by lastcalld");
-          }
-          h.env[std::string(k.str())] = v.as_string()->get();
-        }
+        return Err(*e.as_table()->get("name"),
+                   "hook.name " + Quote(h.name) + " is used by an earlier [[hook]]");
       }
       out->push_back(std::move(h));
     }
     return Status::Ok();
   }
 
-  Status ParseMetrics(const toml::table& t, MetricsOptions* m) const {
-    LASTCALL_RETURN_IF_ERROR(CheckKeys(t, "metrics", {"textfile", "listen", "write_interval"}));
+  Status ParseHookSpec(const toml::table& t, HookSpec* h) const {
     LASTCALL_RETURN_IF_ERROR(
-        GetAbsolutePath(t, "textfile", "metrics.textfile", true, &m->textfile));
-    LASTCALL_RETURN_IF_ERROR(GetString(t, "listen", "metrics.listen", &m->listen));
-    if (const toml::node* n = t.get("listen"); n && !m->listen.empty()) {
-      // Only loopback: the endpoint has no authentication and tells an attacker when the
-      // instance is about to go away. Remote scraping goes through node_exporter's textfile.
-      Result<ListenAddress> addr = ParseLoopbackListenAddress(m->listen);
-      if (!addr.ok()) {
-        return Err(*n, "metrics.listen " + addr.status().message() +
-                           "; use metrics.textfile with node_exporter to export remotely");
-      }
+        CheckKeys(t, "[hook]", {"name", "phase", "command", "timeout", "kinds", "env"}));
+    h->source = path_ + ":" + std::to_string(t.source().begin.line);
+    const toml::node* name = t.get("name");
+    if (!name) return Err(t, "[[hook]] needs a name");
+    if (!name->is_string()) return WrongType(*name, "hook.name", "a string");
+    h->name = name->as_string()->get();
+    if (h->name.empty() || h->name.find_first_of("/ \t\n") != std::string::npos) {
+      return Err(*name,
+                 "hook.name must be non-empty without spaces or slashes, got " + Quote(h->name));
     }
-    LASTCALL_RETURN_IF_ERROR(GetDuration(t, "write_interval", "metrics.write_interval", seconds(1),
-                                         hours(1), &m->write_interval));
+    const toml::node* phase = t.get("phase");
+    if (!phase) return Err(t, "[[hook]] " + Quote(h->name) + " needs a phase");
+    if (!phase->is_string()) return WrongType(*phase, "hook.phase", "a string");
+    auto p = ParseHookPhase(phase->as_string()->get());
+    if (!p) return Err(*phase, BadPhase("hook.phase", phase->as_string()->get()));
+    h->phase = *p;
+    LASTCALL_RETURN_IF_ERROR(ParseHookCommand(t, h));
+    if (t.get("timeout")) {
+      Duration d{};
+      LASTCALL_RETURN_IF_ERROR(GetDuration(t, "timeout", "hook.timeout", seconds(1), hours(6), &d));
+      h->timeout = d;
+    }
+    if (const toml::node* k = t.get("kinds")) {
+      LASTCALL_RETURN_IF_ERROR(ParseKindList(*k, "hook.kinds", &h->kinds));
+    }
+    if (const toml::node* env = t.get("env")) LASTCALL_RETURN_IF_ERROR(ParseHookEnv(*env, h));
+    return Status::Ok();
+  }
+
+  Status ParseHookCommand(const toml::table& t, HookSpec* h) const {
+    const toml::node* cmd = t.get("command");
+    if (!cmd) return Err(t, "[[hook]] " + Quote(h->name) + " needs a command");
+    if (cmd->is_string()) {
+      h->command.push_back(cmd->as_string()->get());
+    } else if (const toml::array* ca = cmd->as_array()) {
+      for (const toml::node& a : *ca) {
+        if (!a.is_string()) return WrongType(a, "hook.command", "an array of strings");
+        h->command.push_back(a.as_string()->get());
+      }
+    } else {
+      return WrongType(*cmd, "hook.command", "a string or an array of strings");
+    }
+    if (h->command.empty() || h->command[0].empty() || h->command[0][0] != '/') {
+      return Err(*cmd,
+                 "hook.command must start with an absolute path (hooks do not search "
+                 "PATH), got " +
+                     Quote(h->command.empty() ? "" : h->command[0]));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseHookEnv(const toml::node& env, HookSpec* h) const {
+    const toml::table* et = env.as_table();
+    if (!et) return WrongType(env, "hook.env", "a table of strings");
+    for (auto&& [k, v] : *et) {
+      if (!v.is_string()) return WrongType(v, "hook.env." + std::string(k.str()), "a string");
+      if (k.str().rfind("LASTCALL_", 0) == 0) {
+        return Err(k.source(), "hook.env may not set " + Quote(k.str()) +
+                                   ": LASTCALL_* variables are set by lastcalld");
+      }
+      h->env[std::string(k.str())] = v.as_string()->get();
+    }
     return Status::Ok();
   }
 
@@ -569,6 +540,75 @@ std::string TomlString(std::string_view s) {
 
 std::string TomlDuration(Duration d) { return TomlString(FormatDuration(d)); }
 std::string TomlBool(bool b) { return b ? "true" : "false"; }
+
+std::string FormatValue(const StringField& f, const Config& c) {
+  return TomlString(*f.ref(const_cast<Config&>(c)));
+}
+std::string FormatValue(const BoolField& f, const Config& c) {
+  return TomlBool(*f.ref(const_cast<Config&>(c)));
+}
+std::string FormatValue(const DurationField& f, const Config& c) {
+  return TomlDuration(*f.ref(const_cast<Config&>(c)));
+}
+std::string FormatValue(const CountField& f, const Config& c) {
+  return std::to_string(*f.ref(const_cast<Config&>(c)));
+}
+std::string FormatValue(const FractionField& f, const Config& c) {
+  std::ostringstream o;
+  o << *f.ref(const_cast<Config&>(c));
+  return o.str();
+}
+template <typename E>
+std::string FormatValue(const EnumField<E>& f, const Config& c) {
+  const E value = *f.ref(const_cast<Config&>(c));
+  for (const auto& [v, name] : f.names) {
+    if (v == value) return TomlString(name);
+  }
+  return TomlString("unknown");
+}
+
+// One "key = value" line per row of `section` (FieldRef needs a mutable Config; the casts
+// above only read).
+void FormatFields(std::ostringstream& o, std::string_view section, const Config& c) {
+  for (const ConfigField* f : FieldsOf(section)) {
+    o << f->key << " = "
+      << std::visit([&](const auto& field) { return FormatValue(field, c); }, f->value) << "\n";
+  }
+}
+
+void FormatPolicies(std::ostringstream& o, const HookOptions& h) {
+  for (const auto& [kind, policy] : h.policies) {
+    o << "\n[hooks.policy." << NoticeKindName(kind) << "]\nphases = [";
+    for (size_t i = 0; i < policy.phases.size(); ++i) {
+      o << (i ? ", " : "") << TomlString(HookPhaseName(policy.phases[i]));
+    }
+    o << "]\nlead = " << TomlDuration(policy.lead) << "\n";
+  }
+}
+
+void FormatHookSpec(std::ostringstream& o, const HookSpec& h) {
+  o << "\n[[hook]]\nname = " << TomlString(h.name)
+    << "\nphase = " << TomlString(HookPhaseName(h.phase)) << "\ncommand = [";
+  for (size_t i = 0; i < h.command.size(); ++i) o << (i ? ", " : "") << TomlString(h.command[i]);
+  o << "]\n";
+  if (h.timeout) o << "timeout = " << TomlDuration(*h.timeout) << "\n";
+  if (!h.kinds.empty()) {
+    o << "kinds = [";
+    for (size_t i = 0; i < h.kinds.size(); ++i) {
+      o << (i ? ", " : "") << TomlString(NoticeKindName(h.kinds[i]));
+    }
+    o << "]\n";
+  }
+  if (!h.env.empty()) {
+    o << "env = {";
+    bool first = true;
+    for (const auto& [k, v] : h.env) {
+      o << (first ? " " : ", ") << TomlString(k) << " = " << TomlString(v);
+      first = false;
+    }
+    o << " }\n";
+  }
+}
 
 }  // namespace
 
@@ -625,80 +665,13 @@ Result<Config> LoadConfig(const std::string& path) { return LoadConfigFile(path,
 
 std::string FormatConfig(const Config& c) {
   std::ostringstream o;
-  const char* provider = c.provider == ProviderChoice::kAws       ? "aws"
-                         : c.provider == ProviderChoice::kAlibaba ? "alibaba"
-                                                                  : "auto";
-  o << "provider = " << TomlString(provider) << "\n";
-  o << "state_dir = " << TomlString(c.state_dir) << "\n";
-  o << "runtime_dir = " << TomlString(c.runtime_dir) << "\n";
-  o << "log_level = " << TomlString(c.log_level) << "\n\n";
-  o << "[poll]\ninterval = " << TomlDuration(c.poll.interval) << "\njitter = " << c.poll.jitter
-    << "\nrequest_timeout = " << TomlDuration(c.poll.request_timeout)
-    << "\nmax_backoff = " << TomlDuration(c.poll.max_backoff)
-    << "\nclock_skew_threshold = " << TomlDuration(c.poll.clock_skew_threshold)
-    << "\nwithdraw_polls = " << c.poll.withdraw_polls
-    << "\nwithdraw_after = " << TomlDuration(c.poll.withdraw_after)
-    << "\nclock_check_wait = " << TomlDuration(c.poll.clock_check_wait)
-    << "\nproxy = " << TomlString(c.poll.proxy) << "\n\n";
-  o << "[aws]\nendpoint = " << TomlString(c.aws.endpoint)
-    << "\nallow_imdsv1 = " << TomlBool(c.aws.allow_imdsv1)
-    << "\ntoken_ttl = " << TomlDuration(c.aws.token_ttl)
-    << "\nwatch_instance_action = " << TomlBool(c.aws.watch_instance_action)
-    << "\nwatch_termination_time = " << TomlBool(c.aws.watch_termination_time)
-    << "\nwatch_rebalance = " << TomlBool(c.aws.watch_rebalance)
-    << "\nwatch_scheduled_events = " << TomlBool(c.aws.watch_scheduled_events)
-    << "\nwatch_lifecycle_state = " << TomlBool(c.aws.watch_lifecycle_state) << "\n\n";
-  const char* token = c.alibaba.token == TokenMode::kRequired ? "required"
-                      : c.alibaba.token == TokenMode::kOff    ? "off"
-                                                              : "auto";
-  o << "[alibaba]\nendpoint = " << TomlString(c.alibaba.endpoint)
-    << "\ntoken = " << TomlString(token) << "\ntoken_ttl = " << TomlDuration(c.alibaba.token_ttl)
-    << "\n\n";
-  o << "[detect]\ndmi_dir = " << TomlString(c.detect.dmi_dir)
-    << "\nprobe_timeout = " << TomlDuration(c.detect.probe_timeout) << "\n\n";
-  o << "[hooks]\ndir = " << TomlString(c.hooks.hooks_dir)
-    << "\ndefault_timeout = " << TomlDuration(c.hooks.default_timeout)
-    << "\nsafety_margin = " << TomlDuration(c.hooks.safety_margin)
-    << "\nkill_grace = " << TomlDuration(c.hooks.kill_grace)
-    << "\nstop_timeout = " << TomlDuration(c.hooks.stop_timeout)
-    << "\nnotify_timeout = " << TomlDuration(c.hooks.notify_timeout)
-    << "\nadvisory_budget = " << TomlDuration(c.hooks.advisory_budget)
-    << "\nallowed_owner = " << TomlString(c.hooks.allowed_owner)
-    << "\nmax_output_bytes = " << c.hooks.max_output_bytes
-    << "\nmax_concurrent = " << c.hooks.max_concurrent << "\n";
-  for (const auto& [kind, policy] : c.hooks.policies) {
-    o << "\n[hooks.policy." << NoticeKindName(kind) << "]\nphases = [";
-    for (size_t i = 0; i < policy.phases.size(); ++i) {
-      o << (i ? ", " : "") << TomlString(HookPhaseName(policy.phases[i]));
-    }
-    o << "]\nlead = " << TomlDuration(policy.lead) << "\n";
+  FormatFields(o, "", c);
+  for (std::string_view section : ConfigSections()) {
+    o << "\n[" << section << "]\n";
+    FormatFields(o, section, c);
+    if (section == "hooks") FormatPolicies(o, c.hooks);
   }
-  o << "\n[metrics]\ntextfile = " << TomlString(c.metrics.textfile)
-    << "\nlisten = " << TomlString(c.metrics.listen)
-    << "\nwrite_interval = " << TomlDuration(c.metrics.write_interval) << "\n";
-  for (const HookSpec& h : c.hook_specs) {
-    o << "\n[[hook]]\nname = " << TomlString(h.name)
-      << "\nphase = " << TomlString(HookPhaseName(h.phase)) << "\ncommand = [";
-    for (size_t i = 0; i < h.command.size(); ++i) o << (i ? ", " : "") << TomlString(h.command[i]);
-    o << "]\n";
-    if (h.timeout) o << "timeout = " << TomlDuration(*h.timeout) << "\n";
-    if (!h.kinds.empty()) {
-      o << "kinds = [";
-      for (size_t i = 0; i < h.kinds.size(); ++i) {
-        o << (i ? ", " : "") << TomlString(NoticeKindName(h.kinds[i]));
-      }
-      o << "]\n";
-    }
-    if (!h.env.empty()) {
-      o << "env = {";
-      bool first = true;
-      for (const auto& [k, v] : h.env) {
-        o << (first ? " " : ", ") << TomlString(k) << " = " << TomlString(v);
-        first = false;
-      }
-      o << " }\n";
-    }
-  }
+  for (const HookSpec& h : c.hook_specs) FormatHookSpec(o, h);
   return o.str();
 }
 

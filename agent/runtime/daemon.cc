@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <random>
 
+#include "agent/base/config_fields.h"
 #include "agent/base/log.h"
 #include "agent/base/metric_catalog.h"
 #include "common/escape.h"
@@ -27,20 +28,6 @@ std::string JoinErrors(const std::vector<Status>& errors) {
     out += s.message().empty() ? std::string(StatusCodeName(s.code())) : s.message();
   }
   return out;
-}
-
-bool ProviderSettingsChanged(const Config& a, const Config& b) {
-  const AwsOptions &x = a.aws, &y = b.aws;
-  return a.provider != b.provider || x.endpoint != y.endpoint || x.allow_imdsv1 != y.allow_imdsv1 ||
-         x.token_ttl != y.token_ttl || x.watch_instance_action != y.watch_instance_action ||
-         x.watch_termination_time != y.watch_termination_time ||
-         x.watch_rebalance != y.watch_rebalance ||
-         x.watch_scheduled_events != y.watch_scheduled_events ||
-         x.watch_lifecycle_state != y.watch_lifecycle_state ||
-         a.alibaba.endpoint != b.alibaba.endpoint || a.alibaba.token != b.alibaba.token ||
-         a.alibaba.token_ttl != b.alibaba.token_ttl || a.detect.dmi_dir != b.detect.dmi_dir ||
-         a.detect.probe_timeout != b.detect.probe_timeout ||
-         a.poll.request_timeout != b.poll.request_timeout || a.poll.proxy != b.poll.proxy;
 }
 
 }  // namespace
@@ -319,11 +306,10 @@ int Daemon::Run() {
     bool stop = false, reload = false;
     {
       std::unique_lock lock(mu_);
-      auto pending = [&] { return stop_requested_ || reload_requested_; };
-      // Rounded up: truncated to whole milliseconds, the last fraction of a millisecond before
-      // each poll became a zero wait, and the loop spun on the clock (about 1 ms of CPU a poll).
-      Duration wait = std::chrono::ceil<Duration>(wake - deps_.clock->Monotonic());
-      if (wait > Duration::zero() && !pending()) cv_.wait_for(lock, wait, pending);
+      // Until the exact wake time, through the clock (fake time in tests). A wait truncated to
+      // whole milliseconds once made the last fraction before each poll a zero wait, and the
+      // loop spun on the clock (about 1 ms of CPU a poll).
+      deps_.clock->WaitUntil(lock, cv_, wake, [&] { return stop_requested_ || reload_requested_; });
       stop = stop_requested_;
       reload = reload_requested_;
       reload_requested_ = false;

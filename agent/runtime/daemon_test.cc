@@ -22,18 +22,6 @@ using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Polls `pred` until it holds or `limit` passes (a bounded wait, not a sleep standing in for
-// synchronisation).
-template <typename Pred>
-bool WaitFor(Pred pred, Duration limit = seconds(5)) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  return pred();
-}
-
 class FakeProvider : public Provider {
  public:
   std::string_view name() const override { return "fake"; }
@@ -48,7 +36,7 @@ class FakeProvider : public Provider {
   }
   PollResult Poll() override {
     std::lock_guard lock(mu);
-    poll_times.push_back(std::chrono::steady_clock::now());
+    poll_times.push_back(clock->Monotonic());
     PollResult r;
     if (fail_polls) r.errors.push_back(Unavailable("spot/instance-action: HTTP 500"));
     r.notices = notices;
@@ -78,7 +66,8 @@ class FakeProvider : public Provider {
   bool fail_polls = false;
   std::vector<Notice> notices;
   std::optional<WallTime> server_date;
-  std::vector<std::chrono::steady_clock::time_point> poll_times;
+  std::vector<MonoTime> poll_times;  // on `clock`
+  const Clock* clock = &SystemClock::Instance();
 };
 
 class FakeHandler : public NoticeHandler {
@@ -161,15 +150,23 @@ class RecordingSink : public LogSink {
   std::vector<std::string> lines;
 };
 
-// The system clock, counting how often the daemon reads monotonic time.
+// The test's fake clock, counting how often the daemon reads monotonic time.
 class CountingClock final : public Clock {
  public:
-  WallTime Now() const override { return SystemClock::Instance().Now(); }
+  explicit CountingClock(const FakeClock& fake) : fake_(fake) {}
+  WallTime Now() const override { return fake_.Now(); }
   MonoTime Monotonic() const override {
     ++reads;
-    return SystemClock::Instance().Monotonic();
+    return fake_.Monotonic();
+  }
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return fake_.WaitUntil(lock, cv, deadline, pred);
   }
   mutable std::atomic<long> reads{0};
+
+ private:
+  const FakeClock& fake_;
 };
 
 class DaemonTest : public testing::Test {
@@ -191,6 +188,7 @@ class DaemonTest : public testing::Test {
     config_.poll.max_backoff = seconds(1);
     config_.hooks.kill_grace = milliseconds(300);
     config_.hooks.stop_timeout = milliseconds(700);
+    provider_.clock = &fake_;
   }
   void TearDown() override {
     Stop();
@@ -223,6 +221,25 @@ class DaemonTest : public testing::Test {
     daemon_->RequestStop();
     thread_.join();
   }
+  // Runs the daemon on fake time until `pred` holds: each step lets the daemon finish what it
+  // does (it then waits on the clock again) and moves the clock to its next wake-up, as long
+  // as that is within `limit` of fake time. Events from other threads (a signal, a reload
+  // request) are awaited the same way: the daemon waits on the clock again after handling
+  // them. No wall-clock sleeps; the only real-time bound is FakeClock::AwaitWaiting's, for a
+  // daemon that never waits again (a failing test).
+  bool RunUntil(const std::function<bool()>& pred, Duration limit = seconds(60)) {
+    const MonoTime end = fake_.Monotonic() + limit;
+    for (;;) {
+      if (pred()) return true;
+      const uint64_t begun = fake_.WaitsBegun();
+      const MonoTime next = fake_.NextDeadline();
+      if (fake_.WaitingCount() > 0 && next <= end) {
+        fake_.Advance(
+            std::max(Duration::zero(), std::chrono::ceil<Duration>(next - fake_.Monotonic())));
+      }
+      if (!fake_.AwaitWaiting(1, begun + 1)) return pred();
+    }
+  }
   nlohmann::json StatusFile() {
     std::ifstream in(config_.runtime_dir + "/status.json");
     std::stringstream s;
@@ -234,12 +251,13 @@ class DaemonTest : public testing::Test {
   std::unique_ptr<LogSink> old_sink_;
   std::string dir_;
   Config config_;
-  CountingClock clock_;
+  FakeClock fake_;
+  CountingClock clock_{fake_};
   FakeProvider provider_;
   FakeHandler handler_;
   Metrics metrics_;
   RecordingNotifier notifier_{&provider_};
-  EffectiveClock effective_{SystemClock::Instance(), seconds(2)};
+  EffectiveClock effective_{fake_, seconds(2)};
   std::mutex reload_mu_;
   Result<Config> next_config_{Config{}};
   int reloads_ = 0;
@@ -252,7 +270,7 @@ class DaemonTest : public testing::Test {
 TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
   provider_.SetFailing(true);  // tried, not necessarily successful
   Start();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 1; }));
   auto msgs = notifier_.Messages();
   for (size_t i = 0; i < msgs.size(); ++i) {
     if (msgs[i].rfind("READY=1", 0) == 0) {
@@ -266,24 +284,27 @@ TEST_F(DaemonTest, ReadyComesAfterTheFirstPollWasTried) {
 
 TEST_F(DaemonTest, PollsOnTheIntervalAndFeedsTheHandler) {
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 5; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 5; }));
   Stop();
   EXPECT_EQ(exit_code_, 0);
   std::lock_guard lock(handler_.mu);
   EXPECT_EQ(handler_.updates, provider_.Polls());
   EXPECT_EQ(metrics_.Value("lastcall_polls_total"), provider_.Polls());
   EXPECT_EQ(metrics_.Value("lastcall_poll_errors_total"), 0);
-  EXPECT_GT(metrics_.Value("lastcall_last_successful_poll_timestamp_seconds"), 1.7e9);
-  // Gaps are about the interval (20ms), not faster.
+  // The fake clock starts at 1.7e9 s; the gauge is the last poll's wall time.
+  EXPECT_GE(metrics_.Value("lastcall_last_successful_poll_timestamp_seconds"), 1.7e9);
+  EXPECT_LE(metrics_.Value("lastcall_last_successful_poll_timestamp_seconds"),
+            std::chrono::duration<double>(fake_.Now().time_since_epoch()).count());
+  // Gaps are the interval (20ms of fake time; jitter 0).
   for (size_t i = 1; i < provider_.poll_times.size(); ++i) {
-    EXPECT_GE(provider_.poll_times[i] - provider_.poll_times[i - 1], milliseconds(19));
+    EXPECT_EQ(provider_.poll_times[i] - provider_.poll_times[i - 1], milliseconds(20));
   }
 }
 
 TEST_F(DaemonTest, ErrorsBackOffAndAreLoggedOnceAndRecoveryOnce) {
   provider_.SetFailing(true);
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 5; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 5; }));
   {
     std::lock_guard lock(provider_.mu);
     auto& t = provider_.poll_times;
@@ -297,9 +318,9 @@ TEST_F(DaemonTest, ErrorsBackOffAndAreLoggedOnceAndRecoveryOnce) {
             1);
   EXPECT_GE(metrics_.Value("lastcall_poll_errors_total"), 5);
   provider_.SetFailing(false);
-  ASSERT_TRUE(WaitFor([&] { return log_->Count("metadata polls succeed again") == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return log_->Count("metadata polls succeed again") == 1; }));
   int polls = provider_.Polls();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= polls + 3; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= polls + 3; }));
   EXPECT_EQ(log_->Count("metadata polls succeed again"), 1);
   EXPECT_EQ(log_->Count("metadata poll failed (backing off"), 1);
 }
@@ -307,7 +328,7 @@ TEST_F(DaemonTest, ErrorsBackOffAndAreLoggedOnceAndRecoveryOnce) {
 TEST_F(DaemonTest, IdentityIsRetriedUntilReadAndReadAgainAfterFailures) {
   provider_.identity_failures = 2;
   Start();
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(RunUntil([&] {
     std::lock_guard lock(handler_.mu);
     return handler_.identities.size() == 1;
   }));
@@ -316,13 +337,13 @@ TEST_F(DaemonTest, IdentityIsRetriedUntilReadAndReadAgainAfterFailures) {
   EXPECT_EQ(log_->Count("instance identity read after 2 failures"), 1);
   // Not re-read while polls succeed.
   int polls = provider_.Polls();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= polls + 3; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= polls + 3; }));
   EXPECT_EQ(provider_.IdentityCalls(), 3);
   // A poll failure makes the next poll read identity again.
   provider_.SetFailing(true);
-  ASSERT_TRUE(WaitFor([&] { return provider_.IdentityCalls() >= 4; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.IdentityCalls() >= 4; }));
   provider_.SetFailing(false);
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(RunUntil([&] {
     std::lock_guard lock(handler_.mu);
     return handler_.identities.size() >= 2;
   }));
@@ -336,48 +357,46 @@ TEST_F(DaemonTest, IdentityIsRetriedUntilReadAndReadAgainAfterFailures) {
 // daemon's CPU (bench/agent_footprint.sh).
 TEST_F(DaemonTest, StatusFileIsRewrittenOnChangeAndOtherwiseAtMostOncePerRefresh) {
   Start();
-  ASSERT_TRUE(WaitFor([&] { return StatusFile().is_object(); }));
-  // About 20 polls in 400ms; within any 400ms at most one refresh falls, so the file shows at
-  // most two different poll counts.
+  ASSERT_TRUE(RunUntil([&] { return StatusFile().is_object(); }));
+  // 20 polls in 400ms of fake time, the file read after each: within any 400ms at most one
+  // refresh falls, so the file shows at most two different poll counts.
   std::set<uint64_t> seen;
-  int start = provider_.Polls();
-  auto until = std::chrono::steady_clock::now() + milliseconds(400);
-  while (std::chrono::steady_clock::now() < until) {
+  const int start = provider_.Polls();
+  ASSERT_TRUE(RunUntil([&] {
     auto st = StatusFile();
     if (st.is_object()) seen.insert(st["polls"].get<uint64_t>());
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  EXPECT_GE(provider_.Polls(), start + 10);
+    return provider_.Polls() >= start + 20;
+  }));
   EXPECT_LE(seen.size(), 2u);
   // Still fresh: the poll count catches up within the refresh period.
   int polls = provider_.Polls();
-  ASSERT_TRUE(WaitFor(
+  ASSERT_TRUE(RunUntil(
       [&] {
         auto st = StatusFile();
         return st.is_object() && st["polls"].get<int>() >= polls;
       },
-      Daemon::kStatusRefresh + seconds(1)));
+      Daemon::kStatusRefresh + milliseconds(20)));
   // A change (the poll fails) is written by the poll that saw it, not a refresh later.
   provider_.SetFailing(true);
-  auto failed_at = std::chrono::steady_clock::now();
-  ASSERT_TRUE(WaitFor([&] {
+  const MonoTime failed_at = fake_.Monotonic();
+  ASSERT_TRUE(RunUntil([&] {
     auto st = StatusFile();
     return st.is_object() && st["last_poll"]["ok"] == false;
   }));
-  EXPECT_LT(std::chrono::steady_clock::now() - failed_at, milliseconds(500));
+  EXPECT_LE(fake_.Monotonic() - failed_at, config_.poll.interval);
 }
 
 TEST_F(DaemonTest, ReloadKeepsTheOldConfigOnErrorAndAppliesAGoodOne) {
   config_.poll.interval = hours(1);
   config_.poll.max_backoff = hours(1);
   Start();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 1; }));
   {
     std::lock_guard lock(reload_mu_);
     next_config_ = InvalidArgument("test.toml:3:12: poll.interval must be between 100ms and 1h");
   }
   daemon_->RequestReload();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 2; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 2; }));
   EXPECT_EQ(log_->Count("config reload failed, keeping the running config: "
                         "test.toml:3:12: poll.interval must be between"),
             1);
@@ -400,7 +419,7 @@ TEST_F(DaemonTest, ReloadKeepsTheOldConfigOnErrorAndAppliesAGoodOne) {
     next_config_ = good;
   }
   daemon_->RequestReload();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 3; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 3; }));
   EXPECT_EQ(daemon_->config().poll.interval, seconds(7));
   std::lock_guard lock(handler_.mu);
   ASSERT_EQ(handler_.reconfigured.size(), 1u);
@@ -417,16 +436,17 @@ TEST_F(DaemonTest, ReloadWithNewProviderSettingsSwapsTheProvider) {
     ++builds;
     if (c.aws.endpoint == "http://127.0.0.1:2") return Unavailable("no such endpoint");
     auto p = std::make_unique<FakeProvider>();
+    p->clock = &fake_;
     second = p.get();
     return std::unique_ptr<Provider>(std::move(p));
   };
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 2; }));
 
   // Same provider settings: no new provider.
   next_config_ = config_;
   daemon_->RequestReload();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 2; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 2; }));
   EXPECT_EQ(builds, 0);
 
   // The provider cannot be built: the whole reload is refused, the old provider keeps polling.
@@ -438,14 +458,14 @@ TEST_F(DaemonTest, ReloadWithNewProviderSettingsSwapsTheProvider) {
     next_config_ = bad;
   }
   daemon_->RequestReload();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 3; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 3; }));
   EXPECT_EQ(builds, 1);
   EXPECT_EQ(log_->Count("config reload failed, keeping the running config: cannot set up the "
                         "provider: no such endpoint"),
             1);
   EXPECT_EQ(daemon_->config().poll.interval, milliseconds(20));
   int polls = provider_.Polls();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= polls + 2; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= polls + 2; }));
 
   Config good = config_;
   good.aws.endpoint = "http://127.0.0.1:3";
@@ -454,12 +474,12 @@ TEST_F(DaemonTest, ReloadWithNewProviderSettingsSwapsTheProvider) {
     next_config_ = good;
   }
   daemon_->RequestReload();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 4; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 4; }));
   ASSERT_NE(second, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return second->Polls() >= 2 && second->IdentityCalls() >= 1; }));
+  ASSERT_TRUE(RunUntil([&] { return second->Polls() >= 2 && second->IdentityCalls() >= 1; }));
   polls = provider_.Polls();
   int second_polls = second->Polls();
-  ASSERT_TRUE(WaitFor([&] { return second->Polls() >= second_polls + 2; }));
+  ASSERT_TRUE(RunUntil([&] { return second->Polls() >= second_polls + 2; }));
   EXPECT_EQ(provider_.Polls(), polls);  // the old one is no longer used
   Stop();
 }
@@ -468,7 +488,7 @@ TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
   config_.poll.interval = hours(1);
   config_.poll.max_backoff = hours(1);
   Start();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 1; }));
   auto t0 = std::chrono::steady_clock::now();
   Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(500));
@@ -486,7 +506,7 @@ TEST_F(DaemonTest, StopsPromptlyEvenWithALongInterval) {
 // sub-millisecond became a busy loop on the clock (1 ms of CPU per poll in the footprint bench).
 TEST_F(DaemonTest, DoesNotSpinOnTheClockBetweenPolls) {
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 10; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 10; }));
   Stop();
   const long per_poll = clock_.reads.load() / provider_.Polls();
   EXPECT_LT(per_poll, 30) << clock_.reads.load() << " clock reads in " << provider_.Polls()
@@ -499,7 +519,7 @@ TEST_F(DaemonTest, WatchdogIsSentAtItsIntervalBetweenPolls) {
   notifier_.watchdog = milliseconds(20);
   handler_.running = 2;  // hooks running do not stop it
   Start();
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("WATCHDOG=1") >= 4; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("WATCHDOG=1") >= 4; }));
   EXPECT_EQ(provider_.Polls(), 1);
   auto msgs = notifier_.Messages();
   bool saw = false;
@@ -515,7 +535,7 @@ TEST_F(DaemonTest, WritesTheStatusFileAfterEachPoll) {
   n.deadline = WallTime(seconds(1893456000));
   provider_.notices = {n};
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 2; }));
   Stop();
   auto s = StatusFile();
   ASSERT_FALSE(s.is_discarded());
@@ -537,12 +557,12 @@ TEST_F(DaemonTest, WritesTheStatusFileAfterEachPoll) {
 }
 
 TEST_F(DaemonTest, FeedsTheServerTimeWhenTheLocalClockIsOff) {
-  provider_.server_date = SystemClock::Instance().Now() + hours(2);
+  provider_.server_date = fake_.Now() + hours(2);
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 1; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 1; }));
   Stop();
   std::lock_guard lock(handler_.mu);
-  auto diff = handler_.last_now - SystemClock::Instance().Now();
+  auto diff = handler_.last_now - fake_.Now();
   EXPECT_GT(diff, hours(2) - seconds(10));
   EXPECT_LT(diff, hours(2) + seconds(10));
   EXPECT_TRUE(StatusFile()["clock_skew_ms"].is_number());
@@ -553,7 +573,7 @@ TEST_F(DaemonTest, MetricsTextfileIsWrittenAndFinalAtExit) {
   config_.metrics.write_interval = hours(1);
   std::filesystem::create_directories(dir_);
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 3; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 3; }));
   Stop();
   std::ifstream in(config_.metrics.textfile);
   std::stringstream s;
@@ -567,7 +587,7 @@ TEST_F(DaemonTest, MetricsTextfileIsWrittenAndFinalAtExit) {
 // scraper cannot tell "never happened" from "not exported".
 TEST_F(DaemonTest, MetricsStartWithEveryKnownSeriesAtZero) {
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 1; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 1; }));
   const std::string text = metrics_.RenderPrometheus();
   Stop();
   for (const char* line :
@@ -585,7 +605,7 @@ TEST_F(DaemonTest, MetricsStartWithEveryKnownSeriesAtZero) {
 TEST_F(DaemonTest, MetricsListenerFailureDoesNotStopTheDaemon) {
   config_.metrics.listen = "10.1.2.3:9877";  // refused: not loopback
   Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_.Polls() >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return provider_.Polls() >= 2; }));
   EXPECT_EQ(log_->Count("running without the metrics listener"), 1);
 }
 
@@ -595,16 +615,16 @@ TEST_F(DaemonTest, SignalsReloadAndStop) {
   next_config_ = config_;
   Start();
   SignalThread signals(daemon_.get());
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 1; }));
   ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("READY=1") == 2; }));
+  ASSERT_TRUE(RunUntil([&] { return notifier_.Count("READY=1") == 2; }));
   {
     std::lock_guard lock(reload_mu_);
     EXPECT_EQ(reloads_, 1);
   }
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
-  ASSERT_TRUE(WaitFor([&] { return notifier_.Count("STOPPING=1") == 1; }));
-  thread_.join();
+  thread_.join();  // the daemon ends on SIGTERM
+  EXPECT_EQ(notifier_.Count("STOPPING=1"), 1);
   EXPECT_EQ(exit_code_, 0);
 }
 

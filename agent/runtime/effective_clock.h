@@ -26,6 +26,11 @@ class EffectiveClock final : public Clock {
 
   WallTime Now() const override;
   MonoTime Monotonic() const override { return local_.Monotonic(); }
+  // Waits are on monotonic time, which is the local clock's.
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return local_.WaitUntil(lock, cv, deadline, pred);
+  }
 
   // server - local, when the server's time is in use.
   std::optional<Duration> skew() const;

@@ -64,6 +64,8 @@ bool WaitFor(const std::function<bool()>& condition, Duration timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (condition()) return true;
+    // Real processes and files (a hook's pid gone, a file a hook wrote): the test has no
+    // descriptor or clock wait for them, so the condition is re-checked every 10 ms.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return condition();

@@ -151,10 +151,10 @@ kind = "fixed"
 )toml";
 }
 
-App::App(const Clock& host, AppOptions options, const Logger& log, std::unique_ptr<Market> market)
+App::App(const Clock& host, AppOptions options, const Logger& log, std::unique_ptr<World> world)
     : options_(std::move(options)),
       log_(log),
-      host_(host, std::move(market), options_.clock),
+      host_(host, std::move(world), options_.clock),
       virtual_clock_(host_),
       directory_(host_),
       tokens_(virtual_clock_, options_.seed.value_or(
@@ -175,12 +175,12 @@ App::~App() = default;
 std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, AppOptions options,
                                                            const Logger& log) {
   ScenarioOptions scenario_options{options.seed};
-  Result<std::unique_ptr<Market>> market =
+  Result<std::unique_ptr<World>> world =
       options.scenario_path.empty()
           ? LoadScenarioText(DefaultScenarioToml(), "<built-in default>", scenario_options)
           : LoadScenarioFile(options.scenario_path, scenario_options);
-  if (!market.ok()) return Error{market.status(), true};
-  std::unique_ptr<App> app(new App(host, std::move(options), log, std::move(market).value()));
+  if (!world.ok()) return Error{world.status(), true};
+  std::unique_ptr<App> app(new App(host, std::move(options), log, std::move(world).value()));
 
   int n = 0;
   for (const ListenAddress& a : app->options_.imds_listen) {

@@ -101,7 +101,7 @@ class App {
   void Stop();
 
  private:
-  App(const Clock& host, AppOptions options, const Logger& log, std::unique_ptr<Market> market);
+  App(const Clock& host, AppOptions options, const Logger& log, std::unique_ptr<World> world);
   void TickerLoop();
 
   AppOptions options_;

@@ -78,13 +78,104 @@ int UsageError(const std::string& message) {
   return kExitUsage;
 }
 
-int Main(int argc, char** argv) {
+// What the command line asks for.
+struct CommandLine {
+  enum class Action { kRun, kHelp, kVersion };
+  Action action = Action::kRun;
   mock::AppOptions options;
-  options.version = LASTCALL_VERSION;
   mock::LogLevel level = mock::LogLevel::kInfo;
-  bool imds_given = false;
+  bool imds_given = false;  // the first --imds-listen replaces the default listener
+};
 
-  std::vector<std::string> args(argv + 1, argv + argc);
+// The flags that take a value ("--flag VALUE" or "--flag=VALUE").
+bool TakesValue(const std::string& flag) {
+  static const std::vector<std::string> kWithValue = {
+      "--scenario",        "--imds-listen", "--imds-listen-instance",
+      "--control-listen",  "--clock",       "--seed",
+      "--log-level",       "--ready-file",  "--ec2-listen",
+      "--aws-credentials", "--ecs-listen",  "--alibaba-credentials"};
+  for (const std::string& k : kWithValue) {
+    if (k == flag) return true;
+  }
+  return false;
+}
+
+// A listener flag (--imds-listen, --imds-listen-instance, --control-listen, --ec2-listen,
+// --ecs-listen) into `cl`; the usage error if the value is bad.
+Status ApplyListenFlag(const std::string& flag, const std::string& value, CommandLine& cl) {
+  mock::AppOptions& options = cl.options;
+  if (flag == "--imds-listen-instance") {
+    size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return lastcall::InvalidArgument("--imds-listen-instance \"" + value +
+                                       "\": expected ID=ADDR:PORT");
+    }
+    Result<mock::ListenAddress> a = mock::ParseListenAddress(value.substr(eq + 1));
+    if (!a.ok()) return lastcall::InvalidArgument(flag + " " + a.status().message());
+    options.instance_listen.emplace_back(value.substr(0, eq), *a);
+    return Status::Ok();
+  }
+  Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
+  if (!a.ok()) return lastcall::InvalidArgument(flag + " " + a.status().message());
+  if (flag == "--imds-listen") {
+    if (!cl.imds_given) options.imds_listen.clear();
+    cl.imds_given = true;
+    options.imds_listen.push_back(*a);
+  } else if (flag == "--ecs-listen") {
+    options.ecs_listen = *a;
+  } else if (flag == "--control-listen") {
+    options.control_listen = *a;
+  } else {
+    options.ec2_listen = *a;
+  }
+  return Status::Ok();
+}
+
+bool IsListenFlag(const std::string& flag) {
+  return flag == "--imds-listen" || flag == "--imds-listen-instance" ||
+         flag == "--control-listen" || flag == "--ec2-listen" || flag == "--ecs-listen";
+}
+
+// One flag with its value into `cl`; the usage error if the value is bad.
+Status ApplyFlag(const std::string& flag, const std::string& value, CommandLine& cl) {
+  mock::AppOptions& options = cl.options;
+  if (IsListenFlag(flag)) return ApplyListenFlag(flag, value, cl);
+  if (flag == "--scenario") {
+    if (value.empty()) return lastcall::InvalidArgument("--scenario needs a file name");
+    options.scenario_path = value;
+  } else if (flag == "--alibaba-credentials") {
+    Result<mock::ecs::CredentialMap> c = mock::ecs::LoadAlibabaCredentials(value);
+    if (!c.ok()) return lastcall::InvalidArgument(flag + ": " + c.status().message());
+    options.alibaba_credentials = std::move(*c);
+  } else if (flag == "--aws-credentials") {
+    Result<mock::ec2::CredentialMap> c = mock::ec2::LoadCredentials(value);
+    if (!c.ok()) return lastcall::InvalidArgument(flag + ": " + c.status().message());
+    options.aws_credentials = std::move(*c);
+  } else if (flag == "--clock") {
+    Result<mock::ClockSpec> spec = mock::ParseClockSpec(value);
+    if (!spec.ok()) return lastcall::InvalidArgument(flag + " " + spec.status().message());
+    options.clock = *spec;
+  } else if (flag == "--seed") {
+    uint64_t seed = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seed);
+    if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
+      return lastcall::InvalidArgument("--seed \"" + value + "\": expected a non-negative integer");
+    }
+    options.seed = seed;
+  } else if (flag == "--log-level") {
+    Result<mock::LogLevel> l = mock::ParseLogLevel(value);
+    if (!l.ok()) return lastcall::InvalidArgument(flag + ": " + l.status().message());
+    cl.level = *l;
+  } else if (flag == "--ready-file") {
+    if (value.empty()) return lastcall::InvalidArgument("--ready-file needs a file name");
+    options.ready_file = value;
+  }
+  return Status::Ok();
+}
+
+// The command line; the error's message is the usage error to print.
+Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+  CommandLine cl;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -95,85 +186,27 @@ int Main(int argc, char** argv) {
       has_value = true;
     }
     if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      return 0;
+      cl.action = CommandLine::Action::kHelp;
+      return cl;
     }
     if (flag == "--version") {
-      std::cout << "mockmeta " << LASTCALL_VERSION << "\n";
-      return 0;
+      cl.action = CommandLine::Action::kVersion;
+      return cl;
     }
-    static const std::vector<std::string> kWithValue = {
-        "--scenario",        "--imds-listen", "--imds-listen-instance",
-        "--control-listen",  "--clock",       "--seed",
-        "--log-level",       "--ready-file",  "--ec2-listen",
-        "--aws-credentials", "--ecs-listen",  "--alibaba-credentials"};
-    bool known = false;
-    for (const std::string& k : kWithValue) known = known || k == flag;
-    if (!known) return UsageError("unknown option \"" + args[i] + "\"");
+    if (!TakesValue(flag)) return lastcall::InvalidArgument("unknown option \"" + args[i] + "\"");
     if (!has_value) {
-      if (i + 1 >= args.size()) return UsageError(flag + " needs a value");
+      if (i + 1 >= args.size()) return lastcall::InvalidArgument(flag + " needs a value");
       value = args[++i];
     }
-    if (flag == "--scenario") {
-      if (value.empty()) return UsageError("--scenario needs a file name");
-      options.scenario_path = value;
-    } else if (flag == "--imds-listen") {
-      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
-      if (!a.ok()) return UsageError("--imds-listen " + a.status().message());
-      if (!imds_given) options.imds_listen.clear();
-      imds_given = true;
-      options.imds_listen.push_back(*a);
-    } else if (flag == "--imds-listen-instance") {
-      size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return UsageError("--imds-listen-instance \"" + value + "\": expected ID=ADDR:PORT");
-      }
-      Result<mock::ListenAddress> a = mock::ParseListenAddress(value.substr(eq + 1));
-      if (!a.ok()) return UsageError("--imds-listen-instance " + a.status().message());
-      options.instance_listen.emplace_back(value.substr(0, eq), *a);
-    } else if (flag == "--ecs-listen") {
-      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
-      if (!a.ok()) return UsageError("--ecs-listen " + a.status().message());
-      options.ecs_listen = *a;
-    } else if (flag == "--alibaba-credentials") {
-      Result<mock::ecs::CredentialMap> c = mock::ecs::LoadAlibabaCredentials(value);
-      if (!c.ok()) return UsageError("--alibaba-credentials: " + c.status().message());
-      options.alibaba_credentials = std::move(*c);
-    } else if (flag == "--control-listen") {
-      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
-      if (!a.ok()) return UsageError("--control-listen " + a.status().message());
-      options.control_listen = *a;
-    } else if (flag == "--ec2-listen") {
-      Result<mock::ListenAddress> a = mock::ParseListenAddress(value);
-      if (!a.ok()) return UsageError("--ec2-listen " + a.status().message());
-      options.ec2_listen = *a;
-    } else if (flag == "--aws-credentials") {
-      Result<mock::ec2::CredentialMap> c = mock::ec2::LoadCredentials(value);
-      if (!c.ok()) return UsageError("--aws-credentials: " + c.status().message());
-      options.aws_credentials = std::move(*c);
-    } else if (flag == "--clock") {
-      Result<mock::ClockSpec> spec = mock::ParseClockSpec(value);
-      if (!spec.ok()) return UsageError("--clock " + spec.status().message());
-      options.clock = *spec;
-    } else if (flag == "--seed") {
-      uint64_t seed = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seed);
-      if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
-        return UsageError("--seed \"" + value + "\": expected a non-negative integer");
-      }
-      options.seed = seed;
-    } else if (flag == "--log-level") {
-      Result<mock::LogLevel> l = mock::ParseLogLevel(value);
-      if (!l.ok()) return UsageError("--log-level: " + l.status().message());
-      level = *l;
-    } else if (flag == "--ready-file") {
-      if (value.empty()) return UsageError("--ready-file needs a file name");
-      options.ready_file = value;
-    }
+    LASTCALL_RETURN_IF_ERROR(ApplyFlag(flag, value, cl));
   }
+  return cl;
+}
 
-  mock::Logger log(level);
-  auto created = mock::App::Create(lastcall::SystemClock::Instance(), std::move(options), log);
+// Builds and runs the App until SIGINT/SIGTERM; the exit status.
+int Run(CommandLine cl) {
+  mock::Logger log(cl.level);
+  auto created = mock::App::Create(lastcall::SystemClock::Instance(), std::move(cl.options), log);
   if (auto* error = std::get_if<mock::App::Error>(&created)) {
     if (error->scenario) {
       log.Log(mock::LogLevel::kError, "cannot load scenario: " + error->status.message());
@@ -194,6 +227,23 @@ int Main(int argc, char** argv) {
     return kExitSoftware;
   }
   return 0;
+}
+
+int Main(int argc, char** argv) {
+  Result<CommandLine> cl = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!cl.ok()) return UsageError(cl.status().message());
+  switch (cl->action) {
+    case CommandLine::Action::kHelp:
+      std::cout << kUsage;
+      return 0;
+    case CommandLine::Action::kVersion:
+      std::cout << "mockmeta " << LASTCALL_VERSION << "\n";
+      return 0;
+    case CommandLine::Action::kRun:
+      break;
+  }
+  cl->options.version = LASTCALL_VERSION;
+  return Run(std::move(cl).value());
 }
 
 }  // namespace

@@ -11,19 +11,16 @@
 #include <vector>
 
 #include "common/time_format.h"
-#include "mockmeta/control/control_api.h"
+#include "mockmeta/control/control_json.h"
+#include "mockmeta/control/control_routes.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"
-#include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 namespace {
 
 using nlohmann::json;
-
-json TimeOrNull(const std::optional<WallTime>& t) {
-  return t ? json(FormatRfc3339(*t)) : json(nullptr);
-}
 
 // The request field an Alibaba error code is about, so errors name the field the caller sent.
 std::string FieldForCode(std::string_view code) {
@@ -44,29 +41,28 @@ std::string FieldForCode(std::string_view code) {
 ApiError AliError(const Status& s) { return ErrorFromStatus(s, FieldForCode(CloudErrorCode(s))); }
 
 // Strict boolean query parameters; every other key is unknown.
-bool ReadBoolQuery(const ControlRequest& req, const std::vector<std::string>& keys,
-                   std::map<std::string, bool>& out, ApiError& err) {
+ApiResult<std::map<std::string, bool>> ReadBoolQuery(const ControlRequest& req,
+                                                     const std::vector<std::string>& keys) {
+  std::map<std::string, bool> out;
   for (const auto& [key, value] : req.query) {
     bool known = false;
     for (const std::string& k : keys) known = known || k == key;
     if (!known) {
       std::string list;
       for (const std::string& k : keys) list += (list.empty() ? "" : ", ") + k;
-      err = {400, "unknown_field", key + ": unknown query parameter (expected " + list + ")", key};
-      return false;
+      return UnknownQueryParameter(key, "expected " + list);
     }
     if (value != "true" && value != "false") {
-      err = {400, "invalid_value", key + ": \"" + value + "\" must be true or false", key};
-      return false;
+      return QueryError(key, "\"" + value + "\" must be true or false");
     }
     out[key] = value == "true";
   }
-  return true;
+  return out;
 }
 
 // One instance, in a Market::With callback, or a 404 with Alibaba's code.
-HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200) {
-  Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+HttpResponse DescribeOne(World& world, const std::string& id, int status = 200) {
+  Result<AlibabaInstanceInfo> info = world.alibaba().Describe(id);
   if (!info.ok()) return ErrorResponse(ErrorFromStatus(info.status()));
   return JsonResponse(status, AlibabaInstanceJson(*info));
 }
@@ -75,166 +71,187 @@ HttpResponse DescribeOne(Market& market, const std::string& id, int status = 200
 // action's error); then lets parked event waiters see what changed.
 HttpResponse ActOnInstance(ControlApi& api, const std::string& id,
                            const std::function<Status(AlibabaFlavor&)>& action) {
-  HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-    Status s = action(market.alibaba());
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Status s = action(world.alibaba());
     if (!s.ok()) return ErrorResponse(ErrorFromStatus(s));
-    return DescribeOne(market, id);
+    return DescribeOne(world, id);
   });
   api.Tick();
   return out;
 }
 
-}  // namespace
+// RunInstances' body.
+struct AlibabaRun {
+  AlibabaRunRequest run;
+  std::optional<std::string> tokens;
+};
 
-json AlibabaInstanceJson(const AlibabaInstanceInfo& i) {
-  json locks = json::array();
-  for (const std::string& l : i.operation_locks) locks.push_back({{"LockReason", l}});
-  return {{"InstanceId", i.instance_id},
-          {"InstanceName", i.instance_name},
-          {"RegionId", i.region_id},
-          {"ZoneId", i.zone_id},
-          {"InstanceType", i.instance_type},
-          {"InstanceChargeType", "PostPaid"},
-          {"Status", i.status},
-          {"SpotStrategy", std::string(SpotStrategyName(i.strategy))},
-          {"SpotPriceLimit", i.spot_price_limit},
-          {"SpotDuration", i.spot_duration},
-          {"SpotInterruptionBehavior",
-           std::string(SpotInterruptionBehaviorName(i.interruption_behavior))},
-          {"StoppedMode", i.stopped_mode},
-          {"OperationLocks", {{"LockReason", locks}}},
-          {"CreationTime", FormatRfc3339(i.creation_time)},
-          // The simulation's extras (not in the real DescribeInstances).
-          {"ProtectionEndTime", FormatRfc3339(i.protection_end)},
-          {"CreationPrice", i.creation_price},
-          {"TerminationTime", TimeOrNull(i.termination_time)},
-          {"ReleasedTime", TimeOrNull(i.released_time)},
-          {"Recycled", i.recycled}};
+ApiResult<AlibabaRun> ParseAlibabaRun(const ControlRequest& req) {
+  ApiResult<json> body = req.JsonBody();
+  if (!body.ok()) return body.error();
+  JsonFields f(*body, "",
+               {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
+                "interruption_behavior", "name", "amount", "http_tokens"});
+  std::optional<std::string> zone = f.String("zone", true);
+  std::optional<std::string> type = f.String("type", true);
+  std::optional<std::string> strategy = f.String("spot_strategy");
+  std::optional<double> limit = f.Number("spot_price_limit", 0, kMaxPrice);
+  std::optional<int64_t> duration = f.Integer("spot_duration", 0, 1);
+  std::optional<std::string> behavior = f.String("interruption_behavior");
+  std::optional<std::string> name = f.String("name");
+  std::optional<int64_t> amount = f.Integer("amount", 1, kAliMaxAmount);
+  AlibabaRun r;
+  r.tokens = f.String("http_tokens");
+  if (f.ok() && strategy) {
+    Result<SpotStrategy> s = ParseSpotStrategy(*strategy);
+    if (!s.ok()) return ErrorFromStatus(s.status(), "spot_strategy");
+    r.run.strategy = *s;
+  }
+  if (f.ok() && behavior) {
+    Result<SpotInterruptionBehavior> b = ParseSpotInterruptionBehavior(*behavior);
+    if (!b.ok()) return ErrorFromStatus(b.status(), "interruption_behavior");
+    r.run.interruption_behavior = *b;
+  }
+  if (f.ok() && r.tokens && *r.tokens != "required" && *r.tokens != "optional") {
+    f.Fail("invalid_value", "http_tokens", "must be \"required\" or \"optional\"");
+  }
+  if (!f.ok()) return f.error();
+  r.run.zone = *zone;
+  r.run.instance_type = *type;
+  r.run.spot_price_limit = limit;
+  if (duration) r.run.spot_duration = static_cast<int>(*duration);
+  r.run.name = name.value_or("");
+  r.run.amount = static_cast<int>(amount.value_or(1));
+  return r;
 }
 
-json AlibabaBillJson(const AlibabaBill& b) {
-  return {{"instance", b.instance_id},
-          {"flavor", "alibaba"},
-          {"usd", b.raw_cost},
-          {"charged", b.charged},
-          {"billed_seconds", b.billed_seconds}};
+// RunInstances: `amount` instances or none.
+HttpResponse RunInstances(ControlApi& api, const ControlRequest& req) {
+  ApiResult<AlibabaRun> r = ParseAlibabaRun(req);
+  if (!r.ok()) return ErrorResponse(r.error());
+  std::vector<std::string> ids;
+  HttpResponse out = api.host().WithWorld([&](World& world, VirtualClock&) {
+    Result<std::vector<std::string>> made = world.alibaba().RunInstances(r->run, cause::kUser);
+    if (!made.ok()) return ErrorResponse(AliError(made.status()));
+    ids = *made;
+    json list = json::array();
+    for (const std::string& id : ids) {
+      Result<AlibabaInstanceInfo> info = world.alibaba().Describe(id);
+      if (info.ok()) list.push_back(AlibabaInstanceJson(*info));
+    }
+    return JsonResponse(
+        201, {{"InstanceIdSets", {{"InstanceIdSet", ids}}}, {"Instances", {{"Instance", list}}}});
+  });
+  if (r->tokens) {
+    for (const std::string& id : ids) api.SetTokensRequired(id, *r->tokens == "required");
+  }
+  api.Tick();
+  return out;
 }
 
-void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
-  // RunInstances: `amount` instances or none.
-  router.AddSync("POST", "/v1/alibaba/instances", [&api](const ControlRequest& req) {
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err);
-    if (!body) return ErrorResponse(err);
-    JsonFields f(*body, "",
-                 {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
-                  "interruption_behavior", "name", "amount", "http_tokens"});
-    std::optional<std::string> zone = f.String("zone", true);
-    std::optional<std::string> type = f.String("type", true);
-    std::optional<std::string> strategy = f.String("spot_strategy");
-    std::optional<double> limit = f.Number("spot_price_limit", 0, 1e6);
-    std::optional<int64_t> duration = f.Integer("spot_duration", 0, 1);
-    std::optional<std::string> behavior = f.String("interruption_behavior");
-    std::optional<std::string> name = f.String("name");
-    std::optional<int64_t> amount = f.Integer("amount", 1, kAliMaxAmount);
-    std::optional<std::string> tokens = f.String("http_tokens");
-    AlibabaRunRequest run;
-    if (f.ok() && strategy) {
-      Result<SpotStrategy> s = ParseSpotStrategy(*strategy);
-      if (!s.ok()) return ErrorResponse(ErrorFromStatus(s.status(), "spot_strategy"));
-      run.strategy = *s;
+// DescribeInstances: every Alibaba instance (released ones with include_released=true).
+HttpResponse DescribeInstances(ControlApi& api, const ControlRequest& req) {
+  ApiResult<std::map<std::string, bool>> q = ReadBoolQuery(req, {"include_released"});
+  if (!q.ok()) return ErrorResponse(q.error());
+  const bool include_released = (*q)["include_released"];
+  return api.host().WithWorld([&](World& world, VirtualClock&) {
+    json list = json::array();
+    for (const AlibabaInstanceInfo& i : world.alibaba().DescribeAll(include_released)) {
+      list.push_back(AlibabaInstanceJson(i));
     }
-    if (f.ok() && behavior) {
-      Result<SpotInterruptionBehavior> b = ParseSpotInterruptionBehavior(*behavior);
-      if (!b.ok()) return ErrorResponse(ErrorFromStatus(b.status(), "interruption_behavior"));
-      run.interruption_behavior = *b;
-    }
-    if (f.ok() && tokens && *tokens != "required" && *tokens != "optional") {
-      f.Fail("invalid_value", "http_tokens", "must be \"required\" or \"optional\"");
-    }
-    if (!f.ok()) return ErrorResponse(f.error());
-    run.zone = *zone;
-    run.instance_type = *type;
-    run.spot_price_limit = limit;
-    if (duration) run.spot_duration = static_cast<int>(*duration);
-    run.name = name.value_or("");
-    run.amount = static_cast<int>(amount.value_or(1));
-    std::vector<std::string> ids;
-    HttpResponse out = api.host().With([&](Market& market, VirtualClock&) {
-      Result<std::vector<std::string>> made = market.alibaba().RunInstances(run, cause::kUser);
-      if (!made.ok()) return ErrorResponse(AliError(made.status()));
-      ids = *made;
-      json list = json::array();
-      for (const std::string& id : ids) {
-        Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
-        if (info.ok()) list.push_back(AlibabaInstanceJson(*info));
-      }
-      return JsonResponse(
-          201, {{"InstanceIdSets", {{"InstanceIdSet", ids}}}, {"Instances", {{"Instance", list}}}});
-    });
-    if (tokens) {
-      for (const std::string& id : ids) api.SetTokensRequired(id, *tokens == "required");
-    }
-    api.Tick();
-    return out;
+    return JsonResponse(200, {{"TotalCount", list.size()}, {"Instances", {{"Instance", list}}}});
   });
+}
 
-  // DescribeInstances: every Alibaba instance (released ones with include_released=true).
-  router.AddSync("GET", "/v1/alibaba/instances", [&api](const ControlRequest& req) {
-    ApiError err;
-    std::map<std::string, bool> q;
-    if (!ReadBoolQuery(req, {"include_released"}, q, err)) return ErrorResponse(err);
-    return api.host().With([&](Market& market, VirtualClock&) {
-      json list = json::array();
-      for (const AlibabaInstanceInfo& i : market.alibaba().DescribeAll(q["include_released"])) {
-        list.push_back(AlibabaInstanceJson(i));
-      }
-      return JsonResponse(200, {{"TotalCount", list.size()}, {"Instances", {{"Instance", list}}}});
-    });
-  });
+// StopInstance: {"stopped_mode":"KeepCharging"|"StopCharging"} (default KeepCharging).
+HttpResponse StopInstance(ControlApi& api, const ControlRequest& req) {
+  const std::string& id = req.Param("id");
+  ApiResult<json> body = req.JsonBody(true);
+  if (!body.ok()) return ErrorResponse(body.error());
+  JsonFields f(*body, "", {"stopped_mode"});
+  std::optional<std::string> mode_s = f.String("stopped_mode");
+  if (!f.ok()) return ErrorResponse(f.error());
+  StoppedMode mode = StoppedMode::kKeepCharging;
+  if (mode_s) {
+    Result<StoppedMode> m = ParseStoppedMode(*mode_s);
+    if (!m.ok()) return ErrorResponse(ErrorFromStatus(m.status(), "stopped_mode"));
+    mode = *m;
+  }
+  return ActOnInstance(
+      api, id, [&](AlibabaFlavor& ali) { return ali.StopInstance(id, mode, cause::kUser); });
+}
 
-  router.AddSync("GET", "/v1/alibaba/instances/{id}", [&api](const ControlRequest& req) {
-    const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) { return DescribeOne(market, id); });
-  });
-
-  // StopInstance: {"stopped_mode":"KeepCharging"|"StopCharging"} (default KeepCharging).
-  router.AddSync("POST", "/v1/alibaba/instances/{id}/stop", [&api](const ControlRequest& req) {
-    const std::string& id = req.Param("id");
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err, true);
-    if (!body) return ErrorResponse(err);
-    JsonFields f(*body, "", {"stopped_mode"});
-    std::optional<std::string> mode_s = f.String("stopped_mode");
-    if (!f.ok()) return ErrorResponse(f.error());
-    StoppedMode mode = StoppedMode::kKeepCharging;
-    if (mode_s) {
-      Result<StoppedMode> m = ParseStoppedMode(*mode_s);
-      if (!m.ok()) return ErrorResponse(ErrorFromStatus(m.status(), "stopped_mode"));
-      mode = *m;
+// DescribeSpotAdvice's zones: one entry per zone, its resources in advice order.
+json SpotAdviceZones(const std::vector<AlibabaSpotAdvice>& advice) {
+  json zones = json::array();
+  for (const AlibabaSpotAdvice& a : advice) {
+    json resource = {{"InstanceType", a.instance_type},
+                     {"InterruptionRate", a.interruption_rate},
+                     {"InterruptRateDesc", a.interrupt_rate_desc},
+                     {"AverageSpotDiscount", a.average_spot_discount},
+                     {"AverageSpotPrice", a.average_spot_price},
+                     {"Instances", a.instances},
+                     {"Recycled", a.recycled}};
+    json* into = nullptr;
+    for (json& z : zones) {
+      if (z["ZoneId"] == a.zone_id) into = &z;
     }
-    return ActOnInstance(
-        api, id, [&](AlibabaFlavor& ali) { return ali.StopInstance(id, mode, cause::kUser); });
-  });
+    if (!into) {
+      zones.push_back({{"ZoneId", a.zone_id},
+                       {"RegionId", a.region_id},
+                       {"AvailableSpotResources", {{"AvailableSpotResource", json::array()}}}});
+      into = &zones.back();
+    }
+    (*into)["AvailableSpotResources"]["AvailableSpotResource"].push_back(resource);
+  }
+  return zones;
+}
 
+// DescribeSpotAdvice, grouped by zone as the ECS API does.
+HttpResponse SpotAdvice(ControlApi& api, const ControlRequest& req) {
+  std::string zone, type;
+  for (const auto& [key, value] : req.query) {
+    if (key == "zone") {
+      zone = value;
+    } else if (key == "type") {
+      type = value;
+    } else {
+      return ErrorResponse(UnknownQueryParameter(key, "expected zone, type"));
+    }
+  }
+  return api.host().WithWorld([&](World& world, VirtualClock&) {
+    if (!zone.empty() && !world.catalog().FindZone(zone)) {
+      return ErrorResponse({400, std::string(kAliInvalidZone),
+                            "zone: ZoneId \"" + zone + "\" does not exist", "zone"});
+    }
+    if (!type.empty() && !world.catalog().FindType(type)) {
+      return ErrorResponse({400, std::string(kAliInvalidType),
+                            "type: InstanceType \"" + type + "\" does not exist", "type"});
+    }
+    json zones = SpotAdviceZones(world.alibaba().DescribeSpotAdvice(zone, type));
+    return JsonResponse(200, {{"AvailableSpotZones", {{"AvailableSpotZone", zones}}}});
+  });
+}
+
+// The instance routes that act on one instance: stop, start, delete, recycle.
+void RegisterAlibabaActionRoutes(ControlRouter& router, ControlApi& api) {
+  router.AddSync("POST", "/v1/alibaba/instances/{id}/stop",
+                 [&api](const ControlRequest& req) { return StopInstance(api, req); });
   router.AddSync("POST", "/v1/alibaba/instances/{id}/start", [&api](const ControlRequest& req) {
     if (std::optional<ApiError> e = NoFields(req)) return ErrorResponse(*e);
     const std::string& id = req.Param("id");
     return ActOnInstance(api, id,
                          [&](AlibabaFlavor& ali) { return ali.StartInstance(id, cause::kUser); });
   });
-
   // DeleteInstance: ?force=true releases a running (or To Be Released) instance too.
   router.AddSync("DELETE", "/v1/alibaba/instances/{id}", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    ApiError err;
-    std::map<std::string, bool> q;
-    if (!ReadBoolQuery(req, {"force"}, q, err)) return ErrorResponse(err);
-    return ActOnInstance(api, id, [&](AlibabaFlavor& ali) {
-      return ali.DeleteInstance(id, q["force"], cause::kUser);
-    });
+    ApiResult<std::map<std::string, bool>> q = ReadBoolQuery(req, {"force"});
+    if (!q.ok()) return ErrorResponse(q.error());
+    const bool force = (*q)["force"];
+    return ActOnInstance(
+        api, id, [&](AlibabaFlavor& ali) { return ali.DeleteInstance(id, force, cause::kUser); });
   });
-
   // The forced release notice: To Be Released now, released at now + 5 min (Alibaba's fixed
   // lead; the core has no other, so the body takes no fields).
   router.AddSync("POST", "/v1/alibaba/instances/{id}/recycle", [&api](const ControlRequest& req) {
@@ -243,58 +260,27 @@ void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
     return ActOnInstance(api, id,
                          [&](AlibabaFlavor& ali) { return ali.ForceRecycle(id, cause::kService); });
   });
+}
 
-  // DescribeSpotAdvice, grouped by zone as the ECS API does.
-  router.AddSync("GET", "/v1/alibaba/spot-advice", [&api](const ControlRequest& req) {
-    std::string zone, type;
-    for (const auto& [key, value] : req.query) {
-      if (key == "zone") {
-        zone = value;
-      } else if (key == "type") {
-        type = value;
-      } else {
-        return ErrorResponse(
-            {400, "unknown_field", key + ": unknown query parameter (expected zone, type)", key});
-      }
-    }
-    return api.host().With([&](Market& market, VirtualClock&) {
-      if (!zone.empty() && !market.catalog().FindZone(zone)) {
-        return ErrorResponse({400, std::string(kAliInvalidZone),
-                              "zone: ZoneId \"" + zone + "\" does not exist", "zone"});
-      }
-      if (!type.empty() && !market.catalog().FindType(type)) {
-        return ErrorResponse({400, std::string(kAliInvalidType),
-                              "type: InstanceType \"" + type + "\" does not exist", "type"});
-      }
-      json zones = json::array();
-      for (const AlibabaSpotAdvice& a : market.alibaba().DescribeSpotAdvice(zone, type)) {
-        json resource = {{"InstanceType", a.instance_type},
-                         {"InterruptionRate", a.interruption_rate},
-                         {"InterruptRateDesc", a.interrupt_rate_desc},
-                         {"AverageSpotDiscount", a.average_spot_discount},
-                         {"AverageSpotPrice", a.average_spot_price},
-                         {"Instances", a.instances},
-                         {"Recycled", a.recycled}};
-        json* into = nullptr;
-        for (json& z : zones) {
-          if (z["ZoneId"] == a.zone_id) into = &z;
-        }
-        if (!into) {
-          zones.push_back({{"ZoneId", a.zone_id},
-                           {"RegionId", a.region_id},
-                           {"AvailableSpotResources", {{"AvailableSpotResource", json::array()}}}});
-          into = &zones.back();
-        }
-        (*into)["AvailableSpotResources"]["AvailableSpotResource"].push_back(resource);
-      }
-      return JsonResponse(200, {{"AvailableSpotZones", {{"AvailableSpotZone", zones}}}});
-    });
+}  // namespace
+
+void RegisterAlibabaRoutes(ControlRouter& router, ControlApi& api) {
+  router.AddSync("POST", "/v1/alibaba/instances",
+                 [&api](const ControlRequest& req) { return RunInstances(api, req); });
+  router.AddSync("GET", "/v1/alibaba/instances",
+                 [&api](const ControlRequest& req) { return DescribeInstances(api, req); });
+  router.AddSync("GET", "/v1/alibaba/instances/{id}", [&api](const ControlRequest& req) {
+    const std::string& id = req.Param("id");
+    return api.host().WithWorld(
+        [&](World& world, VirtualClock&) { return DescribeOne(world, id); });
   });
-
+  RegisterAlibabaActionRoutes(router, api);
+  router.AddSync("GET", "/v1/alibaba/spot-advice",
+                 [&api](const ControlRequest& req) { return SpotAdvice(api, req); });
   router.AddSync("GET", "/v1/alibaba/instances/{id}/billing", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    return api.host().With([&](Market& market, VirtualClock&) {
-      Result<AlibabaBill> b = market.alibaba().Bill(id);
+    return api.host().WithWorld([&](World& world, VirtualClock&) {
+      Result<AlibabaBill> b = world.alibaba().Bill(id);
       if (!b.ok()) return ErrorResponse(ErrorFromStatus(b.status()));
       return JsonResponse(200, AlibabaBillJson(*b));
     });

@@ -42,7 +42,7 @@ class ControlApiTest : public ::testing::Test {
         tokens_(vclock_, 7),
         api_(host_, directory_, tokens_, faults_) {}
 
-  static std::unique_ptr<Market> Load(std::string_view text) {
+  static std::unique_ptr<World> Load(std::string_view text) {
     auto m = LoadScenarioText(text, "t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();

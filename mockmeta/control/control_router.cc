@@ -1,5 +1,6 @@
 #include "mockmeta/control/control_router.h"
 
+#include <charconv>
 #include <cmath>
 #include <utility>
 
@@ -88,9 +89,8 @@ int HttpStatusFor(StatusCode code) {
 }
 
 std::optional<ApiError> NoFields(const ControlRequest& req) {
-  ApiError err;
-  std::optional<nlohmann::json> body = req.JsonBody(err, true);
-  if (!body) return err;
+  ApiResult<nlohmann::json> body = req.JsonBody(true);
+  if (!body.ok()) return body.error();
   JsonFields f(*body, "", {});
   if (!f.ok()) return f.error();
   return std::nullopt;
@@ -102,7 +102,7 @@ ApiError ErrorFromStatus(const Status& status, std::string field) {
   std::string_view cloud = CloudErrorCode(status);
   if (!cloud.empty()) {
     e.code = std::string(cloud);
-    e.message = std::string(CloudErrorMessage(status));
+    e.message = status.message();
   } else {
     e.code = std::string(StatusCodeName(status.code()));
     e.message = status.message();
@@ -145,20 +145,35 @@ std::map<std::string, std::string, std::less<>> ParseQuery(std::string_view quer
   return out;
 }
 
+std::optional<uint64_t> ParseUnsigned(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+ApiError QueryError(const std::string& key, std::string message) {
+  return {400, "invalid_value", key + ": " + std::move(message), key};
+}
+
+ApiError UnknownQueryParameter(const std::string& key, std::string_view expected) {
+  return {400, "unknown_field", key + ": unknown query parameter (" + std::string(expected) + ")",
+          key};
+}
+
 const std::string& ControlRequest::Param(std::string_view name) const {
   static const std::string kEmpty;
   auto it = params.find(name);
   return it == params.end() ? kEmpty : it->second;
 }
 
-std::optional<nlohmann::json> ControlRequest::JsonBody(ApiError& error, bool allow_empty) const {
+ApiResult<nlohmann::json> ControlRequest::JsonBody(bool allow_empty) const {
   const std::string& body = http.body;
   if (body.size() > kMaxJsonBody) {
-    error = {413, "payload_too_large",
-             "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
-                 std::to_string(kMaxJsonBody),
-             ""};
-    return std::nullopt;
+    return ApiError{413, "payload_too_large",
+                    "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
+                        std::to_string(kMaxJsonBody),
+                    ""};
   }
   if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return nlohmann::json::object();
@@ -167,17 +182,15 @@ std::optional<nlohmann::json> ControlRequest::JsonBody(ApiError& error, bool all
   try {
     j = nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    error = {400, "invalid_json",
-             "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")", ""};
-    return std::nullopt;
+    return ApiError{400, "invalid_json",
+                    "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")", ""};
   } catch (const std::exception& e) {
-    error = {400, "invalid_json", std::string("request body is not valid JSON: ") + e.what(), ""};
-    return std::nullopt;
+    return ApiError{400, "invalid_json", std::string("request body is not valid JSON: ") + e.what(),
+                    ""};
   }
   if (!j.is_object()) {
-    error = {400, "wrong_type",
-             "request body must be a JSON object, not " + std::string(JsonTypeName(j)), ""};
-    return std::nullopt;
+    return ApiError{400, "wrong_type",
+                    "request body must be a JSON object, not " + std::string(JsonTypeName(j)), ""};
   }
   return j;
 }
@@ -277,6 +290,10 @@ void JsonFields::Fail(std::string code, std::string_view key, const std::string&
   if (error_) return;
   std::string field = FieldName(key);
   error_ = ApiError{400, std::move(code), field + ": " + message, field};
+}
+
+void JsonFields::Adopt(const ApiError& error) {
+  if (!error_) error_ = error;
 }
 
 bool JsonFields::Has(std::string_view key) const {

@@ -1,6 +1,6 @@
 // ControlRouter: the control API's request plumbing: routes, path parameters, query strings,
-// strict JSON bodies and JSON error answers. No market knowledge; the routes live in
-// control_api.cc (base) and control_alibaba.cc / control_aws.cc (flavors).
+// strict JSON bodies and JSON error answers. No market knowledge; the routes live in one file per
+// resource (control_clock.cc, control_pools.cc, ..., control_alibaba.cc, control_aws.cc).
 //
 // A route is a method plus a pattern of '/'-separated segments where "{name}" captures one
 // percent-decoded segment ("/v1/pools/{id}"). A handler answers through the HttpResponder, now
@@ -10,6 +10,9 @@
 // JsonFields reads one JSON object strictly: unknown keys, wrong types and out-of-range values
 // are errors that name the field ("pool.capacity"); the first error wins, so a handler reads
 // everything, checks ok(), and only then applies: nothing is half-applied.
+//
+// Errors are values: a parser returns ApiResult<T> (common/status.h's Result with an ApiError),
+// whose error carries the HTTP status, the code and the field as fields of their own.
 //
 // Thread-safety: Add() before serving; Dispatch() from any thread (the table is read-only).
 #pragma once
@@ -42,6 +45,10 @@ struct ApiError {
   std::string field;    // the offending field, "" when none
 };
 
+// What the control API's parsers return: a value, or the error to answer with.
+template <typename T>
+using ApiResult = Result<T, ApiError>;
+
 HttpResponse ErrorResponse(const ApiError& error);
 HttpResponse JsonResponse(int status, const nlohmann::json& body);
 // A core Status as an API error: the cloud code (CloudErrorCode) when it carries one, else a code
@@ -53,6 +60,13 @@ int HttpStatusFor(StatusCode code);
 std::string PercentDecode(std::string_view s);
 // "a=1&b=x%20y" -> {a:1, b:"x y"}; a repeated key keeps the last value.
 std::map<std::string, std::string, std::less<>> ParseQuery(std::string_view query);
+// A decimal unsigned number (a query parameter, a path segment); nullopt if it is not one.
+std::optional<uint64_t> ParseUnsigned(std::string_view s);
+// 400 invalid_value for query parameter `key`: "<key>: <message>".
+ApiError QueryError(const std::string& key, std::string message);
+// 400 unknown_field for query parameter `key`; `expected` says what the call takes
+// ("expected since, until").
+ApiError UnknownQueryParameter(const std::string& key, std::string_view expected);
 
 struct ControlRequest {
   const HttpRequest& http;
@@ -61,7 +75,7 @@ struct ControlRequest {
 
   const std::string& Param(std::string_view name) const;
   // The body as a JSON object, bounded by kMaxJsonBody; an empty body is {} when `allow_empty`.
-  std::optional<nlohmann::json> JsonBody(ApiError& error, bool allow_empty = false) const;
+  ApiResult<nlohmann::json> JsonBody(bool allow_empty = false) const;
 };
 
 // Nullopt for an empty body or {} (action routes take no fields), else the error to answer.
@@ -112,10 +126,18 @@ class JsonFields {
 
   // Records an error found by the caller (first error wins).
   void Fail(std::string code, std::string_view key, const std::string& message);
+  // Records an error found by a nested reader (a list item's JsonFields; first error wins).
+  void Adopt(const ApiError& error);
   std::string FieldName(std::string_view key) const;
 
   bool ok() const { return !error_; }
   const ApiError& error() const { return *error_; }
+  // `value` when every read so far succeeded, else the first error.
+  template <typename T>
+  ApiResult<T> Finish(T value) const {
+    if (error_) return *error_;
+    return value;
+  }
 
  private:
   const nlohmann::json* Get(std::string_view key, bool required);

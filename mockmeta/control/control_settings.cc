@@ -4,8 +4,9 @@
 //   PUT /v1/instances/{id}/settings   replaces them; absent keys get their defaults
 // The metadata trees show them from the next request on (docs/mockmeta-imds.md).
 #include <nlohmann/json.hpp>
+#include <utility>
 
-#include "mockmeta/control/control_api.h"
+#include "mockmeta/control/control_routes.h"
 #include "mockmeta/core/event_log.h"
 #include "mockmeta/core/market.h"
 
@@ -53,7 +54,7 @@ bool ReadStrings(JsonFields& f, const char* key, const json* value,
   return true;
 }
 
-std::optional<InstanceSettings> SettingsFromJson(const json& body, ApiError& err) {
+ApiResult<InstanceSettings> SettingsFromJson(const json& body) {
   JsonFields f(body, "",
                {"instance_profile", "tags", "metadata_tags", "public_ip", "key_name", "public_key",
                 "user_data", "security_groups", "subnet"});
@@ -73,11 +74,7 @@ std::optional<InstanceSettings> SettingsFromJson(const json& body, ApiError& err
       f.Fail("invalid_value", p->field, p->message);
     }
   }
-  if (!f.ok()) {
-    err = f.error();
-    return std::nullopt;
-  }
-  return s;
+  return f.Finish(std::move(s));
 }
 
 }  // namespace
@@ -97,11 +94,10 @@ void RegisterInstanceSettingsRoutes(ControlRouter& router, ControlApi& api) {
 
   router.AddSync("PUT", "/v1/instances/{id}/settings", [&api](const ControlRequest& req) {
     const std::string& id = req.Param("id");
-    ApiError err;
-    std::optional<json> body = req.JsonBody(err);
-    if (!body) return ErrorResponse(err);
-    std::optional<InstanceSettings> settings = SettingsFromJson(*body, err);
-    if (!settings) return ErrorResponse(err);
+    ApiResult<json> body = req.JsonBody();
+    if (!body.ok()) return ErrorResponse(body.error());
+    ApiResult<InstanceSettings> settings = SettingsFromJson(*body);
+    if (!settings.ok()) return ErrorResponse(settings.error());
     return api.host().With([&](Market& market, VirtualClock&) {
       Status s = market.SetInstanceSettings(id, *settings, cause::kUser);
       if (!s.ok()) return ErrorResponse(ErrorFromStatus(s, "id"));

@@ -2,10 +2,10 @@
 //
 // Every mutating Market / flavor API returns Status or Result<T> and applies fully or not at all.
 // The cloud's code ("InvalidParameterValue", "InvalidSpotPriceLimit.LowerThanPublicPrice",
-// "OperationDenied.NoStock", "InsufficientInstanceCapacity") is kept at the front of the
-// message as "<Code>: <human message>", so it survives any Status plumbing without changing the
-// shared Status contract; the control/compat API splits it back out with CloudErrorCode() and
-// CloudErrorMessage() and picks the HTTP status from StatusCode.
+// "OperationDenied.NoStock", "InsufficientInstanceCapacity") is the Status's reason
+// (common/status.h), a field of its own beside the human message: it survives any Status
+// plumbing (WithContext too), and the control API and the EC2 / ECS faces read it with
+// CloudErrorCode() and pick the HTTP status from StatusCode; nobody parses it out of a message.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -26,9 +26,10 @@ inline constexpr std::string_view kIncorrectInstanceState = "IncorrectInstanceSt
 inline constexpr std::string_view kInsufficientCapacity = "InsufficientInstanceCapacity";
 
 Status CloudError(StatusCode code, std::string_view cloud_code, std::string_view message);
-// "" when the status carries no cloud code.
-std::string_view CloudErrorCode(const Status& s);
-// The message without the code prefix.
-std::string_view CloudErrorMessage(const Status& s);
+// The cloud code, "" when the status carries none.
+inline const std::string& CloudErrorCode(const Status& s) { return s.reason(); }
+// One line for people (event-log details, scenario load errors): "<Code>: <message>", or the
+// message alone when there is no code.
+std::string CloudErrorText(const Status& s);
 
 }  // namespace lastcall::mock

@@ -1,5 +1,6 @@
 #include "mockmeta/core/market.h"
 
+#include <cassert>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -31,25 +32,28 @@ Market::Market(MarketOptions options)
       now_(options_.start),
       flavors_done_through_(options_.start),
       rng_(Rng(options_.seed).Fork("decisions")),
-      id_rng_(Rng(options_.seed).Fork("ids")),
-      alibaba_(std::make_unique<AlibabaFlavor>(*this)),
-      aws_(std::make_unique<AwsFlavor>(*this)) {
-  flavors_ = {alibaba_.get(), aws_.get()};
-}
+      id_rng_(Rng(options_.seed).Fork("ids")) {}
 
 Market::~Market() = default;
 
-Flavor& Market::flavor(FlavorKind kind) {
-  return kind == FlavorKind::kAlibaba ? static_cast<Flavor&>(*alibaba_) : *aws_;
+// --- Flavors ------------------------------------------------------------------------------
+
+void Market::Register(std::unique_ptr<Flavor> f) {
+  assert(f && (!f->kind() || !FlavorFor(*f->kind())) && "one flavor serves each FlavorKind");
+  flavors_.push_back(std::move(f));
 }
 
-const Flavor& Market::flavor(FlavorKind kind) const {
-  return kind == FlavorKind::kAlibaba ? static_cast<const Flavor&>(*alibaba_) : *aws_;
+const Flavor* Market::FlavorFor(FlavorKind kind) const {
+  for (const std::unique_ptr<Flavor>& f : flavors_) {
+    if (f->kind() == kind) return f.get();
+  }
+  return nullptr;
 }
 
-void Market::AddFlavor(std::unique_ptr<Flavor> f) {
-  flavors_.push_back(f.get());
-  extra_flavors_.push_back(std::move(f));
+int Market::PendingReleases(int pool) const {
+  int n = 0;
+  for (const std::unique_ptr<Flavor>& f : flavors_) n += f->PendingReleases(pool);
+  return n;
 }
 
 // --- Engine -------------------------------------------------------------------------------
@@ -61,7 +65,7 @@ std::optional<WallTime> Market::NextDue() const {
   };
   if (!actions_.empty()) consider(actions_.top().at);
   if (!price_due_.empty()) consider(price_due_.begin()->first);
-  for (const Flavor* f : flavors_) consider(f->NextDue());
+  for (const std::unique_ptr<Flavor>& f : flavors_) consider(f->NextDue());
   return next;
 }
 
@@ -115,7 +119,7 @@ bool Market::RunOneTurn(WallTime at) {
   }
   // 3. Flavors, in their fixed order.
   flavors_done_through_ = at;
-  for (Flavor* f : flavors_) {
+  for (const std::unique_ptr<Flavor>& f : flavors_) {
     const std::optional<WallTime> due = f->NextDue();
     if (due && *due <= at) {
       f->RunDue(at);
@@ -141,7 +145,8 @@ void Market::RunAction(const TimedAction& a, WallTime /*at*/) {
       s = a.call ? a.call(*this, now_) : Internal("timed action without a call");
       break;
   }
-  if (!s.ok()) Log(kind::kAction, a.label, "scheduled", "failed", cause::kSchedule, s.message());
+  if (!s.ok())
+    Log(kind::kAction, a.label, "scheduled", "failed", cause::kSchedule, CloudErrorText(s));
 }
 
 void Market::RunPriceStep(Pool& pool) {
@@ -169,7 +174,7 @@ void Market::ApplyPrice(Pool& pool, double price, std::string_view cause, std::s
 }
 
 void Market::NotifyPool(const Pool& pool, PoolChange what) {
-  for (Flavor* f : flavors_) f->OnPoolChanged(pool, what, now_);
+  for (const std::unique_ptr<Flavor>& f : flavors_) f->OnPoolChanged(pool, what, now_);
 }
 
 void Market::InstallModel(Pool& pool, PriceModel model) {
@@ -467,7 +472,7 @@ Result<MetadataView> Market::Metadata(std::string_view instance_id) const {
   v.now = now_;
   v.settings = inst->settings;
   v.instance_life_cycle = inst->spot ? "spot" : "on-demand";
-  flavor(inst->flavor).FillMetadata(*inst, v);
+  if (const Flavor* f = FlavorFor(inst->flavor)) f->FillMetadata(*inst, v);
   return v;
 }
 

@@ -1,13 +1,17 @@
-// Market: the simulation engine. Owns the catalog and pools, the instances of both flavors, the
-// event log, the seeded randomness, the scheduled timed actions and the flavors, and moves them
-// all through virtual time with a discrete-event loop.
+// Market: the simulation engine. Owns the catalog and pools, the instances of every flavor, the
+// event log, the seeded randomness, the scheduled timed actions and the flavors registered with
+// it, and moves them all through virtual time with a discrete-event loop.
+//
+// The Market knows flavors only through the Flavor interface (flavor.h), as a list in
+// registration order; it includes no flavor's header. World (world.h) builds a Market with the
+// Alibaba and AWS flavors and gives typed access to them; a test may register only its own.
 //
 // AdvanceTo(T) repeatedly takes the earliest due time D <= T over (timed actions, price-model
 // steps, each flavor's NextDue()), sets now = D, and at that instant runs, in this order and
 // repeating until nothing more is due at D:
 //   1. timed actions due at D, in (time, schedule order);
 //   2. price-model steps due at D, in pool order (the order pools were added);
-//   3. flavors whose NextDue() <= D: Alibaba, then AWS, then extra flavors (AddFlavor order).
+//   3. flavors whose NextDue() <= D, in AddFlavor order (World: Alibaba, then AWS).
 // Then now = T. Because every due time is a fixed point in virtual time (not "now + x" from the
 // caller's step), advancing an hour at once gives exactly the same event log as twelve 5-minute
 // advances. Nothing here reads a clock; the server maps real time to virtual time (VirtualClock)
@@ -33,8 +37,6 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "mockmeta/core/alibaba/alibaba.h"
-#include "mockmeta/core/aws/aws.h"
 #include "mockmeta/core/catalog.h"
 #include "mockmeta/core/cloud_error.h"
 #include "mockmeta/core/event_log.h"
@@ -43,6 +45,8 @@
 #include "mockmeta/core/rng.h"
 
 namespace lastcall::mock {
+
+class Market;
 
 struct MarketOptions {
   uint64_t seed = 1;
@@ -89,14 +93,19 @@ class Market {
   // The shared decision stream for flavors (victim order, ...). Draw only in deterministic order.
   Rng& rng() { return rng_; }
 
-  AlibabaFlavor& alibaba() { return *alibaba_; }
-  const AlibabaFlavor& alibaba() const { return *alibaba_; }
-  AwsFlavor& aws() { return *aws_; }
-  const AwsFlavor& aws() const { return *aws_; }
-  Flavor& flavor(FlavorKind kind);
-  const Flavor& flavor(FlavorKind kind) const;
-  // Runs after the built-in flavors; for tests and future clouds.
-  void AddFlavor(std::unique_ptr<Flavor> flavor);
+  // --- Flavors -----------------------------------------------------------------------------
+  // Registers a flavor (built with this Market) and returns it, typed as given: the Market owns
+  // it and runs it after those registered before. At most one flavor serves each FlavorKind.
+  template <typename F>
+  F& AddFlavor(std::unique_ptr<F> flavor) {
+    F& typed = *flavor;
+    Register(std::move(flavor));
+    return typed;
+  }
+  // The flavor serving instances of `kind`, or nullptr when none is registered.
+  const Flavor* FlavorFor(FlavorKind kind) const;
+  // Slot holders of pool `pool` (an index) with a release pending, over every flavor.
+  int PendingReleases(int pool) const;
 
   // --- Engine ---------------------------------------------------------------------------
   // Runs every step due in (now, t] (and any still due at now) in order; t >= now().
@@ -171,6 +180,7 @@ class Market {
     bool operator>(const QueuedAction& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
 
+  void Register(std::unique_ptr<Flavor> flavor);
   bool RunOneTurn(WallTime at);
   void RunAction(const TimedAction& action, WallTime at);
   void RunPriceStep(Pool& pool);
@@ -193,10 +203,8 @@ class Market {
   std::set<std::pair<WallTime, int>> price_due_;   // (due, pool index)
   std::vector<std::optional<WallTime>> pool_due_;  // by pool index, mirrors price_due_
   std::map<std::string, Instance, std::less<>> instances_;
-  std::unique_ptr<AlibabaFlavor> alibaba_;
-  std::unique_ptr<AwsFlavor> aws_;
-  std::vector<std::unique_ptr<Flavor>> extra_flavors_;
-  std::vector<Flavor*> flavors_;  // run order
+  // Run order. Declared last, so flavors (which hold a Market&) go before the rest of the Market.
+  std::vector<std::unique_ptr<Flavor>> flavors_;
 };
 
 }  // namespace lastcall::mock

@@ -6,6 +6,7 @@
 
 #include "common/time_format.h"
 #include "mockmeta/core/scenario.h"
+#include "mockmeta/core/world.h"
 #include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
@@ -261,6 +262,7 @@ class ProbeFlavor final : public Flavor {
  public:
   explicit ProbeFlavor(std::vector<std::string>* trace) : trace_(trace) {}
   std::string_view name() const override { return "probe"; }
+  std::optional<FlavorKind> kind() const override { return FlavorKind::kAws; }
   std::optional<WallTime> NextDue() const override { return due_; }
   void RunDue(WallTime now) override {
     trace_->push_back("run " + FormatRfc3339(now) + " price=" + FormatPrice(seen_price_));
@@ -271,6 +273,7 @@ class ProbeFlavor final : public Flavor {
     trace_->push_back("changed " + pool.id + " " + std::to_string(static_cast<int>(what)));
   }
   void FillMetadata(const Instance&, MetadataView& v) const override { v.termination_time = due_; }
+  int PendingReleases(int) const override { return 0; }
   std::optional<WallTime> due_;
   bool repeat_ = false;
 
@@ -315,12 +318,17 @@ TEST(MarketTest, AtOneInstantActionsThenPriceStepsThenFlavors) {
   EXPECT_EQ(log.back().detail, "trace");
 }
 
-TEST(MarketTest, BuiltInFlavorStubsAreWiredIn) {
-  auto m = MakeMarket();
-  EXPECT_EQ(m->flavor(FlavorKind::kAlibaba).name(), "alibaba");
-  EXPECT_EQ(m->flavor(FlavorKind::kAws).name(), "aws");
-  EXPECT_EQ(&m->alibaba(), &m->flavor(FlavorKind::kAlibaba));
-  EXPECT_FALSE(m->NextDue().has_value());  // empty market, stub flavors: nothing pending
+TEST(MarketTest, WorldRegistersAlibabaThenAws) {
+  World w;
+  ASSERT_NE(w.FlavorFor(FlavorKind::kAlibaba), nullptr);
+  ASSERT_NE(w.FlavorFor(FlavorKind::kAws), nullptr);
+  EXPECT_EQ(w.FlavorFor(FlavorKind::kAlibaba)->name(), "alibaba");
+  EXPECT_EQ(w.FlavorFor(FlavorKind::kAws)->name(), "aws");
+  EXPECT_EQ(w.FlavorFor(FlavorKind::kAlibaba), &w.alibaba());
+  EXPECT_EQ(w.FlavorFor(FlavorKind::kAws), &w.aws());
+  EXPECT_FALSE(w.NextDue().has_value());  // empty market, idle flavors: nothing pending
+  // A plain Market has no flavor until one is registered.
+  EXPECT_EQ(MakeMarket()->FlavorFor(FlavorKind::kAws), nullptr);
 }
 
 TEST(MarketTest, RunawayFlavorIsReportedNotSpunForever) {
@@ -444,7 +452,7 @@ TEST(MarketTest, UnknownZoneOrTypeIsRefused) {
 
 // Two Alibaba preemptible instances (no protection: checks at +5m, +10m, ...) and two AWS spot
 // instances in one pool of 4 slots; the capacity drops by one at `drop_at`.
-std::unique_ptr<Market> MixedPool(const std::string& drop_at) {
+std::unique_ptr<World> MixedPool(const std::string& drop_at) {
   auto m = ScenarioBuilder()
                .Start("2026-04-07T00:00:00Z")
                .Zone("z1", "r1")
@@ -516,7 +524,8 @@ TEST(MarketTest, MixedPoolShortageTakesOnlyAsManyAsShort) {
   }
 }
 
-// Each flavor's PendingReleases counts its own slot holders that have a notice pending.
+// Each flavor's PendingReleases counts its own slot holders that have a notice pending; the
+// Market's sums them (what each flavor subtracts from a shortage).
 TEST(MarketTest, MixedPoolPendingReleasesPerFlavor) {
   auto m = MixedPool("9m");
   ASSERT_TRUE(m);
@@ -526,8 +535,10 @@ TEST(MarketTest, MixedPoolPendingReleasesPerFlavor) {
   ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(9)).ok());
   EXPECT_EQ(m->aws().PendingReleases(pool), 1);
   EXPECT_EQ(m->alibaba().PendingReleases(pool), 0);
+  EXPECT_EQ(m->PendingReleases(pool), 1);
   ASSERT_TRUE(m->AdvanceTo(m->start() + minutes(11)).ok());  // the AWS instance is gone
   EXPECT_EQ(m->aws().PendingReleases(pool), 0);
+  EXPECT_EQ(m->PendingReleases(pool), 0);
 }
 
 }  // namespace

@@ -121,16 +121,16 @@ Result<WallTime> ScenarioContext::Time(const toml::table& t, std::string_view pa
       return Error(NodeOr(t, key), path, key,
                    "\"" + *s + "\" is neither an offset like \"90m\" nor an RFC 3339 time");
     }
-    if (*d > LatestVirtualTime() - market_.start()) {
+    if (*d > LatestVirtualTime() - world_.start()) {
       return Error(NodeOr(t, key), path, key,
                    "\"" + *s + "\" from the start is after " + FormatRfc3339(LatestVirtualTime()) +
                        " (times are 64-bit nanoseconds)");
     }
-    at = market_.start() + *d;
+    at = world_.start() + *d;
   }
-  if (at < market_.start()) {
+  if (at < world_.start()) {
     return Error(NodeOr(t, key), path, key,
-                 "is before the scenario start " + FormatRfc3339(market_.start()));
+                 "is before the scenario start " + FormatRfc3339(world_.start()));
   }
   return at;
 }
@@ -409,16 +409,16 @@ Status LoadActions(const toml::table& root, ScenarioContext& ctx) {
       a.model = std::move(*m);
     }
     Result<uint64_t> seq = ctx.market().Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorMessage(seq.status()));
+    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
   }
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::string& source,
-                                         const ScenarioOptions& options) {
+Result<std::unique_ptr<World>> LoadRoot(const toml::table& root, const std::string& source,
+                                        const ScenarioOptions& options) {
   // The header keys (seed, start) make the Market, so they are read with a throwaway context.
   MarketOptions opt;
-  Market probe;
+  World probe;
   ScenarioContext pre(source, probe);
   LASTCALL_RETURN_IF_ERROR(pre.CheckKeys(root, "",
                                          {"seed", "start", "account_id", "zone", "instance_type",
@@ -441,8 +441,8 @@ Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::str
     if (!s.ok()) return s.status();
     opt.account_id = *s;
   }
-  auto market = std::make_unique<Market>(opt);
-  ScenarioContext ctx(source, *market);
+  auto world = std::make_unique<World>(opt);
+  ScenarioContext ctx(source, *world);
   LASTCALL_RETURN_IF_ERROR(LoadZones(root, ctx));
   LASTCALL_RETURN_IF_ERROR(LoadTypes(root, ctx));
   LASTCALL_RETURN_IF_ERROR(LoadPools(root, ctx));
@@ -456,14 +456,13 @@ Result<std::unique_ptr<Market>> LoadRoot(const toml::table& root, const std::str
       return ctx.Error(*n, "", key, "must be a table ([" + std::string(key) + "])");
     LASTCALL_RETURN_IF_ERROR(loader(*n->as_table(), ctx));
   }
-  return market;
+  return world;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Market>> LoadScenarioText(std::string_view text,
-                                                 std::string_view source_name,
-                                                 const ScenarioOptions& options) {
+Result<std::unique_ptr<World>> LoadScenarioText(std::string_view text, std::string_view source_name,
+                                                const ScenarioOptions& options) {
   const std::string source(source_name);
   try {
     // toml++ 3.3 has undefined behaviour on some inputs toml::parse would otherwise see.
@@ -498,8 +497,8 @@ Result<std::string> ReadScenarioFile(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Market>> LoadScenarioFile(const std::string& path,
-                                                 const ScenarioOptions& options) {
+Result<std::unique_ptr<World>> LoadScenarioFile(const std::string& path,
+                                                const ScenarioOptions& options) {
   Result<std::string> text = ReadScenarioFile(path);
   if (!text.ok()) return text.status();
   return LoadScenarioText(*text, path, options);

@@ -24,16 +24,18 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 
 class ScenarioContext {
  public:
-  ScenarioContext(std::string source, Market& market)
-      : source_(std::move(source)), market_(market) {}
+  ScenarioContext(std::string source, World& world) : source_(std::move(source)), world_(world) {}
 
-  Market& market() { return market_; }
+  Market& market() { return world_; }
+  // The flavors' loaders reach their flavor here (and capture it in their timed actions: the
+  // World owns both the flavors and the Market holding the actions).
+  World& world() { return world_; }
   const std::string& source() const { return source_; }
 
   // "file:line:column"
@@ -74,7 +76,7 @@ class ScenarioContext {
   const toml::node& NodeOr(const toml::table& t, std::string_view key) const;
 
   std::string source_;
-  Market& market_;
+  World& world_;
 };
 
 // Reads the InstanceSettings keys (kInstanceSettingsKeys) of an instance table into `out`,

@@ -60,7 +60,7 @@ model = { kind = "trace", steps = [ { at = "0s", price = 0.5 }, { at = "30m", pr
 TEST(ScenarioTest, LoadsCatalogPoolsAndActions) {
   auto m = LoadScenarioText(kGood, "good.toml");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  Market& market = **m;
+  World& market = **m;
   EXPECT_EQ(market.seed(), 42u);
   EXPECT_EQ(FormatRfc3339(market.now()), "2026-04-07T00:00:00Z");
   const Pool* p = market.catalog().FindPool("ecs.c5.8xlarge@cn-hangzhou-b");
@@ -202,7 +202,7 @@ TEST(ScenarioTest, OnlyRegularFilesUpToTheSizeLimitAreRead) {
 }
 
 TEST(ScenarioTest, InstanceSettingsReachTheMetadata) {
-  Result<std::unique_ptr<Market>> m = LoadScenarioText(std::string(kCatalog) + R"(
+  Result<std::unique_ptr<World>> m = LoadScenarioText(std::string(kCatalog) + R"(
 [[aws.instance]]
 type = "t1"
 zone = "z1"
@@ -218,7 +218,7 @@ user_data = "#cloud-config\n"
 security_groups = ["web", "ssh"]
 subnet = "subnet-0abc"
 )",
-                                                       "s.toml");
+                                                      "s.toml");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_EQ((*m)->instances().size(), 1u);
   const Instance& inst = (*m)->instances().begin()->second;
@@ -308,7 +308,7 @@ TEST(ScenarioTest, DemoScenarioPlaysItsTimeline) {
   auto loaded =
       LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) + "/etc/scenarios/demo.toml");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  Market& m = **loaded;
+  World& m = **loaded;
   const WallTime t0 = m.start();
   using std::chrono::seconds;
   auto at = [&](Duration d) { ASSERT_TRUE(m.AdvanceTo(t0 + d).ok()); };

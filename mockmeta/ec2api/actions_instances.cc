@@ -71,9 +71,9 @@ MaybeError DescribeInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter& ou
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
     if (MaybeError e = CheckInstanceIds(market, ids)) return e;
-    const auto by_instance = RequestsByInstance(market);
+    const auto by_instance = RequestsByInstance(aws);
     auto request_of = [&](const Instance& inst) -> const SpotRequest* {
       auto it = by_instance.find(inst.id);
       return it == by_instance.end() ? nullptr : it->second;
@@ -121,8 +121,9 @@ MaybeError DescribeInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter& ou
 // call to all its instances or to none).
 enum class UserAction { kTerminate, kStop, kStart };
 
-MaybeError Precheck(const Market& market, const std::vector<std::string>& ids, UserAction action) {
-  const auto by_instance = RequestsByInstance(market);
+MaybeError Precheck(const Market& market, const AwsFlavor& aws, const std::vector<std::string>& ids,
+                    UserAction action) {
+  const auto by_instance = RequestsByInstance(aws);
   std::map<int, int> starts;  // pool -> spot instances to start there
   for (const std::string& id : ids) {
     const Instance& inst = *FindAws(market, id);
@@ -174,17 +175,17 @@ MaybeError ChangeState(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out, Use
     return Ec2Error{Ec2ErrorCode::kMissingParameter,
                     "The request must contain the parameter InstanceId"};
   }
-  MaybeError result = ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  MaybeError result = ctx.With([&](Market& market, AwsFlavor& aws, Ec2State&) -> MaybeError {
     if (MaybeError e = CheckInstanceIds(market, ids)) return e;
-    if (MaybeError e = Precheck(market, ids, action)) return e;
+    if (MaybeError e = Precheck(market, aws, ids, action)) return e;
     if (dry_run) return DryRunError();
     std::vector<InstanceState> before;
     before.reserve(ids.size());
     for (const std::string& id : ids) before.push_back(FindAws(market, id)->state);
     for (const std::string& id : ids) {
-      Status s = action == UserAction::kTerminate ? market.aws().TerminateInstance(id, cause::kUser)
-                 : action == UserAction::kStop    ? market.aws().StopInstance(id, cause::kUser)
-                                                  : market.aws().StartInstance(id, cause::kUser);
+      Status s = action == UserAction::kTerminate ? aws.TerminateInstance(id, cause::kUser)
+                 : action == UserAction::kStop    ? aws.StopInstance(id, cause::kUser)
+                                                  : aws.StartInstance(id, cause::kUser);
       // The prechecks make this unreachable; if the market disagrees, say so rather than hide it.
       if (!s.ok()) return MarketError(s);
     }
@@ -281,7 +282,7 @@ MaybeError DescribeInstanceStatus(Ec2Context& ctx, const Ec2Call& call, XmlWrite
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor&, Ec2State&) -> MaybeError {
     if (MaybeError e = CheckInstanceIds(market, ids)) return e;
     std::vector<const Instance*> chosen;
     std::vector<std::string> keys;

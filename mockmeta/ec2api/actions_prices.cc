@@ -67,7 +67,7 @@ MaybeError DescribeSpotPriceHistory(Ec2Context& ctx, const Ec2Call& call, XmlWri
   bool linux = products.empty();
   for (const std::string& d : products)
     linux = linux || d == kProduct || d == "Linux/UNIX (Amazon VPC)";
-  return ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor&, Ec2State&) -> MaybeError {
     const WallTime to = end.value_or(market.now());
     std::vector<PriceItem> items;
     std::vector<std::string> keys;
@@ -170,7 +170,7 @@ MaybeError DescribeInstanceTypes(Ec2Context& ctx, const Ec2Call& call, XmlWriter
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor&, Ec2State&) -> MaybeError {
     // The types sold in the caller's region (a pool there).
     std::map<std::string, const InstanceType*> offered;
     for (const Pool& pool : market.catalog().pools()) {

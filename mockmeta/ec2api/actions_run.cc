@@ -145,7 +145,7 @@ MaybeError RunInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
   RunParams run;
   bool dry_run = false;
   if (MaybeError e = ReadRunParams(call, run, dry_run)) return e;
-  MaybeError result = ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
+  MaybeError result = ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
     if (!market.catalog().FindType(run.spec.instance_type)) {
       return Ec2Error{
           Ec2ErrorCode::kInvalidParameterValue,
@@ -165,7 +165,7 @@ MaybeError RunInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
     const std::string reservation = market.NewId("r-", 17, true);
     std::vector<std::string> ids;
     for (long long i = 0; i < *n; ++i) {
-      Result<std::string> id = market.aws().RunInstance(run.spec, cause::kUser);
+      Result<std::string> id = aws.RunInstance(run.spec, cause::kUser);
       // Checked above for the whole call; only the first launch can still fail validation.
       if (!id.ok()) return MarketError(id.status());
       ids.push_back(*id);
@@ -173,7 +173,7 @@ MaybeError RunInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
       if (!run.instance_tags.empty()) state.tags[*id] = run.instance_tags;
     }
     if (Status s = market.AdvanceTo(market.now()); !s.ok()) return MarketError(s);
-    const auto by_instance = RequestsByInstance(market);
+    const auto by_instance = RequestsByInstance(aws);
     for (const std::string& id : ids) {
       auto it = by_instance.find(id);
       if (it != by_instance.end() && !run.request_tags.empty()) {

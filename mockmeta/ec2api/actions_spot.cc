@@ -12,13 +12,13 @@ namespace lastcall::mock::ec2 {
 namespace {
 
 // Ids must look like spot request ids (Malformed) and exist (NotFound); all are checked first.
-MaybeError CheckRequestIds(const Market& market, const std::vector<std::string>& ids) {
+MaybeError CheckRequestIds(const AwsFlavor& aws, const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
     if (!IsSpotRequestId(id)) {
       return Ec2Error{Ec2ErrorCode::kInvalidSpotInstanceRequestIdMalformed,
                       "Invalid id: \"" + id.substr(0, 64) + "\" (expecting \"sir-...\")"};
     }
-    if (!market.aws().FindRequest(id)) {
+    if (!aws.FindRequest(id)) {
       return Ec2Error{Ec2ErrorCode::kInvalidSpotInstanceRequestIdNotFound,
                       "The spot instance request ID '" + id + "' does not exist"};
     }
@@ -81,10 +81,10 @@ MaybeError RequestSpotInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter&
   spec.availability_zone_group = az_group.value_or("");
   spec.block_duration_minutes = static_cast<int>(block.value_or(0));
 
-  MaybeError result = ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
-    if (Status s = market.aws().ValidateSpec(spec); !s.ok()) return MarketError(s);
+  MaybeError result = ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
+    if (Status s = aws.ValidateSpec(spec); !s.ok()) return MarketError(s);
     if (dry_run) return DryRunError();
-    Result<std::vector<std::string>> ids = market.aws().RequestSpotInstances(spec, cause::kUser);
+    Result<std::vector<std::string>> ids = aws.RequestSpotInstances(spec, cause::kUser);
     if (!ids.ok()) return MarketError(ids.status());
     for (const std::string& id : *ids) {
       if (!tags.empty()) state.tags[id] = tags;
@@ -93,7 +93,7 @@ MaybeError RequestSpotInstances(Ec2Context& ctx, const Ec2Call& call, XmlWriter&
     if (Status s = market.AdvanceTo(market.now()); !s.ok()) return MarketError(s);
     out.Open("spotInstanceRequestSet");
     for (const std::string& id : *ids) {
-      WriteSpotRequest(out, state, *market.aws().FindRequest(id));
+      WriteSpotRequest(out, state, *aws.FindRequest(id));
     }
     out.Close();
     return std::nullopt;
@@ -141,11 +141,11 @@ MaybeError DescribeSpotInstanceRequests(Ec2Context& ctx, const Ec2Call& call, Xm
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
-    if (MaybeError e = CheckRequestIds(market, ids)) return e;
+  return ctx.With([&](Market&, AwsFlavor& aws, Ec2State& state) -> MaybeError {
+    if (MaybeError e = CheckRequestIds(aws, ids)) return e;
     std::vector<const SpotRequest*> chosen;
     std::vector<std::string> keys;
-    for (const auto& [id, r] : market.aws().requests()) {
+    for (const auto& [id, r] : aws.requests()) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
       // A named reference: clang before 16 cannot capture a structured binding (fuzz preset).
       const SpotRequest& request = r;
@@ -173,17 +173,17 @@ MaybeError CancelSpotInstanceRequests(Ec2Context& ctx, const Ec2Call& call, XmlW
     return Ec2Error{Ec2ErrorCode::kMissingParameter,
                     "The request must contain the parameter SpotInstanceRequestId"};
   }
-  MaybeError result = ctx.With([&](Market& market, Ec2State&) -> MaybeError {
-    if (MaybeError e = CheckRequestIds(market, ids)) return e;
+  MaybeError result = ctx.With([&](Market&, AwsFlavor& aws, Ec2State&) -> MaybeError {
+    if (MaybeError e = CheckRequestIds(aws, ids)) return e;
     if (dry_run) return DryRunError();
-    if (Status s = market.aws().CancelSpotInstanceRequests(ids, cause::kUser); !s.ok()) {
+    if (Status s = aws.CancelSpotInstanceRequests(ids, cause::kUser); !s.ok()) {
       return MarketError(s);
     }
     out.Open("spotInstanceRequestSet");
     for (const std::string& id : ids) {
       out.Open("item")
           .Leaf("spotInstanceRequestId", id)
-          .Leaf("state", market.aws().FindRequest(id)->state)
+          .Leaf("state", aws.FindRequest(id)->state)
           .Close();
     }
     out.Close();

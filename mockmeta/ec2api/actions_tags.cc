@@ -15,7 +15,8 @@ std::string_view ResourceType(std::string_view id) {
 }
 
 // Every id names an AWS instance or a spot request of the market.
-MaybeError CheckResources(const Market& market, const std::vector<std::string>& ids) {
+MaybeError CheckResources(const Market& market, const AwsFlavor& aws,
+                          const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
     if (IsInstanceId(id)) {
       const Instance* inst = market.FindInstance(id);
@@ -24,7 +25,7 @@ MaybeError CheckResources(const Market& market, const std::vector<std::string>& 
                         "The instance ID '" + id + "' does not exist"};
       }
     } else if (IsSpotRequestId(id)) {
-      if (!market.aws().FindRequest(id)) {
+      if (!aws.FindRequest(id)) {
         return Ec2Error{Ec2ErrorCode::kInvalidSpotInstanceRequestIdNotFound,
                         "The spot instance request ID '" + id + "' does not exist"};
       }
@@ -68,8 +69,8 @@ MaybeError ReadTagCall(const Ec2Call& call, bool create, TagCall& out) {
 MaybeError CreateTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
   TagCall tc;
   if (MaybeError e = ReadTagCall(call, true, tc)) return e;
-  MaybeError result = ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
-    if (MaybeError e = CheckResources(market, tc.resources)) return e;
+  MaybeError result = ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
+    if (MaybeError e = CheckResources(market, aws, tc.resources)) return e;
     for (const std::string& id : tc.resources) {
       auto existing = state.tags.find(id);
       size_t count = existing == state.tags.end() ? 0 : existing->second.size();
@@ -95,8 +96,8 @@ MaybeError CreateTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
 MaybeError DeleteTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
   TagCall tc;
   if (MaybeError e = ReadTagCall(call, false, tc)) return e;
-  MaybeError result = ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
-    if (MaybeError e = CheckResources(market, tc.resources)) return e;
+  MaybeError result = ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
+    if (MaybeError e = CheckResources(market, aws, tc.resources)) return e;
     if (tc.dry_run) return DryRunError();
     for (const std::string& id : tc.resources) {
       auto it = state.tags.find(id);
@@ -146,7 +147,7 @@ MaybeError DescribeTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State& state) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor& aws, Ec2State& state) -> MaybeError {
     std::vector<TagItem> items;
     auto add = [&](const std::string& id, const std::map<std::string, std::string>& tags) {
       for (const auto& [k, v] : tags) {
@@ -159,7 +160,7 @@ MaybeError DescribeTags(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out) {
     for (const auto& [id, inst] : market.instances()) {
       if (inst.flavor == FlavorKind::kAws) add(id, TagsOf(state, id, inst.name));
     }
-    for (const auto& [id, r] : market.aws().requests()) add(id, TagsOf(state, id));
+    for (const auto& [id, r] : aws.requests()) add(id, TagsOf(state, id));
     std::sort(items.begin(), items.end(), [](const TagItem& a, const TagItem& b) {
       return std::tie(a.resource_id, a.key) < std::tie(b.resource_id, b.key);
     });

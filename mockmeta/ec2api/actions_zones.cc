@@ -61,7 +61,7 @@ MaybeError DescribeAvailabilityZones(Ec2Context& ctx, const Ec2Call& call, XmlWr
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor&, Ec2State&) -> MaybeError {
     std::vector<ZoneInfo> zones;
     std::map<std::string, int> per_region;
     for (const Zone& z : market.catalog().zones()) {
@@ -113,7 +113,7 @@ MaybeError DescribeRegions(Ec2Context& ctx, const Ec2Call& call, XmlWriter& out)
     return e;
   }
   if (dry_run) return DryRunError();
-  return ctx.With([&](Market& market, Ec2State&) -> MaybeError {
+  return ctx.With([&](Market& market, AwsFlavor&, Ec2State&) -> MaybeError {
     std::set<std::string> regions;
     for (const Zone& z : market.catalog().zones()) regions.insert(z.region);
     for (const std::string& n : names) {

@@ -167,9 +167,9 @@ void WriteTagSet(XmlWriter& w, const std::map<std::string, std::string>& tags) {
   w.Close();
 }
 
-std::map<std::string_view, const SpotRequest*> RequestsByInstance(const Market& market) {
+std::map<std::string_view, const SpotRequest*> RequestsByInstance(const AwsFlavor& aws) {
   std::map<std::string_view, const SpotRequest*> out;
-  for (const auto& [id, r] : market.aws().requests()) {
+  for (const auto& [id, r] : aws.requests()) {
     if (!r.instance_id.empty()) out[r.instance_id] = &r;
   }
   return out;

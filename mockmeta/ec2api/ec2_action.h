@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 #include "mockmeta/ec2api/ec2_error.h"
 #include "mockmeta/ec2api/query_params.h"
 #include "mockmeta/ec2api/xml_writer.h"
@@ -47,7 +48,7 @@ struct Ec2Call {
 };
 
 // The face's way to the shared market (mockmeta/host/cloud_api_context.h).
-using Ec2Context = CloudApiContext<Ec2State, Ec2Error, &FromMarketStatus>;
+using Ec2Context = CloudApiContext<Ec2State, Ec2Error, &FromMarketStatus, AwsFlavor, &World::aws>;
 
 using ActionFn = MaybeError (*)(Ec2Context&, const Ec2Call&, XmlWriter&);
 using ActionTable = std::map<std::string, ActionFn, std::less<>>;
@@ -100,7 +101,7 @@ std::map<std::string, std::string> TagsOf(const Ec2State& state, std::string_vie
 void WriteTagSet(XmlWriter& w, const std::map<std::string, std::string>& tags);
 
 // The spot request each instance was launched by (an instance id -> its request).
-std::map<std::string_view, const SpotRequest*> RequestsByInstance(const Market& market);
+std::map<std::string_view, const SpotRequest*> RequestsByInstance(const AwsFlavor& aws);
 // Reservation id of an instance (its launch's, or one derived from its id).
 std::string ReservationOf(const Ec2State& state, const Instance& inst);
 

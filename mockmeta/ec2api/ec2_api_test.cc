@@ -47,7 +47,7 @@ class Ec2ApiTest : public ::testing::Test {
  protected:
   Ec2ApiTest() : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}), api_(host_) {}
 
-  static std::unique_ptr<Market> Load() {
+  static std::unique_ptr<World> Load() {
     auto m = Scenario().Load("t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();
@@ -94,7 +94,7 @@ class Ec2ApiTest : public ::testing::Test {
     return host_.With([](Market& m, VirtualClock&) { return m.instances().size(); });
   }
   size_t RequestCount() {
-    return host_.With([](Market& m, VirtualClock&) { return m.aws().requests().size(); });
+    return host_.WithWorld([](World& w, VirtualClock&) { return w.aws().requests().size(); });
   }
   std::string RequestOne(const std::string& extra = "") {
     std::string body = Ok("RequestSpotInstances",
@@ -429,7 +429,7 @@ TEST_F(Ec2ApiTest, TagsCreateDescribeDelete) {
 TEST_F(Ec2ApiTest, InstanceStatusShowsScheduledEvents) {
   Ok("RunInstances", "InstanceType=m5.large&MinCount=1&MaxCount=1");
   const std::string inst = First(Ok("DescribeInstances"), "instanceId");
-  host_.With([&](Market& m, VirtualClock&) {
+  host_.WithWorld([&](World& m, VirtualClock&) {
     ScheduledEventSpec spec;
     spec.code = "system-reboot";
     spec.not_before = m.now() + std::chrono::hours(24);

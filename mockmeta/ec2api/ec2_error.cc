@@ -85,7 +85,7 @@ std::string Ec2Error::ToXml(std::string_view request_id) const {
 
 Ec2Error FromMarketStatus(const Status& status) {
   const std::string_view cloud = CloudErrorCode(status);
-  std::string message(CloudErrorMessage(status));
+  std::string message(status.message());
   for (const MarketCode& m : kMarketCodes) {
     // "InvalidState" stands for its sub-codes too ("InvalidState.Foo").
     if (cloud == m.market || (cloud.rfind(m.market, 0) == 0 && cloud.size() > m.market.size() &&

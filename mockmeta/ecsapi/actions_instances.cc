@@ -31,9 +31,9 @@ std::string_view OpName(Op op) {
 }
 
 // Whether `op` may run on the instance now (the state part; price and stock are the flavor's).
-MaybeError CheckOp(const Market& market, std::string_view id, Op op, bool force,
+MaybeError CheckOp(const AlibabaFlavor& ali, std::string_view id, Op op, bool force,
                    std::string* status_out = nullptr) {
-  Result<AlibabaInstanceInfo> info = market.alibaba().Describe(id);
+  Result<AlibabaInstanceInfo> info = ali.Describe(id);
   if (!info.ok() || info->status == "Released") {
     return EcsError{EcsErrorCode::kInvalidInstanceIdNotFound,
                     "The specified InstanceId " + Quote(id) + " does not exist."};
@@ -60,8 +60,8 @@ MaybeError CheckOp(const Market& market, std::string_view id, Op op, bool force,
                       (locked ? ", OperationLocks: Recycling" : "") + ")."};
 }
 
-Status Apply(Market& market, const std::string& id, Op op, StoppedMode mode, bool force) {
-  AlibabaFlavor& ali = market.alibaba();
+Status Apply(Market& market, AlibabaFlavor& ali, const std::string& id, Op op, StoppedMode mode,
+             bool force) {
   switch (op) {
     case Op::kStop:
       return ali.StopInstance(id, mode, cause::kUser);
@@ -99,10 +99,10 @@ MaybeError OneInstance(EcsContext& ctx, const EcsCall& call, Op op) {
   r.Bool("ForceStop");
   std::optional<StoppedMode> mode = op == Op::kStop ? ReadStoppedMode(r) : std::nullopt;
   if (!r.ok()) return r.error();
-  MaybeError e = ctx.With([&](Market& market, EcsState&) -> MaybeError {
-    if (MaybeError bad = CheckOp(market, *id, op, force)) return bad;
+  MaybeError e = ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState&) -> MaybeError {
+    if (MaybeError bad = CheckOp(ali, *id, op, force)) return bad;
     if (dry) return DryRunError();
-    Status s = Apply(market, *id, op, mode.value_or(StoppedMode::kKeepCharging), force);
+    Status s = Apply(market, ali, *id, op, mode.value_or(StoppedMode::kKeepCharging), force);
     return s.ok() ? MaybeError() : FromMarketStatus(s);
   });
   if (!e) ctx.Changed();
@@ -141,23 +141,24 @@ MaybeError Batch(EcsContext& ctx, const EcsCall& call, json& body, Op op) {
   }
   if (!r.ok()) return r.error();
   const bool success_first = batch && *batch == "SuccessFirst" && op != Op::kDelete;
-  MaybeError e = ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  MaybeError e = ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     std::vector<std::string> before(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
-      MaybeError bad = CheckOp(market, ids[i], op, force, &before[i]);
+      MaybeError bad = CheckOp(ali, ids[i], op, force, &before[i]);
       if (bad && !success_first) return bad;
       if (bad && bad->code == EcsErrorCode::kInvalidInstanceIdNotFound) return bad;
     }
     if (dry) return DryRunError();
     json responses = json::array();
     for (size_t i = 0; i < ids.size(); ++i) {
-      MaybeError bad = CheckOp(market, ids[i], op, force);
-      Status s = bad ? Status::Ok()
-                     : Apply(market, ids[i], op, mode.value_or(StoppedMode::kKeepCharging), force);
+      MaybeError bad = CheckOp(ali, ids[i], op, force);
+      Status s =
+          bad ? Status::Ok()
+              : Apply(market, ali, ids[i], op, mode.value_or(StoppedMode::kKeepCharging), force);
       if (!bad && !s.ok()) bad = FromMarketStatus(s);
       if (bad && !success_first) return bad;
-      Result<AlibabaInstanceInfo> now = market.alibaba().Describe(ids[i]);
+      Result<AlibabaInstanceInfo> now = ali.Describe(ids[i]);
       responses.push_back({{"InstanceId", ids[i]},
                            {"Code", bad ? std::string(EcsErrorCodeName(bad->code)) : "200"},
                            {"Message", bad ? bad->message : "success"},
@@ -275,7 +276,7 @@ MaybeError DescribeInstances(EcsContext& ctx, const EcsCall& call, json& body) {
            "The specified parameter \"Status\" is not valid: " + Quote(*f.status) + ".");
   }
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState& state) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState& state) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, f.region)) return bad;
     if (dry) return DryRunError();
     std::vector<const Instance*> hits;  // market.instances() is ordered by id
@@ -288,7 +289,7 @@ MaybeError DescribeInstances(EcsContext& ctx, const EcsCall& call, json& body) {
     }
     json list = json::array();
     for (size_t i = begin; i < end; ++i) {
-      Result<AlibabaInstanceInfo> info = market.alibaba().Describe(hits[i]->id);
+      Result<AlibabaInstanceInfo> info = ali.Describe(hits[i]->id);
       if (info.ok()) list.push_back(InstanceJson(market, state, *info));
     }
     body["TotalCount"] = hits.size();
@@ -304,12 +305,12 @@ MaybeError DescribeInstanceStatus(EcsContext& ctx, const EcsCall& call, json& bo
   std::optional<std::string> zone = r.String("ZoneId");
   const PageRequest page = ReadPage(r, 10, 50);
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     json list = json::array();
     size_t total = 0;
     const size_t begin = static_cast<size_t>((page.number - 1) * page.size);
-    for (const AlibabaInstanceInfo& i : market.alibaba().DescribeAll(false)) {
+    for (const AlibabaInstanceInfo& i : ali.DescribeAll(false)) {
       if (i.region_id != *region || (zone && i.zone_id != *zone)) continue;
       if (!ids.empty() && std::find(ids.begin(), ids.end(), i.instance_id) == ids.end()) continue;
       if (total >= begin && total < begin + static_cast<size_t>(page.size)) {

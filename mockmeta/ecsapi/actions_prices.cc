@@ -60,7 +60,7 @@ MaybeError DescribeSpotPriceHistory(EcsContext& ctx, const EcsCall& call, json& 
     r.Fail(EcsErrorCode::kInvalidParameter, "The StartTime is later than the EndTime.");
   }
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor&, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     if (!market.catalog().FindType(*type)) {
       return EcsError{EcsErrorCode::kInvalidInstanceTypeValueNotSupported,
@@ -111,10 +111,10 @@ MaybeError DescribeSpotAdvice(EcsContext& ctx, const EcsCall& call, json& body) 
   std::optional<double> memory = r.Number("Memory");
   std::optional<double> min_memory = r.Number("MinMemory");
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     json zones = json::array();
-    for (const AlibabaSpotAdvice& a : market.alibaba().DescribeSpotAdvice(zone.value_or(""))) {
+    for (const AlibabaSpotAdvice& a : ali.DescribeSpotAdvice(zone.value_or(""))) {
       if (a.region_id != *region) continue;
       if (!types.empty() && std::find(types.begin(), types.end(), a.instance_type) == types.end()) {
         continue;
@@ -171,7 +171,7 @@ MaybeError DescribePrice(EcsContext& ctx, const EcsCall& call, json& body) {
            "instances are priced per Hour.");
   }
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor&, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     std::vector<const Pool*> pools = PoolsOf(market, *region, *type, zone);
     const InstanceType* t = market.catalog().FindType(*type);

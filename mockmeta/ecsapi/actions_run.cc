@@ -98,12 +98,12 @@ MaybeError PickZone(const Market& market, RunParams& p) {
 }
 
 // Creates the instances (Amount, or fewer down to MinAmount when stock runs short).
-Result<std::vector<std::string>> Create(Market& market, const RunParams& p) {
+Result<std::vector<std::string>> Create(AlibabaFlavor& ali, const RunParams& p) {
   AlibabaRunRequest run = p.run;
   Status last = Status::Ok();
   for (int n = p.run.amount; n >= p.min_amount; --n) {
     run.amount = n;
-    Result<std::vector<std::string>> made = market.alibaba().RunInstances(run, cause::kUser);
+    Result<std::vector<std::string>> made = ali.RunInstances(run, cause::kUser);
     if (made.ok()) return made;
     last = made.status();
     if (FromMarketStatus(last).code != EcsErrorCode::kOperationDeniedNoStock) break;
@@ -115,7 +115,7 @@ Result<std::vector<std::string>> Create(Market& market, const RunParams& p) {
 // `created_stopped`: CreateInstance's instance is stopped (StopCharging) in the same step.
 MaybeError Launch(EcsContext& ctx, RunParams& p, bool created_stopped,
                   std::vector<std::string>& ids, double& price) {
-  MaybeError e = ctx.With([&](Market& market, EcsState& state) -> MaybeError {
+  MaybeError e = ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState& state) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, p.region)) return bad;
     if (MaybeError bad = PickZone(market, p)) return bad;
     const Zone* zone = market.catalog().FindZone(p.run.zone);
@@ -124,7 +124,7 @@ MaybeError Launch(EcsContext& ctx, RunParams& p, bool created_stopped,
                       "The specified ZoneId " + Quote(p.run.zone) + " is not in region " +
                           Quote(p.region) + "."};
     }
-    if (Status s = market.alibaba().ValidateRunRequest(p.run); !s.ok()) {
+    if (Status s = ali.ValidateRunRequest(p.run); !s.ok()) {
       return FromMarketStatus(s);
     }
     if (p.dry) return DryRunError();
@@ -133,12 +133,12 @@ MaybeError Launch(EcsContext& ctx, RunParams& p, bool created_stopped,
     if (seen != state.client_tokens.end()) {
       ids = seen->second;  // a retry: the same instances, nothing new
     } else {
-      Result<std::vector<std::string>> made = Create(market, p);
+      Result<std::vector<std::string>> made = Create(ali, p);
       if (!made.ok()) return FromMarketStatus(made.status());
       ids = *made;
       if (created_stopped) {
         // Cannot fail: the instance was created Running an instant ago.
-        (void)market.alibaba().StopInstance(ids[0], StoppedMode::kStopCharging, cause::kUser);
+        (void)ali.StopInstance(ids[0], StoppedMode::kStopCharging, cause::kUser);
       }
       for (const std::string& id : ids) {
         (void)AddTags(state, id, p.tags);  // fresh ids: at most kMaxTagsPerResource, as read
@@ -147,7 +147,7 @@ MaybeError Launch(EcsContext& ctx, RunParams& p, bool created_stopped,
     }
     price = 0;
     for (const std::string& id : ids) {
-      if (Result<AlibabaInstanceInfo> i = market.alibaba().Describe(id); i.ok()) {
+      if (Result<AlibabaInstanceInfo> i = ali.Describe(id); i.ok()) {
         price += i->creation_price;
       }
     }

@@ -30,10 +30,10 @@ TagCall ReadTagCall(EcsParamReader& r, bool ids_required) {
   return c;
 }
 
-MaybeError CheckInstances(const Market& market, const TagCall& c) {
+MaybeError CheckInstances(const Market& market, const AlibabaFlavor& ali, const TagCall& c) {
   if (MaybeError bad = CheckRegion(market, c.region)) return bad;
   for (const std::string& id : c.ids) {
-    Result<AlibabaInstanceInfo> i = market.alibaba().Describe(id);
+    Result<AlibabaInstanceInfo> i = ali.Describe(id);
     if (!i.ok() || i->region_id != c.region) {
       return EcsError{EcsErrorCode::kInvalidInstanceIdNotFound,
                       "The specified InstanceId " + Quote(id) + " does not exist."};
@@ -48,8 +48,8 @@ MaybeError TagResources(EcsContext& ctx, const EcsCall& call, json&) {
   std::vector<EcsTag> tags = r.Tags("Tag", kMaxTagsPerResource);
   if (r.ok() && tags.empty()) r.String("Tag.1.Key", true);
   if (!r.ok()) return r.error();
-  MaybeError e = ctx.With([&](Market& market, EcsState& state) -> MaybeError {
-    if (MaybeError bad = CheckInstances(market, c)) return bad;
+  MaybeError e = ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState& state) -> MaybeError {
+    if (MaybeError bad = CheckInstances(market, ali, c)) return bad;
     EcsState next = state;  // all resources or none
     for (const std::string& id : c.ids) {
       if (MaybeError bad = AddTags(next, id, tags)) return bad;
@@ -67,8 +67,8 @@ MaybeError UntagResources(EcsContext& ctx, const EcsCall& call, json&) {
   std::vector<std::string> keys = r.RepeatList("TagKey", kMaxTagsPerResource);
   const bool all = r.Bool("All").value_or(false);
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState& state) -> MaybeError {
-    if (MaybeError bad = CheckInstances(market, c)) return bad;
+  return ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState& state) -> MaybeError {
+    if (MaybeError bad = CheckInstances(market, ali, c)) return bad;
     for (const std::string& id : c.ids) {
       auto it = state.tags.find(id);
       if (it == state.tags.end()) continue;
@@ -85,12 +85,12 @@ MaybeError ListTagResources(EcsContext& ctx, const EcsCall& call, json& body) {
   std::vector<EcsTag> filter = r.Tags("Tag", kMaxTagsPerResource);
   const long long start = r.Integer("NextToken", 0, 1000000000).value_or(0);
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState& state) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor& ali, EcsState& state) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, c.region)) return bad;
     json all = json::array();
     for (const auto& [id, tags] : state.tags) {
       if (!c.ids.empty() && std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) continue;
-      Result<AlibabaInstanceInfo> i = market.alibaba().Describe(id);
+      Result<AlibabaInstanceInfo> i = ali.Describe(id);
       if (!i.ok() || i->region_id != c.region) continue;
       for (const auto& tag : tags) {
         // Named, not a structured binding: clang 14 (the fuzz preset) cannot capture those.

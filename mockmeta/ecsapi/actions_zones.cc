@@ -17,7 +17,7 @@ MaybeError DescribeRegions(EcsContext& ctx, const EcsCall& call, json& body) {
   r.String("InstanceChargeType");
   r.String("ResourceType");
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor&, EcsState&) -> MaybeError {
     std::set<std::string> regions;
     for (const Zone& z : market.catalog().zones()) regions.insert(z.region);
     json list = json::array();
@@ -39,7 +39,7 @@ MaybeError DescribeZones(EcsContext& ctx, const EcsCall& call, json& body) {
   r.String("SpotStrategy");
   r.Bool("Verbose");
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor&, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     json zones = json::array();
     for (const Zone& z : market.catalog().zones()) {
@@ -91,7 +91,7 @@ MaybeError DescribeAvailableResource(EcsContext& ctx, const EcsCall& call, json&
     spot = s.ok() && *s != SpotStrategy::kNoSpot;
   }
   if (!r.ok()) return r.error();
-  return ctx.With([&](Market& market, EcsState&) -> MaybeError {
+  return ctx.With([&](Market& market, AlibabaFlavor&, EcsState&) -> MaybeError {
     if (MaybeError bad = CheckRegion(market, *region)) return bad;
     json zones = json::array();
     for (const Zone& z : market.catalog().zones()) {

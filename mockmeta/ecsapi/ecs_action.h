@@ -24,6 +24,7 @@
 
 #include "mockmeta/core/alibaba/alibaba.h"
 #include "mockmeta/core/market.h"
+#include "mockmeta/core/world.h"
 #include "mockmeta/ecsapi/ecs_error.h"
 #include "mockmeta/ecsapi/ecs_params.h"
 #include "mockmeta/host/cloud_api_context.h"
@@ -49,7 +50,8 @@ struct EcsCall {
 };
 
 // The face's way to the shared market (mockmeta/host/cloud_api_context.h).
-using EcsContext = CloudApiContext<EcsState, EcsError, &FromMarketStatus>;
+using EcsContext =
+    CloudApiContext<EcsState, EcsError, &FromMarketStatus, AlibabaFlavor, &World::alibaba>;
 
 using ActionFn = MaybeError (*)(EcsContext&, const EcsCall&, json&);
 using ActionTable = std::map<std::string, ActionFn, std::less<>>;

@@ -19,7 +19,7 @@ class EcsApiTest : public ::testing::Test {
  protected:
   EcsApiTest() : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}), api_(host_) {}
 
-  static std::unique_ptr<Market> Load() {
+  static std::unique_ptr<World> Load() {
     auto m = ScenarioBuilder()
                  .Start("2026-04-07T00:00:00Z")
                  .Alibaba()

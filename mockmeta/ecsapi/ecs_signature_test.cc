@@ -71,7 +71,7 @@ class EcsSignedApiTest : public ::testing::Test {
       : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}),
         api_(host_,
              EcsApiOptions{.credentials = CredentialMap{{"AKID", "secret"}}, .on_change = {}}) {}
-  static std::unique_ptr<Market> Load() {
+  static std::unique_ptr<World> Load() {
     auto m = ScenarioBuilder()
                  .Start("2026-04-07T00:00:00Z")
                  .Zone("cn-hangzhou-b", "cn-hangzhou")

@@ -2,21 +2,21 @@
 
 namespace lastcall::mock {
 
-MarketHost::MarketHost(const Clock& host, std::unique_ptr<Market> market, ClockSpec spec)
+MarketHost::MarketHost(const Clock& host, std::unique_ptr<World> world, ClockSpec spec)
     : host_(host),
-      market_(std::move(market)),
-      clock_(std::make_unique<VirtualClock>(host, market_->start(), spec)) {}
+      world_(std::move(world)),
+      clock_(std::make_unique<VirtualClock>(host, world_->start(), spec)) {}
 
 bool MarketHost::AdvanceLocked() {
   const WallTime now = clock_->Now();
-  if (now <= market_->now()) return true;
-  Status s = market_->AdvanceTo(now, kAdvanceSlice);
+  if (now <= world_->now()) return true;
+  Status s = world_->AdvanceTo(now, kAdvanceSlice);
   if (!s.ok()) {
     // Kept (not thrown away) so the control API's health check can report it.
     last_error_ = s;
     return true;  // stuck, not behind: another slice would fail the same way
   }
-  return market_->now() >= now;
+  return world_->now() >= now;
 }
 
 bool MarketHost::Tick() {
@@ -24,11 +24,11 @@ bool MarketHost::Tick() {
   return AdvanceLocked();
 }
 
-uint64_t MarketHost::Replace(std::unique_ptr<Market> market) {
+uint64_t MarketHost::Replace(std::unique_ptr<World> world) {
   std::lock_guard<std::mutex> lock(mu_);
   ClockSpec spec{clock_->mode(), clock_->speed()};
-  market_ = std::move(market);
-  clock_ = std::make_unique<VirtualClock>(host_, market_->start(), spec);
+  world_ = std::move(world);
+  clock_ = std::make_unique<VirtualClock>(host_, world_->start(), spec);
   last_error_ = Status::Ok();
   return ++generation_;
 }

@@ -80,42 +80,49 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   return glob && glob->Match(text);
 }
 
-Status ValidateFaultRule(const FaultRule& rule) {
-  if (rule.instance.empty()) return InvalidArgument("fault.instance: empty (use \"*\" for all)");
-  if (rule.path.empty()) return InvalidArgument("fault.path: empty (use \"*\" for all)");
+std::optional<FaultRuleProblem> CheckFaultRule(const FaultRule& rule) {
+  if (rule.instance.empty()) return FaultRuleProblem{"instance", "empty (use \"*\" for all)"};
+  if (rule.path.empty()) return FaultRuleProblem{"path", "empty (use \"*\" for all)"};
   if (rule.path.size() > kMaxFaultPathLength) {
-    return InvalidArgument("fault.path: " + std::to_string(rule.path.size()) +
-                           " characters; the limit is " + std::to_string(kMaxFaultPathLength));
+    return FaultRuleProblem{"path", std::to_string(rule.path.size()) +
+                                        " characters; the limit is " +
+                                        std::to_string(kMaxFaultPathLength)};
   }
   if (rule.instance.size() > kMaxFaultPathLength) {
-    return InvalidArgument("fault.instance: longer than " + std::to_string(kMaxFaultPathLength) +
-                           " characters");
+    return FaultRuleProblem{"instance",
+                            "longer than " + std::to_string(kMaxFaultPathLength) + " characters"};
   }
   if (rule.path.front() != '/' && rule.path.front() != '*') {
-    return InvalidArgument("fault.path: \"" + rule.path + "\" must start with '/' or '*'");
+    return FaultRuleProblem{"path", "\"" + rule.path + "\" must start with '/' or '*'"};
   }
   if (!(rule.probability >= 0.0 && rule.probability <= 1.0)) {
-    return InvalidArgument("fault.probability: " + std::to_string(rule.probability) +
-                           " is not in 0..1");
+    return FaultRuleProblem{"probability", std::to_string(rule.probability) + " is not in 0..1"};
   }
   if (rule.count && *rule.count == 0) {
-    return InvalidArgument("fault.count: 0 would never fire (omit it for no limit)");
+    return FaultRuleProblem{"count", "0 would never fire (omit it for no limit)"};
   }
   switch (rule.kind) {
     case FaultKind::kErrorStatus:
       if (rule.status < 400 || rule.status > 599) {
-        return InvalidArgument("fault.status: " + std::to_string(rule.status) +
-                               " is not an error status (400..599)");
+        return FaultRuleProblem{"status",
+                                std::to_string(rule.status) + " is not an error status (400..599)"};
       }
       break;
     case FaultKind::kLatency:
       if (rule.latency <= Duration::zero() || rule.latency > kMaxLatency) {
-        return InvalidArgument("fault.latency: " + std::to_string(rule.latency.count()) +
-                               "ms is not in 1ms..60s");
+        return FaultRuleProblem{"latency",
+                                std::to_string(rule.latency.count()) + "ms is not in 1ms..60s"};
       }
       break;
     default:
       break;
+  }
+  return std::nullopt;
+}
+
+Status ValidateFaultRule(const FaultRule& rule) {
+  if (std::optional<FaultRuleProblem> p = CheckFaultRule(rule)) {
+    return InvalidArgument("fault." + p->field + ": " + p->message);
   }
   return Status::Ok();
 }

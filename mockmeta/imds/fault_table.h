@@ -149,6 +149,13 @@ class FaultTable {
   std::vector<std::shared_ptr<const Glob>> globs_;  // entries_[i]'s compiled path
 };
 
+// What is wrong with a rule: the field at fault ("path", "status", ...) and why.
+struct FaultRuleProblem {
+  std::string field;
+  std::string message;
+};
+std::optional<FaultRuleProblem> CheckFaultRule(const FaultRule& rule);
+// CheckFaultRule as a Status: invalid-argument "fault.<field>: <message>".
 Status ValidateFaultRule(const FaultRule& rule);
 
 }  // namespace lastcall::mock

@@ -246,6 +246,22 @@ TEST(FaultTableTest, BadRulesAreRejectedWithTheFieldNamed) {
   EXPECT_TRUE(t.List().empty());  // nothing half-applied
 }
 
+// The control API names the field from CheckFaultRule's field, not from the message's text.
+TEST(FaultTableTest, CheckFaultRuleNamesTheFieldAsAValue) {
+  FaultRule r = Rule(FaultKind::kErrorStatus);
+  EXPECT_FALSE(CheckFaultRule(r).has_value());
+  r.status = 200;
+  std::optional<FaultRuleProblem> p = CheckFaultRule(r);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->field, "status");
+  EXPECT_EQ(p->message, "200 is not an error status (400..599)");
+  EXPECT_EQ(ValidateFaultRule(r).message(), "fault.status: " + p->message);
+  r = Rule(FaultKind::kDrop, "latest/x");
+  p = CheckFaultRule(r);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->field, "path");
+}
+
 TEST(FaultKindTest, NamesRoundTrip) {
   for (FaultKind k :
        {FaultKind::kErrorStatus, FaultKind::kLatency, FaultKind::kDrop, FaultKind::kMalformedBody,

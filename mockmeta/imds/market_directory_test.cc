@@ -8,7 +8,7 @@
 namespace lastcall::mock {
 namespace {
 
-std::unique_ptr<Market> MakeMarket() {
+std::unique_ptr<World> MakeMarket() {
   auto m = ScenarioBuilder()
                .Start("2026-04-07T00:00:00Z")
                .Aws()
@@ -113,7 +113,7 @@ class TwoInstancesTest : public ::testing::Test {
   TwoInstancesTest() : host(clock, MakeAndFill(), ClockSpec{ClockMode::kManual, 0}), dir(host) {
     dir.BindListener("port-a", ali);
   }
-  std::unique_ptr<Market> MakeAndFill() {
+  std::unique_ptr<World> MakeAndFill() {
     auto market = MakeMarket();
     aws = Add(*market, FlavorKind::kAws, "us-east-1a");
     ali = Add(*market, FlavorKind::kAlibaba, "cn-hangzhou-b");

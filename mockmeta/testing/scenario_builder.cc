@@ -139,8 +139,8 @@ std::string ScenarioBuilder::Text() const {
   return out + body_;
 }
 
-Result<std::unique_ptr<Market>> ScenarioBuilder::Load(std::string_view source_name,
-                                                      const ScenarioOptions& options) const {
+Result<std::unique_ptr<World>> ScenarioBuilder::Load(std::string_view source_name,
+                                                     const ScenarioOptions& options) const {
   return LoadScenarioText(Text(), source_name, options);
 }
 

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "mockmeta/core/market.h"
 #include "mockmeta/core/scenario.h"
+#include "mockmeta/core/world.h"
 
 namespace lastcall::mock {
 
@@ -101,8 +101,8 @@ class ScenarioBuilder {
   // The scenario as TOML text.
   std::string Text() const;
   // LoadScenarioText(Text(), source_name, options).
-  Result<std::unique_ptr<Market>> Load(std::string_view source_name = "builder.toml",
-                                       const ScenarioOptions& options = {}) const;
+  Result<std::unique_ptr<World>> Load(std::string_view source_name = "builder.toml",
+                                      const ScenarioOptions& options = {}) const;
 
  private:
   TomlTable top_;     // seed, start, account_id

@@ -275,7 +275,8 @@ AlibabaFlavor::Ranking& AlibabaFlavor::ShortageRanking(const Pool& pool, WallTim
   if (ranking.valid && ranking.at == now && ranking.log_size == market_.log().size()) {
     return ranking;
   }
-  int pending = market_.aws().PendingReleases(pool.index) + PendingReleases(pool.index);
+  // Every flavor's slot holders with a notice pending (ours To Be Released included).
+  const int pending = market_.PendingReleases(pool.index);
   std::vector<const Record*> eligible;
   if (static_cast<size_t>(pool.index) < pool_index_.size()) {
     for (const Record* other : pool_index_[static_cast<size_t>(pool.index)].candidates) {

@@ -28,8 +28,9 @@
 //
 // Pools are shared with AWS instances (Pool::spot_running counts both). A shortage is answered
 // by whichever flavor looks first (at one instant Alibaba's checks run before AWS's evaluation),
-// and each flavor subtracts the other's pending releases (PendingReleases here and in
-// AwsFlavor), so a mixed pool loses only as many instances as it is short. Bids are not ranked
+// and each flavor subtracts every flavor's pending releases (Market::PendingReleases, which asks
+// each flavor's Flavor::PendingReleases), so a mixed pool loses only as many instances as it is
+// short. Bids are not ranked
 // across the two clouds.
 //
 // Cost: checks are event-driven. A check that cannot put anyone To Be Released does nothing
@@ -161,6 +162,7 @@ class AlibabaFlavor final : public Flavor {
   explicit AlibabaFlavor(Market& market);
 
   std::string_view name() const override { return "alibaba"; }
+  std::optional<FlavorKind> kind() const override { return FlavorKind::kAlibaba; }
   std::optional<WallTime> NextDue() const override;
   void RunDue(WallTime now) override;
   void OnPoolChanged(const Pool& pool, PoolChange what, WallTime now) override;
@@ -192,7 +194,7 @@ class AlibabaFlavor final : public Flavor {
   // The market price an instance with this protection setting pays in `pool` now.
   static double MarketPrice(double pool_price, int spot_duration);
   // Preemptible instances in pool `pool` that are To Be Released and still hold their slot.
-  int PendingReleases(int pool) const;
+  int PendingReleases(int pool) const override;
 
  private:
   struct ChargePeriod {

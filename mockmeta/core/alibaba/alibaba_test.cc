@@ -14,6 +14,7 @@
 #include "common/time_format.h"
 #include "mockmeta/core/market.h"
 #include "mockmeta/core/scenario.h"
+#include "mockmeta/core/world.h"
 #include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
@@ -28,10 +29,10 @@ constexpr const char* kZone = "cn-hangzhou-b";
 constexpr const char* kType = "ecs.c5.8xlarge";  // pay-as-you-go 1.52 (Alibaba's example)
 constexpr const char* kPool = "ecs.c5.8xlarge@cn-hangzhou-b";
 
-std::unique_ptr<Market> MakeMarket(uint64_t seed = 7, int capacity = 10, double price = 0.152) {
+std::unique_ptr<World> MakeMarket(uint64_t seed = 7, int capacity = 10, double price = 0.152) {
   MarketOptions o;
   o.seed = seed;
-  auto m = std::make_unique<Market>(o);
+  auto m = std::make_unique<World>(o);
   EXPECT_TRUE(m->AddZone({kZone, "cn-hangzhou"}).ok());
   EXPECT_TRUE(m->AddZone({"cn-hangzhou-k", "cn-hangzhou"}).ok());  // no pool here
   EXPECT_TRUE(m->AddType({kType, 32, 64, 1.52}).ok());
@@ -63,42 +64,42 @@ AlibabaRunRequest NoSpot() {
   return r;
 }
 
-std::string Launch(Market& m, const AlibabaRunRequest& req) {
+std::string Launch(World& m, const AlibabaRunRequest& req) {
   Result<std::vector<std::string>> ids = m.alibaba().RunInstances(req, cause::kUser);
   EXPECT_TRUE(ids.ok()) << ids.status().ToString();
   return ids.ok() ? ids->front() : "";
 }
 
-void Go(Market& m, Duration since_start) {
+void Go(World& m, Duration since_start) {
   Status s = m.AdvanceTo(m.start() + since_start);
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
 // Runs `f` inside the simulation at start + d (a timed action).
-void At(Market& m, Duration d, std::function<Status(Market&)> f) {
+void At(World& m, Duration d, std::function<Status(World&)> f) {
   TimedAction a;
   a.at = m.start() + d;
   a.label = "test@" + FormatDuration(d);
-  a.call = [f = std::move(f)](Market& mk, WallTime) { return f(mk); };
+  a.call = [&m, f = std::move(f)](Market&, WallTime) { return f(m); };
   ASSERT_TRUE(m.Schedule(std::move(a)).ok());
 }
 
-void PriceAt(Market& m, Duration d, double price) {
-  At(m, d, [price](Market& mk) { return mk.SetSpotPrice(kPool, price, cause::kSchedule); });
+void PriceAt(World& m, Duration d, double price) {
+  At(m, d, [price](World& mk) { return mk.SetSpotPrice(kPool, price, cause::kSchedule); });
 }
 
-void CapacityAt(Market& m, Duration d, int capacity) {
-  At(m, d, [capacity](Market& mk) { return mk.SetCapacity(kPool, capacity, cause::kSchedule); });
+void CapacityAt(World& m, Duration d, int capacity) {
+  At(m, d, [capacity](World& mk) { return mk.SetCapacity(kPool, capacity, cause::kSchedule); });
 }
 
-std::vector<Event> EventsOf(const Market& m, std::string_view id) {
+std::vector<Event> EventsOf(const World& m, std::string_view id) {
   std::vector<Event> out;
   for (const Event& e : m.log().all())
     if (e.id == id) out.push_back(e);
   return out;
 }
 
-std::optional<Event> Find(const Market& m, std::string_view id, std::string_view new_state) {
+std::optional<Event> Find(const World& m, std::string_view id, std::string_view new_state) {
   for (const Event& e : m.log().all())
     if (e.id == id && e.new_state == new_state) return e;
   return std::nullopt;
@@ -106,7 +107,7 @@ std::optional<Event> Find(const Market& m, std::string_view id, std::string_view
 
 std::string_view Code(const Status& s) { return CloudErrorCode(s); }
 
-InstanceState StateOf(const Market& m, std::string_view id) { return m.FindInstance(id)->state; }
+InstanceState StateOf(const World& m, std::string_view id) { return m.FindInstance(id)->state; }
 
 // --- 1. Creation ---------------------------------------------------------------------------
 
@@ -397,7 +398,7 @@ TEST(AlibabaTest, StockShortageProtectedInstancesAreSkipped) {
   auto m = MakeMarket(7, 2);
   const std::string old_low = Launch(*m, Limit(0.2));
   std::string young_lower;
-  At(*m, minutes(40), [&young_lower](Market& mk) {
+  At(*m, minutes(40), [&young_lower](World& mk) {
     Result<std::vector<std::string>> ids = mk.alibaba().RunInstances(Limit(0.16), cause::kUser);
     if (ids.ok()) young_lower = ids->front();
     return ids.status();
@@ -494,7 +495,7 @@ TEST(AlibabaTest, RestartAfterProtectionKeepChargingPriceLimitNeedsBid) {
   auto m = MakeMarket(7, 1);
   const std::string a = Launch(*m, Limit(0.2));
   At(*m, hours(1) + minutes(1),
-     [&a](Market& mk) { return mk.alibaba().StopInstance(a, StoppedMode::kKeepCharging, "user"); });
+     [&a](World& mk) { return mk.alibaba().StopInstance(a, StoppedMode::kKeepCharging, "user"); });
   // Between two checks the price passes the bid: the start is refused before any recycle.
   PriceAt(*m, hours(1) + minutes(2), 0.25);
   Go(*m, hours(1) + minutes(3));
@@ -601,11 +602,11 @@ TEST(AlibabaBillingTest, KeepChargingBillsWhileStoppedStopChargingDoesNot) {
   auto m = MakeMarket();
   const std::string keep = Launch(*m, AsPriceGo());
   const std::string stop = Launch(*m, AsPriceGo());
-  At(*m, minutes(10), [&](Market& mk) {
+  At(*m, minutes(10), [&](World& mk) {
     LASTCALL_RETURN_IF_ERROR(mk.alibaba().StopInstance(keep, StoppedMode::kKeepCharging, "user"));
     return mk.alibaba().StopInstance(stop, StoppedMode::kStopCharging, "user");
   });
-  At(*m, minutes(40), [&](Market& mk) {
+  At(*m, minutes(40), [&](World& mk) {
     LASTCALL_RETURN_IF_ERROR(mk.alibaba().StartInstance(keep, "user"));
     return mk.alibaba().StartInstance(stop, "user");
   });
@@ -620,7 +621,7 @@ TEST(AlibabaBillingTest, EndsAtReleaseNoSpotAtPayAsYouGo) {
   auto m = MakeMarket();
   const std::string n = Launch(*m, NoSpot());
   const std::string s = Launch(*m, AsPriceGo());
-  At(*m, hours(1), [&](Market& mk) { return mk.alibaba().DeleteInstance(s, true, "user"); });
+  At(*m, hours(1), [&](World& mk) { return mk.alibaba().DeleteInstance(s, true, "user"); });
   Go(*m, hours(3));
   EXPECT_NEAR(m->alibaba().Bill(n)->raw_cost, 3 * 1.52, 1e-9);
   EXPECT_NEAR(m->alibaba().Bill(s)->raw_cost, 0.152, 1e-9);
@@ -689,8 +690,8 @@ TEST(AlibabaTest, EventLogEveryChangeHasItsCause) {
   const std::string a = Launch(*m, Limit(0.2));
   const std::string b = Launch(*m, AsPriceGo());
   At(*m, minutes(5),
-     [&](Market& mk) { return mk.alibaba().StopInstance(b, StoppedMode::kKeepCharging, "user"); });
-  At(*m, minutes(6), [&](Market& mk) { return mk.alibaba().StartInstance(b, "user"); });
+     [&](World& mk) { return mk.alibaba().StopInstance(b, StoppedMode::kKeepCharging, "user"); });
+  At(*m, minutes(6), [&](World& mk) { return mk.alibaba().StartInstance(b, "user"); });
   PriceAt(*m, minutes(20), 0.3);
   CapacityAt(*m, minutes(20), 0);
   Go(*m, hours(2));
@@ -765,7 +766,7 @@ instance = "cheap"
 )";
   auto loaded = LoadScenarioText(text, "ali.toml");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  Market& m = **loaded;
+  World& m = **loaded;
   ASSERT_EQ(m.instances().size(), 1u);  // "cheap" exists at load time
   const Instance& cheap = m.instances().begin()->second;
   EXPECT_EQ(cheap.name, "cheap");
@@ -844,7 +845,7 @@ price = 0.3
   EXPECT_TRUE((*loaded)->instances().empty());
 }
 
-std::unique_ptr<Market> LoadShipped(const std::string& name) {
+std::unique_ptr<World> LoadShipped(const std::string& name) {
   auto m = LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) + "/etc/scenarios/" + name);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(*m) : nullptr;
@@ -893,10 +894,10 @@ TEST(AlibabaScenarioTest, ShippedPriceSpikeRecyclesByBidOrder) {
 
 // A random Alibaba market: a walking price, capacity changes, instances of every kind created
 // at odd seconds (never on a price step), and random stops, starts and releases.
-std::unique_ptr<Market> RandomMarket(uint64_t seed) {
+std::unique_ptr<World> RandomMarket(uint64_t seed) {
   MarketOptions o;
   o.seed = seed;
-  auto m = std::make_unique<Market>(o);
+  auto m = std::make_unique<World>(o);
   EXPECT_TRUE(m->AddZone({kZone, "cn-hangzhou"}).ok());
   EXPECT_TRUE(m->AddType({kType, 32, 64, 1.52}).ok());
   PriceModel walk;
@@ -927,9 +928,9 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
                                                         : SpotInterruptionBehavior::kTerminate;
     r.name = "r" + std::to_string(i);
     const Duration at = minutes(rng.UniformInt(0, 300)) + seconds(rng.UniformInt(1, 59));
-    At(*m, at, [r](Market& mk) { return mk.alibaba().RunInstances(r, "user").status(); });
+    At(*m, at, [r](World& mk) { return mk.alibaba().RunInstances(r, "user").status(); });
     // Some lives get a stop (either mode), a start and/or a release later on.
-    auto find = [name = r.name](Market& mk) -> std::string {
+    auto find = [name = r.name](World& mk) -> std::string {
       for (const auto& [id, inst] : mk.instances())
         if (inst.name == name) return id;
       return "";
@@ -938,14 +939,14 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
     const StoppedMode mode =
         rng.UniformInt(0, 1) ? StoppedMode::kStopCharging : StoppedMode::kKeepCharging;
     if (rng.UniformInt(0, 1)) {
-      At(*m, stop_at, [find, mode](Market& mk) {
+      At(*m, stop_at, [find, mode](World& mk) {
         return mk.alibaba().StopInstance(find(mk), mode, cause::kSchedule);
       });
       At(*m, stop_at + minutes(rng.UniformInt(1, 90)),
-         [find](Market& mk) { return mk.alibaba().StartInstance(find(mk), cause::kSchedule); });
+         [find](World& mk) { return mk.alibaba().StartInstance(find(mk), cause::kSchedule); });
     }
     if (rng.UniformInt(0, 2) == 0) {
-      At(*m, at + minutes(rng.UniformInt(1, 400)), [find](Market& mk) {
+      At(*m, at + minutes(rng.UniformInt(1, 400)), [find](World& mk) {
         return mk.alibaba().DeleteInstance(find(mk), true, cause::kSchedule);
       });
     }
@@ -955,7 +956,7 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
 
 constexpr Duration kHorizon = hours(10);
 
-std::string Dump(Market& m) {
+std::string Dump(World& m) {
   std::ostringstream out;
   for (const Event& e : m.log().all()) {
     out << e.seq << ' ' << FormatRfc3339(e.time) << ' ' << e.kind << ' ' << e.id << ' '
@@ -1006,10 +1007,10 @@ constexpr const char* kBigTypes[] = {"ecs.c5.large", "ecs.c5.xlarge", "ecs.g5.la
                                      "ecs.r5.large"};
 constexpr Duration kBigHorizon = hours(8);
 
-std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
+std::unique_ptr<World> BigRandomMarket(uint64_t seed) {
   MarketOptions o;
   o.seed = seed;
-  auto m = std::make_unique<Market>(o);
+  auto m = std::make_unique<World>(o);
   EXPECT_TRUE(m->AddZone({kZone, "cn-hangzhou"}).ok());
   PriceModel walk;
   walk.kind = PriceModelKind::kWalk;
@@ -1030,7 +1031,7 @@ std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
                           (rng.UniformInt(0, 1) ? seconds(0) : seconds(rng.UniformInt(1, 59)));
       const int capacity = static_cast<int>(rng.UniformInt(40, 150));
       At(*m, at,
-         [pool, capacity](Market& mk) { return mk.SetCapacity(pool, capacity, cause::kSchedule); });
+         [pool, capacity](World& mk) { return mk.SetCapacity(pool, capacity, cause::kSchedule); });
     }
   }
   for (int i = 0; i < 640; ++i) {
@@ -1050,12 +1051,12 @@ std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
     const Duration at = minutes(rng.UniformInt(0, 240)) +
                         (rng.UniformInt(0, 1) ? seconds(0) : seconds(rng.UniformInt(1, 59)));
     // A bid below the price at that moment is refused: that is part of the story, not an error.
-    At(*m, at, [r](Market& mk) {
+    At(*m, at, [r](World& mk) {
       (void)mk.alibaba().RunInstances(r, "user");
       return Status::Ok();
     });
     if (rng.UniformInt(0, 5) == 0) {
-      auto find = [name = r.name](Market& mk) -> std::string {
+      auto find = [name = r.name](World& mk) -> std::string {
         for (const auto& [id, inst] : mk.instances())
           if (inst.name == name) return id;
         return "";
@@ -1063,11 +1064,11 @@ std::unique_ptr<Market> BigRandomMarket(uint64_t seed) {
       const Duration stop_at = at + minutes(rng.UniformInt(1, 120));
       const StoppedMode mode =
           rng.UniformInt(0, 1) ? StoppedMode::kStopCharging : StoppedMode::kKeepCharging;
-      At(*m, stop_at, [find, mode](Market& mk) {
+      At(*m, stop_at, [find, mode](World& mk) {
         (void)mk.alibaba().StopInstance(find(mk), mode, cause::kSchedule);
         return Status::Ok();
       });
-      At(*m, stop_at + minutes(rng.UniformInt(1, 90)), [find](Market& mk) {
+      At(*m, stop_at + minutes(rng.UniformInt(1, 90)), [find](World& mk) {
         (void)mk.alibaba().StartInstance(find(mk), cause::kSchedule);
         return Status::Ok();
       });
@@ -1168,6 +1169,7 @@ TEST(AlibabaPropertyTest, EventDrivenChecksPriceRecycleAtFirstGridPointOverBid) 
 class SlotWatcher final : public Flavor {
  public:
   std::string_view name() const override { return "slot-watcher"; }
+  std::optional<FlavorKind> kind() const override { return std::nullopt; }
   std::optional<WallTime> NextDue() const override { return std::nullopt; }
   void RunDue(WallTime) override {}
   void OnPoolChanged(const Pool& pool, PoolChange what, WallTime) override {
@@ -1176,6 +1178,7 @@ class SlotWatcher final : public Flavor {
     last_running_ = pool.spot_running;
   }
   void FillMetadata(const Instance&, MetadataView&) const override {}
+  int PendingReleases(int) const override { return 0; }
 
   int overfills = 0;  // slots taken beyond the capacity
 

@@ -51,8 +51,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     if (!s.ok()) return s.status();
     Result<SpotStrategy> strategy = ParseSpotStrategy(*s);
     if (!strategy.ok()) {
-      return ctx.Error(*t.get("spot_strategy"), path, "spot_strategy",
-                       CloudErrorMessage(strategy.status()));
+      return ctx.Error(*t.get("spot_strategy"), path, "spot_strategy", strategy.status().message());
     }
     req.strategy = *strategy;
   }
@@ -79,7 +78,7 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     Result<SpotInterruptionBehavior> b = ParseSpotInterruptionBehavior(*s);
     if (!b.ok()) {
       return ctx.Error(*t.get("interruption_behavior"), path, "interruption_behavior",
-                       CloudErrorMessage(b.status()));
+                       b.status().message());
     }
     req.interruption_behavior = *b;
   }
@@ -97,8 +96,8 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
     }
     req.amount = static_cast<int>(*c);
   }
-  if (Status s = ctx.market().alibaba().ValidateRunRequest(req); !s.ok()) {
-    return ctx.Error(t, path, "", s.message());
+  if (Status s = ctx.world().alibaba().ValidateRunRequest(req); !s.ok()) {
+    return ctx.Error(t, path, "", CloudErrorText(s));
   }
   return req;
 }
@@ -108,6 +107,8 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
 Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
   LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(section, "alibaba", {"instance", "action"}));
   Market& market = ctx.market();
+  // Captured by the timed actions: the World owns both the flavor and the Market holding them.
+  AlibabaFlavor& ali = ctx.world().alibaba();
   // Instance name -> when it is created (for checking the actions).
   std::map<std::string, WallTime, std::less<>> names;
 
@@ -146,19 +147,19 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       }
     }
     if (at == market.now()) {
-      Result<std::vector<std::string>> ids = market.alibaba().RunInstances(*req, cause::kScenario);
-      if (!ids.ok()) return ctx.Error(t, path, "", ids.status().message());
+      Result<std::vector<std::string>> ids = ali.RunInstances(*req, cause::kScenario);
+      if (!ids.ok()) return ctx.Error(t, path, "", CloudErrorText(ids.status()));
       continue;
     }
     TimedAction a;
     a.at = at;
     a.label = ctx.Where(t) + " alibaba.instance";
-    a.call = [req = *req](Market& m, WallTime) -> Status {
-      Result<std::vector<std::string>> ids = m.alibaba().RunInstances(req, cause::kSchedule);
+    a.call = [&ali, req = *req](Market&, WallTime) -> Status {
+      Result<std::vector<std::string>> ids = ali.RunInstances(req, cause::kSchedule);
       return ids.ok() ? Status::Ok() : ids.status();
     };
     Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
+    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
   }
 
   Result<const toml::array*> actions = ctx.TableArray(section, "alibaba", "action");
@@ -195,25 +196,23 @@ Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
       if (!s.ok()) return s.status();
       Result<StoppedMode> m = ParseStoppedMode(*s);
       if (!m.ok()) {
-        return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode",
-                         CloudErrorMessage(m.status()));
+        return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode", m.status().message());
       }
       mode = *m;
     }
     TimedAction a;
     a.at = *at;
     a.label = ctx.Where(t) + " alibaba." + k + " " + *name;
-    a.call = [k, name = *name, mode](Market& m, WallTime) -> Status {
+    a.call = [&ali, k, name = *name, mode](Market& m, WallTime) -> Status {
       Instance* inst = ByName(m, name);
       if (!inst) return NotFound("no Alibaba instance named \"" + name + "\" exists (yet)");
-      AlibabaFlavor& ali = m.alibaba();
       if (k == "release") return ali.DeleteInstance(inst->id, true, cause::kSchedule);
       if (k == "stop") return ali.StopInstance(inst->id, mode, cause::kSchedule);
       if (k == "start") return ali.StartInstance(inst->id, cause::kSchedule);
       return ali.ForceRecycle(inst->id, cause::kService);
     };
     Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
+    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
   }
   return Status::Ok();
 }

@@ -229,7 +229,6 @@ void AwsFlavor::CheckInterruptions() {
   // spot blocks last (they are interrupted for capacity only in rare situations).
   for (const Pool& pool : market_.catalog().pools()) {
     if (pool.Shortage() <= 0) continue;
-    int going = 0;
     std::vector<std::pair<Instance*, AwsInstance*>> candidates;
     const PoolInstances* index = IndexOf(pool.index);
     if (!index) continue;
@@ -237,14 +236,11 @@ void AwsFlavor::CheckInterruptions() {
       AwsInstance& ai = *live;
       Instance* inst = ai.inst;
       if (!inst || inst->pool != pool.index || !inst->holds_slot) continue;
-      if (ai.action) {
-        ++going;
-      } else if (inst->state == InstanceState::kRunning) {
-        candidates.push_back({inst, &ai});
-      }
+      if (!ai.action && inst->state == InstanceState::kRunning) candidates.push_back({inst, &ai});
     }
-    // Alibaba instances already To Be Released in a shared pool free their slots too.
-    int need = pool.Shortage() - going - market_.alibaba().PendingReleases(pool.index);
+    // Instances already on their way out (ours with an instance-action, another flavor's with
+    // its own notice) free their slots too.
+    int need = pool.Shortage() - market_.PendingReleases(pool.index);
     if (need <= 0) continue;
     std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
       if (a.second->block != b.second->block) return !a.second->block;
@@ -472,7 +468,8 @@ Status AwsFlavor::Launch(SpotRequest& r, int pool_index, std::string_view cause)
       inst, true, cause, "spot request " + r.id + " at " + FormatPrice(pool.price));
   if (!added.ok()) {
     // Cannot happen with a pool chosen for its free capacity; reported as EC2 would.
-    SetRequest(r, spot_state::kClosed, "system-error", cause::kService, added.status().message());
+    SetRequest(r, spot_state::kClosed, "system-error", cause::kService,
+               CloudErrorText(added.status()));
     return added.status();
   }
   Instance& launched = **added;

@@ -135,6 +135,7 @@ class AwsFlavor final : public Flavor {
   explicit AwsFlavor(Market& market) : market_(market) {}
 
   std::string_view name() const override { return "aws"; }
+  std::optional<FlavorKind> kind() const override { return FlavorKind::kAws; }
   std::optional<WallTime> NextDue() const override;
   void RunDue(WallTime now) override;
   void OnPoolChanged(const Pool& pool, PoolChange what, WallTime now) override;
@@ -184,9 +185,8 @@ class AwsFlavor final : public Flavor {
   Status ForceRebalance(std::string_view instance_id, std::string_view cause);
 
   // Instances of this flavor in pool `pool` that still hold their spot slot but have an
-  // instance-action pending (they will give the slot back). The Alibaba flavor subtracts these
-  // from a shared pool's shortage, so a mixed pool loses only as many instances as it is short.
-  int PendingReleases(int pool) const;
+  // instance-action pending (they will give the slot back).
+  int PendingReleases(int pool) const override;
 
   // --- Billing ------------------------------------------------------------------------------
   Result<AwsBill> Bill(std::string_view instance_id) const;

@@ -11,6 +11,7 @@
 #include "common/time_format.h"
 #include "mockmeta/core/market.h"
 #include "mockmeta/core/scenario.h"
+#include "mockmeta/core/world.h"
 #include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
@@ -27,10 +28,10 @@ constexpr double kOnDemand = 0.096;
 PriceModel Fixed() { return PriceModel{}; }
 
 // Two fixed-price pools of m5.large: 1a at 0.03 and 1b at 0.04, `cap` slots each.
-std::unique_ptr<Market> MakeMarket(int cap = 4, uint64_t seed = 3) {
+std::unique_ptr<World> MakeMarket(int cap = 4, uint64_t seed = 3) {
   MarketOptions o;
   o.seed = seed;
-  auto m = std::make_unique<Market>(o);
+  auto m = std::make_unique<World>(o);
   EXPECT_TRUE(m->AddZone({"us-east-1a", "us-east-1"}).ok());
   EXPECT_TRUE(m->AddZone({"us-east-1b", "us-east-1"}).ok());
   EXPECT_TRUE(m->AddType({"m5.large", 2, 8, kOnDemand}).ok());
@@ -40,7 +41,7 @@ std::unique_ptr<Market> MakeMarket(int cap = 4, uint64_t seed = 3) {
   return m;
 }
 
-void Advance(Market& m, Duration d) { ASSERT_TRUE(m.AdvanceTo(m.now() + d).ok()); }
+void Advance(World& m, Duration d) { ASSERT_TRUE(m.AdvanceTo(m.now() + d).ok()); }
 
 SpotRequestSpec Spec(std::string zone = "us-east-1a", std::optional<double> max = 0.05) {
   SpotRequestSpec s;
@@ -60,42 +61,42 @@ RunInstanceSpec RunSpec(std::string type, std::string zone, bool spot, std::opti
 }
 
 // Submits and lets the evaluation at this instant run.
-std::vector<std::string> Submit(Market& m, const SpotRequestSpec& s) {
+std::vector<std::string> Submit(World& m, const SpotRequestSpec& s) {
   auto ids = m.aws().RequestSpotInstances(s, cause::kUser);
   EXPECT_TRUE(ids.ok()) << ids.status().ToString();
   EXPECT_TRUE(m.AdvanceTo(m.now()).ok());
   return ids.ok() ? *ids : std::vector<std::string>{};
 }
 
-std::string SubmitOne(Market& m, const SpotRequestSpec& s) {
+std::string SubmitOne(World& m, const SpotRequestSpec& s) {
   auto ids = Submit(m, s);
   return ids.empty() ? "" : ids.front();
 }
 
-const SpotRequest& Req(Market& m, const std::string& id) {
+const SpotRequest& Req(World& m, const std::string& id) {
   const SpotRequest* r = m.aws().FindRequest(id);
   EXPECT_NE(r, nullptr) << id;
   static const SpotRequest kNone;
   return r ? *r : kNone;
 }
 
-std::string StateOf(Market& m, const std::string& id) {
+std::string StateOf(World& m, const std::string& id) {
   const SpotRequest& r = Req(m, id);
   return r.state + "/" + r.status_code;
 }
 
-MetadataView Meta(const Market& m, const std::string& id) {
+MetadataView Meta(const World& m, const std::string& id) {
   auto v = m.Metadata(id);
   EXPECT_TRUE(v.ok()) << v.status().ToString();
   return v.ok() ? *v : MetadataView{};
 }
 
-InstanceState StateOfInstance(const Market& m, const std::string& id) {
+InstanceState StateOfInstance(const World& m, const std::string& id) {
   return m.FindInstance(id)->state;
 }
 
 // new_state values logged for `id`, in order.
-std::vector<std::string> History(const Market& m, const std::string& id) {
+std::vector<std::string> History(const World& m, const std::string& id) {
   std::vector<std::string> out;
   for (const Event& e : m.log().all()) {
     if (e.id == id) out.push_back(e.new_state);
@@ -107,7 +108,7 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-double Bill(Market& m, const std::string& id) {
+double Bill(World& m, const std::string& id) {
   auto b = m.aws().Bill(id);
   EXPECT_TRUE(b.ok());
   return b.ok() ? b->usd : -1;
@@ -1020,7 +1021,7 @@ state = "Standby"
 )";
   auto m = LoadScenarioText(text, "aws.toml");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  Market& mk = **m;
+  World& mk = **m;
   const Instance* web = mk.aws().FindInstanceByName("web");
   ASSERT_NE(web, nullptr);
   const std::string web_id = web->id;
@@ -1108,7 +1109,7 @@ TEST(AwsScenarioTest, ShippedScenariosTellTheirStories) {
 // --- Properties over seeded random scenarios
 // --------------------------------------------------------------
 
-std::string Dump(const Market& m) {
+std::string Dump(const World& m) {
   std::ostringstream out;
   for (const Event& e : m.log().all()) {
     out << e.seq << ' ' << FormatRfc3339(e.time) << ' ' << e.kind << ' ' << e.id << ' '
@@ -1118,7 +1119,7 @@ std::string Dump(const Market& m) {
 }
 
 // A random AWS market: two walking pools, capacity squeezes, requests of every kind.
-std::unique_ptr<Market> RandomMarket(uint64_t seed) {
+std::unique_ptr<World> RandomMarket(uint64_t seed) {
   auto m = MakeMarket(4, seed);
   Rng rng(seed * 7919 + 1);
   for (const char* pool : {kPoolA, kPoolB}) {
@@ -1156,7 +1157,7 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
     a.at = t0 + seconds(rng.UniformInt(0, 8 * 3600));
     if (rng.UniformInt(0, 3) == 0) s.valid_until = a.at + minutes(rng.UniformInt(1, 90));
     a.label = "request";
-    a.call = [s](Market& mk, WallTime) {
+    a.call = [&mk = *m, s](Market&, WallTime) {
       return mk.aws().RequestSpotInstances(s, cause::kSchedule).status();
     };
     EXPECT_TRUE(m->Schedule(a).ok());
@@ -1169,7 +1170,7 @@ std::unique_ptr<Market> RandomMarket(uint64_t seed) {
     a.label = "user or provider";
     const int64_t pick = rng.UniformInt(0, 5);
     const int64_t what = rng.UniformInt(0, 2);
-    a.call = [pick, what](Market& mk, WallTime) -> Status {
+    a.call = [&mk = *m, pick, what](Market&, WallTime) -> Status {
       std::vector<std::string> running;
       for (const auto& [id, inst] : mk.instances()) {
         if (inst.spot && inst.state == InstanceState::kRunning && !mk.Metadata(id)->instance_action)

@@ -58,7 +58,7 @@ Status ReadOptEnum(const toml::table& t, const std::string& path, std::string_vi
   std::string name;
   LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, key, ctx, std::move(fallback), &name));
   Result<T> v = parse(name);
-  if (!v.ok()) return ctx.Error(*t.get(key), path, key, std::string(CloudErrorMessage(v.status())));
+  if (!v.ok()) return ctx.Error(*t.get(key), path, key, v.status().message());
   *out = *v;
   return Status::Ok();
 }
@@ -69,27 +69,29 @@ Result<WallTime> OptTime(const toml::table& t, const std::string& path, std::str
   return ctx.Time(t, path, key);
 }
 
-// Runs `call` now when `at` is the load instant, else schedules it.
+// Runs `call` on the world's AWS flavor now when `at` is the load instant, else schedules it.
 Status AtOrNow(ScenarioContext& ctx, const toml::table& t, const std::string& path, WallTime at,
-               std::string label, std::function<Status(Market&, WallTime)> call) {
+               std::string label, std::function<Status(AwsFlavor&)> call) {
   Market& m = ctx.market();
+  AwsFlavor& aws = ctx.world().aws();
   if (at == m.now()) {
-    Status s = call(m, at);
-    if (!s.ok()) return ctx.Error(t, path, "", CloudErrorMessage(s));
+    Status s = call(aws);
+    if (!s.ok()) return ctx.Error(t, path, "", s.message());
     return Status::Ok();
   }
   TimedAction a;
   a.at = at;
   a.kind = TimedAction::Kind::kCall;
-  a.call = std::move(call);
+  // The World owns both the flavor and the Market that holds this action.
+  a.call = [&aws, call = std::move(call)](Market&, WallTime) { return call(aws); };
   a.label = std::move(label);
   Result<uint64_t> seq = m.Schedule(std::move(a));
-  if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorMessage(seq.status()));
+  if (!seq.ok()) return ctx.Error(t, path, "", seq.status().message());
   return Status::Ok();
 }
 
-Result<std::string> InstanceIdByName(Market& m, const std::string& name) {
-  const Instance* inst = m.aws().FindInstanceByName(name);
+Result<std::string> InstanceIdByName(const AwsFlavor& aws, const std::string& name) {
+  const Instance* inst = aws.FindInstanceByName(name);
   if (!inst) {
     return CloudError(StatusCode::kNotFound, kInvalidInstanceIdNotFound,
                       "no AWS instance named \"" + name + "\" (not launched yet?)");
@@ -170,14 +172,14 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
     LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &spec.settings));
     Result<WallTime> at = OptTime(t, path, "at", ctx);
     if (!at.ok()) return at.status();
-    if (Status s = ctx.market().aws().ValidateSpec(spec); !s.ok()) {
-      return ctx.Error(t, path, "", CloudErrorMessage(s));
+    if (Status s = ctx.world().aws().ValidateSpec(spec); !s.ok()) {
+      return ctx.Error(t, path, "", s.message());
     }
     if (!spec.name.empty()) declared.insert(spec.name);
     LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.spot_request",
-                                     [spec, names](Market& m, WallTime) -> Status {
+                                     [spec, names](AwsFlavor& aws) -> Status {
                                        Result<std::vector<std::string>> ids =
-                                           m.aws().RequestSpotInstances(spec, cause::kScenario);
+                                           aws.RequestSpotInstances(spec, cause::kScenario);
                                        if (!ids.ok()) return ids.status();
                                        auto& list = (*names)[spec.name];
                                        list.insert(list.end(), ids->begin(), ids->end());
@@ -238,8 +240,8 @@ Status LoadInstances(const toml::table& section, ScenarioContext& ctx,
     if (!at.ok()) return at.status();
     if (!spec.name.empty()) declared.insert(spec.name);
     LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.instance",
-                                     [spec](Market& m, WallTime) -> Status {
-                                       return m.aws().RunInstance(spec, cause::kScenario).status();
+                                     [spec](AwsFlavor& aws) -> Status {
+                                       return aws.RunInstance(spec, cause::kScenario).status();
                                      }));
   }
   return Status::Ok();
@@ -299,11 +301,11 @@ Status LoadScheduledEvents(const toml::table& section, ScenarioContext& ctx,
     }
     auto event_id = std::make_shared<std::string>();
     LASTCALL_RETURN_IF_ERROR(AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.scheduled_event",
-                                     [name, spec, event_id](Market& m, WallTime) -> Status {
-                                       Result<std::string> id = InstanceIdByName(m, name);
+                                     [name, spec, event_id](AwsFlavor& aws) -> Status {
+                                       Result<std::string> id = InstanceIdByName(aws, name);
                                        if (!id.ok()) return id.status();
                                        Result<std::string> e =
-                                           m.aws().CreateScheduledEvent(*id, spec, cause::kService);
+                                           aws.CreateScheduledEvent(*id, spec, cause::kService);
                                        if (!e.ok()) return e.status();
                                        *event_id = *e;
                                        return Status::Ok();
@@ -314,14 +316,14 @@ Status LoadScheduledEvents(const toml::table& section, ScenarioContext& ctx,
       if (!when.ok()) return when.status();
       if (*when < *at) return ctx.Error(*t.get(key), path, key, "must not be before at");
       const bool complete = key == "complete_at";
-      LASTCALL_RETURN_IF_ERROR(AtOrNow(
-          ctx, t, path, *when, ctx.Where(t) + " aws.scheduled_event." + std::string(key),
-          [name, event_id, complete](Market& m, WallTime) -> Status {
-            Result<std::string> id = InstanceIdByName(m, name);
-            if (!id.ok()) return id.status();
-            return complete ? m.aws().CompleteScheduledEvent(*id, *event_id, cause::kService)
-                            : m.aws().CancelScheduledEvent(*id, *event_id, cause::kService);
-          }));
+      LASTCALL_RETURN_IF_ERROR(
+          AtOrNow(ctx, t, path, *when, ctx.Where(t) + " aws.scheduled_event." + std::string(key),
+                  [name, event_id, complete](AwsFlavor& aws) -> Status {
+                    Result<std::string> id = InstanceIdByName(aws, name);
+                    if (!id.ok()) return id.status();
+                    return complete ? aws.CompleteScheduledEvent(*id, *event_id, cause::kService)
+                                    : aws.CancelScheduledEvent(*id, *event_id, cause::kService);
+                  }));
     }
   }
   return Status::Ok();
@@ -389,8 +391,7 @@ Status LoadActions(const toml::table& section, ScenarioContext& ctx,
     }
     LASTCALL_RETURN_IF_ERROR(AtOrNow(
         ctx, t, path, *at, ctx.Where(t) + " aws.action " + k,
-        [k, name, names, action, lead, state](Market& m, WallTime) -> Status {
-          AwsFlavor& aws = m.aws();
+        [k, name, names, action, lead, state](AwsFlavor& aws) -> Status {
           if (k == "cancel") {
             auto it = names->find(name);
             if (it == names->end() || it->second.empty()) {
@@ -399,7 +400,7 @@ Status LoadActions(const toml::table& section, ScenarioContext& ctx,
             }
             return aws.CancelSpotInstanceRequests(it->second, cause::kSchedule);
           }
-          Result<std::string> id = InstanceIdByName(m, name);
+          Result<std::string> id = InstanceIdByName(aws, name);
           if (!id.ok()) return id.status();
           if (k == "terminate") return aws.TerminateInstance(*id, cause::kSchedule);
           if (k == "stop") return aws.StopInstance(*id, cause::kSchedule);
