@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "mockmeta/control/control_api.h"
-#include "mockmeta/core/scenario.h"
 #include "mockmeta/ec2api/ec2_api.h"
 #include "mockmeta/ec2api/sigv4.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lm = lastcall::mock;
 
@@ -34,26 +34,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Scenario(int capacity) {
-  return R"(
-seed = 1
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = )" +
-         std::to_string(capacity) +
-         R"(
-price = 0.03
-)";
+lm::ScenarioBuilder Scenario(int capacity) {
+  return lm::ScenarioBuilder()
+      .Seed(1)
+      .Start("2026-04-07T00:00:00Z")
+      .Aws()
+      .Pool("m5.large", "us-east-1a", capacity, 0.03);
 }
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -75,7 +61,7 @@ std::string Between(const std::string& s, const std::string& open, const std::st
 
 struct Bench {
   explicit Bench(int capacity)
-      : host(clock, std::move(lm::LoadScenarioText(Scenario(capacity), "bench.toml")).value(),
+      : host(clock, std::move(Scenario(capacity).Load("bench.toml")).value(),
              lm::ClockSpec{lm::ClockMode::kManual, 0}),
         vclock(host),
         directory(host),

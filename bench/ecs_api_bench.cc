@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "mockmeta/core/scenario.h"
 #include "mockmeta/ecsapi/ecs_api.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lm = lastcall::mock;
 
@@ -41,13 +41,11 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--instances") == 0) instances = std::stoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::stoi(argv[i + 1]);
   }
-  const std::string scenario =
-      "start = \"2026-04-07T00:00:00Z\"\n[[zone]]\nname = \"cn-hangzhou-b\"\nregion = "
-      "\"cn-hangzhou\"\n[[instance_type]]\nname = \"ecs.c5.8xlarge\"\nvcpu = 32\nmemory_gib = "
-      "64\non_demand_price = 1.52\n[[pool]]\ntype = \"ecs.c5.8xlarge\"\nzone = "
-      "\"cn-hangzhou-b\"\ncapacity = " +
-      std::to_string(instances + 10) + "\nprice = 0.152\n";
-  auto market = lm::LoadScenarioText(scenario, "bench.toml");
+  auto market = lm::ScenarioBuilder()
+                    .Start("2026-04-07T00:00:00Z")
+                    .Alibaba()
+                    .Pool("ecs.c5.8xlarge", "cn-hangzhou-b", instances + 10, 0.152)
+                    .Load("bench.toml");
   if (!market.ok()) {
     std::fprintf(stderr, "%s\n", market.status().ToString().c_str());
     return 1;

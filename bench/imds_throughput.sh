@@ -47,41 +47,9 @@ trap 'exit 130' INT TERM
 
 fail() { echo "imds_throughput: $*" >&2; tail -n 20 "$work"/*.err >&2 2>/dev/null || true; exit 1; }
 
-# Capacity enough for any launch; fixed prices so nothing moves under the load.
-cat >"$work/bench.toml" <<'TOML'
-seed = 7
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[zone]]
-name = "cn-hangzhou-b"
-region = "cn-hangzhou"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[instance_type]]
-name = "ecs.c5.large"
-vcpu = 2
-memory_gib = 4
-on_demand_price = 0.5
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = 100000
-price = 0.035
-model = { kind = "fixed" }
-[[pool]]
-type = "ecs.c5.large"
-zone = "cn-hangzhou-b"
-capacity = 100000
-price = 0.05
-model = { kind = "fixed" }
-TOML
-
-"$mockmeta" --scenario "$work/bench.toml" --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 --ecs-listen 127.0.0.1:0 \
+# Large pools with fixed prices (tests/scenarios/quiet-market.toml): only the bench's own calls
+# make notices, nothing moves under the load.
+"$mockmeta" --scenario tests/scenarios/quiet-market.toml --seed 7 --imds-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --ec2-listen 127.0.0.1:0 --ecs-listen 127.0.0.1:0 \
   --ready-file "$work/ready.json" >/dev/null 2>"$work/mockmeta.err" &
 mm=$!
 pids+=("$mm")

@@ -7,59 +7,28 @@
 #include <utility>
 
 #include "fuzz/fuzz_check.h"
-#include "mockmeta/core/scenario.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::fuzz {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kScenario = R"(
-seed = 11
-start = "2026-04-07T00:00:00Z"
-account_id = "123456789012"
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[zone]]
-name = "cn-hangzhou-b"
-region = "cn-hangzhou"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[instance_type]]
-name = "ecs.g6.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.1
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = 5
-price = 0.03
-[pool.model]
-kind = "walk"
-step = "5m"
-mean = 0.03
-floor = 0.01
-volatility = 0.05
-reversion = 0.2
-[[pool]]
-type = "ecs.g6.large"
-zone = "cn-hangzhou-b"
-capacity = 5
-price = 0.02
-[[action]]
-at = "10m"
-kind = "set_price"
-pool = "m5.large@us-east-1a"
-price = 0.05
-)";
+// Seed 11: the instance ids the seed inputs name (kAwsInstance, ...) follow from it.
+mock::ScenarioBuilder Scenario() {
+  mock::ScenarioBuilder b;
+  b.Seed(11).Start("2026-04-07T00:00:00Z").AccountId("123456789012");
+  b.Aws().Zone("cn-hangzhou-b", "cn-hangzhou").Type("ecs.g6.large", 2, 8, 0.1);
+  b.Pool("m5.large", "us-east-1a", 5, 0.03,
+         mock::WalkModel{
+             .step = "5m", .mean = 0.03, .floor = 0.01, .volatility = 0.05, .reversion = 0.2});
+  b.Pool("ecs.g6.large", "cn-hangzhou-b", 5, 0.02);
+  b.SetPrice("10m", "m5.large@us-east-1a", 0.05);
+  return b;
+}
 
 std::unique_ptr<mock::World> LoadFixedScenario() {
-  auto m = mock::LoadScenarioText(kScenario, "fuzz-world.toml");
+  auto m = Scenario().Load("fuzz-world.toml");
   if (!m.ok()) {
     std::fprintf(stderr, "fuzz world: %s\n", m.status().ToString().c_str());
     std::abort();

@@ -1,4 +1,5 @@
-// AlibabaProvider: Alibaba Cloud ECS instance metadata turned into Notices (wire-formats.md §2).
+// AlibabaProvider: Alibaba Cloud ECS instance metadata turned into Notices (docs/mockmeta-imds.md
+// shows the items).
 //
 // One monitor: instance/spot/termination-time (plain RFC 3339; 404 = none) -> kRelease,
 // action "release", deadline = that time.

@@ -1,4 +1,5 @@
-// AwsProvider: EC2 instance metadata (IMDS) turned into Notices (wire-formats.md §1).
+// AwsProvider: EC2 instance metadata (IMDS) turned into Notices (docs/mockmeta-imds.md shows the
+// items).
 //
 // Session tokens (IMDSv2): a token is fetched with PUT /latest/api/token, reused until shortly
 // before it expires (by the Clock's monotonic time, so a wall-clock step changes nothing),

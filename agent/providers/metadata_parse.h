@@ -1,4 +1,5 @@
-// Parsers for the metadata payloads of wire-formats.md §1 and §2, as pure functions.
+// Parsers for the AWS and Alibaba metadata payloads (docs/mockmeta-imds.md, "Items"), as pure
+// functions.
 //
 // Each takes the body as received and returns a small value or a Status (kDataLoss) that says
 // what is wrong with the payload and how it should look. They never throw, whatever the input

@@ -7,6 +7,7 @@
 #include "common/time_format.h"
 #include "mockmeta/core/scenario.h"
 #include "mockmeta/core/world.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
 namespace {
@@ -452,43 +453,26 @@ TEST(MarketTest, UnknownZoneOrTypeIsRefused) {
 // Two Alibaba preemptible instances (no protection: checks at +5m, +10m, ...) and two AWS spot
 // instances in one pool of 4 slots; the capacity drops by one at `drop_at`.
 std::unique_ptr<World> MixedPool(const std::string& drop_at) {
-  const std::string text = R"(
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "z1"
-region = "r1"
-[[instance_type]]
-name = "t1"
-vcpu = 2
-memory_gib = 4
-on_demand_price = 1.0
-[[pool]]
-type = "t1"
-zone = "z1"
-capacity = 4
-price = 0.1
-[[action]]
-at = ")" + drop_at + R"("
-kind = "set_capacity"
-pool = "t1@z1"
-capacity = 3
-[[alibaba.instance]]
-name = "ali"
-zone = "z1"
-type = "t1"
-spot_strategy = "SpotWithPriceLimit"
-spot_price_limit = 0.5
-spot_duration = 0
-count = 2
-[[aws.spot_request]]
-type = "t1"
-zone = "z1"
-max_price = 0.5
-count = 2
-request_type = "one-time"
-name = "aws"
-)";
-  auto m = LoadScenarioText(text, "mixed.toml");
+  auto m = ScenarioBuilder()
+               .Start("2026-04-07T00:00:00Z")
+               .Zone("z1", "r1")
+               .Type("t1", 2, 4, 1.0)
+               .Pool("t1", "z1", 4, 0.1)
+               .SetCapacity(drop_at, "t1@z1", 3)
+               .Entry("alibaba.instance", {{"name", "ali"},
+                                           {"zone", "z1"},
+                                           {"type", "t1"},
+                                           {"spot_strategy", "SpotWithPriceLimit"},
+                                           {"spot_price_limit", 0.5},
+                                           {"spot_duration", 0},
+                                           {"count", 2}})
+               .Entry("aws.spot_request", {{"type", "t1"},
+                                           {"zone", "z1"},
+                                           {"max_price", 0.5},
+                                           {"count", 2},
+                                           {"request_type", "one-time"},
+                                           {"name", "aws"}})
+               .Load("mixed.toml");
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(*m) : nullptr;
 }
@@ -508,7 +492,7 @@ Losses CountNotices(const Market& m) {
   return l;
 }
 
-TEST(MarketTest, MixedPool_ShortageTakesOnlyAsManyAsShort) {
+TEST(MarketTest, MixedPoolShortageTakesOnlyAsManyAsShort) {
   {
     // On Alibaba's check instant: Alibaba looks first and takes the one; AWS sees it leaving.
     auto m = MixedPool("10m");
@@ -542,7 +526,7 @@ TEST(MarketTest, MixedPool_ShortageTakesOnlyAsManyAsShort) {
 
 // Each flavor's PendingReleases counts its own slot holders that have a notice pending; the
 // Market's sums them (what each flavor subtracts from a shortage).
-TEST(MarketTest, MixedPool_PendingReleasesPerFlavor) {
+TEST(MarketTest, MixedPoolPendingReleasesPerFlavor) {
   auto m = MixedPool("9m");
   ASSERT_TRUE(m);
   const int pool = m->catalog().FindPool("t1@z1")->index;

@@ -304,7 +304,7 @@ const Instance* ByName(const Market& m, std::string_view name) {
 
 // The README demo's story (etc/scenarios/demo.toml): every notice and end at the virtual time
 // its header promises, checked through what IMDS would serve.
-TEST(ScenarioTest, DemoScenario_PlaysItsTimeline) {
+TEST(ScenarioTest, DemoScenarioPlaysItsTimeline) {
   auto loaded =
       LoadScenarioFile(std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) + "/etc/scenarios/demo.toml");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "mockmeta/core/event_log.h"
-#include "mockmeta/core/scenario.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock::ec2 {
 namespace {
@@ -14,35 +14,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr std::string_view kScenario = R"(
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[zone]]
-name = "eu-west-1a"
-region = "eu-west-1"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[instance_type]]
-name = "c5.xlarge"
-vcpu = 4
-memory_gib = 8
-on_demand_price = 0.17
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = 3
-price = 0.03
-[[pool]]
-type = "c5.xlarge"
-zone = "eu-west-1a"
-capacity = 2
-price = 0.05
-)";
+// Two regions, a pool in each.
+ScenarioBuilder Scenario() {
+  return ScenarioBuilder()
+      .Start("2026-04-07T00:00:00Z")
+      .Aws()
+      .Zone("eu-west-1a", "eu-west-1")
+      .Type("c5.xlarge", 4, 8, 0.17)
+      .Pool("m5.large", "us-east-1a", 3, 0.03)
+      .Pool("c5.xlarge", "eu-west-1a", 2, 0.05);
+}
 
 std::string Encode(std::string_view s) { return UriEncode(s, false); }
 
@@ -67,7 +48,7 @@ class Ec2ApiTest : public ::testing::Test {
   Ec2ApiTest() : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}), api_(host_) {}
 
   static std::unique_ptr<World> Load() {
-    auto m = LoadScenarioText(kScenario, "t.toml");
+    auto m = Scenario().Load("t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();
   }
@@ -507,7 +488,7 @@ TEST_F(Ec2ApiTest, RegionComesFromTheCredentialScope) {
 
 TEST(Ec2ApiAuthTest, WithCredentialsOnlyAGoodSignaturePasses) {
   FakeClock clock;
-  MarketHost host(clock, std::move(LoadScenarioText(kScenario, "t.toml")).value(),
+  MarketHost host(clock, std::move(Scenario().Load("t.toml")).value(),
                   ClockSpec{ClockMode::kManual, 0});
   Ec2Api api(host,
              Ec2ApiOptions{.credentials = CredentialMap{{"AKIDGOOD", "s3cret"}}, .on_change = {}});

@@ -6,37 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "common/time_format.h"
-#include "mockmeta/core/scenario.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock::ecs {
 namespace {
 
 using ::testing::HasSubstr;
-
-constexpr std::string_view kScenario = R"(
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "cn-hangzhou-b"
-region = "cn-hangzhou"
-[[zone]]
-name = "cn-hangzhou-c"
-region = "cn-hangzhou"
-[[instance_type]]
-name = "ecs.c5.8xlarge"
-vcpu = 32
-memory_gib = 64
-on_demand_price = 1.52
-[[pool]]
-type = "ecs.c5.8xlarge"
-zone = "cn-hangzhou-b"
-capacity = 3
-price = 0.152
-[[pool]]
-type = "ecs.c5.8xlarge"
-zone = "cn-hangzhou-c"
-capacity = 0
-price = 0.2
-)";
 
 std::string Encode(const std::string& s) { return AliPercentEncode(s); }
 
@@ -45,7 +20,13 @@ class EcsApiTest : public ::testing::Test {
   EcsApiTest() : host_(clock_, Load(), ClockSpec{ClockMode::kManual, 0}), api_(host_) {}
 
   static std::unique_ptr<World> Load() {
-    auto m = LoadScenarioText(kScenario, "t.toml");
+    auto m = ScenarioBuilder()
+                 .Start("2026-04-07T00:00:00Z")
+                 .Alibaba()
+                 .Zone("cn-hangzhou-c", "cn-hangzhou")
+                 .Pool("ecs.c5.8xlarge", "cn-hangzhou-b", 3, 0.152)
+                 .Pool("ecs.c5.8xlarge", "cn-hangzhou-c", 0, 0.2)
+                 .Load("t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();
   }

@@ -7,8 +7,8 @@
 
 #include <fstream>
 
-#include "mockmeta/core/scenario.h"
 #include "mockmeta/ecsapi/ecs_api.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock::ecs {
 namespace {
@@ -72,10 +72,10 @@ class EcsSignedApiTest : public ::testing::Test {
         api_(host_,
              EcsApiOptions{.credentials = CredentialMap{{"AKID", "secret"}}, .on_change = {}}) {}
   static std::unique_ptr<World> Load() {
-    auto m = LoadScenarioText(
-        "start = \"2026-04-07T00:00:00Z\"\n[[zone]]\nname = \"cn-hangzhou-b\"\nregion = "
-        "\"cn-hangzhou\"\n",
-        "t.toml");
+    auto m = ScenarioBuilder()
+                 .Start("2026-04-07T00:00:00Z")
+                 .Zone("cn-hangzhou-b", "cn-hangzhou")
+                 .Load("t.toml");
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return std::move(m).value();
   }

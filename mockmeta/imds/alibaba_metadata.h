@@ -1,6 +1,6 @@
-// The Alibaba Cloud ECS instance metadata tree (wire-formats.md §2) of one instance, built from
-// its view. instance/spot/termination-time exists only while the instance is To Be Released;
-// empty identity fields are 404s.
+// The Alibaba Cloud ECS instance metadata tree (docs/mockmeta-imds.md, "Items") of one instance,
+// built from its view. instance/spot/termination-time exists only while the instance is To Be
+// Released; empty identity fields are 404s.
 //
 // Thread-safety: pure function.
 #pragma once

@@ -1,4 +1,5 @@
-// The AWS EC2 instance metadata tree (wire-formats.md §1) of one instance, built from its view.
+// The AWS EC2 instance metadata tree (docs/mockmeta-imds.md, "Items") of one instance, built from
+// its view.
 //
 // Pure functions: AwsMetadataView in, MetadataTree or JSON text out. Leaves exist only while
 // their data does (a notice path appears with its notice; an empty identity field such as

@@ -4,7 +4,7 @@
 // two things: which instance a request is for (by the listener it came in on and the optional
 // path prefix, see docs/mockmeta-imds.md), and what that instance's metadata looks like right
 // now, as a plain view struct. The core fills the views from its state at the current virtual
-// time; the routers turn them into the exact wire shapes of wire-formats.md §1 and §2.
+// time; the routers turn them into the exact wire shapes docs/mockmeta-imds.md lists.
 // A view is a snapshot: absent notices are empty optionals, not special strings.
 //
 // MemoryInstanceDirectory (memory_instance_directory.h) is a simple map-backed implementation

@@ -3,38 +3,19 @@
 #include <gtest/gtest.h>
 
 #include "common/time_format.h"
-#include "mockmeta/core/scenario.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
 namespace {
 
-constexpr std::string_view kScenario = R"(
-start = "2026-04-07T00:00:00Z"
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[zone]]
-name = "cn-hangzhou-b"
-region = "cn-hangzhou"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = 5
-price = 0.03
-[[pool]]
-type = "m5.large"
-zone = "cn-hangzhou-b"
-capacity = 5
-price = 0.03
-)";
-
 std::unique_ptr<World> MakeMarket() {
-  auto m = LoadScenarioText(kScenario, "t.toml");
+  auto m = ScenarioBuilder()
+               .Start("2026-04-07T00:00:00Z")
+               .Aws()
+               .Zone("cn-hangzhou-b", "cn-hangzhou")
+               .Pool("m5.large", "us-east-1a", 5, 0.03)
+               .Pool("m5.large", "cn-hangzhou-b", 5, 0.03)
+               .Load("t.toml");
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return std::move(m).value();
 }

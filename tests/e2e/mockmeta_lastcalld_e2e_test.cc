@@ -451,8 +451,8 @@ TEST_F(EndToEndTest, AwsPersistentRequestInterruptedByACapacityDropReopensAndGet
   EXPECT_LT(dr, timeline.size()) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "running");
 
-  // At the deadline the instance ends and the persistent request opens again (wire-formats
-  // section 5: instance-terminated-no-capacity is "open again" for a persistent request).
+  // At the deadline the instance ends and the persistent request opens again (EC2's spot
+  // request lifecycle: instance-terminated-no-capacity is "open again" for a persistent request).
   Advance("2m");
   EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "terminated");
   sr = Control("GET", "/v1/aws/spot-requests/" + sir);

@@ -11,6 +11,7 @@
 
 #include "common/time_format.h"
 #include "mockmeta/testing/mockmeta_process.h"
+#include "mockmeta/testing/scenario_builder.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {
@@ -348,19 +349,18 @@ class ScratchDir {
 
 // Twenty pools on a one-second walk: a virtual day is 1.7 million steps.
 std::string FineStepScenario(const std::string& step = "1s") {
-  std::string s =
-      "start = \"2026-04-07T00:00:00Z\"\n[[zone]]\nname = \"z1\"\nregion = \"r1\"\n"
-      "[[instance_type]]\nname = \"m5.large\"\nvcpu = 2\nmemory_gib = 8\n"
-      "on_demand_price = 0.096\n";
+  mock::ScenarioBuilder b;
+  b.Start("2026-04-07T00:00:00Z").Zone("z1", "r1").Type("m5.large", 2, 8, 0.096);
+  for (int i = 0; i < 20; ++i) b.Zone("z" + std::to_string(i + 2), "r1");
   for (int i = 0; i < 20; ++i) {
-    s += "[[zone]]\nname = \"z" + std::to_string(i + 2) + "\"\nregion = \"r1\"\n";
+    b.Pool("m5.large", "z" + std::to_string(i + 2), 5, std::nullopt,
+           mock::WalkModel{.step = step,
+                           .mean = 0.03,
+                           .floor = 0.01,
+                           .volatility = 0.5,
+                           .reversion = std::nullopt});
   }
-  for (int i = 0; i < 20; ++i) {
-    s += "[[pool]]\ntype = \"m5.large\"\nzone = \"z" + std::to_string(i + 2) +
-         "\"\ncapacity = 5\n[pool.model]\nkind = \"walk\"\nstep = \"" + step +
-         "\"\nmean = 0.03\nfloor = 0.01\nvolatility = 0.5\n";
-  }
-  return s;
+  return b.Text();
 }
 
 // A 1 ms step made a virtual day keep the only server thread busy for 18 s+: health and IMDS

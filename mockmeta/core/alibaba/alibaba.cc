@@ -16,7 +16,7 @@ using std::chrono::minutes;
 constexpr Duration kCheckPeriod = minutes(5);
 constexpr Duration kNoticeLead = minutes(5);
 constexpr Duration kAdviceWindow = hours(24 * 30);
-// Without protection the price is 10% lower (seed 002: 0.152 x 0.9).
+// Without protection the price is 10% lower (Alibaba's example: 0.152 x 0.9).
 constexpr double kNoProtectionFactor = 0.9;
 
 int64_t PriceUnits(double price) { return std::llround(price * 10000.0); }
@@ -227,7 +227,8 @@ double AlibabaFlavor::InstanceMarketPrice(const Record& r) const {
 }
 
 int64_t AlibabaFlavor::BidUnits(const Record& r) const {
-  // SpotAsPriceGo bids the real-time market price (seed 001), capped at pay-as-you-go.
+  // SpotAsPriceGo bids the real-time market price (Alibaba's documentation), capped at
+  // pay-as-you-go.
   if (r.strategy == SpotStrategy::kSpotAsPriceGo) {
     return PriceUnits(std::min(InstanceMarketPrice(r), r.on_demand));
   }

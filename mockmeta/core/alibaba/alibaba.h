@@ -1,4 +1,4 @@
-// AlibabaFlavor: Alibaba Cloud preemptible instances (market-model.md, "Alibaba flavor").
+// AlibabaFlavor: Alibaba Cloud preemptible instances (the rules as modelled: alibaba.md here).
 //
 // What it simulates, all at the Market's virtual now():
 //  - RunInstances with SpotStrategy NoSpot / SpotAsPriceGo / SpotWithPriceLimit, SpotDuration 1
@@ -12,11 +12,12 @@
 //    + 5 min and the "Recycling" operation lock. At that time it is released, or stopped
 //    (StopCharging) when SpotInterruptionBehavior=Stop.
 //  - StopInstance (KeepCharging keeps the slot and the bill; StopCharging gives both up),
-//    StartInstance per the seed-001 table, DeleteInstance (Force), a forced notice.
+//    StartInstance per Alibaba's restart table (alibaba.md), DeleteInstance (Force), a forced
+//    notice.
 //  - Billing per second, DescribeSpotAdvice-like release statistics, DescribeInstances fields.
 //
 // An instance's *market price* is the pool's spot price, or 90% of it (rounded to 4 decimals)
-// for SpotDuration 0: the price without protection is 10% lower (seed 002), and bids, restarts,
+// for SpotDuration 0: the price without protection is 10% lower (alibaba.md), and bids, restarts,
 // recycling and billing of such an instance all use that lower price.
 //
 // State changes go to the Market's event log (kind "instance"): creation "" -> running (from

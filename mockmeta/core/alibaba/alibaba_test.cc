@@ -1,5 +1,5 @@
-// Tests of the Alibaba flavor: one test per rule of market-model.md's "Alibaba flavor" section
-// (named after the rule), the scenario section, the shipped scenarios, and property tests over
+// Tests of the Alibaba flavor: one test per rule of alibaba.md (named after the
+// rule), the scenario section, the shipped scenarios, and property tests over
 // seeded random markets.
 #include "mockmeta/core/alibaba/alibaba.h"
 
@@ -15,6 +15,7 @@
 #include "mockmeta/core/market.h"
 #include "mockmeta/core/scenario.h"
 #include "mockmeta/core/world.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
 namespace {
@@ -25,7 +26,7 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 constexpr const char* kZone = "cn-hangzhou-b";
-constexpr const char* kType = "ecs.c5.8xlarge";  // pay-as-you-go 1.52 (seed 002)
+constexpr const char* kType = "ecs.c5.8xlarge";  // pay-as-you-go 1.52 (Alibaba's example)
 constexpr const char* kPool = "ecs.c5.8xlarge@cn-hangzhou-b";
 
 std::unique_ptr<World> MakeMarket(uint64_t seed = 7, int capacity = 10, double price = 0.152) {
@@ -110,7 +111,7 @@ InstanceState StateOf(const World& m, std::string_view id) { return m.FindInstan
 
 // --- 1. Creation ---------------------------------------------------------------------------
 
-TEST(AlibabaTest, Create_NoSpot_PayAsYouGo_NeverRecycled) {
+TEST(AlibabaTest, CreateNoSpotPayAsYouGoNeverRecycled) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, NoSpot());
   EXPECT_FALSE(m->FindInstance(id)->spot);
@@ -123,7 +124,7 @@ TEST(AlibabaTest, Create_NoSpot_PayAsYouGo_NeverRecycled) {
   EXPECT_EQ(m->Metadata(id)->instance_life_cycle, "on-demand");
 }
 
-TEST(AlibabaTest, Create_SpotWithPriceLimit_RequiresSpotPriceLimit) {
+TEST(AlibabaTest, CreateSpotWithPriceLimitRequiresSpotPriceLimit) {
   auto m = MakeMarket();
   AlibabaRunRequest r = Limit(0.2);
   r.spot_price_limit.reset();
@@ -134,7 +135,7 @@ TEST(AlibabaTest, Create_SpotWithPriceLimit_RequiresSpotPriceLimit) {
   EXPECT_TRUE(m->instances().empty());
 }
 
-TEST(AlibabaTest, Create_SpotPriceLimitAbovePayAsYouGo_Refused) {
+TEST(AlibabaTest, CreateSpotPriceLimitAbovePayAsYouGoRefused) {
   auto m = MakeMarket();
   for (double bad : {1.53, 0.0, -0.1, std::nan("")}) {
     Result<std::vector<std::string>> ids = m->alibaba().RunInstances(Limit(bad), cause::kUser);
@@ -148,14 +149,14 @@ TEST(AlibabaTest, Create_SpotPriceLimitAbovePayAsYouGo_Refused) {
   EXPECT_TRUE(m->alibaba().RunInstances(Limit(1.52), cause::kUser).ok());  // equal is allowed
 }
 
-TEST(AlibabaTest, Create_BidBelowMarketPrice_RefusedLowerThanPublicPrice) {
+TEST(AlibabaTest, CreateBidBelowMarketPriceRefusedLowerThanPublicPrice) {
   auto m = MakeMarket();
   Result<std::vector<std::string>> ids = m->alibaba().RunInstances(Limit(0.151), cause::kUser);
   ASSERT_FALSE(ids.ok());
   EXPECT_EQ(Code(ids.status()), kAliLowerThanPublicPrice);
   EXPECT_NE(ids.status().message().find("market price 0.1520"), std::string::npos);
   EXPECT_TRUE(m->instances().empty());
-  // Bid == market price is enough (seed 000: "higher than or equal to").
+  // Bid == market price is enough (Alibaba: "higher than or equal to").
   EXPECT_TRUE(m->alibaba().RunInstances(Limit(0.152), cause::kUser).ok());
   // Without protection the market price is 10% lower: 0.152 x 0.9 = 0.1368.
   EXPECT_TRUE(m->alibaba().RunInstances(Limit(0.1368, 0), cause::kUser).ok());
@@ -163,7 +164,7 @@ TEST(AlibabaTest, Create_BidBelowMarketPrice_RefusedLowerThanPublicPrice) {
             kAliLowerThanPublicPrice);
 }
 
-TEST(AlibabaTest, Create_NoStock_RefusedAllOrNothing) {
+TEST(AlibabaTest, CreateNoStockRefusedAllOrNothing) {
   auto m = MakeMarket(7, /*capacity=*/2);
   AlibabaRunRequest r = AsPriceGo();
   r.amount = 3;
@@ -183,7 +184,7 @@ TEST(AlibabaTest, Create_NoStock_RefusedAllOrNothing) {
   EXPECT_EQ(Code(m->alibaba().RunInstances(AsPriceGo(), cause::kUser).status()), kAliNoStock);
 }
 
-TEST(AlibabaTest, Create_BadParameters_SayWhatIsWrong) {
+TEST(AlibabaTest, CreateBadParametersSayWhatIsWrong) {
   auto m = MakeMarket();
   auto code = [&](AlibabaRunRequest r) {
     return std::string(Code(m->alibaba().RunInstances(r, cause::kUser).status()));
@@ -217,7 +218,7 @@ TEST(AlibabaTest, Create_BadParameters_SayWhatIsWrong) {
   EXPECT_EQ(*ParseSpotStrategy("SpotWithPriceLimit"), SpotStrategy::kSpotWithPriceLimit);
 }
 
-TEST(AlibabaTest, Bid_FixedAfterCreation) {
+TEST(AlibabaTest, BidFixedAfterCreation) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2));
   // The market rises above the bid: the bid does not follow.
@@ -233,7 +234,7 @@ TEST(AlibabaTest, Bid_FixedAfterCreation) {
 
 // --- 2. Protection period ------------------------------------------------------------------
 
-TEST(AlibabaTest, ProtectionPeriod_NeverRecycledInFirstHour) {
+TEST(AlibabaTest, ProtectionPeriodNeverRecycledInFirstHour) {
   auto m = MakeMarket(7, 2);
   const std::string by_price = Launch(*m, Limit(0.2));
   const std::string by_stock = Launch(*m, AsPriceGo());
@@ -253,7 +254,7 @@ TEST(AlibabaTest, ProtectionPeriod_NeverRecycledInFirstHour) {
   EXPECT_EQ(s->cause, cause::kCapacity);
 }
 
-TEST(AlibabaTest, ProtectionPeriod_ZeroHasNoneAndIsTenPercentCheaper) {
+TEST(AlibabaTest, ProtectionPeriodZeroHasNoneAndIsTenPercentCheaper) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2, 0));
   EXPECT_DOUBLE_EQ(m->alibaba().Describe(id)->creation_price, 0.1368);
@@ -267,7 +268,7 @@ TEST(AlibabaTest, ProtectionPeriod_ZeroHasNoneAndIsTenPercentCheaper) {
 
 // --- 3. Recycling check --------------------------------------------------------------------
 
-TEST(AlibabaTest, RecycleCheck_EveryFiveMinutesAfterProtection) {
+TEST(AlibabaTest, RecycleCheckEveryFiveMinutesAfterProtection) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2));
   PriceAt(*m, hours(1) + minutes(7), 0.25);
@@ -286,7 +287,7 @@ TEST(AlibabaTest, RecycleCheck_EveryFiveMinutesAfterProtection) {
   EXPECT_FALSE(Find(*m2, id2, "To Be Released"));
 }
 
-TEST(AlibabaTest, RecycleCheck_PriceEqualToBidIsKept) {
+TEST(AlibabaTest, RecycleCheckPriceEqualToBidIsKept) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2));
   const std::string unprotected = Launch(*m, Limit(0.18, 0));
@@ -300,7 +301,7 @@ TEST(AlibabaTest, RecycleCheck_PriceEqualToBidIsKept) {
   EXPECT_TRUE(Find(*m, unprotected, "To Be Released"));  // 0.9 x 0.2001 = 0.1801 > 0.18
 }
 
-TEST(AlibabaTest, RecycleCheck_ReleasesFiveMinutesAfterNotice) {
+TEST(AlibabaTest, RecycleCheckReleasesFiveMinutesAfterNotice) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(0.2));
   PriceAt(*m, minutes(30), 0.25);
@@ -328,7 +329,7 @@ TEST(AlibabaTest, RecycleCheck_ReleasesFiveMinutesAfterNotice) {
             kAliInstanceNotFound);
 }
 
-TEST(AlibabaTest, RecycleCheck_StopBehavior_StopsInsteadOfRelease) {
+TEST(AlibabaTest, RecycleCheckStopBehaviorStopsInsteadOfRelease) {
   auto m = MakeMarket();
   AlibabaRunRequest r = Limit(0.2);
   r.interruption_behavior = SpotInterruptionBehavior::kStop;
@@ -350,7 +351,7 @@ TEST(AlibabaTest, RecycleCheck_StopBehavior_StopsInsteadOfRelease) {
 
 // --- 4. Who goes first on a stock shortage --------------------------------------------------
 
-TEST(AlibabaTest, StockShortage_LowestBidFirst_TiesSeeded) {
+TEST(AlibabaTest, StockShortageLowestBidFirstTiesSeeded) {
   std::map<uint64_t, std::string> tie_loser;  // seed -> which equal bid went first
   std::set<bool> by_id;                       // did the lower instance id go first?
   for (uint64_t seed = 1; seed <= 16; ++seed) {
@@ -393,7 +394,7 @@ TEST(AlibabaTest, StockShortage_LowestBidFirst_TiesSeeded) {
   EXPECT_EQ(by_id.size(), 2u) << "equal bids go in a seeded random order, not id order";
 }
 
-TEST(AlibabaTest, StockShortage_ProtectedInstancesAreSkipped) {
+TEST(AlibabaTest, StockShortageProtectedInstancesAreSkipped) {
   auto m = MakeMarket(7, 2);
   const std::string old_low = Launch(*m, Limit(0.2));
   std::string young_lower;
@@ -411,7 +412,7 @@ TEST(AlibabaTest, StockShortage_ProtectedInstancesAreSkipped) {
   EXPECT_EQ(m->catalog().pool(0).spot_running, 1);
 }
 
-TEST(AlibabaTest, SpotAsPriceGo_NeverRecycledForPrice_FirstForStock) {
+TEST(AlibabaTest, SpotAsPriceGoNeverRecycledForPriceFirstForStock) {
   {
     auto m = MakeMarket();
     const std::string go = Launch(*m, AsPriceGo());
@@ -435,9 +436,9 @@ TEST(AlibabaTest, SpotAsPriceGo_NeverRecycledForPrice_FirstForStock) {
   }
 }
 
-// --- 6. Stop and restart (seed 001 table) ------------------------------------------------------
+// --- 6. Stop and restart (Alibaba's table) ------------------------------------------------------
 
-TEST(AlibabaTest, Stop_KeepChargingKeepsTheSlot_StopChargingGivesItBack) {
+TEST(AlibabaTest, StopKeepChargingKeepsTheSlotStopChargingGivesItBack) {
   auto m = MakeMarket();
   const std::string keep = Launch(*m, AsPriceGo());
   const std::string give = Launch(*m, AsPriceGo());
@@ -451,7 +452,7 @@ TEST(AlibabaTest, Stop_KeepChargingKeepsTheSlot_StopChargingGivesItBack) {
   EXPECT_EQ(Find(*m, give, "stopped")->detail, "StoppedMode=StopCharging");
 }
 
-TEST(AlibabaTest, Restart_InsideProtection_KeepCharging_AlwaysSucceeds) {
+TEST(AlibabaTest, RestartInsideProtectionKeepChargingAlwaysSucceeds) {
   auto m = MakeMarket(7, 1);
   const std::string id = Launch(*m, Limit(0.2));
   ASSERT_TRUE(m->alibaba().StopInstance(id, StoppedMode::kKeepCharging, cause::kUser).ok());
@@ -462,7 +463,7 @@ TEST(AlibabaTest, Restart_InsideProtection_KeepCharging_AlwaysSucceeds) {
   EXPECT_EQ(StateOf(*m, id), InstanceState::kRunning);
 }
 
-TEST(AlibabaTest, Restart_InsideProtection_StopCharging_NeedsStock) {
+TEST(AlibabaTest, RestartInsideProtectionStopChargingNeedsStock) {
   auto m = MakeMarket(7, 1);
   const std::string a = Launch(*m, Limit(0.2));
   ASSERT_TRUE(m->alibaba().StopInstance(a, StoppedMode::kStopCharging, cause::kUser).ok());
@@ -476,7 +477,7 @@ TEST(AlibabaTest, Restart_InsideProtection_StopCharging_NeedsStock) {
   EXPECT_EQ(m->catalog().pool(0).spot_running, 1);
 }
 
-TEST(AlibabaTest, Restart_AfterProtection_PriceLimit_NeedsBidAndStock) {
+TEST(AlibabaTest, RestartAfterProtectionPriceLimitNeedsBidAndStock) {
   auto m = MakeMarket(7, 1);
   const std::string a = Launch(*m, Limit(0.2));
   ASSERT_TRUE(m->alibaba().StopInstance(a, StoppedMode::kStopCharging, cause::kUser).ok());
@@ -490,7 +491,7 @@ TEST(AlibabaTest, Restart_AfterProtection_PriceLimit_NeedsBidAndStock) {
   EXPECT_TRUE(m->alibaba().StartInstance(a, cause::kUser).ok());
 }
 
-TEST(AlibabaTest, Restart_AfterProtection_KeepCharging_PriceLimit_NeedsBid) {
+TEST(AlibabaTest, RestartAfterProtectionKeepChargingPriceLimitNeedsBid) {
   auto m = MakeMarket(7, 1);
   const std::string a = Launch(*m, Limit(0.2));
   At(*m, hours(1) + minutes(1),
@@ -505,7 +506,7 @@ TEST(AlibabaTest, Restart_AfterProtection_KeepCharging_PriceLimit_NeedsBid) {
   EXPECT_EQ(Code(m->alibaba().StartInstance(a, cause::kUser)), kAliIncorrectStatus);
 }
 
-TEST(AlibabaTest, Restart_AfterProtection_AsPriceGo_NeedsOnlyStock) {
+TEST(AlibabaTest, RestartAfterProtectionAsPriceGoNeedsOnlyStock) {
   auto m = MakeMarket(7, 1);
   const std::string a = Launch(*m, AsPriceGo());
   ASSERT_TRUE(m->alibaba().StopInstance(a, StoppedMode::kStopCharging, cause::kUser).ok());
@@ -525,7 +526,7 @@ TEST(AlibabaTest, Restart_AfterProtection_AsPriceGo_NeedsOnlyStock) {
 
 // --- 7. Release --------------------------------------------------------------------------------
 
-TEST(AlibabaTest, Release_ByUserAtAnyTime) {
+TEST(AlibabaTest, ReleaseByUserAtAnyTime) {
   auto m = MakeMarket();
   const std::string a = Launch(*m, Limit(0.2));
   Status s = m->alibaba().DeleteInstance(a, false, cause::kUser);
@@ -550,7 +551,7 @@ TEST(AlibabaTest, Release_ByUserAtAnyTime) {
   EXPECT_TRUE(m->alibaba().DeleteInstance(c, false, cause::kUser).ok());
 }
 
-TEST(AlibabaTest, ForcedNotice_IgnoresProtection) {
+TEST(AlibabaTest, ForcedNoticeIgnoresProtection) {
   auto m = MakeMarket();
   const std::string a = Launch(*m, AsPriceGo());
   Go(*m, minutes(3));
@@ -566,7 +567,7 @@ TEST(AlibabaTest, ForcedNotice_IgnoresProtection) {
 
 // --- 5. Billing --------------------------------------------------------------------------------
 
-TEST(AlibabaTest, Billing_FirstHourAtCreationPrice) {
+TEST(AlibabaBillingTest, FirstHourAtCreationPrice) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(1.0));
   PriceAt(*m, minutes(30), 0.5);
@@ -578,7 +579,7 @@ TEST(AlibabaTest, Billing_FirstHourAtCreationPrice) {
   EXPECT_DOUBLE_EQ(b->billed_seconds, 7200);
 }
 
-TEST(AlibabaTest, Billing_NoProtection_RealTimePriceTenPercentOff) {
+TEST(AlibabaBillingTest, NoProtectionRealTimePriceTenPercentOff) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, Limit(1.0, 0));
   PriceAt(*m, minutes(30), 0.3);
@@ -587,7 +588,7 @@ TEST(AlibabaTest, Billing_NoProtection_RealTimePriceTenPercentOff) {
   EXPECT_DOUBLE_EQ(m->alibaba().Bill(id)->charged, 0.2);  // 0.2034
 }
 
-TEST(AlibabaTest, Billing_PerSecond_UnderOneCentNotCharged) {
+TEST(AlibabaBillingTest, PerSecondUnderOneCentNotCharged) {
   auto m = MakeMarket();
   const std::string id = Launch(*m, AsPriceGo());
   Go(*m, seconds(236));  // 0.152 * 236 / 3600 = 0.009964
@@ -597,7 +598,7 @@ TEST(AlibabaTest, Billing_PerSecond_UnderOneCentNotCharged) {
   EXPECT_DOUBLE_EQ(m->alibaba().Bill(id)->charged, 0.01);
 }
 
-TEST(AlibabaTest, Billing_KeepChargingBillsWhileStopped_StopChargingDoesNot) {
+TEST(AlibabaBillingTest, KeepChargingBillsWhileStoppedStopChargingDoesNot) {
   auto m = MakeMarket();
   const std::string keep = Launch(*m, AsPriceGo());
   const std::string stop = Launch(*m, AsPriceGo());
@@ -616,7 +617,7 @@ TEST(AlibabaTest, Billing_KeepChargingBillsWhileStopped_StopChargingDoesNot) {
   EXPECT_DOUBLE_EQ(m->alibaba().AccountCharged(), 0.15 + 0.08);
 }
 
-TEST(AlibabaTest, Billing_EndsAtRelease_NoSpotAtPayAsYouGo) {
+TEST(AlibabaBillingTest, EndsAtReleaseNoSpotAtPayAsYouGo) {
   auto m = MakeMarket();
   const std::string n = Launch(*m, NoSpot());
   const std::string s = Launch(*m, AsPriceGo());
@@ -629,7 +630,7 @@ TEST(AlibabaTest, Billing_EndsAtRelease_NoSpotAtPayAsYouGo) {
 
 // --- 7. Release-rate statistics (DescribeSpotAdvice) -------------------------------------------
 
-TEST(AlibabaTest, SpotAdvice_InterruptionRateBucketsAndDiscount) {
+TEST(AlibabaTest, SpotAdviceInterruptionRateBucketsAndDiscount) {
   EXPECT_EQ(InterruptRateBucket(0.0), "0-3%");
   EXPECT_EQ(InterruptRateBucket(0.0299), "0-3%");
   EXPECT_EQ(InterruptRateBucket(0.03), "3-5%");
@@ -656,7 +657,7 @@ TEST(AlibabaTest, SpotAdvice_InterruptionRateBucketsAndDiscount) {
 
 // --- Metadata and the event log ------------------------------------------------------------------
 
-TEST(AlibabaTest, Metadata_TerminationTimeAndIdentity) {
+TEST(AlibabaTest, MetadataTerminationTimeAndIdentity) {
   auto m = MakeMarket();
   AlibabaRunRequest r = Limit(0.2, 1, "render-1");
   const std::string id = Launch(*m, r);
@@ -684,7 +685,7 @@ TEST(AlibabaTest, Metadata_TerminationTimeAndIdentity) {
   EXPECT_EQ(FormatRfc3339(*m->Metadata(id)->termination_time), "2026-04-07T01:05:00Z");
 }
 
-TEST(AlibabaTest, EventLog_EveryChangeHasItsCause) {
+TEST(AlibabaTest, EventLogEveryChangeHasItsCause) {
   auto m = MakeMarket(7, 2);
   const std::string a = Launch(*m, Limit(0.2));
   const std::string b = Launch(*m, AsPriceGo());
@@ -710,25 +711,17 @@ TEST(AlibabaTest, EventLog_EveryChangeHasItsCause) {
 
 // --- Scenario files ------------------------------------------------------------------------------
 
-constexpr const char* kCatalog = R"(
-seed = 5
-[[zone]]
-name = "cn-hangzhou-b"
-region = "cn-hangzhou"
-[[instance_type]]
-name = "ecs.c5.8xlarge"
-vcpu = 32
-memory_gib = 64
-on_demand_price = 1.52
-[[pool]]
-type = "ecs.c5.8xlarge"
-zone = "cn-hangzhou-b"
-capacity = 4
-price = 0.152
-)";
+// The catalog every scenario test here starts from.
+std::string Catalog() {
+  return ScenarioBuilder()
+      .Seed(5)
+      .Alibaba()
+      .Pool("ecs.c5.8xlarge", "cn-hangzhou-b", 4, 0.152)
+      .Text();
+}
 
 void ExpectLoadError(const std::string& alibaba, std::vector<std::string> parts) {
-  auto m = LoadScenarioText(std::string(kCatalog) + alibaba, "ali.toml");
+  auto m = LoadScenarioText(Catalog() + alibaba, "ali.toml");
   ASSERT_FALSE(m.ok()) << alibaba;
   for (const std::string& p : parts) {
     EXPECT_NE(m.status().message().find(p), std::string::npos)
@@ -736,8 +729,8 @@ void ExpectLoadError(const std::string& alibaba, std::vector<std::string> parts)
   }
 }
 
-TEST(AlibabaTest, Scenario_InstancesAndActions) {
-  const std::string text = std::string(kCatalog) + R"(
+TEST(AlibabaScenarioTest, InstancesAndActions) {
+  const std::string text = Catalog() + R"(
 [[alibaba.instance]]
 name = "cheap"
 zone = "cn-hangzhou-b"
@@ -790,7 +783,7 @@ instance = "cheap"
   for (const Event& e : m.log().all()) EXPECT_NE(e.kind, kind::kAction) << e.detail;
 }
 
-TEST(AlibabaTest, Scenario_ErrorsNameFileLineAndKey) {
+TEST(AlibabaScenarioTest, ErrorsNameFileLineAndKey) {
   const std::string inst =
       "[[alibaba.instance]]\nzone = \"cn-hangzhou-b\"\ntype = \"ecs.c5.8xlarge\"\n";
   ExpectLoadError("[alibaba]\nfoo = 1\n", {"ali.toml:", "alibaba.foo", "unknown key"});
@@ -827,8 +820,8 @@ TEST(AlibabaTest, Scenario_ErrorsNameFileLineAndKey) {
                   {"alibaba.action[0].stopped_mode", "unknown key"});
 }
 
-TEST(AlibabaTest, Scenario_LaterFailuresAreLoggedAndTheRunGoesOn) {
-  const std::string text = std::string(kCatalog) + R"(
+TEST(AlibabaScenarioTest, LaterFailuresAreLoggedAndTheRunGoesOn) {
+  const std::string text = Catalog() + R"(
 [[alibaba.instance]]
 name = "late"
 zone = "cn-hangzhou-b"
@@ -858,7 +851,7 @@ std::unique_ptr<World> LoadShipped(const std::string& name) {
   return m.ok() ? std::move(*m) : nullptr;
 }
 
-TEST(AlibabaTest, ShippedScenario_CalmMarket_NobodyIsRecycled) {
+TEST(AlibabaScenarioTest, ShippedCalmMarketNobodyIsRecycled) {
   auto m = LoadShipped("alibaba-calm-market.toml");
   ASSERT_TRUE(m);
   ASSERT_TRUE(m->AdvanceTo(m->start() + hours(24)).ok());
@@ -870,7 +863,7 @@ TEST(AlibabaTest, ShippedScenario_CalmMarket_NobodyIsRecycled) {
   EXPECT_GT(m->alibaba().AccountCharged(), 0.0);
 }
 
-TEST(AlibabaTest, ShippedScenario_PriceSpike_RecyclesByBidOrder) {
+TEST(AlibabaScenarioTest, ShippedPriceSpikeRecyclesByBidOrder) {
   auto m = LoadShipped("alibaba-price-spike-recycles-by-bid.toml");
   ASSERT_TRUE(m);
   ASSERT_TRUE(m->AdvanceTo(m->start() + hours(6)).ok());
@@ -1084,7 +1077,7 @@ std::unique_ptr<World> BigRandomMarket(uint64_t seed) {
   return m;
 }
 
-TEST(AlibabaPropertyTest, EventDrivenChecks_SameLogForHourFiveMinuteAnd37SecondJumps) {
+TEST(AlibabaPropertyTest, EventDrivenChecksSameLogForHourFiveMinuteAnd37SecondJumps) {
   for (uint64_t seed : {11u, 12u}) {
     auto hourly = BigRandomMarket(seed);
     auto five = BigRandomMarket(seed);
@@ -1121,7 +1114,7 @@ TEST(AlibabaPropertyTest, EventDrivenChecks_SameLogForHourFiveMinuteAnd37SecondJ
 // The price rule, checked against the pool's price history: a SpotWithPriceLimit instance that
 // holds its slot is To Be Released (cause price) exactly at the first point of its own grid at
 // which its market price is above its bid, unless something ended it before.
-TEST(AlibabaPropertyTest, EventDrivenChecks_PriceRecycleAtFirstGridPointOverBid) {
+TEST(AlibabaPropertyTest, EventDrivenChecksPriceRecycleAtFirstGridPointOverBid) {
   int checked = 0, on_price_step = 0;
   for (uint64_t seed : {11u, 13u}) {
     auto m = BigRandomMarket(seed);
@@ -1193,7 +1186,7 @@ class SlotWatcher final : public Flavor {
   int last_running_ = 0;
 };
 
-TEST(AlibabaPropertyTest, NoPoolOverCapacity_ShortageResolvedWithinProtectionCheckAndNotice) {
+TEST(AlibabaPropertyTest, NoPoolOverCapacityShortageResolvedWithinProtectionCheckAndNotice) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     auto m = RandomMarket(seed);
     auto watcher = std::make_unique<SlotWatcher>();
@@ -1219,7 +1212,7 @@ TEST(AlibabaPropertyTest, NoPoolOverCapacity_ShortageResolvedWithinProtectionChe
   }
 }
 
-TEST(AlibabaPropertyTest, EveryRecycleFiveMinutesAfterItsNotice_NeverInsideProtection) {
+TEST(AlibabaPropertyTest, EveryRecycleFiveMinutesAfterItsNoticeNeverInsideProtection) {
   int notices = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     auto m = RandomMarket(seed);

@@ -1,4 +1,4 @@
-// The [alibaba] scenario section (README.md, "Scenario files"):
+// The [alibaba] scenario section (../README.md, "Scenario files"):
 //
 //   [[alibaba.instance]]   RunInstances: zone, type, spot_strategy (default NoSpot),
 //                          spot_price_limit (SpotWithPriceLimit only), spot_duration (0|1,

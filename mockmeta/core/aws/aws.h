@@ -1,15 +1,15 @@
-// AwsFlavor: AWS Spot instances and spot requests (market-model.md, "AWS flavor").
+// AwsFlavor: AWS Spot instances and spot requests (the rules as modelled: aws.md here).
 //
 // Spot requests (one-time / persistent, ValidFrom / ValidUntil, launch groups, spot blocks) move
-// through the states and status codes of wire-formats.md section 5. Open requests are evaluated
-// whenever a pool's price, capacity or usage changes and at least every kEvaluationPeriod (fixed
-// grid points from the market start, so one big advance equals many small ones). Running spot
-// instances are interrupted when the price rises above their max price or their pool is short
-// of capacity: the request goes to marked-for-termination / marked-for-stop, the instance gets
-// its spot/instance-action (and termination-time for terminate) two minutes ahead, a rebalance
-// recommendation at the latest together with it, and at that time the instance ends. Stopped
-// (disabled) requests restart their instance when price and capacity allow, no sooner than one
-// evaluation period after the stop (so a forced stop is seen as one); persistent requests
+// through the states and status codes of EC2's spot request lifecycle (aws.md, "Requests"). Open
+// requests are evaluated whenever a pool's price, capacity or usage changes and at least every
+// kEvaluationPeriod (fixed grid points from the market start, so one big advance equals many small
+// ones). Running spot instances are interrupted when the price rises above their max price or their
+// pool is short of capacity: the request goes to marked-for-termination / marked-for-stop, the
+// instance gets its spot/instance-action (and termination-time for terminate) two minutes ahead, a
+// rebalance recommendation at the latest together with it, and at that time the instance ends.
+// Stopped (disabled) requests restart their instance when price and capacity allow, no sooner than
+// one evaluation period after the stop (so a forced stop is seen as one); persistent requests
 // reopen after their instance ends. Spot blocks run at a fixed price (the spot price at
 // fulfilment), are never interrupted by price, and end with a two-minute notice. Also: user
 // terminate / stop / start, cancel, expiry, scheduled maintenance events, the Auto Scaling target
@@ -67,7 +67,7 @@ struct SpotRequestSpec {
   InstanceSettings settings;  // given to each instance the request launches
 };
 
-// Request states (wire-formats.md 5).
+// Request states (EC2's names; aws.md, "Requests").
 namespace spot_state {
 inline constexpr const char* kOpen = "open";
 inline constexpr const char* kActive = "active";

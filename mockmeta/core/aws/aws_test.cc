@@ -1,9 +1,10 @@
-// Tests of the AWS flavor: one per rule of market-model.md's "AWS flavor" section (named after
-// the rule), plus property tests over seeded random scenarios.
+// Tests of the AWS flavor: one per rule of aws.md (named after the rule), plus property tests
+// over seeded random scenarios.
 #include "mockmeta/core/aws/aws.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include "mockmeta/core/market.h"
 #include "mockmeta/core/scenario.h"
 #include "mockmeta/core/world.h"
+#include "mockmeta/testing/scenario_builder.h"
 
 namespace lastcall::mock {
 namespace {
@@ -114,7 +116,7 @@ double Bill(World& m, const std::string& id) {
 
 // --- 1. Spot requests --------------------------------------------------------------------------
 
-TEST(AwsTest, InstanceCountN_CreatesNSeparateRequests) {
+TEST(AwsTest, InstanceCountNCreatesNSeparateRequests) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.instance_count = 3;
@@ -130,7 +132,7 @@ TEST(AwsTest, InstanceCountN_CreatesNSeparateRequests) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 3);
 }
 
-TEST(AwsTest, MaxPrice_DefaultsToOnDemand) {
+TEST(AwsTest, MaxPriceDefaultsToOnDemand) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", std::nullopt));
   EXPECT_DOUBLE_EQ(Req(*m, id).max_price, kOnDemand);
@@ -140,7 +142,7 @@ TEST(AwsTest, MaxPrice_DefaultsToOnDemand) {
   EXPECT_EQ(StateOf(*m, id), "active/fulfilled");
 }
 
-TEST(AwsTest, Fulfilment_PendingEvaluationThenPendingFulfillmentThenFulfilled) {
+TEST(AwsTest, FulfilmentPendingEvaluationThenPendingFulfillmentThenFulfilled) {
   auto m = MakeMarket();
   auto ids = m->aws().RequestSpotInstances(Spec(), cause::kUser);
   ASSERT_TRUE(ids.ok());
@@ -155,7 +157,7 @@ TEST(AwsTest, Fulfilment_PendingEvaluationThenPendingFulfillmentThenFulfilled) {
   EXPECT_TRUE(inst->spot);
 }
 
-TEST(AwsTest, NoZone_LaunchesInCheapestPoolWithCapacity) {
+TEST(AwsTest, NoZoneLaunchesInCheapestPoolWithCapacity) {
   auto m = MakeMarket(1);
   const std::string first = SubmitOne(*m, Spec("", 0.05));
   EXPECT_EQ(Req(*m, first).launched_zone, "us-east-1a");  // 0.03 < 0.04
@@ -165,7 +167,7 @@ TEST(AwsTest, NoZone_LaunchesInCheapestPoolWithCapacity) {
   EXPECT_EQ(StateOf(*m, third), "open/capacity-not-available");
 }
 
-TEST(AwsTest, NoZone_SkipsPoolsAboveMaxPrice) {
+TEST(AwsTest, NoZoneSkipsPoolsAboveMaxPrice) {
   auto m = MakeMarket(1);
   ASSERT_TRUE(m->SetCapacity(kPoolA, 0, cause::kUser).ok());
   const std::string id = SubmitOne(*m, Spec("", 0.035));  // 1b costs 0.04
@@ -174,7 +176,7 @@ TEST(AwsTest, NoZone_SkipsPoolsAboveMaxPrice) {
   EXPECT_EQ(StateOf(*m, low), "open/price-too-low");
 }
 
-TEST(AwsTest, OpenRequest_PriceTooLow_FulfilledWhenPriceDrops) {
+TEST(AwsTest, OpenRequestPriceTooLowFulfilledWhenPriceDrops) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.02));
   EXPECT_EQ(StateOf(*m, id), "open/price-too-low");
@@ -186,7 +188,7 @@ TEST(AwsTest, OpenRequest_PriceTooLow_FulfilledWhenPriceDrops) {
   EXPECT_EQ(m->FindInstance(Req(*m, id).instance_id)->launch_time, t);
 }
 
-TEST(AwsTest, OpenRequest_CapacityNotAvailable_FulfilledWhenCapacityAdded) {
+TEST(AwsTest, OpenRequestCapacityNotAvailableFulfilledWhenCapacityAdded) {
   auto m = MakeMarket(1);
   SubmitOne(*m, Spec());
   const std::string id = SubmitOne(*m, Spec());
@@ -196,7 +198,7 @@ TEST(AwsTest, OpenRequest_CapacityNotAvailable_FulfilledWhenCapacityAdded) {
   EXPECT_EQ(StateOf(*m, id), "active/fulfilled");
 }
 
-TEST(AwsTest, OpenRequest_EvaluatedAtLeastEveryPeriod) {
+TEST(AwsTest, OpenRequestEvaluatedAtLeastEveryPeriod) {
   auto m = MakeMarket();
   Advance(*m, seconds(61));
   SubmitOne(*m, Spec("us-east-1a", 0.01));
@@ -209,7 +211,7 @@ TEST(AwsTest, OpenRequest_EvaluatedAtLeastEveryPeriod) {
   }
 }
 
-TEST(AwsTest, ValidFrom_NotScheduledYet_LaunchesAtValidFrom) {
+TEST(AwsTest, ValidFromNotScheduledYetLaunchesAtValidFrom) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.valid_from = m->now() + minutes(42) + seconds(5);
@@ -222,7 +224,7 @@ TEST(AwsTest, ValidFrom_NotScheduledYet_LaunchesAtValidFrom) {
   EXPECT_EQ(m->FindInstance(Req(*m, id).instance_id)->launch_time, *s.valid_from);
 }
 
-TEST(AwsTest, ValidUntil_OpenRequestExpires_ScheduleExpired) {
+TEST(AwsTest, ValidUntilOpenRequestExpiresScheduleExpired) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.01);
   s.valid_until = m->now() + minutes(33);
@@ -241,7 +243,7 @@ TEST(AwsTest, ValidUntil_OpenRequestExpires_ScheduleExpired) {
   EXPECT_EQ(StateOf(*m, id), "cancelled/schedule-expired");
 }
 
-TEST(AwsTest, LaunchGroup_AllOrNone) {
+TEST(AwsTest, LaunchGroupAllOrNone) {
   auto m = MakeMarket(3);
   SubmitOne(*m, Spec());  // takes one of the three slots
   SpotRequestSpec s = Spec();
@@ -256,7 +258,7 @@ TEST(AwsTest, LaunchGroup_AllOrNone) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 4);
 }
 
-TEST(AwsTest, LaunchGroup_LargerThanAnyCapacity_ConstraintNotFulfillable) {
+TEST(AwsTest, LaunchGroupLargerThanAnyCapacityConstraintNotFulfillable) {
   auto m = MakeMarket(2);
   SpotRequestSpec s = Spec();
   s.instance_count = 5;  // 1a holds 2 at most
@@ -266,7 +268,7 @@ TEST(AwsTest, LaunchGroup_LargerThanAnyCapacity_ConstraintNotFulfillable) {
   }
 }
 
-TEST(AwsTest, LaunchGroup_InterruptedTogether) {
+TEST(AwsTest, LaunchGroupInterruptedTogether) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.instance_count = 2;
@@ -283,7 +285,7 @@ TEST(AwsTest, LaunchGroup_InterruptedTogether) {
   EXPECT_EQ(StateOf(*m, mate), "closed/instance-terminated-by-price");
 }
 
-TEST(AwsTest, AvailabilityZoneGroup_SameZoneElseAzGroupConstraint) {
+TEST(AwsTest, AvailabilityZoneGroupSameZoneElseAzGroupConstraint) {
   auto m = MakeMarket(1);
   SpotRequestSpec s = Spec("", 0.05);
   s.availability_zone_group = "az";
@@ -299,7 +301,7 @@ TEST(AwsTest, AvailabilityZoneGroup_SameZoneElseAzGroupConstraint) {
   EXPECT_EQ(Req(*m, second).launched_zone, "us-east-1a");
 }
 
-TEST(AwsTest, BlockDurationMinutes_60To360InStepsOf60) {
+TEST(AwsTest, BlockDurationMinutes60To360InStepsOf60) {
   auto m = MakeMarket();
   for (int bad : {30, 90, 420, -60}) {
     SpotRequestSpec s = Spec();
@@ -316,7 +318,7 @@ TEST(AwsTest, BlockDurationMinutes_60To360InStepsOf60) {
   }
 }
 
-TEST(AwsTest, BadParameters_RefusedAndNothingCreated) {
+TEST(AwsTest, BadParametersRefusedAndNothingCreated) {
   auto m = MakeMarket();
   const size_t before = m->log().size();
   SpotRequestSpec s = Spec();
@@ -339,7 +341,7 @@ TEST(AwsTest, BadParameters_RefusedAndNothingCreated) {
   EXPECT_TRUE(m->aws().requests().empty());
 }
 
-TEST(AwsTest, NoPoolForTypeInZone_FailedBadParameters) {
+TEST(AwsTest, NoPoolForTypeInZoneFailedBadParameters) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.instance_type = "c5.xlarge";  // a known type no pool sells
@@ -347,7 +349,7 @@ TEST(AwsTest, NoPoolForTypeInZone_FailedBadParameters) {
   EXPECT_EQ(StateOf(*m, id), "failed/bad-parameters");
 }
 
-TEST(AwsTest, Parameters_ImmutableAfterSubmission) {
+TEST(AwsTest, ParametersImmutableAfterSubmission) {
   // There is no modify call: the request keeps exactly what was submitted, whatever happens.
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
@@ -365,7 +367,7 @@ TEST(AwsTest, Parameters_ImmutableAfterSubmission) {
 // --- 3. Interruption
 // -------------------------------------------------------------------------------
 
-TEST(AwsTest, OneTimeRequest_InterruptedByPrice_Closes) {
+TEST(AwsTest, OneTimeRequestInterruptedByPriceCloses) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.05));
   const std::string inst = Req(*m, id).instance_id;
@@ -383,7 +385,7 @@ TEST(AwsTest, OneTimeRequest_InterruptedByPrice_Closes) {
   EXPECT_EQ(StateOf(*m, id), "closed/instance-terminated-by-price");
 }
 
-TEST(AwsTest, PriceEqualToMaxPrice_NotInterrupted) {
+TEST(AwsTest, PriceEqualToMaxPriceNotInterrupted) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.05));
   ASSERT_TRUE(m->SetSpotPrice(kPoolA, 0.05, cause::kUser).ok());
@@ -391,7 +393,7 @@ TEST(AwsTest, PriceEqualToMaxPrice_NotInterrupted) {
   EXPECT_EQ(StateOf(*m, id), "active/fulfilled");
 }
 
-TEST(AwsTest, PersistentRequest_ReopensAfterInterruption) {
+TEST(AwsTest, PersistentRequestReopensAfterInterruption) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -410,7 +412,7 @@ TEST(AwsTest, PersistentRequest_ReopensAfterInterruption) {
   EXPECT_NE(Req(*m, id).instance_id, first);
 }
 
-TEST(AwsTest, CapacityWithdrawn_InterruptsLowestMaxPrice_NoCapacityStatus) {
+TEST(AwsTest, CapacityWithdrawnInterruptsLowestMaxPriceNoCapacityStatus) {
   auto m = MakeMarket(3);
   const std::string cheap = SubmitOne(*m, Spec("us-east-1a", 0.04));
   const std::string rich1 = SubmitOne(*m, Spec("us-east-1a", 0.08));
@@ -426,7 +428,7 @@ TEST(AwsTest, CapacityWithdrawn_InterruptsLowestMaxPrice_NoCapacityStatus) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 2);
 }
 
-TEST(AwsTest, InstanceAction_TwoMinutesBeforeAction) {
+TEST(AwsTest, InstanceActionTwoMinutesBeforeAction) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.05));
   const std::string inst = Req(*m, id).instance_id;
@@ -449,7 +451,7 @@ TEST(AwsTest, InstanceAction_TwoMinutesBeforeAction) {
   EXPECT_EQ(*m->FindInstance(inst)->end_time, notice + minutes(2));
 }
 
-TEST(AwsTest, StopBehavior_MarkedForStop_DisabledThenRestartedWhenPriceAllows) {
+TEST(AwsTest, StopBehaviorMarkedForStopDisabledThenRestartedWhenPriceAllows) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -477,7 +479,7 @@ TEST(AwsTest, StopBehavior_MarkedForStop_DisabledThenRestartedWhenPriceAllows) {
   EXPECT_FALSE(Meta(*m, inst).instance_action.has_value());
 }
 
-TEST(AwsTest, StoppedByCapacity_RestartedOnlyWhenCapacityReturns) {
+TEST(AwsTest, StoppedByCapacityRestartedOnlyWhenCapacityReturns) {
   auto m = MakeMarket(1);
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -494,7 +496,7 @@ TEST(AwsTest, StoppedByCapacity_RestartedOnlyWhenCapacityReturns) {
   EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kRunning);
 }
 
-TEST(AwsTest, HibernateBehavior_ActionHibernate_InstanceStopped) {
+TEST(AwsTest, HibernateBehaviorActionHibernateInstanceStopped) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -513,7 +515,7 @@ TEST(AwsTest, HibernateBehavior_ActionHibernate_InstanceStopped) {
 // --- 4. Rebalance
 // -----------------------------------------------------------------------------------
 
-TEST(AwsTest, Rebalance_PriceNearMax_BeforeInterruption) {
+TEST(AwsTest, RebalancePriceNearMaxBeforeInterruption) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.05));
   const std::string inst = Req(*m, id).instance_id;
@@ -532,7 +534,7 @@ TEST(AwsTest, Rebalance_PriceNearMax_BeforeInterruption) {
   EXPECT_LT(*Meta(*m, inst).rebalance_notice_time, m->now());
 }
 
-TEST(AwsTest, Rebalance_BeforeOrWithInterruption) {
+TEST(AwsTest, RebalanceBeforeOrWithInterruption) {
   // A sudden jump straight over the max price: the recommendation comes together with the
   // interruption notice, and is logged before it.
   auto m = MakeMarket();
@@ -552,7 +554,7 @@ TEST(AwsTest, Rebalance_BeforeOrWithInterruption) {
   EXPECT_LT(reb, act);
 }
 
-TEST(AwsTest, Rebalance_PoolNearlyFull) {
+TEST(AwsTest, RebalancePoolNearlyFull) {
   auto m = MakeMarket(10);
   SpotRequestSpec s = Spec("us-east-1a", 0.09);
   s.instance_count = 8;
@@ -567,7 +569,7 @@ TEST(AwsTest, Rebalance_PoolNearlyFull) {
 // --- 5. Spot blocks
 // ----------------------------------------------------------------------------------
 
-TEST(AwsTest, SpotBlock_NotInterruptedByPrice) {
+TEST(AwsTest, SpotBlockNotInterruptedByPrice) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.block_duration_minutes = 180;
@@ -581,7 +583,7 @@ TEST(AwsTest, SpotBlock_NotInterruptedByPrice) {
   EXPECT_FALSE(Meta(*m, inst).instance_action.has_value());
 }
 
-TEST(AwsTest, SpotBlock_EndsWithTwoMinuteNotice_TerminatedBySchedule) {
+TEST(AwsTest, SpotBlockEndsWithTwoMinuteNoticeTerminatedBySchedule) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.block_duration_minutes = 60;
@@ -601,7 +603,7 @@ TEST(AwsTest, SpotBlock_EndsWithTwoMinuteNotice_TerminatedBySchedule) {
   EXPECT_EQ(StateOf(*m, id), "closed/instance-terminated-by-schedule");
 }
 
-TEST(AwsTest, SpotBlock_MustBeOneTime) {
+TEST(AwsTest, SpotBlockMustBeOneTime) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.block_duration_minutes = 60;
@@ -612,7 +614,7 @@ TEST(AwsTest, SpotBlock_MustBeOneTime) {
 // --- 6. Cancelling and expiry
 // -------------------------------------------------------------------------
 
-TEST(AwsTest, Cancel_OpenRequest_CanceledBeforeFulfillment) {
+TEST(AwsTest, CancelOpenRequestCanceledBeforeFulfillment) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.01));
   ASSERT_TRUE(m->aws().CancelSpotInstanceRequests({id}, cause::kUser).ok());
@@ -623,7 +625,7 @@ TEST(AwsTest, Cancel_OpenRequest_CanceledBeforeFulfillment) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 0);
 }
 
-TEST(AwsTest, Cancel_ActiveRequest_InstanceKeepsRunning) {
+TEST(AwsTest, CancelActiveRequestInstanceKeepsRunning) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -640,7 +642,7 @@ TEST(AwsTest, Cancel_ActiveRequest_InstanceKeepsRunning) {
   EXPECT_EQ(Req(*m, id).instance_id, inst);
 }
 
-TEST(AwsTest, Cancel_UnknownId_NotFound_NothingCancelled) {
+TEST(AwsTest, CancelUnknownIdNotFoundNothingCancelled) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec("us-east-1a", 0.01));
   Status s = m->aws().CancelSpotInstanceRequests({id, "sir-nothere0"}, cause::kUser);
@@ -652,7 +654,7 @@ TEST(AwsTest, Cancel_UnknownId_NotFound_NothingCancelled) {
 // --- User terminate / stop / start
 // ----------------------------------------------------------------------
 
-TEST(AwsTest, UserTerminate_OneTimeRequest_ClosedByUser) {
+TEST(AwsTest, UserTerminateOneTimeRequestClosedByUser) {
   auto m = MakeMarket();
   const std::string id = SubmitOne(*m, Spec());
   const std::string inst = Req(*m, id).instance_id;
@@ -662,7 +664,7 @@ TEST(AwsTest, UserTerminate_OneTimeRequest_ClosedByUser) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 0);
 }
 
-TEST(AwsTest, UserTerminate_PersistentRequest_OpensAgainAndRelaunches) {
+TEST(AwsTest, UserTerminatePersistentRequestOpensAgainAndRelaunches) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.type = SpotRequestType::kPersistent;
@@ -675,7 +677,7 @@ TEST(AwsTest, UserTerminate_PersistentRequest_OpensAgainAndRelaunches) {
   EXPECT_NE(Req(*m, id).instance_id, inst);
 }
 
-TEST(AwsTest, UserStop_OneTimeSpot_Unsupported) {
+TEST(AwsTest, UserStopOneTimeSpotUnsupported) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec())).instance_id;
   Status s = m->aws().StopInstance(inst, cause::kUser);
@@ -683,7 +685,7 @@ TEST(AwsTest, UserStop_OneTimeSpot_Unsupported) {
   EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kRunning);
 }
 
-TEST(AwsTest, UserStopStart_Persistent_DisabledByUserThenFulfilled) {
+TEST(AwsTest, UserStopStartPersistentDisabledByUserThenFulfilled) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.type = SpotRequestType::kPersistent;
@@ -700,7 +702,7 @@ TEST(AwsTest, UserStopStart_Persistent_DisabledByUserThenFulfilled) {
   EXPECT_EQ(m->catalog().FindPool(kPoolA)->spot_running, 1);
 }
 
-TEST(AwsTest, UserStart_PriceAboveMax_Refused) {
+TEST(AwsTest, UserStartPriceAboveMaxRefused) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -713,7 +715,7 @@ TEST(AwsTest, UserStart_PriceAboveMax_Refused) {
   EXPECT_EQ(StateOfInstance(*m, inst), InstanceState::kStopped);
 }
 
-TEST(AwsTest, RunInstances_Spot_NoCapacity_FailsAndLeavesNothing) {
+TEST(AwsTest, RunInstancesSpotNoCapacityFailsAndLeavesNothing) {
   auto m = MakeMarket(0);
   RunInstanceSpec r = RunSpec("m5.large", "us-east-1a", true, std::nullopt);
   auto id = m->aws().RunInstance(r, cause::kUser);
@@ -723,7 +725,7 @@ TEST(AwsTest, RunInstances_Spot_NoCapacity_FailsAndLeavesNothing) {
   EXPECT_TRUE(m->instances().empty());
 }
 
-TEST(AwsTest, RunInstances_SpotAndOnDemand_Metadata) {
+TEST(AwsTest, RunInstancesSpotAndOnDemandMetadata) {
   auto m = MakeMarket();
   auto spot = m->aws().RunInstance(RunSpec("m5.large", "us-east-1a", true, 0.05), cause::kUser);
   auto od =
@@ -751,7 +753,7 @@ TEST(AwsTest, RunInstances_SpotAndOnDemand_Metadata) {
 // --- 7. Billing
 // --------------------------------------------------------------------------------------------
 
-TEST(AwsTest, Billing_PerSecondAtSpotPriceInEffect) {
+TEST(AwsBillingTest, PerSecondAtSpotPriceInEffect) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec("us-east-1a", 0.09))).instance_id;
   Advance(*m, minutes(30));
@@ -764,7 +766,7 @@ TEST(AwsTest, Billing_PerSecondAtSpotPriceInEffect) {
   EXPECT_EQ(m->aws().Bill(inst)->seconds_billed, 1800 + 3607);
 }
 
-TEST(AwsTest, Billing_MarketInterruptionInFirstHour_NotCharged) {
+TEST(AwsBillingTest, MarketInterruptionInFirstHourNotCharged) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec("us-east-1a", 0.05))).instance_id;
   Advance(*m, minutes(40));
@@ -776,7 +778,7 @@ TEST(AwsTest, Billing_MarketInterruptionInFirstHour_NotCharged) {
   EXPECT_FALSE(m->aws().Bill(inst)->note.empty());
 }
 
-TEST(AwsTest, Billing_MarketInterruptionAfterFirstHour_Charged) {
+TEST(AwsBillingTest, MarketInterruptionAfterFirstHourCharged) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec("us-east-1a", 0.05))).instance_id;
   Advance(*m, minutes(90));
@@ -787,7 +789,7 @@ TEST(AwsTest, Billing_MarketInterruptionAfterFirstHour_Charged) {
   EXPECT_NEAR(Bill(*m, inst), 0.03 * 1.5 + 0.06 * 120 / 3600, 1e-9);
 }
 
-TEST(AwsTest, Billing_UserTerminateInFirstHour_ChargedForSecondsUsed) {
+TEST(AwsBillingTest, UserTerminateInFirstHourChargedForSecondsUsed) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec("us-east-1a", 0.05))).instance_id;
   Advance(*m, seconds(601));
@@ -795,7 +797,7 @@ TEST(AwsTest, Billing_UserTerminateInFirstHour_ChargedForSecondsUsed) {
   EXPECT_NEAR(Bill(*m, inst), 0.03 * 601 / 3600, 1e-12);
 }
 
-TEST(AwsTest, Billing_SpotBlockAtFixedPrice) {
+TEST(AwsBillingTest, SpotBlockAtFixedPrice) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.09);
   s.block_duration_minutes = 120;
@@ -807,7 +809,7 @@ TEST(AwsTest, Billing_SpotBlockAtFixedPrice) {
   EXPECT_NEAR(Bill(*m, inst), 0.03 * 2, 1e-9);
 }
 
-TEST(AwsTest, Billing_SpotBlockInterruptedByProvider_NotCharged) {
+TEST(AwsBillingTest, SpotBlockInterruptedByProviderNotCharged) {
   auto m = MakeMarket(1);
   SpotRequestSpec s = Spec("us-east-1a", 0.09);
   s.block_duration_minutes = 360;
@@ -819,7 +821,7 @@ TEST(AwsTest, Billing_SpotBlockInterruptedByProvider_NotCharged) {
   EXPECT_EQ(Bill(*m, inst), 0.0);
 }
 
-TEST(AwsTest, Billing_OnDemandAndAccountTotal) {
+TEST(AwsBillingTest, OnDemandAndAccountTotal) {
   auto m = MakeMarket();
   auto od =
       m->aws().RunInstance(RunSpec("m5.large", "us-east-1a", false, std::nullopt), cause::kUser);
@@ -835,7 +837,7 @@ TEST(AwsTest, Billing_OnDemandAndAccountTotal) {
 // --- 8. Injectable per instance
 // --------------------------------------------------------------------------
 
-TEST(AwsTest, ScheduledEvent_CreateCancelComplete) {
+TEST(AwsTest, ScheduledEventCreateCancelComplete) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec())).instance_id;
   EXPECT_TRUE(Meta(*m, inst).scheduled_events.empty());
@@ -867,7 +869,7 @@ TEST(AwsTest, ScheduledEvent_CreateCancelComplete) {
   EXPECT_EQ(Meta(*m, inst).scheduled_events.size(), 2u);
 }
 
-TEST(AwsTest, ScheduledRetirementCompleted_TerminatedByService_RequestCancelled) {
+TEST(AwsTest, ScheduledRetirementCompletedTerminatedByServiceRequestCancelled) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.type = SpotRequestType::kPersistent;
@@ -881,7 +883,7 @@ TEST(AwsTest, ScheduledRetirementCompleted_TerminatedByService_RequestCancelled)
   EXPECT_EQ(StateOf(*m, id), "cancelled/instance-terminated-by-service");
 }
 
-TEST(AwsTest, TargetLifecycleState_SetAndShown) {
+TEST(AwsTest, TargetLifecycleStateSetAndShown) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec())).instance_id;
   ASSERT_TRUE(m->aws().SetTargetLifecycleState(inst, "InService", cause::kUser).ok());
@@ -894,7 +896,7 @@ TEST(AwsTest, TargetLifecycleState_SetAndShown) {
   EXPECT_EQ(*Meta(*m, inst).target_lifecycle_state, "Warmed:Hibernated");
 }
 
-TEST(AwsTest, ForcedInterruption_ChosenActionAndLeadTime) {
+TEST(AwsTest, ForcedInterruptionChosenActionAndLeadTime) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.type = SpotRequestType::kPersistent;
@@ -926,7 +928,7 @@ TEST(AwsTest, ForcedInterruption_ChosenActionAndLeadTime) {
             kInvalidInstanceIdNotFound);
 }
 
-TEST(AwsTest, ForcedStop_RestartedOneEvaluationPeriodLater) {
+TEST(AwsTest, ForcedStopRestartedOneEvaluationPeriodLater) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec();
   s.type = SpotRequestType::kPersistent;
@@ -947,7 +949,7 @@ TEST(AwsTest, ForcedStop_RestartedOneEvaluationPeriodLater) {
   EXPECT_EQ(StateOf(*m, id), "active/fulfilled");
 }
 
-TEST(AwsTest, ForcedRebalance_ShownWithoutInterruption) {
+TEST(AwsTest, ForcedRebalanceShownWithoutInterruption) {
   auto m = MakeMarket();
   const std::string inst = Req(*m, SubmitOne(*m, Spec())).instance_id;
   ASSERT_TRUE(m->aws().ForceRebalance(inst, cause::kUser).ok());
@@ -955,7 +957,7 @@ TEST(AwsTest, ForcedRebalance_ShownWithoutInterruption) {
   EXPECT_FALSE(Meta(*m, inst).instance_action.has_value());
 }
 
-TEST(AwsTest, EveryChange_LoggedWithCause) {
+TEST(AwsTest, EveryChangeLoggedWithCause) {
   auto m = MakeMarket();
   SpotRequestSpec s = Spec("us-east-1a", 0.05);
   s.type = SpotRequestType::kPersistent;
@@ -974,25 +976,13 @@ TEST(AwsTest, EveryChange_LoggedWithCause) {
 // --- Scenario section
 // ------------------------------------------------------------------------------------
 
-constexpr const char* kHeader = R"(
-seed = 9
-[[zone]]
-name = "us-east-1a"
-region = "us-east-1"
-[[instance_type]]
-name = "m5.large"
-vcpu = 2
-memory_gib = 8
-on_demand_price = 0.096
-[[pool]]
-type = "m5.large"
-zone = "us-east-1a"
-capacity = 3
-price = 0.03
-)";
+// The catalog every scenario test here starts from.
+std::string Header() {
+  return ScenarioBuilder().Seed(9).Aws().Pool("m5.large", "us-east-1a", 3, 0.03).Text();
+}
 
 TEST(AwsScenarioTest, SectionsLaunchAndAct) {
-  const std::string text = std::string(kHeader) + R"(
+  const std::string text = Header() + R"(
 [[aws.instance]]
 type = "m5.large"
 zone = "us-east-1a"
@@ -1055,14 +1045,17 @@ state = "Standby"
 }
 
 void ExpectError(const std::string& section, const std::string& where_and_what) {
-  auto m = LoadScenarioText(std::string(kHeader) + section, "bad.toml");
+  auto m = LoadScenarioText(Header() + section, "bad.toml");
   ASSERT_FALSE(m.ok()) << section;
   EXPECT_NE(m.status().message().find(where_and_what), std::string::npos) << m.status().message();
 }
 
-TEST(AwsScenarioTest, BadInput_NamesFileLineAndKey) {
-  ExpectError("[[aws.spot_request]]\ntype = \"m5.large\"\nbid = 1\n",
-              "bad.toml:18:1: aws.spot_request[0].bid: unknown key");
+TEST(AwsScenarioTest, BadInputNamesFileLineAndKey) {
+  const std::string header = Header();
+  const auto header_lines = std::count(header.begin(), header.end(), '\n');
+  ExpectError(
+      "[[aws.spot_request]]\ntype = \"m5.large\"\nbid = 1\n",
+      "bad.toml:" + std::to_string(header_lines + 3) + ":1: aws.spot_request[0].bid: unknown key");
   ExpectError("[[aws.spot_request]]\ntype = \"m5.large\"\nblock_duration_minutes = 90\n",
               "aws.spot_request[0]: BlockDurationMinutes");
   ExpectError("[[aws.spot_request]]\ntype = \"m5.large\"\nrequest_type = \"forever\"\n",
@@ -1085,7 +1078,7 @@ TEST(AwsScenarioTest, BadInput_NamesFileLineAndKey) {
       "aws.action[0].state: \"Asleep\" is not one of");
 }
 
-TEST(AwsScenarioTest, ShippedAwsScenarios_TellTheirStories) {
+TEST(AwsScenarioTest, ShippedScenariosTellTheirStories) {
   const std::string dir = std::string(LASTCALL_MOCK_CORE_SOURCE_DIR) + "/etc/scenarios/";
   {
     auto m = LoadScenarioFile(dir + "aws-capacity-crunch.toml");
@@ -1201,7 +1194,7 @@ std::unique_ptr<World> RandomMarket(uint64_t seed) {
 constexpr uint64_t kSeeds = 12;
 constexpr auto kHorizon = hours(12);
 
-TEST(AwsPropertyTest, SameSeed_SameEventLog) {
+TEST(AwsPropertyTest, SameSeedSameEventLog) {
   std::set<std::string> seen;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto a = RandomMarket(seed), b = RandomMarket(seed);
@@ -1226,7 +1219,7 @@ TEST(AwsPropertyTest, SameSeed_SameEventLog) {
   }
 }
 
-TEST(AwsPropertyTest, OneBigAdvance_EqualsManySmall) {
+TEST(AwsPropertyTest, OneBigAdvanceEqualsManySmall) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto one = RandomMarket(seed), many = RandomMarket(seed);
     ASSERT_TRUE(one->AdvanceTo(one->start() + kHorizon).ok());
@@ -1238,7 +1231,7 @@ TEST(AwsPropertyTest, OneBigAdvance_EqualsManySmall) {
   }
 }
 
-TEST(AwsPropertyTest, NoPoolOverCapacity_ExceptInstancesOnTheirWayOut) {
+TEST(AwsPropertyTest, NoPoolOverCapacityExceptInstancesOnTheirWayOut) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto m = RandomMarket(seed);
     int launches = 0;
@@ -1259,7 +1252,7 @@ TEST(AwsPropertyTest, NoPoolOverCapacity_ExceptInstancesOnTheirWayOut) {
   }
 }
 
-TEST(AwsPropertyTest, EveryInterruption_TwoMinutesAfterItsInstanceAction) {
+TEST(AwsPropertyTest, EveryInterruptionTwoMinutesAfterItsInstanceAction) {
   int interruptions = 0;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto m = RandomMarket(seed);
@@ -1293,7 +1286,7 @@ TEST(AwsPropertyTest, EveryInterruption_TwoMinutesAfterItsInstanceAction) {
   EXPECT_GT(interruptions, 20);
 }
 
-TEST(AwsPropertyTest, Billing_EqualsIntegralOfPrice_PerTheRules) {
+TEST(AwsPropertyTest, BillingEqualsIntegralOfPricePerTheRules) {
   int free_seen = 0, billed_seen = 0;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto m = RandomMarket(seed);

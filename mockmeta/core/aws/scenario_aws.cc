@@ -1,4 +1,4 @@
-// [aws] scenario section (README.md, "Scenario files"):
+// [aws] scenario section (../README.md, "Scenario files"):
 //   [[aws.spot_request]]    RequestSpotInstances: type, zone, max_price, count, request_type,
 //                           valid_from, valid_until, launch_group, availability_zone_group,
 //                           block_duration_minutes,
