@@ -83,9 +83,9 @@ class FakeClock final : public Clock {
 
  private:
   struct Waiter {
-    uint64_t id;
-    std::mutex* mu;
-    std::condition_variable* cv;
+    uint64_t id = 0;
+    std::mutex* mu = nullptr;
+    std::condition_variable* cv = nullptr;
     MonoTime deadline;
   };
   void WakeWaiters() const;
