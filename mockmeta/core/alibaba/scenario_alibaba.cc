@@ -102,117 +102,144 @@ Result<AlibabaRunRequest> LoadRunRequest(const toml::table& t, const std::string
   return req;
 }
 
+// Instance name -> when it is created (for checking the actions).
+using DeclaredNames = std::map<std::string, WallTime, std::less<>>;
+
+// Records the names an [[alibaba.instance]] gives its instances ("name", or "name-1".."name-N"
+// for a count); a name used twice is an error at `t`'s "name".
+Status DeclareNames(const AlibabaRunRequest& req, WallTime at, const toml::table& t,
+                    const std::string& path, ScenarioContext& ctx, DeclaredNames& names) {
+  if (req.name.empty()) return Status::Ok();
+  std::vector<std::string> declared;
+  if (req.amount == 1) {
+    declared.push_back(req.name);
+  } else {
+    for (int k = 1; k <= req.amount; ++k) declared.push_back(req.name + "-" + std::to_string(k));
+  }
+  for (const std::string& n : declared) {
+    if (!names.emplace(n, at).second) {
+      return ctx.Error(*t.get("name"), path, "name", "instance name \"" + n + "\" is used twice");
+    }
+  }
+  return Status::Ok();
+}
+
+// One [[alibaba.instance]]: launched now, or scheduled for its "at".
+Status LoadInstance(const toml::table& t, const std::string& path, ScenarioContext& ctx,
+                    DeclaredNames& names) {
+  LASTCALL_RETURN_IF_ERROR(
+      ctx.CheckKeys(t, path,
+                    {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
+                     "interruption_behavior", "name", "count", "at", "instance_profile", "tags",
+                     "public_ip", "key_name", "public_key", "user_data", "security_groups"}));
+  Market& market = ctx.market();
+  // Captured by the timed action: the World owns both the flavor and the Market holding them.
+  AlibabaFlavor& ali = ctx.world().alibaba();
+  Result<AlibabaRunRequest> req = LoadRunRequest(t, path, ctx);
+  if (!req.ok()) return req.status();
+  LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &req->settings));
+  WallTime at = market.start();
+  if (ctx.Has(t, "at")) {
+    Result<WallTime> a = ctx.Time(t, path, "at");
+    if (!a.ok()) return a.status();
+    at = *a;
+  }
+  LASTCALL_RETURN_IF_ERROR(DeclareNames(*req, at, t, path, ctx, names));
+  if (at == market.now()) {
+    Result<std::vector<std::string>> ids = ali.RunInstances(*req, cause::kScenario);
+    if (!ids.ok()) return ctx.Error(t, path, "", CloudErrorText(ids.status()));
+    return Status::Ok();
+  }
+  TimedAction a;
+  a.at = at;
+  a.label = ctx.Where(t) + " alibaba.instance";
+  a.call = [&ali, req = *req](Market&, WallTime) -> Status {
+    Result<std::vector<std::string>> ids = ali.RunInstances(req, cause::kSchedule);
+    return ids.ok() ? Status::Ok() : ids.status();
+  };
+  Result<uint64_t> seq = market.Schedule(std::move(a));
+  if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
+  return Status::Ok();
+}
+
+// An action's "kind" and the keys it allows; an unknown kind is an error at "kind".
+Result<std::string> LoadActionKind(const toml::table& t, const std::string& path,
+                                   ScenarioContext& ctx) {
+  Result<std::string> kind = ctx.String(t, path, "kind");
+  if (!kind.ok()) return kind.status();
+  const std::string& k = *kind;
+  if (k == "stop") {
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance", "stopped_mode"}));
+  } else if (k == "release" || k == "start" || k == "interrupt") {
+    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance"}));
+  } else {
+    return ctx.Error(*t.get("kind"), path, "kind",
+                     "\"" + k + "\" is not one of release, stop, start, interrupt");
+  }
+  return kind;
+}
+
+// One [[alibaba.action]] on a named instance, scheduled for its "at" (not before the instance
+// is created).
+Status LoadAction(const toml::table& t, const std::string& path, ScenarioContext& ctx,
+                  const DeclaredNames& names) {
+  AlibabaFlavor& ali = ctx.world().alibaba();
+  Result<std::string> kind = LoadActionKind(t, path, ctx);
+  if (!kind.ok()) return kind.status();
+  Result<WallTime> at = ctx.Time(t, path, "at");
+  if (!at.ok()) return at.status();
+  Result<std::string> name = ctx.String(t, path, "instance");
+  if (!name.ok()) return name.status();
+  auto declared = names.find(*name);
+  if (declared == names.end()) {
+    return ctx.Error(*t.get("instance"), path, "instance",
+                     "no [[alibaba.instance]] is named \"" + *name + "\"");
+  }
+  if (*at < declared->second) {
+    return ctx.Error(*t.get("at"), path, "at", "is before instance \"" + *name + "\" is created");
+  }
+  StoppedMode mode = StoppedMode::kKeepCharging;
+  if (ctx.Has(t, "stopped_mode")) {
+    Result<std::string> s = ctx.String(t, path, "stopped_mode");
+    if (!s.ok()) return s.status();
+    Result<StoppedMode> m = ParseStoppedMode(*s);
+    if (!m.ok()) {
+      return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode", m.status().message());
+    }
+    mode = *m;
+  }
+  TimedAction a;
+  a.at = *at;
+  a.label = ctx.Where(t) + " alibaba." + *kind + " " + *name;
+  a.call = [&ali, k = *kind, name = *name, mode](Market& m, WallTime) -> Status {
+    Instance* inst = ByName(m, name);
+    if (!inst) return NotFound("no Alibaba instance named \"" + name + "\" exists (yet)");
+    if (k == "release") return ali.DeleteInstance(inst->id, true, cause::kSchedule);
+    if (k == "stop") return ali.StopInstance(inst->id, mode, cause::kSchedule);
+    if (k == "start") return ali.StartInstance(inst->id, cause::kSchedule);
+    return ali.ForceRecycle(inst->id, cause::kService);
+  };
+  Result<uint64_t> seq = ctx.market().Schedule(std::move(a));
+  if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadAlibabaScenario(const toml::table& section, ScenarioContext& ctx) {
   LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(section, "alibaba", {"instance", "action"}));
-  Market& market = ctx.market();
-  // Captured by the timed actions: the World owns both the flavor and the Market holding them.
-  AlibabaFlavor& ali = ctx.world().alibaba();
-  // Instance name -> when it is created (for checking the actions).
-  std::map<std::string, WallTime, std::less<>> names;
-
+  DeclaredNames names;
   Result<const toml::array*> instances = ctx.TableArray(section, "alibaba", "instance");
   if (!instances.ok()) return instances.status();
   for (size_t i = 0; *instances && i < (*instances)->size(); ++i) {
-    const toml::table& t = *(*instances)->get(i)->as_table();
-    const std::string path = Indexed("alibaba.instance", i);
-    LASTCALL_RETURN_IF_ERROR(
-        ctx.CheckKeys(t, path,
-                      {"zone", "type", "spot_strategy", "spot_price_limit", "spot_duration",
-                       "interruption_behavior", "name", "count", "at", "instance_profile", "tags",
-                       "public_ip", "key_name", "public_key", "user_data", "security_groups"}));
-    Result<AlibabaRunRequest> req = LoadRunRequest(t, path, ctx);
-    if (!req.ok()) return req.status();
-    LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &req->settings));
-    WallTime at = market.start();
-    if (ctx.Has(t, "at")) {
-      Result<WallTime> a = ctx.Time(t, path, "at");
-      if (!a.ok()) return a.status();
-      at = *a;
-    }
-    if (!req->name.empty()) {
-      std::vector<std::string> declared;
-      if (req->amount == 1) {
-        declared.push_back(req->name);
-      } else {
-        for (int k = 1; k <= req->amount; ++k)
-          declared.push_back(req->name + "-" + std::to_string(k));
-      }
-      for (const std::string& n : declared) {
-        if (!names.emplace(n, at).second) {
-          return ctx.Error(*t.get("name"), path, "name",
-                           "instance name \"" + n + "\" is used twice");
-        }
-      }
-    }
-    if (at == market.now()) {
-      Result<std::vector<std::string>> ids = ali.RunInstances(*req, cause::kScenario);
-      if (!ids.ok()) return ctx.Error(t, path, "", CloudErrorText(ids.status()));
-      continue;
-    }
-    TimedAction a;
-    a.at = at;
-    a.label = ctx.Where(t) + " alibaba.instance";
-    a.call = [&ali, req = *req](Market&, WallTime) -> Status {
-      Result<std::vector<std::string>> ids = ali.RunInstances(req, cause::kSchedule);
-      return ids.ok() ? Status::Ok() : ids.status();
-    };
-    Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
+    LASTCALL_RETURN_IF_ERROR(LoadInstance(*(*instances)->get(i)->as_table(),
+                                          Indexed("alibaba.instance", i), ctx, names));
   }
-
   Result<const toml::array*> actions = ctx.TableArray(section, "alibaba", "action");
   if (!actions.ok()) return actions.status();
   for (size_t i = 0; *actions && i < (*actions)->size(); ++i) {
-    const toml::table& t = *(*actions)->get(i)->as_table();
-    const std::string path = Indexed("alibaba.action", i);
-    Result<std::string> kind_name = ctx.String(t, path, "kind");
-    if (!kind_name.ok()) return kind_name.status();
-    const std::string& k = *kind_name;
-    if (k == "stop") {
-      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance", "stopped_mode"}));
-    } else if (k == "release" || k == "start" || k == "interrupt") {
-      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance"}));
-    } else {
-      return ctx.Error(*t.get("kind"), path, "kind",
-                       "\"" + k + "\" is not one of release, stop, start, interrupt");
-    }
-    Result<WallTime> at = ctx.Time(t, path, "at");
-    if (!at.ok()) return at.status();
-    Result<std::string> name = ctx.String(t, path, "instance");
-    if (!name.ok()) return name.status();
-    auto declared = names.find(*name);
-    if (declared == names.end()) {
-      return ctx.Error(*t.get("instance"), path, "instance",
-                       "no [[alibaba.instance]] is named \"" + *name + "\"");
-    }
-    if (*at < declared->second) {
-      return ctx.Error(*t.get("at"), path, "at", "is before instance \"" + *name + "\" is created");
-    }
-    StoppedMode mode = StoppedMode::kKeepCharging;
-    if (ctx.Has(t, "stopped_mode")) {
-      Result<std::string> s = ctx.String(t, path, "stopped_mode");
-      if (!s.ok()) return s.status();
-      Result<StoppedMode> m = ParseStoppedMode(*s);
-      if (!m.ok()) {
-        return ctx.Error(*t.get("stopped_mode"), path, "stopped_mode", m.status().message());
-      }
-      mode = *m;
-    }
-    TimedAction a;
-    a.at = *at;
-    a.label = ctx.Where(t) + " alibaba." + k + " " + *name;
-    a.call = [&ali, k, name = *name, mode](Market& m, WallTime) -> Status {
-      Instance* inst = ByName(m, name);
-      if (!inst) return NotFound("no Alibaba instance named \"" + name + "\" exists (yet)");
-      if (k == "release") return ali.DeleteInstance(inst->id, true, cause::kSchedule);
-      if (k == "stop") return ali.StopInstance(inst->id, mode, cause::kSchedule);
-      if (k == "start") return ali.StartInstance(inst->id, cause::kSchedule);
-      return ali.ForceRecycle(inst->id, cause::kService);
-    };
-    Result<uint64_t> seq = market.Schedule(std::move(a));
-    if (!seq.ok()) return ctx.Error(t, path, "", CloudErrorText(seq.status()));
+    LASTCALL_RETURN_IF_ERROR(
+        LoadAction(*(*actions)->get(i)->as_table(), Indexed("alibaba.action", i), ctx, names));
   }
   return Status::Ok();
 }

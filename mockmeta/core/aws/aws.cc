@@ -383,72 +383,85 @@ void AwsFlavor::EvaluateOpen() {
       continue;
     }
     if (r->spec.launch_group.empty()) {
-      std::string why;
-      const int pool = ChoosePool(*r, {}, &why);
-      if (pool < 0) {
-        SetRequest(*r, spot_state::kOpen, why,
-                   why == "price-too-low" ? cause::kPrice : cause::kCapacity,
-                   why == "az-group-constraint"
-                       ? "AvailabilityZoneGroup \"" + r->spec.availability_zone_group +
-                             "\" is bound to " + AzGroupZone(*r)
-                       : std::string());
-      } else {
-        (void)Launch(*r, pool, cause::kMarket);
-      }
-      continue;
+      EvaluateAlone(*r);
+    } else if (groups_done.insert(r->spec.launch_group).second) {
+      EvaluateLaunchGroup(open, r->spec.launch_group);
     }
-    // Launch group: every open, in-schedule member must fit at once, or none launches.
-    if (!groups_done.insert(r->spec.launch_group).second) continue;
-    std::vector<SpotRequest*> members;
-    for (SpotRequest* m : open) {
-      if (m->state == spot_state::kOpen && m->spec.launch_group == r->spec.launch_group &&
-          !(m->spec.valid_from && now < *m->spec.valid_from)) {
-        members.push_back(m);
-      }
+  }
+}
+
+void AwsFlavor::EvaluateAlone(SpotRequest& r) {
+  std::string why;
+  const int pool = ChoosePool(r, {}, &why);
+  if (pool >= 0) {
+    (void)Launch(r, pool, cause::kMarket);
+    return;
+  }
+  SetRequest(r, spot_state::kOpen, why, why == "price-too-low" ? cause::kPrice : cause::kCapacity,
+             why == "az-group-constraint"
+                 ? "AvailabilityZoneGroup \"" + r.spec.availability_zone_group + "\" is bound to " +
+                       AzGroupZone(r)
+                 : std::string());
+}
+
+// Launch group: every open, in-schedule member must fit at once, or none launches.
+void AwsFlavor::EvaluateLaunchGroup(const std::vector<SpotRequest*>& open,
+                                    const std::string& group) {
+  const WallTime now = market_.now();
+  std::vector<SpotRequest*> members;
+  for (SpotRequest* m : open) {
+    if (m->state == spot_state::kOpen && m->spec.launch_group == group &&
+        !(m->spec.valid_from && now < *m->spec.valid_from)) {
+      members.push_back(m);
     }
-    std::map<int, int> promised;
-    std::vector<int> chosen;
-    std::vector<std::string> whys(members.size());
-    bool all = true;
-    for (size_t i = 0; i < members.size(); ++i) {
-      const int pool = ChoosePool(*members[i], promised, &whys[i]);
-      chosen.push_back(pool);
-      if (pool < 0) {
-        all = false;
-      } else {
-        ++promised[pool];
-      }
+  }
+  if (members.empty()) return;
+  std::map<int, int> promised;
+  std::vector<int> chosen;
+  std::vector<std::string> whys(members.size());
+  bool all = true;
+  for (size_t i = 0; i < members.size(); ++i) {
+    const int pool = ChoosePool(*members[i], promised, &whys[i]);
+    chosen.push_back(pool);
+    if (pool < 0) {
+      all = false;
+    } else {
+      ++promised[pool];
     }
-    if (all) {
-      for (size_t i = 0; i < members.size(); ++i) {
-        (void)Launch(*members[i], chosen[i], cause::kMarket);
-      }
-      continue;
-    }
-    // Why it waits: a group larger than every pool it may use could ever hold is not
-    // fulfillable as it stands; a member that cannot launch even alone says why; the others
-    // wait for the group.
-    int total_capacity = 0;
-    for (const Pool& p : market_.catalog().pools()) {
-      if (p.type == r->spec.instance_type && (r->spec.zone.empty() || p.zone == r->spec.zone))
-        total_capacity += p.capacity;
-    }
-    const bool unfulfillable = static_cast<int>(members.size()) > total_capacity;
-    for (size_t i = 0; i < members.size(); ++i) {
-      std::string why;
-      const bool alone = ChoosePool(*members[i], {}, &why) >= 0;
-      const std::string group = "launch group \"" + r->spec.launch_group + "\" (" +
-                                std::to_string(members.size()) + " requests)";
-      if (unfulfillable) {
-        SetRequest(*members[i], spot_state::kOpen, "constraint-not-fulfillable", cause::kCapacity,
-                   group + " exceeds total capacity " + std::to_string(total_capacity));
-      } else if (alone) {
-        SetRequest(*members[i], spot_state::kOpen, "launch-group-constraint", cause::kCapacity,
-                   group + " cannot launch together");
-      } else {
-        SetRequest(*members[i], spot_state::kOpen, why,
-                   why == "price-too-low" ? cause::kPrice : cause::kCapacity, group);
-      }
+  }
+  if (!all) {
+    ExplainLaunchGroupWait(members, members.front()->spec, group);
+    return;
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    (void)Launch(*members[i], chosen[i], cause::kMarket);
+  }
+}
+
+// A group larger than every pool it may use could ever hold is not fulfillable as it stands; a
+// member that cannot launch even alone says why; the others wait for the group.
+void AwsFlavor::ExplainLaunchGroupWait(const std::vector<SpotRequest*>& members,
+                                       const SpotRequestSpec& spec, const std::string& group) {
+  int total_capacity = 0;
+  for (const Pool& p : market_.catalog().pools()) {
+    if (p.type == spec.instance_type && (spec.zone.empty() || p.zone == spec.zone))
+      total_capacity += p.capacity;
+  }
+  const bool unfulfillable = static_cast<int>(members.size()) > total_capacity;
+  const std::string what =
+      "launch group \"" + group + "\" (" + std::to_string(members.size()) + " requests)";
+  for (SpotRequest* m : members) {
+    std::string why;
+    const bool alone = ChoosePool(*m, {}, &why) >= 0;
+    if (unfulfillable) {
+      SetRequest(*m, spot_state::kOpen, "constraint-not-fulfillable", cause::kCapacity,
+                 what + " exceeds total capacity " + std::to_string(total_capacity));
+    } else if (alone) {
+      SetRequest(*m, spot_state::kOpen, "launch-group-constraint", cause::kCapacity,
+                 what + " cannot launch together");
+    } else {
+      SetRequest(*m, spot_state::kOpen, why,
+                 why == "price-too-low" ? cause::kPrice : cause::kCapacity, what);
     }
   }
 }

@@ -229,6 +229,12 @@ class AwsFlavor final : public Flavor {
   void CheckRebalance();
   void RestartDisabled();
   void EvaluateOpen();
+  // EvaluateOpen's two cases: a request on its own, and a launch group (all members or none).
+  void EvaluateAlone(SpotRequest& r);
+  void EvaluateLaunchGroup(const std::vector<SpotRequest*>& open, const std::string& group);
+  // Why a launch group's `members` wait (each request's status), when they cannot launch together.
+  void ExplainLaunchGroupWait(const std::vector<SpotRequest*>& members, const SpotRequestSpec& spec,
+                              const std::string& group);
   void SetRequest(SpotRequest& r, std::string_view state, std::string_view status,
                   std::string_view cause, std::string_view detail = {});
   // Chooses a pool for `r` given extra slots already promised this pass; -1 and a status code
