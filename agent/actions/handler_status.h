@@ -63,6 +63,6 @@ struct HandlerStatus {
 
 // One JSON object (foreign strings made valid UTF-8).
 std::string HandlerStatusToJson(const HandlerStatus& status);
-Result<HandlerStatus> HandlerStatusFromJson(std::string_view json);
+Result<HandlerStatus> HandlerStatusFromJson(std::string_view text);
 
 }  // namespace lastcall

@@ -65,6 +65,6 @@ struct DaemonStatus {
 // Foreign bytes that are not UTF-8 become U+FFFD: the dump never throws.
 std::string DaemonStatusToJson(const DaemonStatus& status, bool pretty);
 // Reads what DaemonStatusToJson wrote; a DataLoss naming the field otherwise.
-Result<DaemonStatus> DaemonStatusFromJson(std::string_view json);
+Result<DaemonStatus> DaemonStatusFromJson(std::string_view text);
 
 }  // namespace lastcall

@@ -83,7 +83,7 @@ std::string EcsError::ToJson(std::string_view request_id) const {
 
 EcsError FromMarketStatus(const Status& status) {
   const std::string_view cloud = CloudErrorCode(status);
-  const std::string message(status.message());
+  const std::string& message = status.message();
   for (const Entry& e : kTable) {
     if (!cloud.empty() && e.name == cloud) return {e.code, message};
   }

@@ -384,7 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ToRequest(parser_->release(), request_);
     if (listener_->async_handler) return CallAsyncHandler(request_);
     HttpResponse response = CallHandler(request_);
-    Respond(std::move(response), request_.version, request_.keep_alive);
+    Respond(response, request_.version, request_.keep_alive);
   }
 
   // The session waits with no read pending; the responder holds it alive and posts the answer
@@ -395,11 +395,10 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponder responder = [self = shared_from_this(), done, version = request.version,
                                keep_alive = request.keep_alive](HttpResponse response) {
       if (done->exchange(true)) return;
-      net::post(self->socket_.get_executor(),
-                [self, version, keep_alive, r = std::move(response)]() mutable {
-                  if (self->state_->stopping) return;
-                  self->Respond(std::move(r), version, keep_alive);
-                });
+      net::post(self->socket_.get_executor(), [self, version, keep_alive, r = std::move(response)] {
+        if (self->state_->stopping) return;
+        self->Respond(r, version, keep_alive);
+      });
     };
     try {
       listener_->async_handler(request, context_, responder);
@@ -410,7 +409,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void Respond(HttpResponse response, int version, bool keep_alive) {
+  void Respond(const HttpResponse& response, int version, bool keep_alive) {
     if (response.drop_connection && response.delay <= Duration::zero()) return Close();
     drop_ = response.drop_connection;
     Prepare(response, version, keep_alive);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "common/time_format.h"
 #include "mockmeta/imds/identity_signer.h"
@@ -38,7 +39,8 @@ void AddInterface(MetadataTree& t, const AlibabaMetadataView& v) {
   if (!t.WantsUnder(dir)) return;
   const AlibabaNetwork net = NetworkOf(v);
   auto leaf = [&](std::string_view name, std::string value) {
-    t.Add(dir + "/" + std::string(name), t.Wants(dir + "/" + std::string(name)) ? value : "");
+    t.Add(dir + "/" + std::string(name),
+          t.Wants(dir + "/" + std::string(name)) ? std::move(value) : "");
   };
   leaf("gateway", net.gateway);
   leaf("netmask", net.netmask);
@@ -90,7 +92,7 @@ void AddIdentity(MetadataTree& t, const AlibabaMetadataView& v) {
   const std::string pkcs7_path = std::string(kDir) + "/pkcs7";
   const std::string doc =
       t.Wants(doc_path) || t.Wants(pkcs7_path) ? IdentityDocument(v) : std::string();
-  t.AddComputed(doc_path, [&] { return doc; });
+  t.AddComputed(doc_path, [&]() -> const std::string& { return doc; });
   t.AddComputed(pkcs7_path, [&] { return IdentityPkcs7(doc); });
 }
 

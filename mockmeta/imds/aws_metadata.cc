@@ -164,7 +164,8 @@ void AddInterface(MetadataTree& t, const AwsMetadataView& v) {
   if (!t.WantsUnder(dir)) return;
   const AwsNetwork net = NetworkOf(v);
   auto leaf = [&](std::string_view name, std::string value) {
-    t.Add(dir + "/" + std::string(name), t.Wants(dir + "/" + std::string(name)) ? value : "");
+    t.Add(dir + "/" + std::string(name),
+          t.Wants(dir + "/" + std::string(name)) ? std::move(value) : "");
   };
   leaf("device-number", "0");
   leaf("interface-id", DeriveId(v.instance_id, "eni", "eni-", 17));
@@ -294,7 +295,7 @@ void AddIdentity(MetadataTree& t, const AwsMetadataView& view) {
   for (std::string_view item : {"signature", "pkcs7", "rsa2048"})
     any = any || t.Wants(std::string(kDir) + "/" + std::string(item));
   const std::string doc = any ? AwsIdentityDocumentJson(view) : std::string();
-  t.AddComputed(doc_path, [&] { return doc; });
+  t.AddComputed(doc_path, [&]() -> const std::string& { return doc; });
   t.AddComputed(std::string(kDir) + "/signature", [&] { return IdentitySignature(doc); });
   t.AddComputed(std::string(kDir) + "/pkcs7", [&] { return IdentityPkcs7(doc); });
   t.AddComputed(std::string(kDir) + "/rsa2048", [&] { return IdentityPkcs7(doc); });

@@ -8,10 +8,9 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <optional>
 
+#include "tests/support/child_process.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {
@@ -24,13 +23,6 @@ std::string MakeTempFile(const char* stem) {
   int fd = ::mkstemp(buf.data());
   if (fd >= 0) ::close(fd);
   return std::string(buf.data());
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // fork + exec of mockmeta with stdout to a pipe (or file) and stderr to a file.
@@ -52,20 +44,16 @@ pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, const std::stri
   return pid;
 }
 
-// Waits for the child, polling with a bounded deadline; the exit code or -1.
-int WaitExit(pid_t pid, Duration timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (r < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+// The child's exit code, -1 (killed by a signal, or no child of ours) or -2 (still running
+// after `timeout`).
+int WaitExit(pid_t pid, Duration timeout) noexcept {
+  const std::optional<int> status =
+      WaitChildExit(pid, std::chrono::ceil<std::chrono::milliseconds>(timeout));
+  if (!status) return -2;
+  return *status != -1 && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
 }
 
-void KillAndReap(pid_t pid) {
+void KillAndReap(pid_t pid) noexcept {
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -53,7 +53,7 @@ class MockmetaProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string stderr_path_;
-  nlohmann::json ready_;
+  nlohmann::json ready_ = nlohmann::json::object();  // the ready line, once Start() read it
 };
 
 struct ExitResult {

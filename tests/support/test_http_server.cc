@@ -172,18 +172,20 @@ class TestHttpServer::Impl {
       std::lock_guard lock(mu_);
       requests_.push_back(req);
       cv_.notify_all();
+      // A route's queued responses first, then its handler, then its fixed response; a path
+      // with none of them (or no route) gets the default.
+      response = default_;
       auto it = routes_.find(Key(req.method, req.path));
-      if (it == routes_.end()) {
-        response = default_;
-      } else if (!it->second.next.empty()) {
-        response = std::move(it->second.next.front());
-        it->second.next.pop_front();
-      } else if (it->second.handler) {
-        handler = it->second.handler;
-      } else if (it->second.fixed) {
-        response = *it->second.fixed;
-      } else {
-        response = default_;
+      if (it != routes_.end()) {
+        Route& route = it->second;
+        if (!route.next.empty()) {
+          response = std::move(route.next.front());
+          route.next.pop_front();
+        } else if (route.handler) {
+          handler = route.handler;
+        } else if (route.fixed) {
+          response = *route.fixed;
+        }
       }
     }
     if (handler) {
@@ -323,14 +325,14 @@ class TestHttpServer::Impl::Session : public std::enable_shared_from_this<Sessio
       timer_.expires_after(response.delay);
       timer_.async_wait([self = shared_from_this(), response = std::move(response),
                          close](error_code ec) mutable {
-        if (!ec) self->Reply(std::move(response), close);
+        if (!ec) self->Reply(response, close);
       });
       return;
     }
-    Reply(std::move(response), close);
+    Reply(response, close);
   }
 
-  void Reply(TestResponse response, bool close) {
+  void Reply(const TestResponse& response, bool close) {
     error_code ignored;
     if (response.drop) {
       socket_.shutdown(tcp::socket::shutdown_both, ignored);
