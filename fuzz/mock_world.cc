@@ -90,7 +90,7 @@ std::string MockWorld::Setup(const std::string& method, const std::string& targe
 std::optional<mock::HttpResponse> MockWorld::Control(const mock::HttpRequest& request) {
   // The responder may be kept (a long poll) and called from Finish(), after this returns.
   auto out = std::make_shared<std::optional<mock::HttpResponse>>();
-  auto check = [request](mock::HttpResponse r) { CheckControlResponse(request, r); };
+  auto check = [request](const mock::HttpResponse& r) { CheckControlResponse(request, r); };
   api_.Handle(request, mock::RequestContext{"control", "127.0.0.1", 40000},
               [out, check](mock::HttpResponse r) {
                 check(r);

@@ -18,6 +18,7 @@ using testing::WriteScript;
 
 std::vector<std::string> Names(const std::vector<Hook>& hooks) {
   std::vector<std::string> out;
+  out.reserve(hooks.size());
   for (const Hook& h : hooks) out.push_back(h.name);
   return out;
 }

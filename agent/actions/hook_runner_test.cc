@@ -235,6 +235,7 @@ TEST_F(HookRunnerTest, SeveralRunsAtOnce) {
   // Each hook waits until all three have started: run one after the other, they would time out.
   std::vector<HookRun> results(3);
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
       std::string name = "par-" + std::to_string(i);

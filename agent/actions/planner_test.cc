@@ -221,6 +221,7 @@ TEST_F(PlannerTest, WorkStartsWithTheEarliestDeadlineAndAdvisoriesLast) {
   std::vector<NoticeRecord> records = {rebalance, late, lifecycle, soon};
   Planner::SortByUrgency(records);
   std::vector<std::string> ids;
+  ids.reserve(records.size());
   for (const NoticeRecord& r : records) ids.push_back(r.notice.id);
   EXPECT_THAT(ids,
               ElementsAre(soon.notice.id, late.notice.id, "aws-a-rebalance", "aws-b-lifecycle"));

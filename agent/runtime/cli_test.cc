@@ -17,9 +17,9 @@ namespace {
 
 using std::chrono::seconds;
 
-Result<CliOptions> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+Result<CliOptions> Parse(const std::vector<std::string>& args) { return ParseCommandLine(args); }
 
-void ExpectUsageError(std::vector<std::string> args, const std::string& what) {
+void ExpectUsageError(const std::vector<std::string>& args, const std::string& what) {
   Result<CliOptions> r = Parse(args);
   ASSERT_FALSE(r.ok()) << what;
   EXPECT_NE(r.status().message().find(what), std::string::npos) << r.status().message();
@@ -225,7 +225,7 @@ struct Seen {
 class ScriptedHandler : public NoticeHandler {
  public:
   ScriptedHandler(Metrics& metrics, std::string result, Seen* seen)
-      : metrics_(metrics), result_(result), seen_(seen) {}
+      : metrics_(metrics), result_(std::move(result)), seen_(seen) {}
   void SetIdentity(const Identity& id) override { seen_->identity = id; }
   void Update(const PollResult& poll, WallTime) override {
     if (poll.notices.empty() || updates_++ > 0) return;

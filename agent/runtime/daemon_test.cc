@@ -247,7 +247,7 @@ class DaemonTest : public testing::Test {
     return nlohmann::json::parse(s.str(), nullptr, false);
   }
 
-  RecordingSink* log_;
+  RecordingSink* log_ = nullptr;
   std::unique_ptr<LogSink> old_sink_;
   std::string dir_;
   Config config_;

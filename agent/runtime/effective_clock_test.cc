@@ -26,7 +26,7 @@ class EffectiveClockTest : public testing::Test {
     old_ = SetLogSink(std::move(s));
   }
   void TearDown() override { SetLogSink(std::move(old_)); }
-  RecordingSink* sink_;
+  RecordingSink* sink_ = nullptr;
   std::unique_ptr<LogSink> old_;
   FakeClock local_;
 };

@@ -205,8 +205,13 @@ TEST(JournalSink, DefaultIsStderrWhenJournalStreamIsNotOurs) {
   ::unsetenv("JOURNAL_STREAM");
   ASSERT_NE(sink, nullptr);
   // The journal sink has a different dynamic type than the stderr sink.
-  EXPECT_EQ(typeid(*sink), typeid(*MakeStderrSink()));
-  EXPECT_NE(typeid(*MakeJournalSink("x")), typeid(*MakeStderrSink()));
+  const std::unique_ptr<LogSink> stderr_sink = MakeStderrSink();
+  const std::unique_ptr<LogSink> journal_sink = MakeJournalSink("x");
+  const LogSink& chosen = *sink;
+  const LogSink& on_stderr = *stderr_sink;
+  const LogSink& to_journal = *journal_sink;
+  EXPECT_EQ(typeid(chosen), typeid(on_stderr));
+  EXPECT_NE(typeid(to_journal), typeid(on_stderr));
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ TEST(FaultTableTest, ListCountsMatchesAndFirings) {
 TEST(FaultTableTest, BadRulesAreRejectedWithTheFieldNamed) {
   FaultTable t;
   auto expect_bad = [&](FaultRule r, std::string_view field) {
-    auto id = t.Add(r);
+    auto id = t.Add(std::move(r));
     ASSERT_FALSE(id.ok());
     EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(id.status().message().find(field), std::string::npos) << id.status().message();

@@ -520,6 +520,7 @@ TEST_F(ImdsRouterTest, FlapAlternatesNoticeAnd404) {
   });
   ASSERT_TRUE(faults_.Add(Fault(FaultKind::kFlap, "/latest/meta-data/spot/instance-action")).ok());
   std::vector<int> seen;
+  seen.reserve(4);
   for (int i = 0; i < 4; ++i) seen.push_back(Get("/latest/meta-data/spot/instance-action").status);
   EXPECT_EQ(seen, (std::vector<int>{200, 404, 200, 404}));
   EXPECT_EQ(Get("/latest/meta-data/instance-id").status, 200);  // other paths untouched

@@ -637,7 +637,7 @@ TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) 
   }
   const double burst_s = std::chrono::duration<double>(done - burst).count();
   std::cout << "hooks of " << kEvents << " notices ran in " << burst_s << " s; " << during
-            << " polls (" << during / burst_s << "/s), max gap "
+            << " polls (" << static_cast<double>(during) / burst_s << "/s), max gap "
             << std::chrono::duration_cast<milliseconds>(max_gap).count()
             << " ms, after the first poll that saw them "
             << std::chrono::duration_cast<milliseconds>(first_gap).count() << " ms\n";

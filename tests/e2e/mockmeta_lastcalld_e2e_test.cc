@@ -735,7 +735,7 @@ const std::vector<std::string> kMatrixScenarios = {"",      "clock-ahead",      
 std::vector<MatrixTrial> MatrixTrials() {
   const char* n_env = std::getenv("LASTCALL_MATRIX_TRIALS");
   const char* seed_env = std::getenv("LASTCALL_MATRIX_SEED");
-  const int n = n_env ? std::atoi(n_env) : 6;
+  const int n = n_env ? static_cast<int>(std::strtol(n_env, nullptr, 10)) : 6;
   std::mt19937 rng(seed_env ? static_cast<unsigned>(std::strtoul(seed_env, nullptr, 10)) : 1u);
   const std::vector<std::string> faults = {"error500", "error503",  "error429",      "latency",
                                            "drop",     "malformed", "expire-tokens", "flap"};
@@ -843,7 +843,7 @@ class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterfac
 class ClockTicker {
  public:
   ClockTicker(std::function<void()> tick, int limit)
-      : thread_([tick = std::move(tick), limit](std::stop_token stop) {
+      : thread_([tick = std::move(tick), limit](const std::stop_token& stop) {
           std::mutex m;
           std::condition_variable_any cv;
           std::unique_lock lock(m);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -208,7 +209,7 @@ std::string Chunked(const std::vector<std::string>& chunks) {
 }
 
 // Answers every request on every connection with `answer`.
-RawServer::Script AnswerAll(std::string answer) {
+RawServer::Script AnswerAll(const std::string& answer) {
   return [answer](RawConn& c, int) {
     for (std::string req = c.ReadRequest(); !req.empty(); req = c.ReadRequest()) {
       if (!c.Write(answer)) return;
@@ -444,7 +445,8 @@ TEST(HttpClientWireTest, ConnectTimeoutOnAFullAcceptQueue) {
   for (int i = 0; i < 8; ++i) {
     int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     fillers.push_back(c);
-    ::connect(c, reinterpret_cast<sockaddr*>(&a), len);
+    // Non-blocking: EINPROGRESS until the listener's queue takes it (or never, when full).
+    if (::connect(c, reinterpret_cast<sockaddr*>(&a), len) != 0 && errno != EINPROGRESS) break;
     pollfd p{c, POLLOUT, 0};
     if (::poll(&p, 1, 100) == 0) break;  // this one hangs: the queue is full
   }

@@ -52,7 +52,7 @@ class FakeImds {
   void Meta(const std::string& path, const std::string& body) {
     Meta(path, TestResponse::Text(body));
   }
-  void Meta(const std::string& path, TestResponse response) {
+  void Meta(const std::string& path, const TestResponse& response) {
     server_.SetHandler("GET", prefix_ + "/latest/meta-data/" + path,
                        [this, response](const RecordedRequest& r) {
                          std::lock_guard lock(mu_);
@@ -92,13 +92,15 @@ class FakeImds {
 };
 
 class AwsIntegrationTest : public ::testing::Test {
+ public:
+  // The handlers point into imds_: no request may reach them once it is gone.
+  ~AwsIntegrationTest() override { server_.Stop(); }
+
  protected:
   AwsIntegrationTest() : imds_(server_) {
     options_.endpoint = imds_.endpoint();
     poll_.request_timeout = milliseconds(300);
   }
-  // The handlers point into imds_: no request may reach them once it is gone.
-  ~AwsIntegrationTest() override { server_.Stop(); }
   std::unique_ptr<AwsProvider> Make() {
     return std::make_unique<AwsProvider>(options_, poll_, MakeHttpClient(), clock_);
   }
@@ -379,13 +381,15 @@ class FakeEcs {
 };
 
 class AlibabaIntegrationTest : public ::testing::Test {
+ public:
+  ~AlibabaIntegrationTest() override { server_.Stop(); }
+
  protected:
   AlibabaIntegrationTest() : ecs_(server_) {
     options_.endpoint = ecs_.endpoint();
     poll_.request_timeout = milliseconds(300);
     ecs_.Meta("instance/spot/termination-time", "2020-04-07T17:03:00Z");
   }
-  ~AlibabaIntegrationTest() override { server_.Stop(); }
   std::unique_ptr<AlibabaProvider> Make(TokenMode mode) {
     options_.token = mode;
     return std::make_unique<AlibabaProvider>(options_, poll_, MakeHttpClient(), clock_);
@@ -511,6 +515,12 @@ TEST_F(AlibabaIntegrationTest, IdentityAndNotFoundMeansNoNotice) {
 
 // ---------------------------------------------------------------------------------------------
 class DetectIntegrationTest : public ::testing::Test {
+ public:
+  ~DetectIntegrationTest() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dmi_, ec);
+  }
+
  protected:
   DetectIntegrationTest() {
     dmi_ =
@@ -521,10 +531,6 @@ class DetectIntegrationTest : public ::testing::Test {
     // Both endpoints point at the test server unless a test says otherwise; nothing routed yet.
     config_.aws.endpoint = aws_.url() + "/aws";
     config_.alibaba.endpoint = ali_.url() + "/ali";
-  }
-  ~DetectIntegrationTest() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dmi_, ec);
   }
   Result<ProviderChoice> Detect() { return DetectProvider(config_, *http_); }
 

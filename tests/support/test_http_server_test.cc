@@ -26,7 +26,8 @@ class RawClient {
     boost::system::error_code ec;
     size_t n = asio::read_until(socket_, buf_, "\r\n\r\n", ec);
     if (ec) return "";
-    std::string head(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
+    std::string head(asio::buffers_begin(buf_.data()),
+                     asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
     buf_.consume(n);
     size_t length = 0;
     if (size_t p = head.find("Content-Length: "); p != std::string::npos) {
@@ -34,7 +35,8 @@ class RawClient {
     }
     if (buf_.size() < length)
       asio::read(socket_, buf_, asio::transfer_exactly(length - buf_.size()));
-    std::string body(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + length);
+    std::string body(asio::buffers_begin(buf_.data()),
+                     asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(length));
     buf_.consume(length);
     return head + body;
   }

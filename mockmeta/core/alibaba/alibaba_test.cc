@@ -186,7 +186,7 @@ TEST(AlibabaTest, CreateNoStockRefusedAllOrNothing) {
 
 TEST(AlibabaTest, CreateBadParametersSayWhatIsWrong) {
   auto m = MakeMarket();
-  auto code = [&](AlibabaRunRequest r) {
+  auto code = [&](const AlibabaRunRequest& r) {
     return std::string(Code(m->alibaba().RunInstances(r, cause::kUser).status()));
   };
   AlibabaRunRequest r = AsPriceGo();
@@ -640,6 +640,7 @@ TEST(AlibabaTest, SpotAdviceInterruptionRateBucketsAndDiscount) {
   EXPECT_EQ(InterruptRateBucket(1.0), "10-100%");
   auto m = MakeMarket(7, 20);
   std::vector<std::string> ids;
+  ids.reserve(20);
   for (int i = 0; i < 19; ++i) ids.push_back(Launch(*m, Limit(1.0)));
   ids.push_back(Launch(*m, Limit(0.16)));  // recycled when the price reaches 0.304 (half the day)
   PriceAt(*m, hours(12), 0.304);
@@ -720,7 +721,7 @@ std::string Catalog() {
       .Text();
 }
 
-void ExpectLoadError(const std::string& alibaba, std::vector<std::string> parts) {
+void ExpectLoadError(const std::string& alibaba, const std::vector<std::string>& parts) {
   auto m = LoadScenarioText(Catalog() + alibaba, "ali.toml");
   ASSERT_FALSE(m.ok()) << alibaba;
   for (const std::string& p : parts) {
@@ -921,7 +922,7 @@ std::unique_ptr<World> RandomMarket(uint64_t seed) {
                  : kind <= 2 ? SpotStrategy::kSpotAsPriceGo
                              : SpotStrategy::kSpotWithPriceLimit;
     if (r.strategy == SpotStrategy::kSpotWithPriceLimit) {
-      r.spot_price_limit = 0.2 + rng.UniformInt(0, 10) * 0.01;
+      r.spot_price_limit = 0.2 + static_cast<double>(rng.UniformInt(0, 10)) * 0.01;
     }
     r.spot_duration = static_cast<int>(rng.UniformInt(0, 1));
     r.interruption_behavior = rng.UniformInt(0, 2) == 0 ? SpotInterruptionBehavior::kStop

@@ -1145,7 +1145,7 @@ std::unique_ptr<World> RandomMarket(uint64_t seed) {
     SpotRequestSpec s;
     s.instance_type = "m5.large";
     s.zone = rng.UniformInt(0, 2) == 0 ? "" : (rng.UniformInt(0, 1) ? "us-east-1a" : "us-east-1b");
-    s.max_price = 0.03 + 0.005 * rng.UniformInt(0, 8);
+    s.max_price = 0.03 + 0.005 * static_cast<double>(rng.UniformInt(0, 8));
     s.instance_count = static_cast<int>(rng.UniformInt(1, 3));
     s.type = rng.UniformInt(0, 1) ? SpotRequestType::kPersistent : SpotRequestType::kOneTime;
     if (s.type == SpotRequestType::kPersistent && rng.UniformInt(0, 2) == 0)
