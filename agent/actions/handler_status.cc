@@ -80,12 +80,7 @@ NoticeStatus NoticeFromJson(const JsonFields& r) {
     if (!phase) r.Fail("phases", "names an unknown phase");
     n.phases[*phase] = PhaseFromJson(JsonFields{p, r.where + ".phases." + name});
   }
-  const json& running = r.At("running_hooks");
-  if (!running.is_array()) r.Fail("running_hooks", "must be an array");
-  for (const json& h : running) {
-    if (!h.is_string()) r.Fail("running_hooks", "must hold strings");
-    n.running_hooks.push_back(h.get<std::string>());
-  }
+  n.running_hooks = r.Strings("running_hooks");
   n.finished = r.Bool("finished");
   n.plan = r.Str("plan");
   if (r.j.contains("seconds_left")) n.seconds_left = r.Int("seconds_left");

@@ -77,5 +77,18 @@ TEST(HandlerStatus, AnUnknownResultIsAnErrorNamingTheField) {
   EXPECT_FALSE(HandlerStatusFromJson("{}").ok());
 }
 
+TEST(HandlerStatus, RunningHooksMustBeAnArrayOfStrings) {
+  auto j = nlohmann::json::parse(HandlerStatusToJson(Sample()));
+  j["notices"][0]["running_hooks"] = {"50-drain", 7};
+  Result<HandlerStatus> r = HandlerStatusFromJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("handler.notices[0].running_hooks must hold strings"));
+  j["notices"][0]["running_hooks"] = "50-drain";
+  r = HandlerStatusFromJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("handler.notices[0].running_hooks must be an array"));
+}
+
 }  // namespace
 }  // namespace lastcall

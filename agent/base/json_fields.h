@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/enum_names.h"
@@ -45,6 +46,17 @@ struct JsonFields {
     const nlohmann::json& v = At(key);
     if (!v.is_number_integer()) Fail(key, "must be an integer");
     return v.get<int64_t>();
+  }
+  std::vector<std::string> Strings(const char* key) const {
+    const nlohmann::json& a = At(key);
+    if (!a.is_array()) Fail(key, "must be an array");
+    std::vector<std::string> out;
+    out.reserve(a.size());
+    for (const nlohmann::json& s : a) {
+      if (!s.is_string()) Fail(key, "must hold strings");
+      out.push_back(s.get<std::string>());
+    }
+    return out;
   }
   bool Bool(const char* key) const {
     const nlohmann::json& v = At(key);

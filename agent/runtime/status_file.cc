@@ -48,22 +48,11 @@ Notice NoticeFromJson(const JsonFields& f) {
   return n;
 }
 
-std::vector<std::string> Strings(const JsonFields& f, const char* key) {
-  const json& a = f.At(key);
-  if (!a.is_array()) f.Fail(key, "must be an array");
-  std::vector<std::string> out;
-  for (const json& s : a) {
-    if (!s.is_string()) f.Fail(key, "must hold strings");
-    out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
 PollStatus PollFromJson(const JsonFields& f) {
   PollStatus p;
   p.time = f.Time("time");
   p.ok = f.Bool("ok");
-  p.errors = Strings(f, "errors");
+  p.errors = f.Strings("errors");
   const json& notices = f.At("notices");
   if (!notices.is_array()) f.Fail("notices", "must be an array");
   for (size_t i = 0; i < notices.size(); ++i) {
