@@ -110,6 +110,20 @@ TEST_F(PlannerTest, MaintenanceWaitsForLeadTimeButNotifiesAtOnce) {
               ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
 }
 
+// The lead time is kept before the clock is checked too: a maintenance event days ahead does
+// not run its phases at once just because no server Date has been seen yet.
+TEST_F(PlannerTest, LeadTimeIsKeptBeforeTheClockIsChecked) {
+  NoticeRecord r = Maintenance(std::chrono::hours(2));
+  Plan p = Planner::Decide(r, clock_.Now(), options_, /*clock_checked=*/false);
+  EXPECT_THAT(p.phases, IsEmpty());
+  EXPECT_THAT(p.skip, IsEmpty());
+  ASSERT_TRUE(p.start_at);
+  EXPECT_EQ(*p.start_at, *r.notice.deadline - minutes(10));
+  clock_.Advance(minutes(110));
+  EXPECT_THAT(Planner::Decide(r, clock_.Now(), options_, false).phases,
+              ElementsAre(HookPhase::kCheckpoint, HookPhase::kDrain));
+}
+
 TEST_F(PlannerTest, DeadlineAlreadyPassedSkipsPhasesAndOnlyNotifies) {
   NoticeRecord r = Interruption(seconds(-1));
   Plan p = Planner::Decide(r, clock_.Now(), options_);
