@@ -219,6 +219,24 @@ void TopUp(lm::World& m, const std::vector<PoolPlan>& pools, int target_per_pool
   }
 }
 
+// FNV-1a over every field of every event: two engine versions that must behave identically
+// (an optimisation) print the same digest for the same arguments.
+uint64_t LogDigest(const lm::World& m) {
+  uint64_t digest = 1469598103934665603ull;
+  auto mix = [&digest](std::string_view s) {
+    for (unsigned char c : s) digest = (digest ^ c) * 1099511628211ull;
+    digest = (digest ^ 0xffu) * 1099511628211ull;  // field separator
+  };
+  for (const lm::Event& e : m.log().all()) {
+    mix(std::to_string(e.seq));
+    mix(std::to_string(e.time.time_since_epoch().count()));
+    for (const std::string* f : {&e.kind, &e.id, &e.old_state, &e.new_state, &e.cause, &e.detail}) {
+      mix(*f);
+    }
+  }
+  return digest;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -264,20 +282,7 @@ int main(int argc, char** argv) {
     if (e.kind == lm::kind::kInstance && e.old_state.empty()) ++launched;
   }
   const double events = static_cast<double>(m.log().size());
-  // FNV-1a over every field of every event: two engine versions that must behave identically
-  // (an optimisation) print the same digest for the same arguments.
-  uint64_t digest = 1469598103934665603ull;
-  auto mix = [&digest](std::string_view s) {
-    for (unsigned char c : s) digest = (digest ^ c) * 1099511628211ull;
-    digest = (digest ^ 0xffu) * 1099511628211ull;  // field separator
-  };
-  for (const lm::Event& e : m.log().all()) {
-    mix(std::to_string(e.seq));
-    mix(std::to_string(e.time.time_since_epoch().count()));
-    for (const std::string* f : {&e.kind, &e.id, &e.old_state, &e.new_state, &e.cause, &e.detail}) {
-      mix(*f);
-    }
-  }
+  const uint64_t digest = LogDigest(m);
   std::printf("market_bench: %d instances (target), %d pools, %d virtual days, seed %llu\n",
               o.instances, kPools, o.days, static_cast<unsigned long long>(o.seed));
   std::printf("  launched instances   %llu (incl. daily top-ups and persistent relaunches)\n",

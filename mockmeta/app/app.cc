@@ -181,86 +181,106 @@ std::variant<std::unique_ptr<App>, App::Error> App::Create(const Clock& host, Ap
           : LoadScenarioFile(options.scenario_path, scenario_options);
   if (!world.ok()) return Error{world.status(), true};
   std::unique_ptr<App> app(new App(host, std::move(options), log, std::move(world).value()));
+  for (Status (App::*bind)() :
+       {&App::BindImds, &App::BindInstances, &App::BindControl, &App::BindCloudApis}) {
+    if (Status s = (app.get()->*bind)(); !s.ok()) return Error{s, false};
+  }
+  app->RaiseFileLimitOrWarn();
+  app->server_.EnableSignalHandling();
+  return app;
+}
 
+Status App::BindImds() {
   int n = 0;
-  for (const ListenAddress& a : app->options_.imds_listen) {
+  for (const ListenAddress& a : options_.imds_listen) {
     ListenerSpec spec{.name = n == 0 ? "imds" : "imds-" + std::to_string(n),
                       .address = a.address,
                       .port = a.port,
-                      .handler = app->imds_.AsHandler(),
+                      .handler = imds_.AsHandler(),
                       .max_connections = kImdsMaxConnections};
     ++n;
-    Result<BoundListener> b = app->server_.AddListener(std::move(spec));
-    if (!b.ok()) return Error{b.status(), false};
-    app->imds_bound_.push_back(*b);
+    Result<BoundListener> b = server_.AddListener(std::move(spec));
+    if (!b.ok()) return b.status();
+    imds_bound_.push_back(*b);
   }
-  for (const auto& [id, a] : app->options_.instance_listen) {
+  return Status::Ok();
+}
+
+Status App::BindInstances() {
+  for (const auto& [id, a] : options_.instance_listen) {
     // The listener is named after its instance; prefix-less requests on it are that instance's.
-    app->directory_.BindListener(id, id);
-    Result<BoundListener> b = app->server_.AddListener({.name = id,
-                                                        .address = a.address,
-                                                        .port = a.port,
-                                                        .handler = app->imds_.AsHandler(),
-                                                        .max_connections = kImdsMaxConnections});
-    if (!b.ok()) return Error{b.status(), false};
-    app->instance_bound_.emplace_back(id, *b);
-    const bool exists = app->host_.With(
+    directory_.BindListener(id, id);
+    Result<BoundListener> b = server_.AddListener({.name = id,
+                                                   .address = a.address,
+                                                   .port = a.port,
+                                                   .handler = imds_.AsHandler(),
+                                                   .max_connections = kImdsMaxConnections});
+    if (!b.ok()) return b.status();
+    instance_bound_.emplace_back(id, *b);
+    const bool exists = host_.With(
         [&, &iid = id](Market& m, VirtualClock&) { return m.FindInstance(iid) != nullptr; });
     if (!exists) {
-      log.Log(LogLevel::kWarning, "--imds-listen-instance: instance " + id +
-                                      " does not exist (yet); its listener answers 404 until it "
-                                      "does");
+      log_.Log(LogLevel::kWarning, "--imds-listen-instance: instance " + id +
+                                       " does not exist (yet); its listener answers 404 until it "
+                                       "does");
     }
   }
-  App* raw = app.get();
-  AsyncHttpHandler control = [raw](const HttpRequest& req, const RequestContext& ctx,
-                                   HttpResponder respond) {
-    if (raw->log_.Enabled(LogLevel::kDebug)) {
+  return Status::Ok();
+}
+
+Status App::BindControl() {
+  AsyncHttpHandler control = [this](const HttpRequest& req, const RequestContext& ctx,
+                                    HttpResponder respond) {
+    if (log_.Enabled(LogLevel::kDebug)) {
       // Log the answer's status: wrap the responder.
-      respond = [raw, line = "control " + req.method + " " + req.target,
+      respond = [this, line = "control " + req.method + " " + req.target,
                  inner = std::move(respond)](HttpResponse r) {
-        raw->log_.Log(LogLevel::kDebug, line + " -> " + std::to_string(r.status));
+        log_.Log(LogLevel::kDebug, line + " -> " + std::to_string(r.status));
         inner(std::move(r));
       };
     }
-    raw->control_.Handle(req, ctx, respond);
+    control_.Handle(req, ctx, respond);
   };
-  Result<BoundListener> c =
-      app->server_.AddAsyncListener({.name = "control",
-                                     .address = app->options_.control_listen.address,
-                                     .port = app->options_.control_listen.port,
-                                     .handler = {},
-                                     .max_connections = kControlMaxConnections},
-                                    std::move(control));
-  if (!c.ok()) return Error{c.status(), false};
-  app->control_bound_ = *c;
-  Result<BoundListener> e = app->server_.AddListener({.name = "ec2",
-                                                      .address = app->options_.ec2_listen.address,
-                                                      .port = app->options_.ec2_listen.port,
-                                                      .handler = app->ec2_.AsHandler(),
-                                                      .max_connections = kEc2MaxConnections});
-  if (!e.ok()) return Error{e.status(), false};
-  app->ec2_bound_ = *e;
-  Result<BoundListener> ecs = app->server_.AddListener({.name = "ecs",
-                                                        .address = app->options_.ecs_listen.address,
-                                                        .port = app->options_.ecs_listen.port,
-                                                        .handler = app->ecs_.AsHandler(),
-                                                        .max_connections = kEcsMaxConnections});
-  if (!ecs.ok()) return Error{ecs.status(), false};
-  app->ecs_bound_ = *ecs;
+  Result<BoundListener> c = server_.AddAsyncListener({.name = "control",
+                                                      .address = options_.control_listen.address,
+                                                      .port = options_.control_listen.port,
+                                                      .handler = {},
+                                                      .max_connections = kControlMaxConnections},
+                                                     std::move(control));
+  if (!c.ok()) return c.status();
+  control_bound_ = *c;
+  return Status::Ok();
+}
+
+Status App::BindCloudApis() {
+  Result<BoundListener> e = server_.AddListener({.name = "ec2",
+                                                 .address = options_.ec2_listen.address,
+                                                 .port = options_.ec2_listen.port,
+                                                 .handler = ec2_.AsHandler(),
+                                                 .max_connections = kEc2MaxConnections});
+  if (!e.ok()) return e.status();
+  ec2_bound_ = *e;
+  Result<BoundListener> ecs = server_.AddListener({.name = "ecs",
+                                                   .address = options_.ecs_listen.address,
+                                                   .port = options_.ecs_listen.port,
+                                                   .handler = ecs_.AsHandler(),
+                                                   .max_connections = kEcsMaxConnections});
+  if (!ecs.ok()) return ecs.status();
+  ecs_bound_ = *ecs;
+  return Status::Ok();
+}
+
+void App::RaiseFileLimitOrWarn() const {
   const rlim_t files = RaiseOpenFileLimit();
-  const size_t wanted =
-      kImdsMaxConnections * (app->imds_bound_.size() + app->instance_bound_.size()) +
-      kControlMaxConnections + kEc2MaxConnections + kEcsMaxConnections + 64;
+  const size_t wanted = kImdsMaxConnections * (imds_bound_.size() + instance_bound_.size()) +
+                        kControlMaxConnections + kEc2MaxConnections + kEcsMaxConnections + 64;
   if (files != RLIM_INFINITY && files < wanted) {
-    log.Log(LogLevel::kWarning,
-            "the open-file limit (" + std::to_string(files) + ") is below the listeners' " +
-                "connection caps (" + std::to_string(wanted) +
-                "): a connection flood on one listener can starve the others; raise it "
-                "(ulimit -n, LimitNOFILE=)");
+    log_.Log(LogLevel::kWarning,
+             "the open-file limit (" + std::to_string(files) + ") is below the listeners' " +
+                 "connection caps (" + std::to_string(wanted) +
+                 "): a connection flood on one listener can starve the others; raise it "
+                 "(ulimit -n, LimitNOFILE=)");
   }
-  app->server_.EnableSignalHandling();
-  return app;
 }
 
 std::string App::ReadyJson() const {

@@ -102,6 +102,14 @@ class App {
 
  private:
   App(const Clock& host, AppOptions options, const Logger& log, std::unique_ptr<World> world);
+  // Create()'s steps: each binds its listeners (a bind error is the App::Error's status).
+  Status BindImds();
+  Status BindInstances();
+  Status BindControl();
+  Status BindCloudApis();
+  // Raises the open-file limit (RaiseOpenFileLimit); warns when it stays below what the
+  // listeners' connection caps add up to.
+  void RaiseFileLimitOrWarn() const;
   void TickerLoop();
 
   AppOptions options_;

@@ -99,6 +99,76 @@ Result<std::string> InstanceIdByName(const AwsFlavor& aws, const std::string& na
   return inst->id;
 }
 
+// The spot request's spec from one [[aws.spot_request]] table (the keys EC2's
+// RequestSpotInstances takes, and the instance settings).
+Result<SpotRequestSpec> ReadSpotRequestSpec(const toml::table& t, const std::string& path,
+                                            ScenarioContext& ctx) {
+  LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
+                                         {"type",
+                                          "zone",
+                                          "max_price",
+                                          "count",
+                                          "request_type",
+                                          "valid_from",
+                                          "valid_until",
+                                          "launch_group",
+                                          "availability_zone_group",
+                                          "block_duration_minutes",
+                                          "interruption_behavior",
+                                          "name",
+                                          "at",
+                                          "instance_profile",
+                                          "tags",
+                                          "metadata_tags",
+                                          "public_ip",
+                                          "key_name",
+                                          "public_key",
+                                          "user_data",
+                                          "security_groups",
+                                          "subnet"}));
+  SpotRequestSpec spec;
+  Result<std::string> type = ctx.String(t, path, "type");
+  if (!type.ok()) return type.status();
+  spec.instance_type = *type;
+  LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "zone", ctx, "", &spec.zone));
+  if (ctx.Has(t, "max_price")) {
+    Result<double> p = ctx.Number(t, path, "max_price");
+    if (!p.ok()) return p.status();
+    spec.max_price = *p;
+  }
+  if (ctx.Has(t, "count")) {
+    Result<int64_t> n = ctx.Integer(t, path, "count");
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > 1000) return ctx.Error(*t.get("count"), path, "count", "must be 1..1000");
+    spec.instance_count = static_cast<int>(*n);
+  }
+  LASTCALL_RETURN_IF_ERROR(
+      ReadOptEnum(t, path, "request_type", ctx, "one-time", &ParseSpotRequestType, &spec.type));
+  for (auto [key, field] :
+       {std::pair{"valid_from", &spec.valid_from}, std::pair{"valid_until", &spec.valid_until}}) {
+    if (!ctx.Has(t, key)) continue;
+    Result<WallTime> v = ctx.Time(t, path, key);
+    if (!v.ok()) return v.status();
+    *field = *v;
+  }
+  LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "launch_group", ctx, "", &spec.launch_group));
+  LASTCALL_RETURN_IF_ERROR(
+      ReadOptString(t, path, "availability_zone_group", ctx, "", &spec.availability_zone_group));
+  if (ctx.Has(t, "block_duration_minutes")) {
+    Result<int64_t> b = ctx.Integer(t, path, "block_duration_minutes");
+    if (!b.ok()) return b.status();
+    if (*b < 0 || *b > 100000)
+      return ctx.Error(*t.get("block_duration_minutes"), path, "block_duration_minutes",
+                       "must be 60, 120, 180, 240, 300 or 360");
+    spec.block_duration_minutes = static_cast<int>(*b);
+  }
+  LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "interruption_behavior", ctx, "terminate",
+                                       &ParseInterruptionBehavior, &spec.interruption_behavior));
+  LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
+  LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &spec.settings));
+  return spec;
+}
+
 Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
                         const std::shared_ptr<Names>& names, std::set<std::string>& declared) {
   Result<const toml::array*> arr = ctx.TableArray(section, "aws", "spot_request");
@@ -107,69 +177,9 @@ Status LoadSpotRequests(const toml::table& section, ScenarioContext& ctx,
   for (size_t i = 0; i < (*arr)->size(); ++i) {
     const toml::table& t = *(*arr)->get(i)->as_table();
     const std::string path = Indexed("aws.spot_request", i);
-    LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path,
-                                           {"type",
-                                            "zone",
-                                            "max_price",
-                                            "count",
-                                            "request_type",
-                                            "valid_from",
-                                            "valid_until",
-                                            "launch_group",
-                                            "availability_zone_group",
-                                            "block_duration_minutes",
-                                            "interruption_behavior",
-                                            "name",
-                                            "at",
-                                            "instance_profile",
-                                            "tags",
-                                            "metadata_tags",
-                                            "public_ip",
-                                            "key_name",
-                                            "public_key",
-                                            "user_data",
-                                            "security_groups",
-                                            "subnet"}));
-    SpotRequestSpec spec;
-    Result<std::string> type = ctx.String(t, path, "type");
-    if (!type.ok()) return type.status();
-    spec.instance_type = *type;
-    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "zone", ctx, "", &spec.zone));
-    if (ctx.Has(t, "max_price")) {
-      Result<double> p = ctx.Number(t, path, "max_price");
-      if (!p.ok()) return p.status();
-      spec.max_price = *p;
-    }
-    if (ctx.Has(t, "count")) {
-      Result<int64_t> n = ctx.Integer(t, path, "count");
-      if (!n.ok()) return n.status();
-      if (*n < 1 || *n > 1000) return ctx.Error(*t.get("count"), path, "count", "must be 1..1000");
-      spec.instance_count = static_cast<int>(*n);
-    }
-    LASTCALL_RETURN_IF_ERROR(
-        ReadOptEnum(t, path, "request_type", ctx, "one-time", &ParseSpotRequestType, &spec.type));
-    for (auto [key, field] :
-         {std::pair{"valid_from", &spec.valid_from}, std::pair{"valid_until", &spec.valid_until}}) {
-      if (!ctx.Has(t, key)) continue;
-      Result<WallTime> v = ctx.Time(t, path, key);
-      if (!v.ok()) return v.status();
-      *field = *v;
-    }
-    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "launch_group", ctx, "", &spec.launch_group));
-    LASTCALL_RETURN_IF_ERROR(
-        ReadOptString(t, path, "availability_zone_group", ctx, "", &spec.availability_zone_group));
-    if (ctx.Has(t, "block_duration_minutes")) {
-      Result<int64_t> b = ctx.Integer(t, path, "block_duration_minutes");
-      if (!b.ok()) return b.status();
-      if (*b < 0 || *b > 100000)
-        return ctx.Error(*t.get("block_duration_minutes"), path, "block_duration_minutes",
-                         "must be 60, 120, 180, 240, 300 or 360");
-      spec.block_duration_minutes = static_cast<int>(*b);
-    }
-    LASTCALL_RETURN_IF_ERROR(ReadOptEnum(t, path, "interruption_behavior", ctx, "terminate",
-                                         &ParseInterruptionBehavior, &spec.interruption_behavior));
-    LASTCALL_RETURN_IF_ERROR(ReadOptString(t, path, "name", ctx, "", &spec.name));
-    LASTCALL_RETURN_IF_ERROR(ReadInstanceSettings(t, path, ctx, &spec.settings));
+    Result<SpotRequestSpec> read = ReadSpotRequestSpec(t, path, ctx);
+    if (!read.ok()) return read.status();
+    const SpotRequestSpec& spec = *read;
     Result<WallTime> at = OptTime(t, path, "at", ctx);
     if (!at.ok()) return at.status();
     if (Status s = ctx.world().aws().ValidateSpec(spec); !s.ok()) {
@@ -329,6 +339,83 @@ Status LoadScheduledEvents(const toml::table& section, ScenarioContext& ctx,
   return Status::Ok();
 }
 
+// One [[aws.action]], read and checked at load time; RunAction performs it when it is due.
+struct AwsAction {
+  std::string kind;  // terminate, stop, start, interrupt, rebalance, cancel or lifecycle
+  std::string name;  // the scenario name of its instance (or, for cancel, its spot request)
+  InterruptionBehavior action = InterruptionBehavior::kTerminate;  // interrupt
+  Duration lead = AwsFlavor::kNoticeLead;                          // interrupt
+  std::string state;                                               // lifecycle
+};
+
+// The keys each kind of action takes; an unknown kind is the error.
+Status CheckActionKeys(const toml::table& t, const std::string& path, const std::string& k,
+                       ScenarioContext& ctx) {
+  if (k == "interrupt") return ctx.CheckKeys(t, path, {"at", "kind", "instance", "action", "lead"});
+  if (k == "lifecycle") return ctx.CheckKeys(t, path, {"at", "kind", "instance", "state"});
+  if (k == "cancel") return ctx.CheckKeys(t, path, {"at", "kind", "spot_request"});
+  if (k == "terminate" || k == "stop" || k == "start" || k == "rebalance") {
+    return ctx.CheckKeys(t, path, {"at", "kind", "instance"});
+  }
+  return ctx.Error(*t.get("kind"), path, "kind",
+                   "\"" + k +
+                       "\" is not one of terminate, stop, start, interrupt, rebalance, "
+                       "cancel, lifecycle");
+}
+
+// An interrupt's behavior and lead time.
+Status ReadInterrupt(const toml::table& t, const std::string& path, ScenarioContext& ctx,
+                     AwsAction& a) {
+  Result<std::string> behavior = OptString(t, path, "action", ctx, "terminate");
+  if (!behavior.ok()) return behavior.status();
+  Result<InterruptionBehavior> b = ParseInterruptionBehavior(*behavior);
+  if (!b.ok()) {
+    return ctx.Error(*t.get("action"), path, "action", "must be terminate, stop or hibernate");
+  }
+  a.action = *b;
+  if (!ctx.Has(t, "lead")) return Status::Ok();
+  Result<Duration> d = ctx.DurationValue(t, path, "lead");
+  if (!d.ok()) return d.status();
+  if (*d > std::chrono::hours(6))
+    return ctx.Error(*t.get("lead"), path, "lead", "must be at most 6h");
+  a.lead = *d;
+  return Status::Ok();
+}
+
+// A lifecycle action's target state (Auto Scaling's names).
+Status ReadLifecycleState(const toml::table& t, const std::string& path, ScenarioContext& ctx,
+                          AwsAction& a) {
+  Result<std::string> s = ctx.String(t, path, "state");
+  if (!s.ok()) return s.status();
+  if (!IsTargetLifecycleState(*s)) {
+    return ctx.Error(*t.get("state"), path, "state",
+                     "\"" + *s +
+                         "\" is not one of InService, Terminated, Detached, Standby, "
+                         "Warmed:Hibernated, Warmed:Running, Warmed:Stopped, Warmed:Terminated");
+  }
+  a.state = *s;
+  return Status::Ok();
+}
+
+Status RunAction(AwsFlavor& aws, const AwsAction& a, const Names& names) {
+  if (a.kind == "cancel") {
+    auto it = names.find(a.name);
+    if (it == names.end() || it->second.empty()) {
+      return CloudError(StatusCode::kNotFound, "InvalidSpotInstanceRequestID.NotFound",
+                        "no spot request named \"" + a.name + "\" (not submitted yet?)");
+    }
+    return aws.CancelSpotInstanceRequests(it->second, cause::kSchedule);
+  }
+  Result<std::string> id = InstanceIdByName(aws, a.name);
+  if (!id.ok()) return id.status();
+  if (a.kind == "terminate") return aws.TerminateInstance(*id, cause::kSchedule);
+  if (a.kind == "stop") return aws.StopInstance(*id, cause::kSchedule);
+  if (a.kind == "start") return aws.StartInstance(*id, cause::kSchedule);
+  if (a.kind == "rebalance") return aws.ForceRebalance(*id, cause::kService);
+  if (a.kind == "lifecycle") return aws.SetTargetLifecycleState(*id, a.state, cause::kSchedule);
+  return aws.ForceInterruption(*id, a.action, a.lead, cause::kService);
+}
+
 Status LoadActions(const toml::table& section, ScenarioContext& ctx,
                    const std::shared_ptr<Names>& names, const std::set<std::string>& declared) {
   Result<const toml::array*> arr = ctx.TableArray(section, "aws", "action");
@@ -339,76 +426,18 @@ Status LoadActions(const toml::table& section, ScenarioContext& ctx,
     const std::string path = Indexed("aws.action", i);
     Result<std::string> kind = ctx.String(t, path, "kind");
     if (!kind.ok()) return kind.status();
-    const std::string k = *kind;
-    if (k == "interrupt") {
-      LASTCALL_RETURN_IF_ERROR(
-          ctx.CheckKeys(t, path, {"at", "kind", "instance", "action", "lead"}));
-    } else if (k == "lifecycle") {
-      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance", "state"}));
-    } else if (k == "cancel") {
-      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "spot_request"}));
-    } else if (k == "terminate" || k == "stop" || k == "start" || k == "rebalance") {
-      LASTCALL_RETURN_IF_ERROR(ctx.CheckKeys(t, path, {"at", "kind", "instance"}));
-    } else {
-      return ctx.Error(*t.get("kind"), path, "kind",
-                       "\"" + k +
-                           "\" is not one of terminate, stop, start, interrupt, rebalance, "
-                           "cancel, lifecycle");
-    }
+    AwsAction a;
+    a.kind = *kind;
+    LASTCALL_RETURN_IF_ERROR(CheckActionKeys(t, path, a.kind, ctx));
     Result<WallTime> at = ctx.Time(t, path, "at");
     if (!at.ok()) return at.status();
-    std::string name;
+    LASTCALL_RETURN_IF_ERROR(CheckName(t, path, a.kind == "cancel" ? "spot_request" : "instance",
+                                       ctx, declared, &a.name));
+    if (a.kind == "interrupt") LASTCALL_RETURN_IF_ERROR(ReadInterrupt(t, path, ctx, a));
+    if (a.kind == "lifecycle") LASTCALL_RETURN_IF_ERROR(ReadLifecycleState(t, path, ctx, a));
     LASTCALL_RETURN_IF_ERROR(
-        CheckName(t, path, k == "cancel" ? "spot_request" : "instance", ctx, declared, &name));
-    InterruptionBehavior action = InterruptionBehavior::kTerminate;
-    Duration lead = AwsFlavor::kNoticeLead;
-    std::string state;
-    if (k == "interrupt") {
-      Result<std::string> a = OptString(t, path, "action", ctx, "terminate");
-      if (!a.ok()) return a.status();
-      Result<InterruptionBehavior> b = ParseInterruptionBehavior(*a);
-      if (!b.ok())
-        return ctx.Error(*t.get("action"), path, "action", "must be terminate, stop or hibernate");
-      action = *b;
-      if (ctx.Has(t, "lead")) {
-        Result<Duration> d = ctx.DurationValue(t, path, "lead");
-        if (!d.ok()) return d.status();
-        if (*d > std::chrono::hours(6))
-          return ctx.Error(*t.get("lead"), path, "lead", "must be at most 6h");
-        lead = *d;
-      }
-    } else if (k == "lifecycle") {
-      Result<std::string> s = ctx.String(t, path, "state");
-      if (!s.ok()) return s.status();
-      if (!IsTargetLifecycleState(*s)) {
-        return ctx.Error(
-            *t.get("state"), path, "state",
-            "\"" + *s +
-                "\" is not one of InService, Terminated, Detached, Standby, "
-                "Warmed:Hibernated, Warmed:Running, Warmed:Stopped, Warmed:Terminated");
-      }
-      state = *s;
-    }
-    LASTCALL_RETURN_IF_ERROR(AtOrNow(
-        ctx, t, path, *at, ctx.Where(t) + " aws.action " + k,
-        [k, name, names, action, lead, state](AwsFlavor& aws) -> Status {
-          if (k == "cancel") {
-            auto it = names->find(name);
-            if (it == names->end() || it->second.empty()) {
-              return CloudError(StatusCode::kNotFound, "InvalidSpotInstanceRequestID.NotFound",
-                                "no spot request named \"" + name + "\" (not submitted yet?)");
-            }
-            return aws.CancelSpotInstanceRequests(it->second, cause::kSchedule);
-          }
-          Result<std::string> id = InstanceIdByName(aws, name);
-          if (!id.ok()) return id.status();
-          if (k == "terminate") return aws.TerminateInstance(*id, cause::kSchedule);
-          if (k == "stop") return aws.StopInstance(*id, cause::kSchedule);
-          if (k == "start") return aws.StartInstance(*id, cause::kSchedule);
-          if (k == "rebalance") return aws.ForceRebalance(*id, cause::kService);
-          if (k == "lifecycle") return aws.SetTargetLifecycleState(*id, state, cause::kSchedule);
-          return aws.ForceInterruption(*id, action, lead, cause::kService);
-        }));
+        AtOrNow(ctx, t, path, *at, ctx.Where(t) + " aws.action " + a.kind,
+                [a, names](AwsFlavor& aws) { return RunAction(aws, a, *names); }));
   }
   return Status::Ok();
 }
