@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent/testing/actions_test_support.h"
+#include "tests/support/files.h"
 
 namespace lastcall {
 namespace {
@@ -18,6 +19,7 @@ using testing::WriteScript;
 
 std::vector<std::string> Names(const std::vector<Hook>& hooks) {
   std::vector<std::string> out;
+  out.reserve(hooks.size());
   for (const Hook& h : hooks) out.push_back(h.name);
   return out;
 }

@@ -10,6 +10,9 @@
 
 #include "agent/testing/actions_test_support.h"
 #include "common/time_format.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace lastcall {
 namespace {
@@ -57,11 +60,12 @@ class HookRunnerTest : public ::testing::Test {
 };
 
 TEST_F(HookRunnerTest, EnvironmentIsExactlyTheContract) {
-  ::setenv("LASTCALL_TEST_SECRET", "must-not-leak", 1);
+  // The runner's child inherits nothing it is not given; no other thread reads the environment.
+  ::setenv("LASTCALL_TEST_SECRET", "must-not-leak", 1);  // NOLINT(concurrency-mt-unsafe): see above
   HookRunRequest r = Request("env > " + tmp_ / "env.txt");
   r.hook.env = {{"MY_SETTING", "42"}, {"LASTCALL_PHASE", "override-attempt"}};
   HookRun result = runner_.Run(r);
-  ::unsetenv("LASTCALL_TEST_SECRET");
+  ::unsetenv("LASTCALL_TEST_SECRET");  // NOLINT(concurrency-mt-unsafe): one thread, as above
   ASSERT_TRUE(result.ok()) << result.Describe();
   std::vector<std::string> env = Lines(ReadFile(tmp_ / "env.txt"));
   for (const char* expected :
@@ -235,6 +239,7 @@ TEST_F(HookRunnerTest, SeveralRunsAtOnce) {
   // Each hook waits until all three have started: run one after the other, they would time out.
   std::vector<HookRun> results(3);
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
       std::string name = "par-" + std::to_string(i);
