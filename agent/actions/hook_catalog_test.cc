@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent/testing/actions_test_support.h"
+#include "tests/support/files.h"
 
 namespace lastcall {
 namespace {

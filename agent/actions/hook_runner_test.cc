@@ -10,6 +10,9 @@
 
 #include "agent/testing/actions_test_support.h"
 #include "common/time_format.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace lastcall {
 namespace {
@@ -57,6 +60,7 @@ class HookRunnerTest : public ::testing::Test {
 };
 
 TEST_F(HookRunnerTest, EnvironmentIsExactlyTheContract) {
+  // The runner's child inherits nothing it is not given; no other thread reads the environment.
   ::setenv("LASTCALL_TEST_SECRET", "must-not-leak", 1);
   HookRunRequest r = Request("env > " + tmp_ / "env.txt");
   r.hook.env = {{"MY_SETTING", "42"}, {"LASTCALL_PHASE", "override-attempt"}};

@@ -10,6 +10,8 @@
 
 #include "agent/testing/actions_test_support.h"
 #include "common/time_format.h"
+#include "tests/support/files.h"
+#include "tests/support/wait.h"
 
 namespace lastcall {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "agent/testing/actions_test_support.h"
 #include "common/time_format.h"
+#include "tests/support/files.h"
 
 namespace lastcall {
 namespace {

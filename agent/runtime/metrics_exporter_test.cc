@@ -7,20 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include "tests/support/files.h"
 
 namespace lastcall {
 namespace {
 
 using std::chrono::seconds;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 // Sends `request` to 127.0.0.1:port and reads until the server closes (bounded).
 std::string Exchange(uint16_t port, const std::string& request) {
@@ -118,8 +112,8 @@ TEST(MetricsExporter, WritesTheTextfileOnItsIntervalAndOnDemand) {
   FakeClock clock;
   MetricsExporter e(m, clock);
   EXPECT_EQ(e.NextWrite(), MonoTime::max());  // no textfile: nothing to do
-  std::string path = testing::TempDir() + "/lastcall-test.prom";
-  ::unlink(path.c_str());
+  const testing::TempDir dir;
+  const std::string path = dir / "lastcall-test.prom";
   MetricsOptions o;
   o.textfile = path;
   o.write_interval = seconds(15);
@@ -138,7 +132,6 @@ TEST(MetricsExporter, WritesTheTextfileOnItsIntervalAndOnDemand) {
   m.Increment("lastcall_polls_total");
   ASSERT_TRUE(e.WriteNow().ok());  // at exit
   EXPECT_NE(ReadFile(path).find("lastcall_polls_total 3\n"), std::string::npos);
-  ::unlink(path.c_str());
 }
 
 TEST(MetricsExporter, StartsAndStopsTheListenerOnReconfigure) {

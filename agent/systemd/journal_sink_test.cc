@@ -8,15 +8,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
+#include <optional>
+#include <string>
+
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 
 namespace lastcall {
 namespace {
@@ -49,8 +51,6 @@ TEST(JournalSink, EntryCarriesMessagePriorityIdentifierAndFields) {
 class PrivateRun {
  public:
   PrivateRun() {
-    char tmpl[] = "/tmp/lastcall-journal-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     std::string journal = dir_ + "/systemd/journal";
     ::mkdir((dir_ + "/systemd").c_str(), 0755);
     ::mkdir(journal.c_str(), 0755);
@@ -58,7 +58,6 @@ class PrivateRun {
   }
   ~PrivateRun() {
     if (fd_ >= 0) ::close(fd_);
-    std::filesystem::remove_all(dir_);
   }
   bool Listen() {
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -85,9 +84,13 @@ class PrivateRun {
       fn();
       ::_exit(0);
     }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    // Bounded: a child stuck in the namespace set-up fails the test instead of hanging it.
+    const std::optional<int> status = testing::WaitChildExit(pid, std::chrono::seconds(10));
+    if (!status) {
+      testing::KillAndReap(pid);
+      return -1;
+    }
+    return testing::ExitCode(*status);
   }
 
   void StopListening() {
@@ -95,10 +98,7 @@ class PrivateRun {
     fd_ = -1;
   }
 
-  std::string Stderr() const {
-    std::ifstream in(dir_ + "/stderr");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string Stderr() const { return testing::ReadFile(dir_ + "/stderr"); }
 
   // The next record: the datagram's bytes, or the content of the memfd it carries.
   std::string Read() {
@@ -129,7 +129,8 @@ class PrivateRun {
   }
 
  private:
-  std::string dir_;
+  const testing::TempDir tmp_{"lastcall-journal"};
+  const std::string dir_ = tmp_.path();
   std::string path_;
   int fd_ = -1;
 };
@@ -182,7 +183,8 @@ TEST(JournalSink, FallsBackToStderrWhenTheJournalIsNotListening) {
 }
 
 TEST(JournalSink, JournalStreamMustMatchTheFdsDeviceAndInode) {
-  std::string path = testing::TempDir() + "/journal-stream-test";
+  const testing::TempDir dir;
+  const std::string path = dir / "journal-stream-test";
   int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
   ASSERT_GE(fd, 0);
   struct stat st {};
@@ -196,22 +198,23 @@ TEST(JournalSink, JournalStreamMustMatchTheFdsDeviceAndInode) {
   EXPECT_FALSE(JournalStreamMatches("12", fd));
   EXPECT_FALSE(JournalStreamMatches((good + "x").c_str(), fd));
   ::close(fd);
-  ::unlink(path.c_str());
 }
 
 TEST(JournalSink, DefaultIsStderrWhenJournalStreamIsNotOurs) {
+  // MakeDefaultSink reads the variable; this test's one thread is the only one using it.
   ::setenv("JOURNAL_STREAM", "1:1", 1);
   auto sink = MakeDefaultSink("lastcalld");
   ::unsetenv("JOURNAL_STREAM");
   ASSERT_NE(sink, nullptr);
-  // The journal sink has a different dynamic type than the stderr sink.
-  const std::unique_ptr<LogSink> stderr_sink = MakeStderrSink();
-  const std::unique_ptr<LogSink> journal_sink = MakeJournalSink("x");
+  // The journal sink has a different dynamic type than the stderr sink (references, so typeid
+  // evaluates no call).
+  const auto stderr_sink = MakeStderrSink();
+  const auto journal_sink = MakeJournalSink("x");
   const LogSink& chosen = *sink;
-  const LogSink& on_stderr = *stderr_sink;
-  const LogSink& to_journal = *journal_sink;
-  EXPECT_EQ(typeid(chosen), typeid(on_stderr));
-  EXPECT_NE(typeid(to_journal), typeid(on_stderr));
+  const LogSink& plain = *stderr_sink;
+  const LogSink& journal = *journal_sink;
+  EXPECT_EQ(typeid(chosen), typeid(plain));
+  EXPECT_NE(typeid(journal), typeid(plain));
 }
 
 }  // namespace

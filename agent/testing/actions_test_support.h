@@ -1,6 +1,7 @@
-// Helpers shared by the actions module's tests: temporary directories, hook scripts, a log
-// sink that captures records, process liveness checks, and a hook runner stand-in that blocks
-// until released. Test-only code.
+// Helpers shared by the agent's tests that are about the agent: a log sink that captures
+// records, a guard for the processes hooks leave behind, and a hook runner stand-in that blocks
+// until released. Test-only code. Files, temporary directories, child processes and waiting are
+// tests/support's (files.h, process.h, wait.h).
 //
 // Thread-safety: CapturingSink and BlockingHookRunner are safe from any thread (hooks run and
 // log on the handler's threads).
@@ -21,34 +22,6 @@
 #include "common/clock.h"
 
 namespace lastcall::testing {
-
-// A fresh directory under $TMPDIR (mode 0700), removed with everything in it at scope end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-void MakeDir(const std::string& path, unsigned mode = 0755);
-void WriteFile(const std::string& path, const std::string& contents, unsigned mode = 0644);
-// A /bin/sh script with mode 0755.
-void WriteScript(const std::string& path, const std::string& body);
-std::string ReadFile(const std::string& path);
-bool FileExists(const std::string& path);
-std::vector<std::string> Lines(const std::string& text);
-
-// Polls `condition` every 10ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, Duration timeout = std::chrono::seconds(10));
-
-// Alive = exists and is not a zombie (an orphan's zombie waits for PID 1, not for us).
-bool ProcessAlive(pid_t pid);
 
 // Kills, at scope end, every still-alive process whose pid a hook wrote to one of the
 // registered files: a failing test must not leave its hooks' processes behind.

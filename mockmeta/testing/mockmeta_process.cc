@@ -2,61 +2,39 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <optional>
+#include <utility>
 
-#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {
 namespace {
 
-std::string MakeTempFile(const char* stem) {
-  std::string tmpl = std::string("/tmp/") + stem + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  int fd = ::mkstemp(buf.data());
-  if (fd >= 0) ::close(fd);
-  return std::string(buf.data());
-}
-
-// fork + exec of mockmeta with stdout to a pipe (or file) and stderr to a file.
-pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, const std::string& stderr_path) {
-  std::vector<std::string> argv_s = {MockmetaBin()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  argv.reserve(argv_s.size() + 1);
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(stdout_fd, STDOUT_FILENO);
-    int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+// mockmeta with `args`, its stdout to `stdout_fd` and its stderr to `stderr_path`.
+pid_t SpawnMockmeta(const std::vector<std::string>& args, int stdout_fd,
+                    const std::string& stderr_path) {
+  std::vector<std::string> argv = {MockmetaBin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  SpawnOptions options;
+  options.stdout_fd = stdout_fd;
+  options.stderr_fd = err;
+  const pid_t pid = Spawn(std::move(argv), options);
+  if (err >= 0) ::close(err);
   return pid;
 }
 
-// The child's exit code, -1 (killed by a signal, or no child of ours) or -2 (still running
-// after `timeout`).
-int WaitExit(pid_t pid, Duration timeout) noexcept {
+// SIGTERM, then at most `grace` before SIGKILL: the exit code, or -1 (killed by a signal, by us
+// after the grace, or no child of ours).
+int TerminateMockmeta(pid_t pid, Duration grace) noexcept {
   const std::optional<int> status =
-      WaitChildExit(pid, std::chrono::ceil<std::chrono::milliseconds>(timeout));
-  if (!status) return -2;
-  return *status != -1 && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-}
-
-void KillAndReap(pid_t pid) noexcept {
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+      TerminateChild(pid, std::chrono::ceil<std::chrono::milliseconds>(grace));
+  return status && *status != -1 && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
 }
 
 }  // namespace
@@ -71,10 +49,10 @@ Endpoint ParseEndpoint(const std::string& s) {
 Result<std::unique_ptr<MockmetaProcess>> MockmetaProcess::Start(
     const std::vector<std::string>& args, Duration ready_timeout) {
   int fds[2];
-  if (::pipe(fds) != 0) return Internal("pipe failed");
+  // Close-on-exec: the child gets the write end as its stdout only.
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Internal("pipe failed");
   std::unique_ptr<MockmetaProcess> p(new MockmetaProcess());
-  p->stderr_path_ = MakeTempFile("mockmeta-stderr");
-  p->pid_ = Spawn(args, fds[1], p->stderr_path_);
+  p->pid_ = SpawnMockmeta(args, fds[1], p->stderr_path());
   ::close(fds[1]);
   p->stdout_fd_ = fds[0];
   if (p->pid_ < 0) return Internal("fork failed");
@@ -104,46 +82,34 @@ Result<std::unique_ptr<MockmetaProcess>> MockmetaProcess::Start(
 }
 
 MockmetaProcess::~MockmetaProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (WaitExit(pid_, std::chrono::seconds(5)) == -2) KillAndReap(pid_);
-  }
+  if (pid_ > 0) TerminateMockmeta(pid_, std::chrono::seconds(5));
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
-  if (!stderr_path_.empty()) ::unlink(stderr_path_.c_str());
 }
 
 int MockmetaProcess::Terminate(Duration timeout) {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  int code = WaitExit(pid_, timeout);
-  if (code == -2) {
-    KillAndReap(pid_);
-    code = -1;
-  }
+  const int code = TerminateMockmeta(pid_, timeout);
   pid_ = -1;
   return code;
 }
 
-std::string MockmetaProcess::Stderr() const { return ReadFile(stderr_path_); }
+std::string MockmetaProcess::stderr_path() const { return tmp_ / "stderr"; }
+std::string MockmetaProcess::Stderr() const { return ReadFile(stderr_path()); }
 
 ExitResult RunMockmetaToExit(const std::vector<std::string>& args, Duration timeout) {
   ExitResult r;
-  const std::string out_path = MakeTempFile("mockmeta-stdout");
-  const std::string err_path = MakeTempFile("mockmeta-stderr");
-  int out = ::open(out_path.c_str(), O_WRONLY | O_TRUNC);
-  pid_t pid = Spawn(args, out, err_path);
-  ::close(out);
+  const TempDir tmp("mockmeta-run");
+  const int out = ::open((tmp / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const pid_t pid = SpawnMockmeta(args, out, tmp / "stderr");
+  if (out >= 0) ::close(out);
   if (pid > 0) {
-    r.exit_code = WaitExit(pid, timeout);
-    if (r.exit_code == -2) {
-      KillAndReap(pid);
-      r.exit_code = -1;
-    }
+    const std::optional<int> status =
+        WaitChildExit(pid, std::chrono::ceil<std::chrono::milliseconds>(timeout));
+    if (!status) KillAndReap(pid);
+    r.exit_code = status && *status != -1 && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   }
-  r.out = ReadFile(out_path);
-  r.err = ReadFile(err_path);
-  ::unlink(out_path.c_str());
-  ::unlink(err_path.c_str());
+  r.out = ReadFile(tmp / "stdout");
+  r.err = ReadFile(tmp / "stderr");
   return r;
 }
 

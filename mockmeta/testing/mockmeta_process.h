@@ -3,8 +3,8 @@
 // Start() runs it with the given flags (loopback listeners on port 0 are the caller's job), waits
 // for the ready JSON line on its stdout (bounded), and parses the addresses. The destructor stops
 // it by pid (SIGTERM, then SIGKILL after a grace period), so a failing test never leaves it behind.
-// stderr goes to a temporary file that Stderr() reads. RunToExit() runs it to completion for the
-// command-line error cases.
+// stderr goes to a file in a temporary directory that Stderr() reads. RunMockmetaToExit() runs it
+// to completion for the command-line error cases. Spawning and waiting are tests/support's.
 //
 // Thread-safety: one test thread.
 #pragma once
@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mockmeta/testing/test_http_client.h"
+#include "tests/support/files.h"
 
 namespace lastcall::testing {
 
@@ -49,10 +50,11 @@ class MockmetaProcess {
 
  private:
   MockmetaProcess() = default;
+  std::string stderr_path() const;
 
+  TempDir tmp_{"mockmeta"};  // its stderr
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
-  std::string stderr_path_;
   nlohmann::json ready_ = nlohmann::json::object();  // the ready line, once Start() read it
 };
 

@@ -26,9 +26,11 @@
 
 #include "common/clock.h"
 #include "common/time_format.h"
-#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 #include "tests/support/test_http_server.h"
+#include "tests/support/wait.h"
 
 namespace lastcall {
 namespace {
@@ -37,7 +39,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::Child;
 using testing::CountOf;
-using testing::ProcessGone;
+using testing::MakeDir;
+using testing::ProcessAlive;
 using testing::ReadFile;
 using testing::RecordedRequest;
 using testing::TestHttpServer;
@@ -55,7 +58,8 @@ std::string InstanceAction(WallTime when) {
   return R"({"action":"terminate","time":")" + FormatRfc3339(when) + R"("})";
 }
 
-int Lines(const std::string& path) { return static_cast<int>(CountOf(ReadFile(path), "\n")); }
+// Lines in the file at `path` (a hook's log: one per run).
+int LineCount(const std::string& path) { return static_cast<int>(CountOf(ReadFile(path), "\n")); }
 
 struct ConfigParts {
   std::string provider = "aws";
@@ -87,25 +91,14 @@ class LastcalldE2eTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(::access(testing::LastcalldBin().c_str(), X_OK), 0)
         << testing::LastcalldBin() << " is not an executable";
-    dir_ = ::testing::TempDir() + "/lastcalld-e2e-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ + "/hooks.d");
-    ::chmod(dir_.c_str(), 0755);
-    server_.Set(
-        "PUT", "/latest/api/token",
-        TestResponse::Text("tok").WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
-    Meta("instance-id", "i-0e2e0e2e");
-    Meta("instance-type", "m5.large");
-    Meta("placement/availability-zone", "us-east-1a");
-    Meta("placement/region", "us-east-1");
-    Meta("events/maintenance/scheduled", "[]");
+    MakeDir(dir_, 0755);
+    MakeDir(dir_ + "/hooks.d");
+    testing::ServeAwsIdentity(server_, "i-0e2e0e2e");
     WriteConfig();
   }
   void TearDown() override {
-    // Any hook still waiting for "go" ends now.
+    // Any hook still waiting for "go" ends now (the directory goes with the fixture).
     std::ofstream(dir_ + "/go") << "";
-    std::filesystem::remove_all(dir_);
   }
 
   void Meta(const std::string& path, const std::string& body) {
@@ -169,7 +162,8 @@ class LastcalldE2eTest : public ::testing::Test {
     EXPECT_EQ(child.Wait(), 0) << child.Stderr();
   }
 
-  std::string dir_;
+  const testing::TempDir tmp_{"lastcalld-e2e"};  // removed with everything in it at the end
+  const std::string dir_ = tmp_.path();
   TestHttpServer server_;
 };
 
@@ -222,7 +216,7 @@ TEST_F(LastcalldE2eTest, NoticeWithdrawnMidDrainRunsResume) {
   EXPECT_EQ(ReadFile(Path("drain.log")), "start\nend\n");
   ASSERT_TRUE(WaitFor([&] { return PhaseResult("resume") == "ok"; })) << Status().dump(2);
   ASSERT_TRUE(WaitPolls(3));
-  EXPECT_EQ(Lines(Path("resume.log")), 1);
+  EXPECT_EQ(LineCount(Path("resume.log")), 1);
   Stop(*child);
 }
 
@@ -250,8 +244,8 @@ TEST_F(LastcalldE2eTest, CanceledScheduledMaintenanceRunsResume) {
   ASSERT_TRUE(WaitFor([&] { return ReadFile(Path("resume.log")) == "resume maintenance\n"; }))
       << child->Stderr();
   ASSERT_TRUE(WaitPolls(3));
-  EXPECT_EQ(Lines(Path("resume.log")), 1);
-  EXPECT_EQ(Lines(Path("checkpoint.log")), 1);
+  EXPECT_EQ(LineCount(Path("resume.log")), 1);
+  EXPECT_EQ(LineCount(Path("checkpoint.log")), 1);
   Stop(*child);
 }
 
@@ -278,7 +272,7 @@ TEST_F(LastcalldE2eTest, HookIgnoringSigtermAndItsGrandchildAreGoneAfterTimeoutA
   ASSERT_GT(grandchild, 1);
   // Timeout 1s + grace 0.3s, with room for a loaded machine.
   EXPECT_TRUE(
-      WaitFor([&] { return ProcessGone(hook) && ProcessGone(grandchild); }, milliseconds(8000)))
+      WaitFor([&] { return !ProcessAlive(hook) && !ProcessAlive(grandchild); }, milliseconds(8000)))
       << child->Stderr();
   ASSERT_TRUE(WaitFor([&] { return PhaseResult("checkpoint") == "timeout"; })) << Status().dump(2);
   EXPECT_NE(child->Stderr().find("timed out after 1s"), std::string::npos) << child->Stderr();
@@ -360,7 +354,7 @@ TEST_F(LastcalldE2eTest, KillNineMidDrainThenRestartResumesOnlyTheUnfinishedDrai
     const pid_t hook = std::stoi(ReadFile(Path("drain.pid")));
     ASSERT_GT(hook, 1);
     ::kill(-hook, SIGKILL);
-    ASSERT_TRUE(WaitFor([&] { return ProcessGone(hook); }));
+    ASSERT_TRUE(WaitFor([&] { return !ProcessAlive(hook); }));
   }
   EXPECT_EQ(ReadFile(Path("checkpoint.log")), "checkpoint interruption\n");
 
@@ -568,7 +562,7 @@ TEST_F(LastcalldE2eTest, StopTimeoutBoundsHowLongRunningHooksGetAtStop) {
   child->Signal(SIGTERM);
   EXPECT_EQ(child->Wait(milliseconds(10000)), 0) << child->Stderr();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(4));
-  EXPECT_TRUE(WaitFor([&] { return ProcessGone(hook); }, milliseconds(3000)));
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(hook); }, milliseconds(3000)));
   EXPECT_NE(child->Stderr().find("hooks still running at shutdown"), std::string::npos)
       << child->Stderr();
 }
@@ -613,9 +607,9 @@ TEST_F(LastcalldE2eTest, ManyNoticesAtOnceDoNotDelayPollsAndBoundHookProcesses) 
   const auto burst = std::chrono::steady_clock::now();
   const size_t expected = 2 * kEvents * hooks.size();
   // 1,200 hook processes two at a time: about 8 s on a quiet machine, over 30 s on a loaded one.
-  ASSERT_TRUE(
-      WaitFor([&] { return Lines(Path("hooks.log")) >= static_cast<int>(expected); }, seconds(90)))
-      << Lines(Path("hooks.log")) << " of " << expected << " hook lines\n"
+  ASSERT_TRUE(WaitFor([&] { return LineCount(Path("hooks.log")) >= static_cast<int>(expected); },
+                      seconds(90)))
+      << LineCount(Path("hooks.log")) << " of " << expected << " hook lines\n"
       << child->Stderr().substr(0, 4000);
   const auto done = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitPolls(3));

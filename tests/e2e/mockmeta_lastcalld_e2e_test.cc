@@ -4,11 +4,9 @@
 // so deadlines are judged in virtual time. Every wait is a bounded poll of a marker file, of
 // lastcalld's status.json or of the control API; both processes are stopped by pid by guards,
 // also when a test fails.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,7 +31,10 @@
 #include <vector>
 
 #include "mockmeta/testing/mockmeta_process.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
+#include "tests/support/wait.h"
 
 namespace lastcall::testing {
 namespace {
@@ -42,102 +43,42 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::vector<std::string> out;
-  std::istringstream in(ReadFile(path));
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
+// The non-empty lines of the file at `path` (a marker file or the timeline).
+std::vector<std::string> FileLines(const std::string& path) {
+  std::vector<std::string> out = Lines(ReadFile(path));
+  out.erase(std::remove(out.begin(), out.end(), std::string()), out.end());
   return out;
 }
 
-// Polls `pred` until it holds or `limit` runs out (the one way these tests wait).
-template <typename Pred>
-bool WaitFor(Pred pred, milliseconds limit = milliseconds(20000)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return pred();
-}
+// How long a wait for the agent may take: room for a loaded machine (the compiler next door).
+constexpr milliseconds kPatience{20000};
 
-// lastcalld as a child process; SIGTERM then SIGKILL by pid when the guard goes.
+// lastcalld as a Child; SIGTERM then SIGKILL by pid when the guard goes. Its stdout and stderr
+// are <prefix>.stdout and <prefix>.stderr.
 class Agent {
  public:
-  Agent(const std::string& config, const std::string& prefix) : err_(prefix + ".stderr") {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int out = ::open((prefix + ".stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      ::unsetenv("NOTIFY_SOCKET");
-      ::unsetenv("JOURNAL_STREAM");
-      std::string bin = LastcalldBin();
-      std::string flag = "--config";
-      std::string cfg = config;
-      char* argv[] = {bin.data(), flag.data(), cfg.data(), nullptr};
-      ::execv(argv[0], argv);
-      ::_exit(127);
-    }
-  }
+  Agent(const std::string& config, const std::string& prefix)
+      : child_({LastcalldBin(), "--config", config}, {"NOTIFY_SOCKET", "JOURNAL_STREAM"},
+               ChildOutput{prefix + ".stdout", prefix + ".stderr"}) {}
   ~Agent() { Stop(); }
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // SIGTERM, bounded wait, then SIGKILL. Returns the exit code, or -1.
-  int Stop() {
-    if (pid_ <= 0) return code_;
-    ::kill(pid_, SIGTERM);
-    const auto end = std::chrono::steady_clock::now() + seconds(10);
-    int st = 0;
-    pid_t r = 0;
-    while ((r = ::waitpid(pid_, &st, WNOHANG)) == 0 && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    if (r == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &st, 0);
-      code_ = -1;
-    } else if (r < 0) {
-      code_ = -1;  // already reaped (it died earlier): running() said so
-    } else {
-      code_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    }
-    pid_ = -1;
-    return code_;
-  }
+  // SIGTERM, bounded wait (its exit is an event), then SIGKILL. Returns the exit code (128 +
+  // the signal when one ended it), or -1 when it had to be killed; 0 after Kill9.
+  int Stop() { return killed_ ? 0 : child_.Stop(seconds(10)); }
   // kill -9, as a crash would: hooks it started keep running in their own process groups.
   void Kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    code_ = 0;
+    child_.Kill();
+    killed_ = true;
   }
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-  std::string Stderr() const { return ReadFile(err_); }
+  bool running() { return !killed_ && child_.Running(); }
+  std::string Stderr() const { return child_.Stderr(); }
 
  private:
-  pid_t pid_ = -1;
-  int code_ = -1;
-  std::string err_;
+  Child child_;
+  bool killed_ = false;
 };
-
-// How many times `needle` occurs in `text`.
-size_t Count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // How many lines of `text` contain `what` and, after it, `token`.
 size_t LinesWith(const std::string& text, const std::string& what, const std::string& token) {
@@ -239,10 +180,13 @@ class EndToEndTest : public ::testing::Test {
     std::unique_ptr<Agent>& slot = options.tag.empty() ? agent_ : second_;
     slot = std::make_unique<Agent>(config, home + "/lastcalld");
     // Ready: it has read the instance's identity through mockmeta.
-    ASSERT_TRUE(WaitFor([&] {
-      const json identity = AgentStatus(options.tag).value("identity", json());
-      return identity.is_object() && identity.value("instance_id", "") == instance_id;
-    })) << slot->Stderr();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const json identity = AgentStatus(options.tag).value("identity", json());
+          return identity.is_object() && identity.value("instance_id", "") == instance_id;
+        },
+        kPatience))
+        << slot->Stderr();
   }
 
   json AgentStatus(const std::string& tag = "") const {
@@ -269,13 +213,13 @@ class EndToEndTest : public ::testing::Test {
   // Waits until the agent has polled `n` more times: what it does after a state is settled.
   void AwaitMorePolls(uint64_t n) {
     const uint64_t from = Polls();
-    ASSERT_TRUE(WaitFor([&] { return Polls() >= from + n; })) << agent_->Stderr();
+    ASSERT_TRUE(WaitFor([&] { return Polls() >= from + n; }, kPatience)) << agent_->Stderr();
   }
 
   // The marker lines of `phase` for notices of `kind`.
   std::vector<std::string> Runs(const std::string& phase, const std::string& kind) const {
     std::vector<std::string> out;
-    for (const std::string& l : Lines(dir_ + "/" + phase + ".marker")) {
+    for (const std::string& l : FileLines(dir_ + "/" + phase + ".marker")) {
       if (l.rfind(phase + " " + kind + " ", 0) == 0) out.push_back(l);
     }
     return out;
@@ -305,7 +249,7 @@ TEST_F(EndToEndTest,
   AwaitMorePolls(5);
   json d = Control("GET", "/v1/alibaba/instances/" + id);
   EXPECT_TRUE(d["OperationLocks"]["LockReason"].empty()) << d.dump();
-  EXPECT_TRUE(Lines(dir_ + "/timeline").empty());
+  EXPECT_TRUE(FileLines(dir_ + "/timeline").empty());
 
   // The check at creation + 1h puts it To Be Released (release at + 5 min).
   Advance("30m");
@@ -314,9 +258,10 @@ TEST_F(EndToEndTest,
   EXPECT_EQ(d["OperationLocks"]["LockReason"][0]["LockReason"], "Recycling");
   EXPECT_EQ(d["TerminationTime"], "2026-04-07T01:05:00Z");
 
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "release").size() == 1; })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "release").size() == 1; }, kPatience))
+      << agent_->Stderr();
   // Checkpoint, then drain, before the release.
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   ASSERT_EQ(timeline.size(), 2u) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(timeline[0].rfind("checkpoint release alibaba-release " + id, 0), 0u) << timeline[0];
   EXPECT_EQ(timeline[1].rfind("drain release alibaba-release " + id, 0), 0u) << timeline[1];
@@ -345,7 +290,7 @@ TEST_F(EndToEndTest, AwsOneTimeRequestInterruptedByACapacityDropRunsHooksOnce) {
   const std::string id = req["spot_requests"][0]["instance_id"];
   StartAgent("aws", id);
   AwaitMorePolls(3);
-  EXPECT_TRUE(Lines(dir_ + "/timeline").empty());
+  EXPECT_TRUE(FileLines(dir_ + "/timeline").empty());
 
   // Capacity drops below what runs: the only instance gets a two-minute notice.
   Control("PATCH", pool, R"({"capacity":0})");
@@ -355,12 +300,12 @@ TEST_F(EndToEndTest, AwsOneTimeRequestInterruptedByACapacityDropRunsHooksOnce) {
   json inst = Control("GET", "/v1/instances/" + id);
   EXPECT_EQ(inst["metadata"]["instance_action"]["action"], "terminate") << inst.dump();
 
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }, kPatience))
       << agent_->Stderr();
   // The instance is checkpointed once: by the interruption, or by the rebalance
   // recommendation raised with it, whose running checkpoint the interruption adopts.
-  ASSERT_EQ(Lines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  ASSERT_EQ(FileLines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   size_t cp = timeline.size(), dr = timeline.size();
   for (size_t i = 0; i < timeline.size(); ++i) {
     if (timeline[i].rfind("checkpoint ", 0) == 0) cp = i;
@@ -374,7 +319,7 @@ TEST_F(EndToEndTest, AwsOneTimeRequestInterruptedByACapacityDropRunsHooksOnce) {
   EXPECT_EQ(sr["status"]["code"], "instance-terminated-no-capacity");
   EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "terminated");
   AwaitMorePolls(10);
-  EXPECT_EQ(Lines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(FileLines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(Runs("drain", "interruption").size(), 1u) << ReadFile(dir_ + "/timeline");
   EXPECT_TRUE(agent_->running());
 }
@@ -390,7 +335,7 @@ TEST_F(EndToEndTest, ScheduledEventCanceledBeforeNotBeforeRunsResumeHooks) {
   json ev = Control("POST", "/v1/aws/instances/" + id + "/scheduled-events",
                     R"({"code":"system-reboot","not_before":"2026-04-07T00:05:00Z"})", 201);
   const std::string event = ev["event_id"];
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "maintenance").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "maintenance").size() == 1; }, kPatience))
       << agent_->Stderr();
   EXPECT_TRUE(Runs("resume", "maintenance").empty());
 
@@ -398,9 +343,9 @@ TEST_F(EndToEndTest, ScheduledEventCanceledBeforeNotBeforeRunsResumeHooks) {
   Advance("1m");
   json c = Control("POST", "/v1/aws/instances/" + id + "/scheduled-events/" + event + "/cancel");
   EXPECT_EQ(c["scheduled_events"][0]["state"], "canceled") << c.dump();
-  ASSERT_TRUE(WaitFor([&] { return Runs("resume", "maintenance").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("resume", "maintenance").size() == 1; }, kPatience))
       << agent_->Stderr();
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   ASSERT_FALSE(timeline.empty());
   EXPECT_EQ(timeline.back().rfind("resume maintenance", 0), 0u) << ReadFile(dir_ + "/timeline");
   AwaitMorePolls(10);
@@ -431,20 +376,20 @@ TEST_F(EndToEndTest, AwsPersistentRequestInterruptedByACapacityDropReopensAndGet
   const std::string id = req["spot_requests"][0]["instance_id"];
   StartAgent("aws", id);
   AwaitMorePolls(3);
-  EXPECT_TRUE(Lines(dir_ + "/timeline").empty());
+  EXPECT_TRUE(FileLines(dir_ + "/timeline").empty());
 
   // Capacity drops: two minutes' notice for the only instance.
   Control("PATCH", pool, R"({"capacity":0})");
   Advance("0s");
   json sr = Control("GET", "/v1/aws/spot-requests/" + sir);
   EXPECT_EQ(sr["status"]["code"], "marked-for-termination") << sr.dump();
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }, kPatience))
       << agent_->Stderr();
   // Checkpoint then drain, both before the termination (the instance still runs). The instance
   // is checkpointed once: by the interruption, or by the rebalance recommendation raised with it,
   // whose running checkpoint the interruption adopts.
-  ASSERT_EQ(Lines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  ASSERT_EQ(FileLines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   const size_t cp = IndexOf(timeline, "checkpoint ");
   const size_t dr = IndexOf(timeline, "drain interruption aws-interruption " + id);
   EXPECT_LT(cp, dr) << ReadFile(dir_ + "/timeline");
@@ -468,7 +413,7 @@ TEST_F(EndToEndTest, AwsPersistentRequestInterruptedByACapacityDropReopensAndGet
             states.end())
       << ::testing::PrintToString(states);
   AwaitMorePolls(5);
-  EXPECT_EQ(Lines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(FileLines(dir_ + "/checkpoint.marker").size(), 1u) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(Runs("drain", "interruption").size(), 1u) << ReadFile(dir_ + "/timeline");
   EXPECT_TRUE(agent_->running());
 
@@ -488,11 +433,11 @@ TEST_F(EndToEndTest, AwsPersistentRequestInterruptedByACapacityDropReopensAndGet
   second.tag = "fresh";
   StartAgent("aws", fresh, second);
   const uint64_t from = Polls("fresh");
-  ASSERT_TRUE(WaitFor([&] { return Polls("fresh") >= from + 5; })) << second_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Polls("fresh") >= from + 5; }, kPatience)) << second_->Stderr();
   const json status = AgentStatus("fresh");
   EXPECT_TRUE(status["handler"]["notices"].empty()) << status.dump();
   EXPECT_TRUE(status["last_poll"]["notices"].empty()) << status.dump();
-  for (const std::string& line : Lines(dir_ + "/timeline")) {
+  for (const std::string& line : FileLines(dir_ + "/timeline")) {
     EXPECT_EQ(line.find(fresh), std::string::npos) << line;
   }
   EXPECT_TRUE(second_->running());
@@ -510,7 +455,7 @@ TEST_F(EndToEndTest, AwsRebalanceThenInterruptionRunEachOnceInOrderAndTheRebalan
 
   // The rebalance recommendation: the test config gives it a checkpoint (no drain).
   Control("POST", "/v1/aws/instances/" + id + "/rebalance");
-  ASSERT_TRUE(WaitFor([&] { return Runs("checkpoint", "rebalance").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("checkpoint", "rebalance").size() == 1; }, kPatience))
       << agent_->Stderr();
   AwaitMorePolls(3);
   EXPECT_TRUE(Runs("drain", "rebalance").empty());
@@ -518,9 +463,9 @@ TEST_F(EndToEndTest, AwsRebalanceThenInterruptionRunEachOnceInOrderAndTheRebalan
   // Then the interruption: capacity gone.
   Control("PATCH", pool, R"({"capacity":0})");
   Advance("0s");
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }))
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", "interruption").size() == 1; }, kPatience))
       << agent_->Stderr();
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   ASSERT_EQ(timeline.size(), 3u) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(timeline[0].rfind("checkpoint rebalance aws-rebalance " + id, 0), 0u) << timeline[0];
   EXPECT_EQ(timeline[1].rfind("checkpoint interruption aws-interruption " + id, 0), 0u)
@@ -531,14 +476,14 @@ TEST_F(EndToEndTest, AwsRebalanceThenInterruptionRunEachOnceInOrderAndTheRebalan
   // interruption ended after its deadline and the rebalance was superseded: no resume at all.
   Advance("2m");
   EXPECT_EQ(Control("GET", "/v1/instances/" + id)["state"], "terminated");
-  ASSERT_TRUE(WaitFor([&] {
-    return Count(agent_->Stderr(), "superseded by aws-interruption") == 1;
-  })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] { return CountOf(agent_->Stderr(), "superseded by aws-interruption") == 1; }, kPatience))
+      << agent_->Stderr();
   AwaitMorePolls(10);
-  EXPECT_EQ(Lines(dir_ + "/timeline"), timeline) << ReadFile(dir_ + "/timeline");
+  EXPECT_EQ(FileLines(dir_ + "/timeline"), timeline) << ReadFile(dir_ + "/timeline");
   EXPECT_TRUE(Runs("resume", "rebalance").empty());
   EXPECT_TRUE(Runs("resume", "interruption").empty());
-  EXPECT_EQ(Count(agent_->Stderr(), "superseded by aws-interruption"), 1u) << agent_->Stderr();
+  EXPECT_EQ(CountOf(agent_->Stderr(), "superseded by aws-interruption"), 1u) << agent_->Stderr();
   const json status = AgentStatus();
   for (const json& n : status["handler"]["notices"]) {
     EXPECT_EQ(n["finished"], true) << n.dump();
@@ -648,7 +593,7 @@ TEST_P(FaultEndToEndTest, AgentRidesOutTheFaultAndRunsCheckpointThenDrainOnce) {
   all.insert(all.end(), other_rules.begin(), other_rules.end());
 
   // The fault is on before the notice: the agent has met it.
-  ASSERT_TRUE(WaitFor([&] { return Fired(notice_rules) >= 2; })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Fired(notice_rules) >= 2; }, kPatience)) << agent_->Stderr();
   if (c.cloud == "aws") {
     Control("PATCH", pool, R"({"capacity":0})");
     Advance("0s");
@@ -659,25 +604,29 @@ TEST_P(FaultEndToEndTest, AgentRidesOutTheFaultAndRunsCheckpointThenDrainOnce) {
   // (read the hooks first: if the rule is live afterwards, it was live then too).
   const uint64_t at_notice = Fired(notice_rules);
   bool checked_while_live = false;
-  ASSERT_TRUE(WaitFor([&] {
-    const bool none_ran = Runs("checkpoint", kind).empty();
-    if (!AnyLive(notice_rules)) return true;
-    if (Fired(notice_rules) < at_notice + 2) return false;
-    EXPECT_TRUE(none_ran) << ReadFile(dir_ + "/timeline");
-    checked_while_live = true;
-    return true;
-  })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const bool none_ran = Runs("checkpoint", kind).empty();
+        if (!AnyLive(notice_rules)) return true;
+        if (Fired(notice_rules) < at_notice + 2) return false;
+        EXPECT_TRUE(none_ran) << ReadFile(dir_ + "/timeline");
+        checked_while_live = true;
+        return true;
+      },
+      kPatience))
+      << agent_->Stderr();
   EXPECT_TRUE(checked_while_live) << "the fault ran out before the agent met it with the notice";
 
   // The fault runs out; the notice is handled, once.
-  ASSERT_TRUE(WaitFor([&] { return !AnyLive(all); })) << agent_->Stderr();
-  ASSERT_TRUE(WaitFor([&] { return Runs("drain", kind).size() == 1; })) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return !AnyLive(all); }, kPatience)) << agent_->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Runs("drain", kind).size() == 1; }, kPatience))
+      << agent_->Stderr();
   const std::string failed = "metadata poll failed (backing off, logged once): ";
   const std::string recovered = "metadata polls succeed again ";
-  ASSERT_TRUE(WaitFor([&] { return LinesWith(agent_->Stderr(), recovered, path) >= 1; }))
+  ASSERT_TRUE(WaitFor([&] { return LinesWith(agent_->Stderr(), recovered, path) >= 1; }, kPatience))
       << agent_->Stderr();
   AwaitMorePolls(5);
-  std::vector<std::string> timeline = Lines(dir_ + "/timeline");
+  std::vector<std::string> timeline = FileLines(dir_ + "/timeline");
   const std::string notice = c.cloud == "aws" ? "aws-interruption " + id : "alibaba-release " + id;
   const size_t cp = IndexOf(timeline, "checkpoint " + kind + " " + notice);
   const size_t dr = IndexOf(timeline, "drain " + kind + " " + notice);
@@ -685,7 +634,7 @@ TEST_P(FaultEndToEndTest, AgentRidesOutTheFaultAndRunsCheckpointThenDrainOnce) {
   EXPECT_LT(dr, timeline.size()) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(Runs("checkpoint", kind).size(), 1u) << ReadFile(dir_ + "/timeline");
   EXPECT_EQ(Runs("drain", kind).size(), 1u) << ReadFile(dir_ + "/timeline");
-  EXPECT_TRUE(Lines(dir_ + "/resume.marker").empty()) << ReadFile(dir_ + "/timeline");
+  EXPECT_TRUE(FileLines(dir_ + "/resume.marker").empty()) << ReadFile(dir_ + "/timeline");
 
   // One error episode, logged once when it starts and once when it ends (the lines name the
   // episode's first errors: the fault's name the notice path; a stray timeout of a loaded
@@ -792,12 +741,12 @@ class FaultMatrixTest : public EndToEndTest, public ::testing::WithParamInterfac
     return false;
   }
   size_t Seen(const std::string& line) const {
-    const std::vector<std::string> l = Lines(Events());
+    const std::vector<std::string> l = FileLines(Events());
     return static_cast<size_t>(std::count(l.begin(), l.end(), line));
   }
   // Lines starting with `prefix`, for any notice.
   size_t SeenAny(const std::string& prefix) const {
-    const std::vector<std::string> l = Lines(Events());
+    const std::vector<std::string> l = FileLines(Events());
     return static_cast<size_t>(std::count_if(
         l.begin(), l.end(), [&](const std::string& x) { return x.rfind(prefix, 0) == 0; }));
   }
@@ -932,14 +881,16 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
   // The notice's time as IMDS serves it; asks again while the trial's own fault spoils it.
   const auto action_time = [&] {
     std::string time;
-    WaitFor([&] {
-      auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/spot/instance-action");
-      if (!r || r->status != 200) return false;
-      const json j = json::parse(r->body, nullptr, false);
-      if (!j.is_object()) return false;  // malformed
-      time = j.value("time", "");
-      return true;
-    });
+    WaitFor(
+        [&] {
+          auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/spot/instance-action");
+          if (!r || r->status != 200) return false;
+          const json j = json::parse(r->body, nullptr, false);
+          if (!j.is_object()) return false;  // malformed
+          time = j.value("time", "");
+          return true;
+        },
+        kPatience);
     return time;
   };
   const std::string first_time = t.scenario == "moving-notice" ? action_time() : "";
@@ -1000,14 +951,16 @@ TEST_P(FaultMatrixTest, EachNoticeIsCheckpointedAndDrainedExactlyOnce) {
     // The rebalance is visible now; then the instance is terminated and answers 404.
     AwaitMorePolls(4);
     Advance("3m");
-    ASSERT_TRUE(WaitFor([&] {
-      auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/instance-id");
-      return r && r->status == 404;
-    }));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto r = Http(mock_->imds(), "GET", "/" + id + "/latest/meta-data/instance-id");
+          return r && r->status == 404;
+        },
+        kPatience));
   }
   AwaitMorePolls(8);
   // A phase cut by a kill may run again (docs/lastcalld.md); never twice at the same time.
-  const std::vector<std::string> events = Lines(Events());
+  const std::vector<std::string> events = FileLines(Events());
   std::map<std::string, int> open;
   size_t overlaps = 0, strangers = 0, resumes = 0;
   std::set<std::string> ids;  // of the notice: one, however its time moves

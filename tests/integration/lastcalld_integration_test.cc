@@ -23,9 +23,11 @@
 
 #include "common/clock.h"
 #include "common/time_format.h"
-#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 #include "tests/support/test_http_server.h"
+#include "tests/support/wait.h"
 
 namespace lastcall {
 namespace {
@@ -38,6 +40,7 @@ using testing::TestResponse;
 std::string Bin() { return testing::LastcalldBin(); }
 
 using testing::Child;
+using testing::MakeDir;
 using testing::ReadFile;
 using testing::WaitFor;
 
@@ -84,23 +87,12 @@ class LastcalldTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(::access(Bin().c_str(), X_OK), 0) << Bin() << " is not an executable";
-    dir_ = ::testing::TempDir() + "/lastcalld-it-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ + "/hooks.d");
-    ::chmod(dir_.c_str(), 0755);
+    MakeDir(dir_, 0755);
+    MakeDir(dir_ + "/hooks.d");
     // IMDS: a token, the identity, and 404 (no notice) everywhere else.
-    server_.Set(
-        "PUT", "/latest/api/token",
-        TestResponse::Text("tok").WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
-    Meta("instance-id", "i-0a1b2c3d4e5f60718");
-    Meta("instance-type", "m5.large");
-    Meta("placement/availability-zone", "us-east-1a");
-    Meta("placement/region", "us-east-1");
-    Meta("events/maintenance/scheduled", "[]");
+    testing::ServeAwsIdentity(server_, "i-0a1b2c3d4e5f60718");
     WriteConfig("100ms");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Meta(const std::string& path, const std::string& body) {
     server_.Set("GET", "/latest/meta-data/" + path, TestResponse::Text(body));
@@ -134,7 +126,8 @@ class LastcalldTest : public ::testing::Test {
     return code;
   }
 
-  std::string dir_;
+  const testing::TempDir tmp_{"lastcalld-it"};  // removed with everything in it at the end
+  const std::string dir_ = tmp_.path();
   TestHttpServer server_;
 };
 

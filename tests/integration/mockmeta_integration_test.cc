@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "common/time_format.h"
 #include "mockmeta/testing/mockmeta_process.h"
 #include "mockmeta/testing/scenario_builder.h"
+#include "tests/support/files.h"
 #include "tests/support/test_env.h"
 
 namespace lastcall::testing {
@@ -326,27 +326,6 @@ TEST_F(MockmetaTest, ScenarioLoadReplacesAllOrNothing) {
 
 // --- hostile peers (issue 11; docs/security.md, "mockmeta") ---------------------------------
 
-// A scratch directory of the test's own, removed at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char tmpl[] = "/tmp/mockmeta-hostile.XXXXXX";
-    path_ = ::mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ + "/" + name) << text;
-    return path_ + "/" + name;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // Twenty pools on a one-second walk: a virtual day is 1.7 million steps.
 std::string FineStepScenario(const std::string& step = "1s") {
   mock::ScenarioBuilder b;
@@ -367,14 +346,16 @@ std::string FineStepScenario(const std::string& step = "1s") {
 // stopped answering and SIGTERM was ignored. A step below 1 s is refused (file:line), and a long
 // advance at the finest allowed step is caught up in slices while everything keeps answering.
 TEST_F(MockmetaTest, ALongAdvanceAtAFineStepKeepsHealthImdsAndSigtermAnswering) {
-  ScratchDir dir;
-  const std::string bad = dir.Write("ms.toml", FineStepScenario("1ms"));
+  const TempDir dir("mockmeta-hostile");
+  const std::string bad = dir / "ms.toml";
+  WriteFile(bad, FineStepScenario("1ms"));
   ExitResult refused = RunMockmetaToExit(Flags({"--scenario", bad}));
   EXPECT_EQ(refused.exit_code, 65);
   EXPECT_THAT(refused.err, HasSubstr(bad + ":"));
   EXPECT_THAT(refused.err, HasSubstr("step 1ms is shorter than 1s"));
 
-  Launch({"--clock", "manual", "--scenario", dir.Write("s.toml", FineStepScenario())});
+  WriteFile(dir / "s.toml", FineStepScenario());
+  Launch({"--clock", "manual", "--scenario", dir / "s.toml"});
   auto advance = TestConnection::Connect(proc_->control().address, proc_->control().port);
   ASSERT_TRUE(advance.ok());
   ASSERT_TRUE((*advance)->Send(mock::testing::MakeRequest(
@@ -399,8 +380,9 @@ TEST_F(MockmetaTest, ALongAdvanceAtAFineStepKeepsHealthImdsAndSigtermAnswering) 
 
 // A parked advance is answered once the ticker caught up, with the events it made.
 TEST_F(MockmetaTest, AnAdvanceLongerThanOneSliceIsAnsweredOnceCaughtUp) {
-  ScratchDir dir;
-  Launch({"--clock", "manual", "--scenario", dir.Write("s.toml", FineStepScenario())});
+  const TempDir dir("mockmeta-hostile");
+  WriteFile(dir / "s.toml", FineStepScenario());
+  Launch({"--clock", "manual", "--scenario", dir / "s.toml"});
   json j = ControlJson("POST", "/v1/clock/advance", R"({"by":"20m"})");
   EXPECT_EQ(j["now"], "2026-04-07T00:20:00Z");
   EXPECT_GT(j["events"]["last"].get<uint64_t>() - j["events"]["first"].get<uint64_t>(), 5000u);
@@ -414,8 +396,8 @@ TEST_F(MockmetaTest, AnAdvanceLongerThanOneSliceIsAnsweredOnceCaughtUp) {
 // directory loaded as an empty scenario with 200.
 TEST_F(MockmetaTest, AScenarioPathThatIsNotARegularFileIsRefusedAtOnce) {
   Launch();
-  ScratchDir dir;
-  const std::string fifo = dir.path() + "/fifo";
+  const TempDir dir("mockmeta-hostile");
+  const std::string fifo = dir / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   for (const std::string& path : {fifo, std::string("/dev/zero"), dir.path()}) {
     json e = ErrorOf("POST", "/v1/scenario", json{{"path", path}}.dump(), 400);
@@ -457,7 +439,8 @@ TEST_F(MockmetaTest, AnImdsConnectionFloodDoesNotLockOutTheControlApi) {
 TEST_F(MockmetaTest, IdleConnectionsDoNotKeepTheBuffersOfALargeRequest) {
   // Under AddressSanitizer freed memory waits in a quarantine (256 MB) before it is reused or
   // returned; without one the child's RSS shows what it holds, as in a release build. The
-  // variable is read only by sanitized binaries.
+  // variable is read only by sanitized binaries. Only this test's thread touches the
+  // environment, and mockmeta's fork copies it before it is restored.
   std::string asan = EnvOr("ASAN_OPTIONS", "");
   ::setenv("ASAN_OPTIONS", (asan + (asan.empty() ? "" : ":") + "quarantine_size_mb=0").c_str(), 1);
   Launch();
@@ -565,14 +548,12 @@ TEST_F(MockmetaTest, PortPerInstanceListenerServesWithoutPrefixAndSeedIsReproduc
 }
 
 TEST_F(MockmetaTest, ReadyFileAndCleanShutdownWithAParkedLongPoll) {
-  const std::string ready = "/tmp/mockmeta-ready-" + std::to_string(::getpid()) + ".json";
-  std::remove(ready.c_str());
+  const TempDir dir("mockmeta-ready");
+  const std::string ready = dir / "ready.json";
   Launch({"--clock", "manual", "--ready-file", ready});
-  std::ifstream in(ready);
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(json::parse(line)["control"], proc_->ready()["control"]);
-  std::remove(ready.c_str());
+  const std::vector<std::string> lines = Lines(ReadFile(ready));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(json::parse(lines.front())["control"], proc_->ready()["control"]);
 
   auto waiter = TestConnection::Connect(proc_->control().address, proc_->control().port);
   ASSERT_TRUE(waiter.ok());
@@ -614,13 +595,10 @@ TEST(MockmetaCliTest, BadFlagsExit64WithAMessage) {
 }
 
 TEST(MockmetaCliTest, BadScenarioExits65WithFileLineColumn) {
-  const std::string path = "/tmp/mockmeta-bad-" + std::to_string(::getpid()) + ".toml";
-  {
-    std::ofstream out(path);
-    out << "seed = 1\n[[zone]]\nname = \"z\"\nregion = \"r\"\ncolour = \"blue\"\n";
-  }
+  const TempDir dir("mockmeta-bad");
+  const std::string path = dir / "bad.toml";
+  WriteFile(path, "seed = 1\n[[zone]]\nname = \"z\"\nregion = \"r\"\ncolour = \"blue\"\n");
   ExitResult r = RunMockmetaToExit(Flags({"--scenario", path}));
-  std::remove(path.c_str());
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_THAT(r.err, HasSubstr(path + ":5:"));
   ExitResult missing = RunMockmetaToExit(Flags({"--scenario", "/nonexistent/s.toml"}));

@@ -473,4 +473,17 @@ bool TestHttpServer::WaitForRequests(const std::string& method, const std::strin
 
 void TestHttpServer::Stop() { impl_->Stop(); }
 
+void ServeAwsIdentity(TestHttpServer& server, const std::string& instance_id) {
+  server.Set("PUT", "/latest/api/token",
+             TestResponse::Text("tok").WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
+  const std::pair<const char*, std::string> meta[] = {{"instance-id", instance_id},
+                                                      {"instance-type", "m5.large"},
+                                                      {"placement/availability-zone", "us-east-1a"},
+                                                      {"placement/region", "us-east-1"},
+                                                      {"events/maintenance/scheduled", "[]"}};
+  for (const auto& [path, body] : meta) {
+    server.Set("GET", std::string("/latest/meta-data/") + path, TestResponse::Text(body));
+  }
+}
+
 }  // namespace lastcall::testing

@@ -133,4 +133,9 @@ class TestHttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Scripts `server` as an EC2 instance's IMDS before any notice: an IMDSv2 token (TTL 6 h), the
+// identity (`instance_id`, an m5.large in us-east-1a) and no scheduled maintenance. Paths not
+// scripted stay 404, as for an instance without a notice.
+void ServeAwsIdentity(TestHttpServer& server, const std::string& instance_id);
+
 }  // namespace lastcall::testing
