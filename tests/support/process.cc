@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -106,11 +107,14 @@ std::optional<int> WaitChildExit(pid_t pid, std::chrono::milliseconds limit) noe
   const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd >= 0) {
     pollfd p{fd, POLLIN, 0};
+    // Until the child exits or the bound passes: poll's millisecond timeout may end a little
+    // before `end` on the steady clock, and a signal may cut it short; both wait again.
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
-      if (r >= 0 || errno != EINTR) break;
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT_MAX)));
+      if (r > 0 || (r < 0 && errno != EINTR)) break;
     }
     ::close(fd);
   }
