@@ -16,6 +16,26 @@ namespace lastcall::mock {
 using alibaba_internal::PriceUnits;
 using alibaba_internal::Quote;
 
+namespace {
+
+// What StopInstance and StartInstance both refuse (IncorrectInstanceStatus): an instance To Be
+// Released, or one not in the state the call needs (`need`: that state in ECS's words).
+Status RequireStatus(const std::string& id, bool to_be_released, InstanceState state,
+                     InstanceState want, std::string_view call, std::string_view need) {
+  if (to_be_released) {
+    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
+                      "instance " + id + " is To Be Released (OperationLocks: Recycling)");
+  }
+  if (state != want) {
+    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
+                      "instance " + id + " is " + std::string(InstanceStateName(state)) + ", " +
+                          std::string(call) + " needs " + std::string(need));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string_view SpotStrategyName(SpotStrategy s) {
   switch (s) {
     case SpotStrategy::kNoSpot:
@@ -220,15 +240,8 @@ Status AlibabaFlavor::StopInstance(std::string_view id, StoppedMode mode,
   Result<Record*> rec = Find(id, &inst);
   if (!rec.ok()) return rec.status();
   Record& r = **rec;
-  if (r.termination_time) {
-    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
-                      "instance " + r.id + " is To Be Released (OperationLocks: Recycling)");
-  }
-  if (inst->state != InstanceState::kRunning) {
-    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
-                      "instance " + r.id + " is " + std::string(InstanceStateName(inst->state)) +
-                          ", StopInstance needs Running");
-  }
+  LASTCALL_RETURN_IF_ERROR(RequireStatus(r.id, r.termination_time.has_value(), inst->state,
+                                         InstanceState::kRunning, "StopInstance", "Running"));
   r.stopped_mode = mode;
   if (mode == StoppedMode::kStopCharging) {
     // Economical mode: compute (and the preemptible slot) is given back, billing stops.
@@ -247,15 +260,8 @@ Status AlibabaFlavor::StartInstance(std::string_view id, std::string_view cause_
   Result<Record*> rec = Find(id, &inst);
   if (!rec.ok()) return rec.status();
   Record& r = **rec;
-  if (r.termination_time) {
-    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
-                      "instance " + r.id + " is To Be Released (OperationLocks: Recycling)");
-  }
-  if (inst->state != InstanceState::kStopped) {
-    return CloudError(StatusCode::kFailedPrecondition, kAliIncorrectStatus,
-                      "instance " + r.id + " is " + std::string(InstanceStateName(inst->state)) +
-                          ", StartInstance needs Stopped");
-  }
+  LASTCALL_RETURN_IF_ERROR(RequireStatus(r.id, r.termination_time.has_value(), inst->state,
+                                         InstanceState::kStopped, "StartInstance", "Stopped"));
   const WallTime now = market_.now();
   if (r.spot()) {
     // Seed 001's table: inside protection only stock matters (and only for StopCharging);
