@@ -51,7 +51,7 @@ const CodeInfo& Info(Ec2ErrorCode code) {
   return kCodes[7];  // InternalError
 }
 
-// The market's cloud codes (cloud_error.h, aws.cc) and the EC2 codes they are.
+// The market's cloud codes (cloud_error.h, aws/aws_*.cc) and the EC2 codes they are.
 struct MarketCode {
   std::string_view market;
   Ec2ErrorCode ec2;
